@@ -1,0 +1,20 @@
+/*
+ * The console: the UART driver and the tty line discipline on top of it
+ * (echo, backspace, Ctrl-U, Ctrl-C sends SIGINT to the foreground process
+ * group, Ctrl-D is end of file).
+ */
+#ifndef KERNEL_DEV_CONSOLE_H
+#define KERNEL_DEV_CONSOLE_H
+
+#include "kernel/types.h"
+
+struct file_ops;
+
+/* Early output through SBI before the UART driver is up; printk uses
+ * console_putc which switches to the driver once it is up. */
+void console_putc(char c);
+void console_init(void);        /* probe the UART from the DTB, take IRQ */
+/* The file operations of the console (read/write/ioctl for fd 0, 1, 2). */
+extern const struct file_ops console_fops;
+
+#endif

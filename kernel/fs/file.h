@@ -1,0 +1,74 @@
+/*
+ * Open files. A struct file is shared by the descriptors dup'ed or
+ * inherited from it; each kind of file (regular/directory vnode, pipe,
+ * console) provides its file_ops.
+ */
+#ifndef KERNEL_FS_FILE_H
+#define KERNEL_FS_FILE_H
+
+#include "kernel/types.h"
+#include "kernel/lock.h"
+
+struct file;
+struct uio;
+struct stat;
+struct vnode;
+
+struct file_ops {
+	/* Each returns bytes moved (>= 0) or a negative errno. */
+	ssize_t (*read)(struct file *f, struct uio *uio);
+	ssize_t (*write)(struct file *f, struct uio *uio);
+	long (*ioctl)(struct file *f, unsigned long cmd, vaddr_t uarg);
+	int (*stat)(struct file *f, struct stat *st);  /* kernel struct stat */
+	void (*close)(struct file *f);                 /* last reference gone */
+};
+
+/* Open-file flags use the Linux O_* values. */
+#define O_RDONLY    00
+#define O_WRONLY    01
+#define O_RDWR      02
+#define O_ACCMODE   03
+#define O_CREAT     0100
+#define O_EXCL      0200
+#define O_NOCTTY    0400
+#define O_TRUNC     01000
+#define O_APPEND    02000
+#define O_NONBLOCK  04000
+#define O_DIRECTORY 0200000
+#define O_NOFOLLOW  0400000
+#define O_CLOEXEC   02000000
+
+/*
+ * Locking: (f) f->lock, (c) const after creation.
+ */
+struct file {
+	struct spinlock lock;
+	int refcnt;                     /* (f) */
+	int flags;                      /* (f) O_* flags */
+	off_t offset;                   /* (f) byte offset, vnodes only */
+	const struct file_ops *ops;     /* (c) */
+	struct vnode *vnode;            /* (c) or NULL */
+	void *priv;                     /* (c) pipe end, etc. */
+	struct mutex pos_lock;          /* serialises read/write of offset */
+};
+
+/* A new file with one reference; NULL on -ENOMEM. */
+struct file *file_alloc(const struct file_ops *ops, int flags);
+struct file *file_dup(struct file *f);          /* add a reference */
+void file_close(struct file *f);                /* drop a reference */
+
+/* Descriptor table of the current process. */
+/* Install f at the lowest free fd >= minfd; returns fd or -EMFILE. */
+int fd_install(struct file *f, int minfd);
+/* The file at fd with a new reference, or NULL (-EBADF). */
+struct file *fd_get(int fd);
+/* Close every descriptor of the current process (exit). */
+void fd_close_all(void);
+/* Close descriptors marked close-on-exec (execve). */
+void fd_close_on_exec(void);
+struct proc;
+/* Copy parent's descriptors and cwd into child (fork): each gains a
+ * reference. */
+void fd_fork(struct proc *parent, struct proc *child);
+
+#endif

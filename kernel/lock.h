@@ -1,0 +1,44 @@
+/*
+ * Locks. A spinlock disables interrupts on this hart while held and must not
+ * be held across a sleep. A mutex (sleep lock) may be held across a sleep and
+ * must not be taken from interrupt context. Every lock joins the lock order
+ * in kernel/vm/vm.h.
+ */
+#ifndef KERNEL_LOCK_H
+#define KERNEL_LOCK_H
+
+#include "kernel/types.h"
+
+struct cpu;
+
+struct spinlock {
+	volatile uint32_t locked;
+	const char *name;       /* for panic messages */
+	struct cpu *owner;      /* hart holding it, for spin_holding */
+};
+
+#define SPINLOCK_INIT(n) { 0, (n), NULL }
+
+void spin_init(struct spinlock *lk, const char *name);
+void spin_lock(struct spinlock *lk);
+void spin_unlock(struct spinlock *lk);
+bool spin_holding(const struct spinlock *lk);
+
+/* Interrupt-disable nesting used by spinlocks: push_off disables, the
+ * matching pop_off restores the state at the outermost push_off. */
+void push_off(void);
+void pop_off(void);
+
+struct mutex {
+	struct spinlock lk;     /* guards locked and owner */
+	bool locked;
+	int owner_pid;
+	const char *name;
+};
+
+void mutex_init(struct mutex *m, const char *name);
+void mutex_lock(struct mutex *m);       /* may sleep */
+void mutex_unlock(struct mutex *m);
+bool mutex_holding(struct mutex *m);
+
+#endif

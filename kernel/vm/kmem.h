@@ -1,0 +1,48 @@
+/*
+ * Kernel memory: slab caches of fixed-size objects and kmalloc through
+ * power-of-two caches up to 2 KiB, whole pages above. Every cache counts its
+ * objects and pages so tests can prove a workload leaked nothing.
+ * A slab whose objects are all free goes back to the page allocator.
+ */
+#ifndef KERNEL_VM_KMEM_H
+#define KERNEL_VM_KMEM_H
+
+#include "kernel/types.h"
+
+struct kmem_cache;
+
+/* Per-cache use, for /proc/slabinfo and leak checks. */
+struct kmem_cache_info {
+	const char *name;
+	size_t objsize;         /* bytes */
+	uint64_t inuse;         /* objects allocated */
+	uint64_t total;         /* objects in all slabs */
+	uint64_t pages;         /* pages held */
+};
+
+void kmem_init(void);
+
+/* Create a cache of objects of `size` bytes aligned to `align` (0: natural).
+ * Returns NULL on -ENOMEM. */
+struct kmem_cache *kmem_cache_create(const char *name, size_t size, size_t align);
+void kmem_cache_destroy(struct kmem_cache *cache);
+/* Returns an object, or NULL on -ENOMEM. Never sleeps. */
+void *kmem_cache_alloc(struct kmem_cache *cache);
+/* Like kmem_cache_alloc, but zero-filled. */
+void *kmem_cache_zalloc(struct kmem_cache *cache);
+void kmem_cache_free(struct kmem_cache *cache, void *obj);
+
+/* General-purpose allocation in bytes; NULL on -ENOMEM. Memory is in the
+ * direct map, so KVA_TO_PA works on it (device buffers). */
+void *kmalloc(size_t size);
+void *kzalloc(size_t size);
+void kfree(void *ptr);
+
+/* Iterate cache statistics: fills out for cache i, returns false past the end. */
+bool kmem_cache_get_info(int i, struct kmem_cache_info *out);
+/* Objects in use over all caches, and pages held by kmem (slabs and large
+ * kmalloc blocks). */
+uint64_t kmem_objects_inuse(void);
+uint64_t kmem_pages(void);
+
+#endif

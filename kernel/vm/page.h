@@ -1,0 +1,113 @@
+/*
+ * Physical memory: a struct vm_page for every frame, zones by physical
+ * address, a binary buddy allocator per zone with watermarks, page queues.
+ * Everything that needs a physical page calls vm_page_alloc.
+ */
+#ifndef KERNEL_VM_PAGE_H
+#define KERNEL_VM_PAGE_H
+
+#include "kernel/types.h"
+#include "kernel/lib/list.h"
+#include "kernel/vm/vm.h"
+
+#define VM_PAGE_MAX_ORDER  10          /* orders 0..10: 4 KiB .. 4 MiB */
+#define VM_PAGE_NORDERS    (VM_PAGE_MAX_ORDER + 1)
+#define ZONE_DMA32_LIMIT   0x100000000UL   /* 4 GiB */
+
+enum vm_zone_id {
+	ZONE_DMA32,     /* frames below 4 GiB */
+	ZONE_NORMAL,    /* frames at 4 GiB and up */
+	VM_NZONES
+};
+
+/* Zone masks for vm_page_alloc: which zones a caller accepts. The allocator
+ * tries NORMAL first when allowed, so DMA32 is kept for those that need it. */
+#define VM_ZONE_DMA32   (1u << ZONE_DMA32)
+#define VM_ZONE_NORMAL  (1u << ZONE_NORMAL)
+#define VM_ZONE_ANY     (VM_ZONE_DMA32 | VM_ZONE_NORMAL)
+
+/* vm_page_alloc flags */
+#define VM_ALLOC_ZERO   0x1     /* fill with zeroes */
+#define VM_ALLOC_USER   0x2     /* a user page: enters the page queues */
+
+/* vm_page.flags */
+#define VM_PAGE_FREE    0x01    /* on a buddy free list (head of a block) */
+#define VM_PAGE_RESERVED 0x02   /* firmware, kernel image, page array: never free */
+#define VM_PAGE_SLAB    0x04    /* owned by a slab (kmem) */
+#define VM_PAGE_PTP     0x08    /* a page-table page */
+#define VM_PAGE_KMALLOC 0x10    /* a whole-page kmalloc block (order in order) */
+
+enum vm_page_queue { PQ_NONE, PQ_ACTIVE, PQ_INACTIVE, PQ_NQUEUES };
+
+struct pv_entry;
+
+/*
+ * One physical frame.
+ * Locking: (z) zone->lock, (q) page-queue lock, (p) pv_lock, (o) owner.
+ */
+struct vm_page {
+	struct list_node link;          /* (z) free list, or (q) page queue */
+	paddr_t pa;                     /* (c) physical address */
+	uint16_t flags;                 /* (z/o) VM_PAGE_* */
+	uint8_t order;                  /* (z) buddy order if FREE; kmalloc order */
+	uint8_t zone;                   /* (c) enum vm_zone_id */
+	uint8_t queue;                  /* (q) enum vm_page_queue */
+	uint8_t pmap_flags;             /* (p) referenced / modified, saved by pmap */
+	uint16_t wire_count;            /* (o) */
+	struct pv_entry *pv_list;       /* (p) every mapping of this page */
+	void *owner;                    /* (o) slab, anon or object owning it */
+	uint64_t offset;                /* (o) offset in the owner, in bytes */
+};
+
+/* One contiguous range of physical memory (from a DTB memory node). */
+struct mem_range {
+	paddr_t start;
+	paddr_t end;            /* exclusive */
+};
+
+/* Counters of one zone, copied out for /proc. All in pages. */
+struct vm_zone_info {
+	const char *name;
+	uint64_t present;       /* frames in the zone */
+	uint64_t managed;       /* frames given to the buddy allocator */
+	uint64_t free;
+	uint64_t wmark_min, wmark_low, wmark_high;
+	uint64_t nfree[VM_PAGE_NORDERS];   /* free blocks of each order */
+	paddr_t start, end;     /* lowest and highest managed frame address */
+};
+
+/* Build the vm_page arrays and zones from RAM, minus the reserved ranges
+ * (firmware, kernel image, DTB). Runs once on the boot hart, with the direct
+ * map live. The page arrays are carved from RAM itself and reserved. */
+void vm_page_init(const struct mem_range *ram, int nram,
+		  const struct mem_range *reserved, int nreserved);
+
+/* Allocate 2^order physically contiguous frames from the first zone in
+ * zonemask (NORMAL before DMA32) that has them above its min watermark.
+ * => no locks that rank below zone->lock.
+ * Returns the first page, or NULL if no zone can satisfy it (-ENOMEM). */
+struct vm_page *vm_page_alloc(unsigned order, unsigned zonemask, int flags);
+/* Shorthand: one page, any zone. */
+struct vm_page *vm_page_alloc1(int flags);
+/* Free 2^order frames starting at pg (merging buddies). */
+void vm_page_free(struct vm_page *pg, unsigned order);
+
+struct vm_page *vm_page_from_pa(paddr_t pa);    /* NULL if not managed RAM */
+static inline paddr_t vm_page_to_pa(const struct vm_page *pg) { return pg->pa; }
+
+/* Totals in pages. */
+uint64_t vm_page_free_count(void);
+uint64_t vm_page_total_count(void);
+int vm_zone_count(void);
+void vm_zone_get_info(int zone, struct vm_zone_info *out);
+
+/* Page queues for replacement (the page daemon comes in a later issue). */
+void vm_page_activate(struct vm_page *pg);
+void vm_page_deactivate(struct vm_page *pg);
+void vm_page_dequeue(struct vm_page *pg);
+
+/* Check every invariant of the zones and free lists; panics on failure.
+ * Used by tests. */
+void vm_page_check(void);
+
+#endif

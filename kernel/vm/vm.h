@@ -1,0 +1,41 @@
+/*
+ * Machine-independent VM definitions shared by every kernel/vm module:
+ * protection bits, fault access types, and the one lock-order list.
+ *
+ * Lock order (take top to bottom; never upward):
+ *
+ *   proc_table_lock
+ *     mspace->lock            (mutex: VMA tree, amaps of this mspace)
+ *       vnode->lock           (mutex)
+ *         bcache buffer lock  (mutex)
+ *           amap->lock / anon->lock (spin)
+ *             pmap->lock      (spin: page tables of one pmap)
+ *               pv_lock       (spin: every vm_page's pv list)
+ *                 zone->lock  (spin: one buddy allocator)
+ *                   kmem_cache->lock (spin)
+ *                     kva_lock (spin)
+ *   proc->lock, sched run-queue lock, sleep channels (spin; leaf-level
+ *   with respect to VM locks)
+ *   blk request-manager lock, device locks, console lock, printk lock (leaf)
+ */
+#ifndef KERNEL_VM_VM_H
+#define KERNEL_VM_VM_H
+
+#include "kernel/types.h"
+#include "arch/riscv/vmparam.h"
+
+typedef uint32_t vm_prot_t;
+#define VM_PROT_NONE    0x0
+#define VM_PROT_READ    0x1
+#define VM_PROT_WRITE   0x2
+#define VM_PROT_EXEC    0x4
+#define VM_PROT_ALL     (VM_PROT_READ | VM_PROT_WRITE | VM_PROT_EXEC)
+
+/* The access that caused a fault. */
+enum vm_access {
+	VM_ACCESS_READ = VM_PROT_READ,
+	VM_ACCESS_WRITE = VM_PROT_WRITE,
+	VM_ACCESS_EXEC = VM_PROT_EXEC,
+};
+
+#endif
