@@ -19,7 +19,7 @@ HOSTCC := gcc
 PYTHON := python3
 
 PACKAGES := gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf qemu-system-misc \
-            opensbi e2fsprogs gdb-multiarch python3 fdisk
+            opensbi e2fsprogs gdb-multiarch python3 util-linux
 
 # ---------------------------------------------------------------- set-up
 # Install whatever Debian packages are missing (as root, or through sudo).

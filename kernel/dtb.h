@@ -32,4 +32,21 @@ const void *dtb_prop(int node, const char *name, int *len);
 bool dtb_reg(int node, int index, uint64_t *addr, uint64_t *size);
 uint32_t dtb_prop_u32(int node, const char *name, uint32_t dflt);
 
+/* Physical address of the firmware's copy of the blob. */
+paddr_t dtb_phys(void);
+/* Children of a node: the first child, and the next node at the same level;
+ * -1 when there is none. */
+int dtb_first_child(int node);
+int dtb_next_sibling(int node);
+/* True if the node's "status" is absent, "okay" or "ok". */
+bool dtb_status_okay(int node);
+/* True if the node's "compatible" list holds compat. */
+bool dtb_is_compatible(int node, const char *compat);
+/* The node whose "phandle" is ph, or -1. */
+int dtb_find_phandle(uint32_t ph);
+/* Cell i (32-bit big-endian) of a property value. */
+uint32_t dtb_cell(const void *prop, int i);
+/* Entry i of the memory reservation block (spec 5.3); false past the end. */
+bool dtb_mem_reserve(int i, uint64_t *addr, uint64_t *size);
+
 #endif

@@ -136,9 +136,13 @@ long sys_uname(const struct syscall_args *);
 long sys_getpid(const struct syscall_args *);
 long sys_getppid(const struct syscall_args *);
 long sys_getuid(const struct syscall_args *);
+long sys_geteuid(const struct syscall_args *);
+long sys_getgid(const struct syscall_args *);
+long sys_getegid(const struct syscall_args *);
 long sys_gettid(const struct syscall_args *);
 long sys_clone(const struct syscall_args *);
-long sys_execve(const struct syscall_args *);
 long sys_wait4(const struct syscall_args *);
+/* kernel/proc/exec.c */
+long sys_execve(const struct syscall_args *);
 
 #endif

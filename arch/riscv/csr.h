@@ -6,26 +6,33 @@
 #ifndef ARCH_RISCV_CSR_H
 #define ARCH_RISCV_CSR_H
 
+/* Constants below are usable from assembly (entry.S) as well as C. */
+#ifdef __ASSEMBLY__
+#define _UL(x)  (x)
+#else
+#define _UL(x)  (x##UL)
+#endif
+
 /* sstatus (4.1.1) */
-#define SSTATUS_SIE     (1UL << 1)
-#define SSTATUS_SPIE    (1UL << 5)
-#define SSTATUS_SPP     (1UL << 8)
+#define SSTATUS_SIE     (_UL(1) << 1)
+#define SSTATUS_SPIE    (_UL(1) << 5)
+#define SSTATUS_SPP     (_UL(1) << 8)
 #define SSTATUS_FS_SHIFT 13
-#define SSTATUS_FS      (3UL << SSTATUS_FS_SHIFT)
-#define SSTATUS_FS_OFF     (0UL << SSTATUS_FS_SHIFT)
-#define SSTATUS_FS_INITIAL (1UL << SSTATUS_FS_SHIFT)
-#define SSTATUS_FS_CLEAN   (2UL << SSTATUS_FS_SHIFT)
-#define SSTATUS_FS_DIRTY   (3UL << SSTATUS_FS_SHIFT)
-#define SSTATUS_SUM     (1UL << 18)
-#define SSTATUS_MXR     (1UL << 19)
+#define SSTATUS_FS      (_UL(3) << SSTATUS_FS_SHIFT)
+#define SSTATUS_FS_OFF     (_UL(0) << SSTATUS_FS_SHIFT)
+#define SSTATUS_FS_INITIAL (_UL(1) << SSTATUS_FS_SHIFT)
+#define SSTATUS_FS_CLEAN   (_UL(2) << SSTATUS_FS_SHIFT)
+#define SSTATUS_FS_DIRTY   (_UL(3) << SSTATUS_FS_SHIFT)
+#define SSTATUS_SUM     (_UL(1) << 18)
+#define SSTATUS_MXR     (_UL(1) << 19)
 
 /* sie / sip (4.1.3) */
-#define SIE_SSIE        (1UL << 1)
-#define SIE_STIE        (1UL << 5)
-#define SIE_SEIE        (1UL << 9)
+#define SIE_SSIE        (_UL(1) << 1)
+#define SIE_STIE        (_UL(1) << 5)
+#define SIE_SEIE        (_UL(1) << 9)
 
 /* scause (4.1.9) */
-#define SCAUSE_INTERRUPT        (1UL << 63)
+#define SCAUSE_INTERRUPT        (_UL(1) << 63)
 #define IRQ_S_SOFT              1
 #define IRQ_S_TIMER             5
 #define IRQ_S_EXT               9
@@ -44,30 +51,34 @@
 #define EXC_STORE_PAGE_FAULT    15
 
 /* satp (4.1.11) */
-#define SATP_MODE_SV39  (8UL << 60)
+#define SATP_MODE_SV39  (_UL(8) << 60)
 #define SATP_ASID_SHIFT 44
-#define SATP_ASID_MASK  0xffffUL
-#define SATP_PPN_MASK   ((1UL << 44) - 1)
+#define SATP_ASID_MASK  _UL(0xffff)
+#define SATP_PPN_MASK   ((_UL(1) << 44) - 1)
 
 #ifndef __ASSEMBLY__
 #include "kernel/types.h"
 
+/* csr may be a name (sstatus) or a macro for a number (CSR_STIMECMP). */
+#define __csr_str(csr)  #csr
+#define __csr_name(csr) __csr_str(csr)
+
 #define csr_read(csr) ({                                              \
 	uint64_t __v;                                                 \
-	__asm__ volatile("csrr %0, " #csr : "=r"(__v) :: "memory");   \
+	__asm__ volatile("csrr %0, " __csr_name(csr) : "=r"(__v) :: "memory");   \
 	__v; })
 #define csr_write(csr, val) ({                                        \
 	uint64_t __v = (uint64_t)(val);                               \
-	__asm__ volatile("csrw " #csr ", %0" :: "rK"(__v) : "memory"); })
+	__asm__ volatile("csrw " __csr_name(csr) ", %0" :: "rK"(__v) : "memory"); })
 #define csr_set(csr, val) ({                                          \
 	uint64_t __v = (uint64_t)(val);                               \
-	__asm__ volatile("csrs " #csr ", %0" :: "rK"(__v) : "memory"); })
+	__asm__ volatile("csrs " __csr_name(csr) ", %0" :: "rK"(__v) : "memory"); })
 #define csr_clear(csr, val) ({                                        \
 	uint64_t __v = (uint64_t)(val);                               \
-	__asm__ volatile("csrc " #csr ", %0" :: "rK"(__v) : "memory"); })
+	__asm__ volatile("csrc " __csr_name(csr) ", %0" :: "rK"(__v) : "memory"); })
 #define csr_swap(csr, val) ({                                         \
 	uint64_t __v = (uint64_t)(val);                               \
-	__asm__ volatile("csrrw %0, " #csr ", %1"                     \
+	__asm__ volatile("csrrw %0, " __csr_name(csr) ", %1"                     \
 			 : "=r"(__v) : "rK"(__v) : "memory");         \
 	__v; })
 

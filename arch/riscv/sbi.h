@@ -27,6 +27,11 @@ long sbi_remote_sfence_vma(uint64_t hart_mask, uint64_t hart_mask_base,
 			   vaddr_t start, uint64_t size);
 /* IPI send_ipi to the harts in the mask. */
 long sbi_send_ipi(uint64_t hart_mask, uint64_t hart_mask_base);
+/* TIME set_timer: the next timer interrupt at `time` value stime_value
+ * (used only when the hart lacks Sstc). */
+long sbi_set_timer(uint64_t stime_value);
+/* Base probe_extension: true if the firmware implements extension eid. */
+bool sbi_probe_extension(long eid);
 /* SRST system reset: shutdown (QEMU then exits with status 0). */
 void sbi_shutdown(void) __noreturn;
 void sbi_reboot(void) __noreturn;

@@ -33,17 +33,30 @@ struct blk_request {
 
 /* A block driver, registered by the driver when it probes a disk. */
 struct blk_driver_ops {
-	/* Start req; called with the manager's lock held; must not sleep.
-	 * Returns 0 if started, -EAGAIN if the device is full (it stays
-	 * queued and is retried at the next completion). */
+	/* Start req; called with the manager's lock held; must not sleep
+	 * and must not call blk_complete. Returns 0 if started, -EAGAIN if
+	 * the device is full (it stays queued and is retried at the next
+	 * completion), BLK_START_DONE if it finished at once without I/O
+	 * (status 0), or another -errno: the request fails with it. */
 	int (*start)(struct device *dev, struct blk_request *req);
 };
 
+#define BLK_START_DONE  1
+/* Largest request in bytes (one physically contiguous buffer). */
+#define BLK_MAX_BYTES   (4UL << 20)
+
+/* Set up the request manager (dev_init calls it before probing disks). */
+void blk_init(void);
+/* Make dev (a DEV_BLOCK device) a disk of nsectors served by ops.
+ * Returns 0, -EINVAL (not a block device) or -EEXIST (unit taken). */
 int blk_register(struct device *dev, const struct blk_driver_ops *ops,
 		 uint64_t nsectors);
-/* Queue req. Returns 0, -ENODEV (no such disk) or -EINVAL (bad range). */
+/* Queue req. Returns 0, -ENODEV (no such disk) or -EINVAL (length not a
+ * positive multiple of BLK_SECTOR_SIZE up to BLK_MAX_BYTES, or sectors
+ * past the end of the disk). */
 int blk_submit(struct blk_request *req);
-/* Sleep until req is done; returns its status. */
+/* Sleep until req is done (signals do not end the wait: the device owns
+ * the buffer until then); returns its status. Process context only. */
 int blk_wait(struct blk_request *req);
 /* Called by a driver (from its interrupt handler) when req is done. */
 void blk_complete(struct blk_request *req, int status, size_t bytes);

@@ -11,8 +11,12 @@
 struct file_ops;
 
 /* Early output through SBI before the UART driver is up; printk uses
- * console_putc which switches to the driver once it is up. */
+ * console_putc which switches to the driver once it is up. "\n" is sent
+ * as "\r\n". */
 void console_putc(char c);
+/* Write n bytes as one piece (not interleaved with other console output),
+ * "\n" as "\r\n". Any context, with or without locks held. */
+void console_write(const char *s, size_t n);
 void console_init(void);        /* probe the UART from the DTB, take IRQ */
 /* The file operations of the console (read/write/ioctl for fd 0, 1, 2). */
 extern const struct file_ops console_fops;

@@ -32,8 +32,10 @@ struct device {
 	void *priv;             /* (c) driver state */
 };
 
-/* Register a device of kind; assigns the next free unit (1..16).
- * Returns the device, or NULL if the kind has 16 units already. */
+/* Register a device of kind; assigns the next free unit (1..16). A name
+ * ending in '#' gets the unit number in its place ("virtio-blk#" becomes
+ * "virtio-blk1"). Returns the device, or NULL if the kind has 16 units
+ * already or the table is full. */
 struct device *dev_register(enum dev_kind kind, const char *name,
 			    paddr_t base, uint64_t size, int irq);
 struct device *dev_find(dev_id_t id);
@@ -41,7 +43,14 @@ const char *dev_kind_name(enum dev_kind kind);
 /* Iterate devices in registration order: i from 0; NULL past the end. */
 struct device *dev_get(int i);
 
-/* Probe drivers for everything in the DTB (called from main). */
+/* Register a DEV_MEMORY device per DTB memory range, then probe the
+ * virtio-mmio slots in order of base address (called from main). The PLIC,
+ * timer and UART drivers register their own devices. */
 void dev_init(void);
+
+struct sbuf;
+/* Text of /proc/devices: one line "kind unit name base size irq" per
+ * device, in registration order. Returns 0 or -ENOMEM. */
+int dev_display(struct sbuf *sb);
 
 #endif

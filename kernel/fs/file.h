@@ -62,7 +62,13 @@ void file_close(struct file *f);                /* drop a reference */
 int fd_install(struct file *f, int minfd);
 /* The file at fd with a new reference, or NULL (-EBADF). */
 struct file *fd_get(int fd);
-/* Close every descriptor of the current process (exit). */
+/* Close descriptor fd of the current process: 0 or -EBADF. */
+int fd_close(int fd);
+/* Put f (the caller's reference) at descriptor fd, closing what was
+ * there; FD_CLOEXEC as given. Returns fd or -EBADF. */
+int fd_replace(int fd, struct file *f, bool cloexec);
+/* Close every descriptor of the current process and drop its cwd
+ * reference, leaving cwd NULL (exit). */
 void fd_close_all(void);
 /* Close descriptors marked close-on-exec (execve). */
 void fd_close_on_exec(void);

@@ -3,21 +3,35 @@
  * kernel/fs/vfs.c owns it; ext2 (kernel/fs/ext2.c) and procfs
  * (kernel/fs/procfs.c) provide vnode_ops. The fields listed here are the
  * ones other subsystems use (exec, /proc, mmap later).
+ *
+ * Lock order inside the file system (see kernel/vm/vm.h for the rest):
+ *   mount->ns_lock (mutex: namespace changes of one file system)
+ *     vnode->lock (mutex; several only under ns_lock)
+ *       vcache load lock (mutex: reading an inode into a new vnode)
+ *         ext2 fs->lock (mutex: bitmaps, group descriptors, superblock)
+ *           bcache buffer lock (mutex)
+ *             vcache lock, bcache lock, pipe lock, file lock (spin, leaf)
  */
 #ifndef KERNEL_FS_VFS_H
 #define KERNEL_FS_VFS_H
 
 #include "kernel/types.h"
 #include "kernel/lock.h"
+#include "kernel/lib/list.h"
+#include "kernel/fs/stat.h"
 
 struct vnode_ops;
 struct mount;
 struct vm_object;
+struct uio;
+struct file;
 
 enum vnode_type { VNON, VREG, VDIR, VCHR, VFIFO, VLNK };
 
 /*
  * Locking: (v) vn->lock (a mutex), (m) the vnode cache lock, (c) const.
+ * Invariant: refcnt > 0 while the vnode is in the cache; mounted != NULL
+ * only for a directory.
  */
 struct vnode {
 	struct mutex lock;
@@ -31,6 +45,77 @@ struct vnode {
 	const struct vnode_ops *ops;    /* (c) */
 	void *priv;                     /* (v) file-system inode data */
 	struct vm_object *obj;          /* (v) page cache object (later issue) */
+	struct mount *mounted;          /* (m) file system mounted here, or NULL */
+	struct list_node hash_link;     /* (m) vnode cache chain */
+};
+
+/* One directory entry as readdir returns it. */
+struct vfs_dirent {
+	ino_t ino;
+	uint8_t type;                   /* DT_* */
+	uint16_t namelen;               /* bytes, without the NUL */
+	char name[NAME_MAX + 1];        /* NUL-terminated */
+};
+
+/*
+ * What a file system provides for its vnodes. Names are NUL-terminated
+ * components of at most NAME_MAX bytes, never "." or ".." for operations
+ * that change a directory. Each returns 0 or a negative errno unless said.
+ */
+struct vnode_ops {
+	/* => dir->lock. Inode number of name in dir, or -ENOENT. */
+	int (*lookup)(struct vnode *dir, const char *name, ino_t *ino);
+	/* => vn->lock. Bytes moved from/to uio->offset, or -errno. */
+	ssize_t (*read)(struct vnode *vn, struct uio *uio);
+	ssize_t (*write)(struct vnode *vn, struct uio *uio);
+	/* => vn->lock. Set the size in bytes, freeing or zero-filling. */
+	int (*truncate)(struct vnode *vn, uint64_t size);
+	/* => dir->lock. The entry at or after *pos: fills de, moves *pos past
+	 * it and returns 1; returns 0 at the end. */
+	int (*readdir)(struct vnode *dir, off_t *pos, struct vfs_dirent *de);
+	/* => ns_lock, dir->lock; name absent. A new regular file or directory
+	 * (mode has S_IFREG or S_IFDIR); its inode number in *ino. */
+	int (*create)(struct vnode *dir, const char *name, mode_t mode, ino_t *ino);
+	/* => ns_lock, dir->lock, vn->lock; name absent. */
+	int (*link)(struct vnode *dir, const char *name, struct vnode *vn);
+	/* => ns_lock, dir->lock, vn->lock; name names vn. Removes the entry;
+	 * for a directory (rmdir) -ENOTEMPTY unless it is empty. */
+	int (*unlink)(struct vnode *dir, const char *name, struct vnode *vn);
+	/* => ns_lock and the locks of odir, ndir, vn and target (if any).
+	 * Moves odir/oname (naming vn) to ndir/nname, replacing target. */
+	int (*rename)(struct vnode *odir, const char *oname, struct vnode *vn,
+		      struct vnode *ndir, const char *nname, struct vnode *target);
+	/* => vn->lock. */
+	int (*stat)(struct vnode *vn, struct stat *st);
+	/* Optional: make the open file for vn (procfs builds its text here).
+	 * No locks held. */
+	int (*open)(struct vnode *vn, int flags, struct file **out);
+	/* The last reference is gone (no locks held): free the inode if its
+	 * link count is 0, then priv. */
+	void (*reclaim)(struct vnode *vn);
+};
+
+/* A file system type's hooks for one mount. */
+struct mount_ops {
+	/* Fill a new vnode (vn->ino and vn->mnt set) from its inode. */
+	int (*vget)(struct mount *mnt, struct vnode *vn);
+	/* Write every dirty block (may be NULL). */
+	int (*sync)(struct mount *mnt);
+};
+
+/*
+ * One mounted file system. Locking: (c) const after vfs_mount, (n) ns_lock.
+ */
+struct mount {
+	struct list_node link;          /* (c) on the mount table */
+	const char *fstype;             /* (c) "ext2", "proc" */
+	dev_t dev;                      /* (c) st_dev of its files */
+	ino_t root_ino;                 /* (c) */
+	struct vnode *root;             /* (c) referenced root directory */
+	struct vnode *covered;          /* (c) referenced mount point, NULL for / */
+	const struct mount_ops *ops;    /* (c) */
+	void *priv;                     /* (c) file-system data */
+	struct mutex ns_lock;           /* serialises namespace changes */
 };
 
 void vfs_init(void);                    /* mount ext2 at / and procfs at /proc */
@@ -45,5 +130,41 @@ void vnode_put(struct vnode *vn);
 ssize_t vfs_read_kernel(struct vnode *vn, void *kbuf, off_t off, size_t len);
 /* Write every dirty block to disk (sync, poweroff). */
 void vfs_sync(void);
+
+/* ---- for file systems ---- */
+/* The referenced vnode of (mnt, ino), reading the inode on a miss.
+ * Returns 0, -ENOMEM or the file system's vget error. */
+int vnode_get(struct mount *mnt, ino_t ino, struct vnode **out);
+/* Mount a file system with root inode root_ino on directory path ("/" for
+ * the first). Returns 0, -ENOMEM, -ENOENT, -ENOTDIR, -EBUSY. */
+int vfs_mount(const char *path, const char *fstype, dev_t dev, ino_t root_ino,
+	      const struct mount_ops *ops, void *priv);
+/* Seconds for timestamps (boot-relative clock plus a fixed base). */
+uint32_t vfs_time(void);
+
+/* ---- for sys_file.c: paths are resolved from start (NULL: cwd) ---- */
+int vfs_lookup_at(struct vnode *start, const char *path, struct vnode **out);
+/* Open or create (O_CREAT, O_EXCL, O_TRUNC, O_DIRECTORY). */
+int vfs_open(struct vnode *start, const char *path, int flags, mode_t mode,
+	     struct file **out);
+/* An open file on a vnode (takes a new vnode reference). */
+int vfs_open_vnode(struct vnode *vn, int flags, struct file **out);
+int vfs_mkdir(struct vnode *start, const char *path, mode_t mode);
+/* unlink, or rmdir when dir is true. */
+int vfs_unlink(struct vnode *start, const char *path, bool dir);
+int vfs_link(struct vnode *ostart, const char *opath,
+	     struct vnode *nstart, const char *npath);
+int vfs_rename(struct vnode *ostart, const char *opath,
+	       struct vnode *nstart, const char *npath);
+int vfs_truncate(struct vnode *vn, uint64_t size);
+int vfs_stat(struct vnode *vn, struct stat *st);
+/* => no locks. One entry at *pos (see vnode_ops.readdir). */
+int vfs_readdir(struct vnode *dir, off_t *pos, struct vfs_dirent *de);
+/* Path of the current directory into buf (size bytes with the NUL).
+ * Returns the length with the NUL, -ERANGE, -ENOENT or -ENOMEM. */
+long vfs_getcwd(char *buf, size_t size);
+
+/* The file operations of an open vnode (regular file or directory). */
+extern const struct file_ops vnode_fops;
 
 #endif

@@ -22,6 +22,16 @@ void panic(const char *fmt, ...) __noreturn __attribute__((format(printf, 1, 2))
 
 /* Print the call chain of the current hart, one symbolized frame a line. */
 void backtrace_print(void);
+/* The kernel function holding text address pc and pc's offset in it, or
+ * NULL (e.g. for trap messages: "%s+0x%lx"). */
+const char *ksym_name(vaddr_t pc, uint64_t *offset);
+
+/* True once some hart has panicked (console code then skips its locks). */
+bool panic_in_progress(void);
+/* True if a hart other than this one has panicked: the caller should stop
+ * this hart (cpu_halt in arch/riscv/boot.h). Checked by printk, the timer
+ * tick and spinning lock waiters. */
+bool panic_on_other_hart(void);
 
 #define KASSERT(cond, msg, ...)                                              \
 	do {                                                                 \

@@ -9,6 +9,8 @@
 #include "kernel/lock.h"
 #include "kernel/lib/list.h"
 #include "arch/riscv/cpu.h"
+#include "arch/riscv/trap.h"
+#include "arch/riscv/vmparam.h"
 
 #define NPROC_MAX   256
 #define NOFILE      64          /* open files per process */
@@ -20,7 +22,9 @@ struct vnode;
 struct trapframe;
 struct sbuf;
 
-enum proc_state { P_UNUSED, P_EMBRYO, P_RUNNABLE, P_RUNNING, P_SLEEPING, P_ZOMBIE };
+enum proc_state {
+	P_UNUSED, P_EMBRYO, P_RUNNABLE, P_RUNNING, P_SLEEPING, P_ZOMBIE
+};
 
 /*
  * Locking: (p) proc->lock, (t) proc_table_lock, (c) const after creation,
@@ -49,7 +53,16 @@ struct proc {
 	uint64_t sigignore;             /* (s) signals set to SIG_IGN */
 	uint64_t start_ticks;           /* (c) */
 	uint64_t utime, stime;          /* (p) ticks */
+
+	bool sleep_intr;                /* (p) a signal may end this sleep */
+	volatile bool need_resched;     /* (h) time slice over: yield at user
+	                                 * return; set by this hart's tick */
+	struct fpstate fp;              /* (s) user FP registers when not live
+	                                 * in the hart (trap.c, lazy) */
 };
+
+/* The process table; kernel/proc only (the scheduler scans it). */
+extern struct proc proc_table[NPROC_MAX];
 
 /* The process running on this hart (NULL in the idle loop). */
 struct proc *proc_current(void);
@@ -72,5 +85,67 @@ void proc_exit(int status) __noreturn;
 void proc_init(void);
 /* Create the first user process running /bin/init (or /bin/sh). */
 void proc_start_init(void);
+
+/* ---- The work behind the process system calls (sys_proc.c). ---- */
+
+/* Fork the current process; the child returns 0 from the system call, on
+ * the user stack newsp if non-zero. Returns the child's pid, -EAGAIN (no
+ * free slot) or -ENOMEM. */
+long proc_fork(vaddr_t newsp);
+/* Wait for a child to end: pid > 0 that child, -1 any child, 0 any child in
+ * the caller's process group, < -1 any child in group -pid. options may
+ * hold WNOHANG. Reaps it, stores its wait status in *status and returns its
+ * pid; 0 with WNOHANG if none has ended; -ECHILD if no child matches;
+ * -EINTR if a signal came. => process context. */
+long proc_wait(pid_t pid, int *status, int options);
+/* Parent's pid of p (0 for init). */
+pid_t proc_getppid(struct proc *p);
+/* setpgid(pid, pgid) (0 means the caller / pid itself): the caller or one
+ * of its children. Returns 0, -ESRCH, -EINVAL or -EPERM (no such group). */
+int proc_setpgid(pid_t pid, pid_t pgid);
+/* Process group of pid (0: the caller), or -ESRCH. */
+long proc_getpgid(pid_t pid);
+/* The current process's action for sig (1..NSIG): SIG_DFL or SIG_IGN. */
+unsigned long proc_sigaction_get(int sig);
+/* Set the current process's action for sig. Returns 0, or -EINVAL for a
+ * handler function or for SIGKILL/SIGSTOP. */
+int proc_sigaction_set(int sig, unsigned long handler);
+
+/* ---- Used by the trap handler and the scheduler (kernel/proc, arch). ---- */
+
+/* Terminate the current process by signal sig at its return to user. */
+void proc_kill_self(int sig);
+/* Act on the current process's pending signals before it returns to user:
+ * a terminating one ends it here (never returns then). => no locks held. */
+void proc_signal_deliver(void);
+/* True if p has a pending signal that ends an interruptible sleep.
+ * => p->lock held. */
+bool proc_signal_pending(const struct proc *p);
+/* Load p's page table (its mspace's pmap, or the kernel's) on this hart.
+ * => p->lock held, interrupts off. */
+void proc_activate_mspace(struct proc *p);
+/* exec's point of no return: the current process's mspace becomes ms and
+ * the old one is dropped. => no locks held. */
+void proc_replace_mspace(struct mspace *ms);
+/* Charge one timer tick to p, as user or system time. */
+void proc_account_tick(struct proc *p, bool user);
+/* Why a user access at va in p faulted, for the console line:
+ * "no mapping" or "protection". */
+const char *proc_fault_cause(struct proc *p, vaddr_t va);
+/* Top of p's kernel stack: its trapframe lies just below. */
+static inline vaddr_t proc_kstack_top(const struct proc *p)
+{
+	return p->kstack + KERNEL_STACK_SIZE;
+}
+
+/* ---- kernel/proc/exec.c ---- */
+
+/* Replace the current process's image by the ELF program at path with
+ * argument and environment strings in kernel memory (NULL-terminated
+ * arrays). Returns 0 (the trapframe is set to start the program) or
+ * -ENOENT, -ENOTDIR, -EACCES, -ENOEXEC, -E2BIG, -ENOMEM, -EIO; on error the
+ * old image is untouched. => process context, no locks held. */
+int exec_kernel(const char *path, const char *const argv[],
+		const char *const envp[]);
 
 #endif

@@ -6,6 +6,7 @@
 #define KERNEL_PROC_SCHED_H
 
 #include "kernel/types.h"
+#include "arch/riscv/timer.h"
 
 struct spinlock;
 struct proc;
@@ -29,5 +30,20 @@ void sched_tick(void);
 uint64_t sched_ticks(void);
 /* Sleep for at least ns nanoseconds; -EINTR if a signal came. */
 int sched_sleep_ns(uint64_t ns);
+
+/* Like sched_sleep, but signals do not end the sleep: for waits that must
+ * finish (a mutex, a disk request in flight). => lk held (a spinlock). */
+void sched_sleep_noint(void *chan, struct spinlock *lk);
+/* End p's sleep if it is interruptible (a signal arrived).
+ * => p->lock held. */
+void sched_signal_wake(struct proc *p);
+/* True (and clear the flag) if p's time slice is over and another process
+ * is waiting to run. Called at user return. */
+bool sched_need_resched(struct proc *p);
+/* Switch from the current process (state already changed from RUNNING)
+ * to this hart's scheduler. => p->lock held and no other spinlock. */
+void sched_switch(void);
+/* Nanoseconds per scheduler tick. */
+#define SCHED_TICK_NS (1000000000UL / TIMER_HZ)
 
 #endif

@@ -7,11 +7,22 @@
 #include "kernel/vm/vm.h"
 
 struct mspace;
+struct vm_page;
 
 /* Resolve a fault at user va for access in ms.
  * => no locks held; may sleep.
  * Returns 0 when the access can be retried, -EFAULT when no VMA allows it
  * (the caller sends SIGSEGV or fails copyin), -ENOMEM when memory ran out. */
 int vm_fault(struct mspace *ms, vaddr_t va, enum vm_access access);
+
+/* vm_fault_locked flags */
+#define VM_FAULT_FORCE  0x1     /* ignore the VMA's protection (mspace_write) */
+
+/* vm_fault for a caller that holds ms->lock (mspace_write/read): resolves
+ * the page at va and, if pgp is not NULL, returns it in *pgp; it stays
+ * resident while the lock is held. Same returns as vm_fault.
+ * => ms->lock held. */
+int vm_fault_locked(struct mspace *ms, vaddr_t va, enum vm_access access,
+		    int flags, struct vm_page **pgp);
 
 #endif

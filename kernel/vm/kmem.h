@@ -22,8 +22,9 @@ struct kmem_cache_info {
 
 void kmem_init(void);
 
-/* Create a cache of objects of `size` bytes aligned to `align` (0: natural).
- * Returns NULL on -ENOMEM. */
+/* Create a cache of objects of `size` bytes aligned to `align` (a power of
+ * two up to PAGE_SIZE; 0: natural, the largest power of two dividing size,
+ * 8 to 64). `name` must outlive the cache. Returns NULL on -ENOMEM. */
 struct kmem_cache *kmem_cache_create(const char *name, size_t size, size_t align);
 void kmem_cache_destroy(struct kmem_cache *cache);
 /* Returns an object, or NULL on -ENOMEM. Never sleeps. */
@@ -38,11 +39,20 @@ void *kmalloc(size_t size);
 void *kzalloc(size_t size);
 void kfree(void *ptr);
 
-/* Iterate cache statistics: fills out for cache i, returns false past the end. */
+/* Iterate cache statistics: fills out for cache i, returns false past the
+ * end. The last entry, "kmalloc-large", counts whole-page kmalloc blocks. */
 bool kmem_cache_get_info(int i, struct kmem_cache_info *out);
 /* Objects in use over all caches, and pages held by kmem (slabs and large
  * kmalloc blocks). */
 uint64_t kmem_objects_inuse(void);
 uint64_t kmem_pages(void);
+
+struct sbuf;
+/* Text of /proc/slabinfo (Linux "slabinfo - version: 2.1" layout) appended
+ * to sb. Returns 0 or -ENOMEM. */
+int kmem_display_slabinfo(struct sbuf *sb);
+/* Check every invariant of every cache (slab lists, free lists, counters);
+ * panics on failure. Used by tests. */
+void kmem_check(void);
 
 #endif

@@ -19,7 +19,9 @@ void kva_free_stack(vaddr_t base);
  * returns the kernel virtual address, or 0 on -ENOMEM. */
 vaddr_t kva_map_mmio(paddr_t pa, size_t size);
 
-/* Pages currently mapped in the arena. */
+/* Pages currently mapped in the arena (stacks and MMIO). */
 uint64_t kva_pages_mapped(void);
+/* RAM pages held by kernel stacks (KernelStack in /proc/meminfo). */
+uint64_t kva_stack_pages(void);
 
 #endif

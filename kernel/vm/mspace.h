@@ -9,10 +9,12 @@
 #include "kernel/types.h"
 #include "kernel/lock.h"
 #include "kernel/vm/vm.h"
+#include "kernel/vm/vma.h"
 
 struct pmap;
 struct amap;
 struct vm_object;
+struct vm_page;
 struct sbuf;
 struct vnode;
 
@@ -27,9 +29,159 @@ struct vnode;
 
 /* mspace_map flags */
 #define MSPACE_FIXED    0x1     /* exactly at va, replacing what is there */
+#define MSPACE_NOREPLACE 0x2    /* with MSPACE_FIXED: -EEXIST if occupied */
 
-/* The operations are given in mspace.c. Fields are documented there. */
-struct vma;
-struct mspace;
+/* Layout (bytes). The stack VMA starts at MSPACE_STACK_INIT below
+ * USER_STACK_TOP and grows down on faults to USER_STACK_MAX; the gap search
+ * for mmap starts a further MSPACE_STACK_GUARD below that, so nothing is
+ * placed where the stack may grow. */
+#define MSPACE_STACK_INIT   (32 * PAGE_SIZE)
+#define MSPACE_STACK_GUARD  (256 * PAGE_SIZE)
+#define MSPACE_STACK_LIMIT  (USER_STACK_TOP - USER_STACK_MAX)
+#define MSPACE_MMAP_TOP     (MSPACE_STACK_LIMIT - MSPACE_STACK_GUARD)
+
+/*
+ * One address space.
+ * Locking: (m) ms->lock (a mutex, may be held across sleeps), (r) atomic,
+ * (c) const after mspace_create.
+ * Invariants: every VMA lies in [min, max); brk_start <= brk;
+ * stack_limit <= stack_top; virt_pages == sum of vma_pages over the tree,
+ * private_pages + shared_pages == virt_pages.
+ */
+struct mspace {
+	struct mutex lock;
+	int refcnt;                     /* (r) */
+	struct vma_tree vmas;           /* (m) */
+	struct pmap *pmap;              /* (c) */
+	vaddr_t min, max;               /* (c) user bounds, bytes */
+	vaddr_t brk_start;              /* (m) lowest break, page aligned */
+	vaddr_t brk;                    /* (m) current break, bytes */
+	vaddr_t stack_top;              /* (m) top of the stack VMA, or 0 */
+	vaddr_t stack_limit;            /* (m) lowest address it may grow to */
+	uint64_t virt_pages;            /* (m) pages in all VMAs */
+	uint64_t private_pages;         /* (m) pages in VMA_PRIVATE VMAs */
+	uint64_t shared_pages;          /* (m) pages in VMA_SHARED VMAs */
+};
+
+/* Counters of one mspace in pages, for /proc/<pid>/status. */
+struct mspace_stats {
+	uint64_t virt;          /* mapped virtual pages */
+	uint64_t private;       /* virtual pages of private mappings */
+	uint64_t shared;        /* virtual pages of shared mappings */
+	uint64_t resident;      /* pages entered in the pmap */
+};
+
+/* A new empty address space over [USER_MIN, USER_MAX) with its own pmap,
+ * refcnt 1. => process context (takes no locks). NULL on -ENOMEM. */
+struct mspace *mspace_create(void);
+
+/* Take a reference (e.g. /proc reading another process's maps). */
+void mspace_ref(struct mspace *ms);
+
+/* Drop a reference. The last one unmaps every VMA, drops the amaps (and so
+ * the pages no one else shares), destroys the pmap and frees ms.
+ * => no locks held; ms is active on no hart (switch away first). */
+void mspace_destroy(struct mspace *ms);
+
+/* Copy parent for fork: every VMA, with private anonymous memory copied
+ * eagerly (new pages) and shared anonymous memory shared (same amap). The
+ * child's pmap starts empty; its faults map the pages.
+ * => no locks held (takes parent->lock). Returns 0 and *child, or
+ * -ENOMEM (nothing allocated stays). */
+int mspace_fork(struct mspace *parent, struct mspace **child);
+
+/* Map len bytes (page multiple, > 0) with prot (<= maxprot) and vma_flags
+ * (exactly one of VMA_PRIVATE, VMA_SHARED; optionally VMA_STACK, VMA_HEAP).
+ * With MSPACE_FIXED at *va (page aligned) replacing earlier mappings there
+ * (MSPACE_NOREPLACE: refusing them); else *va is a hint used if the range is
+ * free and below MSPACE_MMAP_TOP, or the highest free range below
+ * MSPACE_MMAP_TOP is taken. Memory is demand-zero; obj must be NULL in
+ * this issue (memory objects come with the page cache).
+ * => no locks held. Returns 0 and *va (bytes), -EINVAL (bad length,
+ * alignment or flags), -EACCES (prot above maxprot), -ENOMEM (no room,
+ * outside [USER_MIN, USER_MAX), or out of memory), -EEXIST (NOREPLACE and
+ * occupied), -ENODEV (obj != NULL). */
+int mspace_map(struct mspace *ms, vaddr_t *va, size_t len, vm_prot_t prot,
+	       vm_prot_t maxprot, uint32_t vma_flags, int flags,
+	       struct vm_object *obj, uint64_t off);
+
+/* Unmap [va, va + len) (bytes, page aligned), splitting VMAs at the edges;
+ * unmapped holes in the range are fine. Pages only this mapping held are
+ * freed. => no locks held. Returns 0, -EINVAL (misaligned, outside user
+ * space), -ENOMEM (no memory to split a VMA; nothing unmapped). */
+int mspace_unmap(struct mspace *ms, vaddr_t va, size_t len);
+
+/* Set the protection of [va, va + len) (bytes, page aligned) to prot,
+ * splitting VMAs at the edges. => no locks held. Returns 0, -EINVAL
+ * (misaligned or outside user space), -ENOMEM (part of the range is not
+ * mapped, or no memory to split), -EACCES (prot above a VMA's maxprot).
+ * Nothing changes on an error. */
+int mspace_protect(struct mspace *ms, vaddr_t va, size_t len, vm_prot_t prot);
+
+/* MADV_DONTNEED on [va, va + len) (bytes, page aligned): the anonymous
+ * pages of private mappings are dropped and read back as zeroes; shared
+ * mappings are left alone. => no locks held. Returns 0, or -ENOMEM if part
+ * of the range is not mapped (the mapped parts are still done). */
+int mspace_dontneed(struct mspace *ms, vaddr_t va, size_t len);
+
+/* The VMA containing va, or NULL. => ms->lock held. */
+struct vma *mspace_search_vma(struct mspace *ms, vaddr_t va);
+
+/* Load ms's pmap on this hart / leave it. => no spinlocks needed. */
+void mspace_activate(struct mspace *ms);
+void mspace_deactivate(struct mspace *ms);
+
+/* exec: the heap starts at start (bytes, rounded up to a page), empty.
+ * => no locks held. Returns 0 or -EINVAL (outside user space). */
+int mspace_set_brk(struct mspace *ms, vaddr_t start);
+
+/* brk: move the break to newbrk (bytes). Growing maps demand-zero pages
+ * (extending the heap VMA); shrinking unmaps and frees whole pages above
+ * the new break. => no locks held. Returns 0, or -ENOMEM (below the heap
+ * start, into another mapping or the stack area, or out of memory). */
+int mspace_brk(struct mspace *ms, vaddr_t newbrk);
+/* The current break (bytes). => no locks held. */
+vaddr_t mspace_get_brk(struct mspace *ms);
+
+/* exec: create the stack VMA [USER_STACK_TOP - MSPACE_STACK_INIT,
+ * USER_STACK_TOP), read-write, growing down on faults to USER_STACK_MAX.
+ * => no locks held. Returns 0 and *sp_top = USER_STACK_TOP (the initial
+ * stack pointer before anything is pushed), -ENOMEM, or -EEXIST. */
+int mspace_map_stack(struct mspace *ms, vaddr_t *sp_top);
+
+/* Copy len bytes from kernel kbuf to va in ms, which need not be active:
+ * each page is resolved through the fault logic (ignoring the VMA's
+ * protection, so exec can fill read-only text) and written through the
+ * direct map. => no locks held. Returns 0, -EFAULT (no VMA covers part of
+ * the range), or -ENOMEM. */
+int mspace_write(struct mspace *ms, vaddr_t va, const void *kbuf, size_t len);
+/* The same the other way: len bytes at va in ms into kbuf (untouched
+ * anonymous pages read as zeroes). Same errors. */
+int mspace_read(struct mspace *ms, vaddr_t va, void *kbuf, size_t len);
+
+/* Append /proc/<pid>/maps text, one Linux-format line a VMA:
+ * "00010000-00012000 rw-p 00000000 00:00 0    [heap]".
+ * => no locks held. Returns sbuf_error(sb). */
+int mspace_display(struct mspace *ms, struct sbuf *sb);
+
+/* Counters in pages. => no locks held. */
+void mspace_get_stats(struct mspace *ms, struct mspace_stats *st);
+
+/* The protection a VMA's prot gives the pmap: write implies read, as
+ * PROT_WRITE does on Linux (there are no write-only pages). */
+static inline vm_prot_t mspace_pmap_prot(vm_prot_t prot)
+{
+	return (prot & VM_PROT_WRITE) ? (prot | VM_PROT_READ) : prot;
+}
+
+/* ---- for kernel/vm/fault.c only (=> ms->lock held for both) ---- */
+
+/* The amap of vma, created on first use to cover the whole VMA (a stack
+ * VMA gets slots down to stack_limit so it can grow). Returns 0 or
+ * -ENOMEM. */
+int mspace_vma_amap(struct mspace *ms, struct vma *vma);
+/* Change a VMA's range in the tree and the counters. */
+void mspace_vma_resize(struct mspace *ms, struct vma *vma, vaddr_t start,
+		       vaddr_t end);
 
 #endif

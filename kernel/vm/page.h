@@ -73,17 +73,32 @@ struct vm_zone_info {
 	uint64_t free;
 	uint64_t wmark_min, wmark_low, wmark_high;
 	uint64_t nfree[VM_PAGE_NORDERS];   /* free blocks of each order */
-	paddr_t start, end;     /* lowest and highest managed frame address */
+	paddr_t start, end;     /* [start, end): span of the managed frames */
+	uint64_t low_events;    /* times free fell below the low watermark */
+	uint64_t alloc_fail;    /* allocations this zone refused */
+	uint64_t pgalloc;       /* pages allocated from this zone, ever */
+	uint64_t pgfree;        /* pages freed to this zone, ever */
 };
+
+struct sbuf;
 
 /* Build the vm_page arrays and zones from RAM, minus the reserved ranges
  * (firmware, kernel image, DTB). Runs once on the boot hart, with the direct
  * map live. The page arrays are carved from RAM itself and reserved. */
 void vm_page_init(const struct mem_range *ram, int nram,
 		  const struct mem_range *reserved, int nreserved);
+/* The same with the DMA32/NORMAL boundary given (bytes, physical); host
+ * tests put it inside their fake RAM. vm_page_init passes ZONE_DMA32_LIMIT.
+ * Resets all allocator state, so tests may call it again. */
+void vm_page_init_zones(const struct mem_range *ram, int nram,
+			const struct mem_range *reserved, int nreserved,
+			paddr_t dma32_limit);
 
 /* Allocate 2^order physically contiguous frames from the first zone in
- * zonemask (NORMAL before DMA32) that has them above its min watermark.
+ * zonemask (NORMAL before DMA32) that has them. A VM_ALLOC_USER allocation
+ * must leave the zone at or above its min watermark; kernel allocations may
+ * use the reserve below it. Leaving a zone below its low watermark counts
+ * an event and calls vm_pageout_wakeup.
  * => no locks that rank below zone->lock.
  * Returns the first page, or NULL if no zone can satisfy it (-ENOMEM). */
 struct vm_page *vm_page_alloc(unsigned order, unsigned zonemask, int flags);
@@ -105,6 +120,20 @@ void vm_zone_get_info(int zone, struct vm_zone_info *out);
 void vm_page_activate(struct vm_page *pg);
 void vm_page_deactivate(struct vm_page *pg);
 void vm_page_dequeue(struct vm_page *pg);
+/* Pages on queue q (PQ_ACTIVE or PQ_INACTIVE). */
+uint64_t vm_page_queue_count(enum vm_page_queue q);
+
+/* The page daemon's wake-up, called when an allocation leaves a zone below
+ * its low watermark. Defined by the page daemon (kernel/vm/pageout.c);
+ * page.c references it weakly, so the kernel links before that exists. */
+void vm_pageout_wakeup(void);
+
+/* Text of /proc/zoneinfo, /proc/buddyinfo, /proc/meminfo and /proc/vmstat
+ * in the Linux formats, appended to sb. Return 0 or -ENOMEM. */
+int vm_page_display_zoneinfo(struct sbuf *sb);
+int vm_page_display_buddyinfo(struct sbuf *sb);
+int vm_page_display_meminfo(struct sbuf *sb);
+int vm_page_display_vmstat(struct sbuf *sb);
 
 /* Check every invariant of the zones and free lists; panics on failure.
  * Used by tests. */

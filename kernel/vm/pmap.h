@@ -3,6 +3,12 @@
  * interface. The implementation (arch/riscv/pmap.c) is the only code that
  * knows the PTE format, satp and sfence.vma. pmap never panics for lack of
  * memory: it returns -ENOMEM and the caller decides.
+ *
+ * Addresses are bytes; va page aligned unless said otherwise. No function
+ * here sleeps; all may be called with spinlocks held that rank above
+ * pmap->lock (kernel/vm/vm.h). The TLB of every hart is up to date when a
+ * function that changes mappings returns (RISC-V privileged spec v1.12,
+ * 4.2.1 SFENCE.VMA; SBI v1.0 RFENCE for the other harts).
  */
 #ifndef KERNEL_VM_PMAP_H
 #define KERNEL_VM_PMAP_H
@@ -18,56 +24,96 @@ struct mem_range;
 #define PMAP_WIRED      0x1     /* count in wired pages; not for page-out */
 #define PMAP_USER       0x2     /* a user mapping (PTE U bit) */
 
+/* True if va may carry a user mapping: inside [USER_MIN, USER_MAX). */
+static inline bool pmap_is_valid_user_va(vaddr_t va)
+{
+	return va >= USER_MIN && va < USER_MAX;
+}
+
 /* Build the kernel page table (direct map of RAM, kernel image with
  * section permissions, arena page-table pages preallocated so every user
- * pmap shares them) and switch this hart to it. Boot hart only, once. */
+ * pmap shares them) and switch this hart to it. Boot hart only, once,
+ * after vm_page_init and kmem_init. Detects the number of ASID bits.
+ * Panics if the page tables cannot be allocated (boot cannot go on). */
 void pmap_bootstrap(const struct mem_range *ram, int nram);
-/* Switch a secondary hart onto the kernel page table. */
+/* Switch a secondary hart onto the kernel page table (satp ASID 0) and
+ * flush its TLB. Once per hart, before it touches the arena. */
 void pmap_init_hart(void);
+/* The kernel pmap: the kernel half only, shared by every user pmap. */
 struct pmap *pmap_kernel(void);
 
-/* A new user pmap with the kernel half shared; NULL on -ENOMEM. */
+/* A new user pmap: an empty user half, the kernel half shared with the
+ * kernel pmap. Returns NULL on -ENOMEM. */
 struct pmap *pmap_create(void);
-/* Free every page table of a user pmap (all mappings must be removed). */
+/* Free every page table of a user pmap and the pmap. All mappings must be
+ * removed first (pmap_remove). If it is loaded on this hart, this hart
+ * moves to the kernel pmap; it must not be loaded on any other hart. */
 void pmap_destroy(struct pmap *pmap);
-/* Load pmap into satp on this hart (with its ASID) / leave it. */
+/* Load pmap into satp on this hart with its ASID (allocating one if it
+ * has none in the current generation), leaving the pmap loaded before.
+ * pmap_deactivate: if pmap is loaded on this hart, load the kernel pmap
+ * instead. Interrupts may be on or off; no lock ranking below pv_lock held. */
 void pmap_activate(struct pmap *pmap);
 void pmap_deactivate(struct pmap *pmap);
 
-/* Map the page pg at user va (page aligned) with prot; replaces any old
- * mapping. Returns 0, or -ENOMEM if a page-table page or pv entry could not
- * be allocated (nothing changed then). */
+/* Map the page pg at user va (page aligned, pmap_is_valid_user_va) with
+ * prot; replaces any old mapping (its A/D bits are saved for the old page).
+ * flags: PMAP_USER for a user-accessible page, PMAP_WIRED. prot
+ * VM_PROT_NONE removes the mapping at va. The new PTE has A set; the
+ * hardware sets D on the first write (4.3.1).
+ * => no lock ranking below amap/anon locks held
+ * Returns 0, or -ENOMEM if a page-table page or pv entry could not be
+ * allocated (no mapping changed then). */
 int pmap_enter(struct pmap *pmap, vaddr_t va, struct vm_page *pg,
 	       vm_prot_t prot, int flags);
-/* Remove mappings in [sva, eva) (bytes, page aligned). */
+/* Remove mappings in [sva, eva) (bytes, page aligned, user half). Empty
+ * page-table pages stay until pmap_destroy. */
 void pmap_remove(struct pmap *pmap, vaddr_t sva, vaddr_t eva);
-/* Lower the protection of mappings in [sva, eva) to prot. */
+/* Lower the protection of mappings in [sva, eva) to prot (never raises
+ * it; a mapping left with no access is removed). */
 void pmap_protect(struct pmap *pmap, vaddr_t sva, vaddr_t eva, vm_prot_t prot);
-/* Physical address mapped at va, or false if none. */
+/* Physical address mapped at va (any address, any pmap, superpages too),
+ * or false if none. */
 bool pmap_extract(struct pmap *pmap, vaddr_t va, paddr_t *pa);
-/* Lower the protection of every mapping of pg (VM_PROT_NONE removes them). */
+/* Lower the protection of every mapping of pg (VM_PROT_NONE removes them,
+ * e.g. before page-out; VM_PROT_READ write-protects for copy-on-write). */
 void pmap_page_protect(struct vm_page *pg, vm_prot_t prot);
 
-/* Reference and modify bits (PTE A and D) of pg over all its mappings. */
+/* Reference and modify bits (PTE A and D) of pg over all its mappings,
+ * including those removed since the bit was last cleared. The clear
+ * functions return whether the bit was set, and flush the TLB so the
+ * hardware sets it again on the next access. */
 bool pmap_is_referenced(struct vm_page *pg);
 bool pmap_is_modified(struct vm_page *pg);
 bool pmap_clear_reference(struct vm_page *pg);
 bool pmap_clear_modify(struct vm_page *pg);
 
-/* Resident user pages mapped by pmap. */
+/* Resident user pages mapped by pmap (for the kernel pmap: arena pages). */
 uint64_t pmap_resident_count(struct pmap *pmap);
 
-/* Kernel wired mappings without pv entries (the kernel arena). */
+/* Kernel wired mappings without pv entries, inside the kernel arena
+ * [KVA_ARENA_BASE, +KVA_ARENA_SIZE), global (PTE G) in every pmap.
+ * pmap_kenter maps one page (va must be unmapped); pmap_kenter_mmio maps a
+ * page of device registers read/write (Sv39 has no memory types: the
+ * platform's PMAs make it I/O, 3.6). Both return 0 or -ENOMEM.
+ * pmap_kremove unmaps [va, va+size) (bytes) and flushes every hart.
+ * => no lock ranking below pmap->lock held (kva_lock is not held) */
 int pmap_kenter(vaddr_t va, paddr_t pa, vm_prot_t prot);
 int pmap_kenter_mmio(vaddr_t va, paddr_t pa);
 void pmap_kremove(vaddr_t va, size_t size);
 
-/* Zero or copy whole pages through the direct map. */
+/* Zero or copy whole pages through the direct map. No locks. */
 void pmap_zero_page(struct vm_page *pg);
 void pmap_copy_page(struct vm_page *src, struct vm_page *dst);
 
-/* Page-table pages and pv entries in use, for leak checks. */
+/* Page-table pages (kernel and user) and pv entries in use, for leak
+ * checks. The kernel arena's level-0 tables are never freed. */
 uint64_t pmap_ptp_count(void);
 uint64_t pmap_pv_count(void);
+
+/* Check a user pmap's invariants (resident and wired counts match its
+ * PTEs, every managed leaf has its pv entry, the kernel half is the
+ * kernel's); panics on failure. For tests. */
+void pmap_check(struct pmap *pmap);
 
 #endif

@@ -7,6 +7,7 @@
  *   proc_table_lock
  *     mspace->lock            (mutex: VMA tree, amaps of this mspace)
  *       vnode->lock           (mutex)
+ *       vm_object->lock       (mutex, after vnode->lock: an object's pages)
  *         bcache buffer lock  (mutex)
  *           amap->lock / anon->lock (spin)
  *             pmap->lock      (spin: page tables of one pmap)
@@ -14,9 +15,17 @@
  *                 zone->lock  (spin: one buddy allocator)
  *                   kmem_cache->lock (spin)
  *                     kva_lock (spin)
+ *   asid_lock (spin, leaf: the pmap's ASID allocator; taken under pmap->lock,
+ *   pv_lock and the scheduler's locks, takes nothing)
  *   proc->lock, sched run-queue lock, sleep channels (spin; leaf-level
  *   with respect to VM locks)
+ *   pageq_lock (spin, leaf: the active/inactive page queues; never held
+ *   with a zone->lock)
+ *   kmem_list_lock (spin: kmem's cache list; taken before a kmem_cache->lock,
+ *   never with a zone->lock)
  *   blk request-manager lock, device locks, console lock, printk lock (leaf)
+ *   (blk_lock, then a disk driver's lock inside ops->start; blk_lock is the
+ *   sleep lock of blk_wait, so it comes before proc->lock like any sleep lock)
  */
 #ifndef KERNEL_VM_VM_H
 #define KERNEL_VM_VM_H

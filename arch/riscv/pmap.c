@@ -1,0 +1,1175 @@
+/*
+ * The Sv39 pmap (kernel/vm/pmap.h): page tables, the pv reverse map, ASIDs,
+ * satp and TLB shootdown. The only code that reads or writes a PTE, satp or
+ * sfence.vma. It never sleeps and never panics for lack of memory: it
+ * returns -ENOMEM and the machine-independent VM layer decides.
+ *
+ * Locks (also in the order list of kernel/vm/vm.h):
+ *
+ *   pmap->lock            the table structure of one pmap (linking tables)
+ *     pv_lock             every pv list, and every leaf PTE of a user pmap
+ *       asid_lock         the ASID allocator; a leaf, also taken from the
+ *                         scheduler through pmap_activate
+ *
+ * A user pmap's page-table pages are freed only by pmap_destroy, when it
+ * maps nothing, so a (pmap, va) found on a pv list always has its tables:
+ * pmap_page_protect walks them under pv_lock alone.
+ */
+#include "kernel/types.h"
+#include "kernel/errno.h"
+#include "kernel/lock.h"
+#include "kernel/lib/printk.h"
+#include "kernel/lib/string.h"
+#include "kernel/vm/vm.h"
+#include "kernel/vm/page.h"
+#include "kernel/vm/kmem.h"
+#include "kernel/vm/pmap.h"
+#include "arch/riscv/boot.h"
+#include "arch/riscv/cpu.h"
+#include "arch/riscv/csr.h"
+#include "arch/riscv/pte.h"
+#include "arch/riscv/sbi.h"
+#include "arch/riscv/vmparam.h"
+
+/* Root entries from here up map the kernel half and are shared by every
+ * pmap (VPN[2] of DIRECT_MAP_BASE and above). */
+#define PMAP_KERNEL_ROOT_FIRST  (PTES_PER_TABLE / 2)
+/* The user half ends where bit 38 (the sign of an Sv39 address) turns on. */
+#define PMAP_USER_HALF_END      (1UL << (SV39_VA_BITS - 1))
+/* Flushing more pages than this one by one costs more than a full flush. */
+#define PMAP_TLB_FLUSH_MAX_PAGES 32
+/* SBI RFENCE: a size of all ones flushes the whole address space. */
+#define PMAP_SBI_FLUSH_ALL      ((uint64_t)-1)
+/* An SBI hart mask covers 64 harts from its base. */
+#define PMAP_HART_MASK_BITS     64
+#define PMAP_ALL_CPUS           ((1UL << NCPU_MAX) - 1)
+/* User pmaps get ASIDs 1..asid_max; 0 is the kernel's. */
+#define PMAP_ASID_FIRST         1
+
+/* vm_page.pmap_flags: A and D of mappings that have been removed or cleared. */
+#define PMAP_PG_REFERENCED      0x1
+#define PMAP_PG_MODIFIED        0x2
+
+_Static_assert(NCPU_MAX <= 64, "cpu masks are one uint64_t");
+_Static_assert(PTE_VPN(DIRECT_MAP_BASE, 2) == PMAP_KERNEL_ROOT_FIRST,
+	       "the kernel half starts at the direct map");
+_Static_assert(USER_MAX <= PMAP_USER_HALF_END, "user space is the lower half");
+_Static_assert(KVA_ARENA_BASE % GIGAPAGE_SIZE == 0 &&
+	       KVA_ARENA_SIZE % GIGAPAGE_SIZE == 0,
+	       "the arena is whole level-1 tables");
+
+/*
+ * One address space's page tables.
+ * Locking: (c) const after creation, (l) pmap->lock, (v) pv_lock (the
+ * kernel pmap: (l)), (a) asid_lock, (atomic) __atomic builtins.
+ * Invariants: resident == valid leaf PTEs of the user half (of the arena
+ * for the kernel pmap); wired == those with PTE_SW_WIRED; a user pmap's
+ * asid is in [PMAP_ASID_FIRST, asid_max] once asid_gen != 0 (0 without
+ * ASIDs); every cpu running it in satp is in active.
+ */
+struct pmap {
+	struct spinlock lock;
+	paddr_t root;           /* (c) root page-table page */
+	uint64_t asid;          /* (a) ASID while asid_gen is current */
+	uint64_t asid_gen;      /* (a) generation of asid; 0: none yet */
+	uint64_t tlbmask;       /* (a) cpus whose TLB may hold entries under asid */
+	uint64_t active;        /* (atomic) cpus with this pmap in satp */
+	uint64_t resident;      /* (v) pages mapped */
+	uint64_t wired;         /* (v) of them wired */
+};
+
+/* One mapping of a managed page: the page is mapped at va in pmap.
+ * Locking: (v) pv_lock. */
+struct pv_entry {
+	struct pmap *pmap;      /* (v) */
+	vaddr_t va;             /* (v) */
+	struct pv_entry *next;  /* (v) next mapping of the same page */
+};
+
+static struct pmap kernel_pmap;
+static struct spinlock pv_lock = SPINLOCK_INIT("pv_lock");
+static struct kmem_cache *pmap_cache;   /* (c) after pmap_bootstrap */
+static struct kmem_cache *pv_cache;     /* (c) after pmap_bootstrap */
+static uint64_t ptp_count;              /* (atomic) page-table pages */
+static uint64_t pv_count;               /* (atomic) pv entries */
+
+/*
+ * ASIDs (privileged spec 4.1.11 satp, 4.2.1 SFENCE.VMA). Each user pmap
+ * takes the next ASID of the current generation when it is first loaded.
+ * When they run out, the generation goes up and numbering starts again:
+ * this hart flushes its whole TLB at once and every other hart is marked
+ * flush-pending and flushes its whole TLB at its next pmap_activate, before
+ * it can load a reused ASID. Until then a pending hart may still run the
+ * pmap it had, under that pmap's old ASID, so shootdowns to a pending hart
+ * flush the address in every address space.
+ */
+static struct spinlock asid_lock = SPINLOCK_INIT("asid_lock");
+static uint64_t asid_max;               /* (c) largest ASID; 0: no ASIDs */
+static unsigned asid_bits;              /* (c) ASIDLEN */
+static uint64_t asid_gen = 1;           /* (a) current generation */
+static uint64_t asid_next = PMAP_ASID_FIRST;   /* (a) next free ASID */
+static uint64_t asid_flush_pending;     /* (a) cpus owing a full flush */
+
+enum pmap_flush { PMAP_FLUSH_NONE, PMAP_FLUSH_ASID, PMAP_FLUSH_ALL };
+
+/* ---------------------------------------------------------------- hardware */
+
+static inline void sfence_vma_all(void)
+{
+	__asm__ volatile("sfence.vma zero, zero" ::: "memory");
+}
+
+static inline void sfence_vma_page(vaddr_t va)
+{
+	__asm__ volatile("sfence.vma %0, zero" :: "r"(va) : "memory");
+}
+
+static inline void sfence_vma_asid(uint64_t asid)
+{
+	__asm__ volatile("sfence.vma zero, %0" :: "r"(asid) : "memory");
+}
+
+static inline void sfence_vma_page_asid(vaddr_t va, uint64_t asid)
+{
+	__asm__ volatile("sfence.vma %0, %1" :: "r"(va), "r"(asid) : "memory");
+}
+
+/* The satp value that loads pmap with asid (4.1.11: MODE, ASID, PPN). */
+static uint64_t pmap_satp(const struct pmap *pmap, uint64_t asid)
+{
+	return SATP_MODE_SV39 | (asid << SATP_ASID_SHIFT) |
+	       ((pmap->root >> PAGE_SHIFT) & SATP_PPN_MASK);
+}
+
+/* The ASID in this hart's satp. */
+static uint64_t pmap_satp_asid(void)
+{
+	return (csr_read(satp) >> SATP_ASID_SHIFT) & SATP_ASID_MASK;
+}
+
+static uint64_t pmap_self_bit(void)
+{
+	return 1UL << cpu_self()->index;
+}
+
+static pte_t *pmap_table(paddr_t pa)
+{
+	return (pte_t *)PA_TO_KVA(pa);
+}
+
+/* True if va is a valid Sv39 address: bits 63..39 equal bit 38 (4.4.1). */
+static bool pmap_va_canonical(vaddr_t va)
+{
+	int shift = 64 - SV39_VA_BITS;
+
+	return (vaddr_t)(((int64_t)(va << shift)) >> shift) == va;
+}
+
+/* ---------------------------------------------------------------- tables */
+
+/* A zeroed page-table page, or NULL (-ENOMEM). */
+static struct vm_page *pmap_ptp_alloc(void)
+{
+	struct vm_page *pg = vm_page_alloc(0, VM_ZONE_ANY, VM_ALLOC_ZERO);
+
+	if (pg == NULL)
+		return NULL;
+	pg->flags |= VM_PAGE_PTP;
+	__atomic_fetch_add(&ptp_count, 1, __ATOMIC_RELAXED);
+	return pg;
+}
+
+static void pmap_ptp_free(paddr_t pa)
+{
+	struct vm_page *pg = vm_page_from_pa(pa);
+
+	KASSERT(pg != NULL && (pg->flags & VM_PAGE_PTP),
+		"pa %lx is not a page-table page", pa);
+	pg->flags &= ~VM_PAGE_PTP;
+	vm_page_free(pg, 0);
+	__atomic_fetch_sub(&ptp_count, 1, __ATOMIC_RELAXED);
+}
+
+/*
+ * The Sv39 walk (privileged spec 4.3.2 steps 2-4 with the Sv39 sizes of
+ * 4.4): return a pointer to the PTE that maps va at `level` (0: a 4 KiB
+ * page, 1: 2 MiB, 2: 1 GiB) in pmap, going down from the root. A missing
+ * table on the way is allocated zeroed and linked when alloc is true;
+ * otherwise, or when no page is left (-ENOMEM), the walk returns NULL.
+ * A leaf above `level` is a kernel bug.
+ * => pmap->lock held, or pv_lock held and va mapped (its tables stay).
+ */
+static pte_t *pmap_walk(struct pmap *pmap, vaddr_t va, int level, bool alloc)
+{
+	pte_t *table = pmap_table(pmap->root);
+	struct vm_page *ptp;
+	pte_t *ptep;
+	pte_t pte;
+
+	for (int l = PTE_LEVELS - 1; l > level; l--) {
+		ptep = &table[PTE_VPN(va, l)];
+		pte = *ptep;
+		if (!pte_is_valid(pte)) {
+			if (!alloc || (ptp = pmap_ptp_alloc()) == NULL)
+				return NULL;
+			pte = pa_to_pte(vm_page_to_pa(ptp)) | PTE_V;
+			/* The zeroed table is visible before the link to it. */
+			__atomic_store_n(ptep, pte, __ATOMIC_RELEASE);
+		}
+		KASSERT(!pte_is_leaf(pte), "va %lx: leaf at level %d", va, l);
+		table = pmap_table(pte_to_pa(pte));
+	}
+	return &table[PTE_VPN(va, level)];
+}
+
+/* The leaf PTE mapping va at any level, with its level, or NULL. */
+static pte_t *pmap_lookup_leaf(struct pmap *pmap, vaddr_t va, int *levelp)
+{
+	pte_t *table = pmap_table(pmap->root);
+	pte_t *ptep;
+
+	for (int l = PTE_LEVELS - 1; l >= 0; l--) {
+		ptep = &table[PTE_VPN(va, l)];
+		if (!pte_is_valid(*ptep))
+			return NULL;
+		if (pte_is_leaf(*ptep)) {
+			*levelp = l;
+			return ptep;
+		}
+		table = pmap_table(pte_to_pa(*ptep));
+	}
+	return NULL;
+}
+
+/* Where a range walk goes on when va has no level-0 table: the next 2 MiB,
+ * or the next 1 GiB when the level-1 table is missing too.
+ * => pmap->lock held */
+static vaddr_t pmap_skip_hole(struct pmap *pmap, vaddr_t va)
+{
+	pte_t *root = pmap_table(pmap->root);
+	int level = pte_is_valid(root[PTE_VPN(va, 2)]) ? 1 : 2;
+	vaddr_t size = PTE_LEVEL_SIZE(level);
+
+	return (va & ~(size - 1)) + size;
+}
+
+/* PTE permission bits for prot. Writable implies readable: W without R is
+ * reserved (4.3.1, Table "Encoding of PTE R/W/X fields"). */
+static pte_t pmap_prot_bits(vm_prot_t prot)
+{
+	pte_t bits = 0;
+
+	if (prot & VM_PROT_READ)
+		bits |= PTE_R;
+	if (prot & VM_PROT_WRITE)
+		bits |= PTE_R | PTE_W;
+	if (prot & VM_PROT_EXEC)
+		bits |= PTE_X;
+	return bits;
+}
+
+/* ---------------------------------------------------------------- ASIDs */
+
+/* Give pmap the next ASID of the generation, starting a new generation when
+ * none is left. Returns true if it did (this hart must flush everything).
+ * => asid_lock held */
+static bool pmap_asid_alloc(struct pmap *pmap, uint64_t self)
+{
+	bool rollover = false;
+
+	if (asid_next > asid_max) {
+		asid_gen++;
+		asid_next = PMAP_ASID_FIRST;
+		asid_flush_pending = PMAP_ALL_CPUS & ~self;
+		rollover = true;
+	}
+	pmap->asid = asid_next++;
+	pmap->asid_gen = asid_gen;
+	/* Harts that still run it under its old ASID are flush-pending. */
+	pmap->tlbmask = __atomic_load_n(&pmap->active, __ATOMIC_ACQUIRE) & ~self;
+	return rollover;
+}
+
+/*
+ * The ASID to load pmap with on this hart (bit self), and the local flush
+ * needed first: everything after a rollover or without ASIDs, the ASID
+ * when this hart has not run pmap under it since it was allocated.
+ */
+static enum pmap_flush pmap_asid_load(struct pmap *pmap, uint64_t self,
+				      uint64_t *asid)
+{
+	enum pmap_flush flush = PMAP_FLUSH_NONE;
+
+	spin_lock(&asid_lock);
+	if (asid_flush_pending & self) {
+		asid_flush_pending &= ~self;
+		flush = PMAP_FLUSH_ALL;
+	}
+	if (pmap == &kernel_pmap) {
+		*asid = 0;
+	} else {
+		if (asid_max == 0)
+			flush = PMAP_FLUSH_ALL;
+		else if (pmap->asid_gen != asid_gen && pmap_asid_alloc(pmap, self))
+			flush = PMAP_FLUSH_ALL;
+		if (!(pmap->tlbmask & self)) {
+			pmap->tlbmask |= self;
+			if (flush == PMAP_FLUSH_NONE)
+				flush = PMAP_FLUSH_ASID;
+		}
+		*asid = pmap->asid;
+	}
+	spin_unlock(&asid_lock);
+	return flush;
+}
+
+/* ASIDLEN: write ones to every satp.ASID bit and read back which stick
+ * (4.1.11). Runs on the kernel pmap, whose mappings are all global. */
+static void pmap_asid_detect(void)
+{
+	uint64_t v;
+
+	csr_write(satp, pmap_satp(&kernel_pmap, SATP_ASID_MASK));
+	asid_max = (csr_read(satp) >> SATP_ASID_SHIFT) & SATP_ASID_MASK;
+	csr_write(satp, pmap_satp(&kernel_pmap, 0));
+	sfence_vma_all();
+	asid_bits = 0;
+	for (v = asid_max; v != 0; v >>= 1)
+		asid_bits++;
+}
+
+/* ---------------------------------------------------------------- TLB */
+
+/* Flush [sva, eva) from this hart's TLB, in ASID asid or (all_asids) in
+ * every address space including global mappings (4.2.1). */
+static void pmap_tlb_flush_local(vaddr_t sva, vaddr_t eva, bool all_asids,
+				 uint64_t asid)
+{
+	if ((eva - sva) / PAGE_SIZE > PMAP_TLB_FLUSH_MAX_PAGES) {
+		if (all_asids)
+			sfence_vma_all();
+		else
+			sfence_vma_asid(asid);
+		return;
+	}
+	for (vaddr_t va = sva; va < eva; va += PAGE_SIZE) {
+		if (all_asids)
+			sfence_vma_page(va);
+		else
+			sfence_vma_page_asid(va, asid);
+	}
+}
+
+/* The SBI hart mask (from *base) of the first cpus in *cpumask whose hart
+ * ids share one 64-hart window; those cpus leave *cpumask. */
+static uint64_t pmap_hart_mask_next(uint64_t *cpumask, uint64_t *base)
+{
+	uint64_t hmask = 0;
+	bool first = true;
+
+	for (int i = 0; i < NCPU_MAX; i++) {
+		if (!(*cpumask & (1UL << i)))
+			continue;
+		if (first) {
+			*base = cpus[i].hartid & ~(uint64_t)(PMAP_HART_MASK_BITS - 1);
+			first = false;
+		}
+		if (cpus[i].hartid - *base < PMAP_HART_MASK_BITS) {
+			hmask |= 1UL << (cpus[i].hartid - *base);
+			*cpumask &= ~(1UL << i);
+		}
+	}
+	return hmask;
+}
+
+/* Flush [sva, eva) on the cpus in cpumask through SBI RFENCE (SBI v1.0,
+ * chapter 8: remote_sfence_vma / remote_sfence_vma_asid). */
+static void pmap_tlb_flush_remote(uint64_t cpumask, vaddr_t sva, vaddr_t eva,
+				  bool all_asids, uint64_t asid)
+{
+	uint64_t size = eva - sva;
+	uint64_t hmask, base = 0;
+	long err;
+
+	if ((eva - sva) / PAGE_SIZE > PMAP_TLB_FLUSH_MAX_PAGES) {
+		sva = 0;
+		size = PMAP_SBI_FLUSH_ALL;
+	}
+	while (cpumask != 0) {
+		hmask = pmap_hart_mask_next(&cpumask, &base);
+		if (all_asids)
+			err = sbi_remote_sfence_vma(hmask, base, sva, size);
+		else
+			err = sbi_remote_sfence_vma_asid(hmask, base, sva, size, asid);
+		KASSERT(err == 0, "SBI remote fence failed: %ld", err);
+	}
+}
+
+/* Flush kernel addresses [sva, eva) on every hart (global mappings). */
+static void pmap_tlb_flush_kernel(vaddr_t sva, vaddr_t eva)
+{
+	uint64_t all = (ncpu >= NCPU_MAX) ? PMAP_ALL_CPUS : (1UL << ncpu) - 1;
+
+	push_off();
+	pmap_tlb_flush_local(sva, eva, true, 0);
+	pmap_tlb_flush_remote(all & ~pmap_self_bit(), sva, eva, true, 0);
+	pop_off();
+}
+
+/*
+ * After changing or removing valid PTEs of pmap in [sva, eva): flush them
+ * on every hart whose TLB may hold them (the ASID scheme above), this one
+ * with sfence.vma, the others through SBI. Returns when all are done.
+ */
+static void pmap_tlb_flush(struct pmap *pmap, vaddr_t sva, vaddr_t eva)
+{
+	uint64_t asid, mask, stale, self;
+
+	if (sva >= eva)
+		return;
+	if (pmap == &kernel_pmap) {
+		pmap_tlb_flush_kernel(sva, eva);
+		return;
+	}
+	push_off();
+	self = pmap_self_bit();
+	spin_lock(&asid_lock);
+	asid = pmap->asid;
+	mask = pmap->tlbmask;
+	stale = mask & asid_flush_pending;
+	spin_unlock(&asid_lock);
+	if (mask & self)
+		pmap_tlb_flush_local(sva, eva, (stale & self) != 0, asid);
+	pmap_tlb_flush_remote(stale & ~self, sva, eva, true, 0);
+	pmap_tlb_flush_remote(mask & ~stale & ~self, sva, eva, false, asid);
+	pop_off();
+}
+
+/* After an invalid PTE became valid: order the store before this hart's
+ * next walk (4.2.1). Another hart that still faults on it retries through
+ * vm_fault, whose pmap_enter then finds the PTE valid and flushes. */
+static void pmap_tlb_flush_new(struct pmap *pmap, vaddr_t va)
+{
+	push_off();
+	if (cpu_self()->pmap == pmap)
+		sfence_vma_page_asid(va, pmap_satp_asid());
+	pop_off();
+}
+
+/* ---------------------------------------------------------------- pv lists */
+
+static struct pv_entry *pmap_pv_alloc(void)
+{
+	struct pv_entry *pv = kmem_cache_alloc(pv_cache);
+
+	if (pv != NULL)
+		__atomic_fetch_add(&pv_count, 1, __ATOMIC_RELAXED);
+	return pv;
+}
+
+static void pmap_pv_free(struct pv_entry *pv)
+{
+	if (pv == NULL)
+		return;
+	kmem_cache_free(pv_cache, pv);
+	__atomic_fetch_sub(&pv_count, 1, __ATOMIC_RELAXED);
+}
+
+/* Record that pg is mapped at va in pmap. => pv_lock held */
+static void pmap_pv_link(struct vm_page *pg, struct pv_entry *pv,
+			 struct pmap *pmap, vaddr_t va)
+{
+	KASSERT(pv != NULL, "no pv entry for pa %lx", vm_page_to_pa(pg));
+	pv->pmap = pmap;
+	pv->va = va;
+	pv->next = pg->pv_list;
+	pg->pv_list = pv;
+}
+
+/* Take the pv entry (pmap, va) off pg's list and return it. => pv_lock held */
+static struct pv_entry *pmap_pv_unlink(struct vm_page *pg, struct pmap *pmap,
+				       vaddr_t va)
+{
+	struct pv_entry **pp, *pv;
+
+	for (pp = &pg->pv_list; (pv = *pp) != NULL; pp = &pv->next) {
+		if (pv->pmap == pmap && pv->va == va) {
+			*pp = pv->next;
+			return pv;
+		}
+	}
+	panic("pmap_pv_unlink: pa %lx has no pv entry for va %lx",
+	      vm_page_to_pa(pg), va);
+}
+
+/* Save the A and D bits of a PTE that is going away in pg->pmap_flags.
+ * => pv_lock held */
+static void pmap_page_save_ad(struct vm_page *pg, pte_t old)
+{
+	if (old & PTE_A)
+		pg->pmap_flags |= PMAP_PG_REFERENCED;
+	if (old & PTE_D)
+		pg->pmap_flags |= PMAP_PG_MODIFIED;
+}
+
+/* ---------------------------------------------------------------- leaf PTEs */
+
+/* Clear the valid leaf PTE at ptep (va in a user pmap), saving its A and D
+ * bits and dropping its pv entry. The caller flushes the TLB before it
+ * drops pv_lock. => pv_lock held */
+static void pmap_pte_clear(struct pmap *pmap, pte_t *ptep, vaddr_t va)
+{
+	pte_t old = __atomic_exchange_n(ptep, 0, __ATOMIC_ACQ_REL);
+	struct vm_page *pg;
+
+	KASSERT(pte_is_leaf(old), "va %lx: not a leaf (%lx)", va, old);
+	pmap->resident--;
+	if (old & PTE_SW_WIRED)
+		pmap->wired--;
+	pg = vm_page_from_pa(pte_to_pa(old));
+	if (pg != NULL) {
+		pmap_page_save_ad(pg, old);
+		pmap_pv_free(pmap_pv_unlink(pg, pmap, va));
+	}
+}
+
+/* Lower the valid leaf PTE at ptep (va in pmap) to the permissions in bits
+ * (PTE R W X), removing it when none would be left. Returns true if the
+ * PTE changed (the caller flushes the TLB). => pv_lock held */
+static bool pmap_pte_lower(struct pmap *pmap, pte_t *ptep, vaddr_t va,
+			   pte_t bits)
+{
+	pte_t old = *ptep;
+	pte_t drop = old & PTE_RWX & ~bits;
+
+	if (drop == 0)
+		return false;
+	if (drop == (old & PTE_RWX)) {
+		pmap_pte_clear(pmap, ptep, va);
+		return true;
+	}
+	/* Atomic: the hardware may set A or D at the same time. */
+	__atomic_fetch_and(ptep, ~drop, __ATOMIC_ACQ_REL);
+	return true;
+}
+
+/*
+ * Store the leaf PTE `pte` at ptep (va in pmap), replacing what was there.
+ * The same page mapped again keeps its pv entry; another page's mapping is
+ * removed first and *pvp is linked for the new page (and set to NULL).
+ * Returns true if a valid PTE was replaced (the TLB must be flushed).
+ * => pmap->lock and pv_lock held
+ */
+static bool pmap_pte_install(struct pmap *pmap, pte_t *ptep, vaddr_t va,
+			     pte_t pte, struct pv_entry **pvp)
+{
+	pte_t old = *ptep;
+	struct vm_page *pg = vm_page_from_pa(pte_to_pa(pte));
+
+	if (pte_is_valid(old) && pte_to_pa(old) == pte_to_pa(pte)) {
+		old = __atomic_exchange_n(ptep, pte, __ATOMIC_ACQ_REL);
+		if (old & PTE_SW_WIRED)
+			pmap->wired--;
+		if (pg != NULL)
+			pmap_page_save_ad(pg, old);
+	} else {
+		if (pte_is_valid(old))
+			pmap_pte_clear(pmap, ptep, va);
+		if (pg != NULL) {
+			pmap_pv_link(pg, *pvp, pmap, va);
+			*pvp = NULL;
+		}
+		pmap->resident++;
+		__atomic_store_n(ptep, pte, __ATOMIC_RELEASE);
+	}
+	if (pte & PTE_SW_WIRED)
+		pmap->wired++;
+	return pte_is_valid(old);
+}
+
+/* Lower every mapping in [sva, eva) of a user pmap to bits (0 removes
+ * them), then flush the TLB once for the range that changed. */
+static void pmap_range_lower(struct pmap *pmap, vaddr_t sva, vaddr_t eva,
+			     pte_t bits)
+{
+	vaddr_t va, lo = eva, hi = sva;
+	pte_t *ptep;
+
+	KASSERT(pmap != &kernel_pmap, "kernel pmap: use pmap_kremove");
+	KASSERT(PAGE_ALIGNED(sva) && PAGE_ALIGNED(eva) && sva <= eva &&
+		eva <= PMAP_USER_HALF_END, "bad range %lx-%lx", sva, eva);
+	spin_lock(&pmap->lock);
+	spin_lock(&pv_lock);
+	for (va = sva; va < eva;) {
+		ptep = pmap_walk(pmap, va, 0, false);
+		if (ptep == NULL) {
+			va = pmap_skip_hole(pmap, va);
+			continue;
+		}
+		if (pte_is_valid(*ptep) && pmap_pte_lower(pmap, ptep, va, bits)) {
+			lo = MIN(lo, va);
+			hi = va + PAGE_SIZE;
+		}
+		va += PAGE_SIZE;
+	}
+	pmap_tlb_flush(pmap, lo, hi);
+	spin_unlock(&pv_lock);
+	spin_unlock(&pmap->lock);
+}
+
+/* ---------------------------------------------------------------- bootstrap */
+
+/* Map one kernel leaf of `level` at va -> pa. Boot only: no memory is fatal. */
+static void pmap_bootstrap_leaf(vaddr_t va, paddr_t pa, int level, pte_t bits)
+{
+	pte_t *ptep = pmap_walk(&kernel_pmap, va, level, true);
+
+	if (ptep == NULL)
+		panic("pmap_bootstrap: out of memory for page tables");
+	KASSERT(!pte_is_valid(*ptep), "kernel va %lx mapped twice", va);
+	*ptep = pa_to_pte(pa) | bits | PTE_V;
+}
+
+/* The biggest leaf level whose page starts at pa and fits below end. */
+static int pmap_bootstrap_level(paddr_t pa, paddr_t end)
+{
+	for (int level = PTE_LEVELS - 1; level > 0; level--) {
+		uint64_t size = PTE_LEVEL_SIZE(level);
+
+		if ((pa & (size - 1)) == 0 && end - pa >= size)
+			return level;
+	}
+	return 0;
+}
+
+/* Direct-map one RAM range at PA_TO_KVA, read/write, global. Returns the
+ * bytes mapped. */
+static uint64_t pmap_bootstrap_direct_map(const struct mem_range *r)
+{
+	paddr_t pa = PAGE_ROUNDUP(r->start);
+	paddr_t end = PAGE_ROUNDDOWN(r->end);
+	int level;
+
+	if (end > DIRECT_MAP_SIZE) {
+		printk("pmap: RAM above %lu GiB not mapped\n",
+		       DIRECT_MAP_SIZE / GIGAPAGE_SIZE);
+		end = DIRECT_MAP_SIZE;
+	}
+	if (pa >= end)
+		return 0;
+	for (paddr_t p = pa; p < end; p += PTE_LEVEL_SIZE(level)) {
+		level = pmap_bootstrap_level(p, end);
+		pmap_bootstrap_leaf((vaddr_t)PA_TO_KVA(p), p, level,
+				    PTE_R | PTE_W | PTE_G | PTE_A | PTE_D);
+	}
+	return end - pa;
+}
+
+/* True if the page at va overlaps [start, end). */
+static bool pmap_page_in(vaddr_t va, const char *start, const char *end)
+{
+	return va < (vaddr_t)end && va + PAGE_SIZE > (vaddr_t)start;
+}
+
+/* The kernel image in 4 KiB pages: text R X, rodata R, data and bss R W
+ * (kernel.ld page-aligns the boundaries). */
+static void pmap_bootstrap_image(void)
+{
+	vaddr_t start = PAGE_ROUNDDOWN((vaddr_t)_kernel_start);
+	vaddr_t end = PAGE_ROUNDUP((vaddr_t)_kernel_end);
+	pte_t bits;
+
+	KASSERT((vaddr_t)_text_end <= (vaddr_t)_rodata_start &&
+		(vaddr_t)_rodata_end <= (vaddr_t)_data_start &&
+		PAGE_ALIGNED((vaddr_t)_text_end) &&
+		PAGE_ALIGNED((vaddr_t)_data_start), "kernel.ld sections");
+	for (vaddr_t va = start; va < end; va += PAGE_SIZE) {
+		bits = PTE_R | PTE_G | PTE_A;
+		if (pmap_page_in(va, _text_start, _text_end))
+			bits |= PTE_X;
+		if (pmap_page_in(va, _data_start, _kernel_end))
+			bits |= PTE_W | PTE_D;
+		pmap_bootstrap_leaf(va, KIMG_TO_PA(va), 0, bits);
+	}
+}
+
+/* Link a level-1 table for every GiB of the kernel arena now, so the root
+ * entries user pmaps copy never change and they see every arena mapping. */
+static void pmap_bootstrap_arena(void)
+{
+	vaddr_t va;
+
+	for (va = KVA_ARENA_BASE; va < KVA_ARENA_BASE + KVA_ARENA_SIZE;
+	     va += GIGAPAGE_SIZE) {
+		if (pmap_walk(&kernel_pmap, va, 1, true) == NULL)
+			panic("pmap_bootstrap: out of memory for the arena");
+	}
+}
+
+/* See pmap.h. */
+void pmap_bootstrap(const struct mem_range *ram, int nram)
+{
+	struct vm_page *root;
+	uint64_t mapped = 0;
+
+	spin_init(&kernel_pmap.lock, "kernel_pmap");
+	root = pmap_ptp_alloc();
+	if (root == NULL)
+		panic("pmap_bootstrap: no page for the kernel root");
+	kernel_pmap.root = vm_page_to_pa(root);
+	spin_lock(&kernel_pmap.lock);
+	for (int i = 0; i < nram; i++)
+		mapped += pmap_bootstrap_direct_map(&ram[i]);
+	pmap_bootstrap_image();
+	pmap_bootstrap_arena();
+	spin_unlock(&kernel_pmap.lock);
+
+	pmap_cache = kmem_cache_create("pmap", sizeof(struct pmap), 0);
+	pv_cache = kmem_cache_create("pv_entry", sizeof(struct pv_entry), 0);
+	if (pmap_cache == NULL || pv_cache == NULL)
+		panic("pmap_bootstrap: no memory for the pmap caches");
+
+	push_off();
+	csr_write(satp, pmap_satp(&kernel_pmap, 0));
+	sfence_vma_all();
+	pmap_asid_detect();
+	cpu_self()->pmap = &kernel_pmap;
+	__atomic_fetch_or(&kernel_pmap.active, pmap_self_bit(), __ATOMIC_ACQ_REL);
+	pop_off();
+	printk("pmap: Sv39, %u ASID bits, %lu MiB direct-mapped, %lu page-table pages\n",
+	       asid_bits, mapped >> 20, pmap_ptp_count());
+}
+
+/* See pmap.h. */
+void pmap_init_hart(void)
+{
+	struct cpu *c;
+
+	push_off();
+	c = cpu_self();
+	csr_write(satp, pmap_satp(&kernel_pmap, 0));
+	sfence_vma_all();
+	spin_lock(&asid_lock);
+	asid_flush_pending &= ~pmap_self_bit();
+	spin_unlock(&asid_lock);
+	c->pmap = &kernel_pmap;
+	__atomic_fetch_or(&kernel_pmap.active, pmap_self_bit(), __ATOMIC_ACQ_REL);
+	pop_off();
+}
+
+/* See pmap.h. */
+struct pmap *pmap_kernel(void)
+{
+	return &kernel_pmap;
+}
+
+/* ---------------------------------------------------------------- pmaps */
+
+/* See pmap.h. */
+struct pmap *pmap_create(void)
+{
+	struct pmap *pmap = kmem_cache_zalloc(pmap_cache);
+	struct vm_page *root;
+	pte_t *kroot, *uroot;
+
+	if (pmap == NULL)
+		return NULL;
+	root = pmap_ptp_alloc();
+	if (root == NULL) {
+		kmem_cache_free(pmap_cache, pmap);
+		return NULL;
+	}
+	spin_init(&pmap->lock, "pmap");
+	pmap->root = vm_page_to_pa(root);
+	kroot = pmap_table(kernel_pmap.root);
+	uroot = pmap_table(pmap->root);
+	memcpy(&uroot[PMAP_KERNEL_ROOT_FIRST], &kroot[PMAP_KERNEL_ROOT_FIRST],
+	       (PTES_PER_TABLE - PMAP_KERNEL_ROOT_FIRST) * sizeof(pte_t));
+	return pmap;
+}
+
+/* Free the page tables of the user half (the kernel half is shared) and
+ * the root. Every leaf must be gone. */
+static void pmap_free_tables(struct pmap *pmap)
+{
+	pte_t *root = pmap_table(pmap->root);
+	pte_t *l1;
+
+	for (size_t i = 0; i < PMAP_KERNEL_ROOT_FIRST; i++) {
+		if (!pte_is_valid(root[i]))
+			continue;
+		KASSERT(!pte_is_leaf(root[i]), "user gigapage at root %lu", i);
+		l1 = pmap_table(pte_to_pa(root[i]));
+		for (size_t j = 0; j < PTES_PER_TABLE; j++) {
+			if (!pte_is_valid(l1[j]))
+				continue;
+			KASSERT(!pte_is_leaf(l1[j]), "user megapage");
+			pmap_ptp_free(pte_to_pa(l1[j]));
+		}
+		pmap_ptp_free(pte_to_pa(root[i]));
+	}
+	pmap_ptp_free(pmap->root);
+}
+
+/* See pmap.h. */
+void pmap_destroy(struct pmap *pmap)
+{
+	KASSERT(pmap != &kernel_pmap, "destroying the kernel pmap");
+	pmap_deactivate(pmap);
+	KASSERT(__atomic_load_n(&pmap->active, __ATOMIC_ACQUIRE) == 0,
+		"pmap %p still loaded on another hart", pmap);
+	KASSERT(pmap->resident == 0 && pmap->wired == 0,
+		"pmap %p still maps %lu pages", pmap, pmap->resident);
+	pmap_free_tables(pmap);
+	kmem_cache_free(pmap_cache, pmap);
+}
+
+/* See pmap.h. */
+void pmap_activate(struct pmap *pmap)
+{
+	struct cpu *c;
+	uint64_t self, asid;
+	enum pmap_flush flush;
+
+	push_off();
+	c = cpu_self();
+	self = pmap_self_bit();
+	if (c->pmap != NULL && c->pmap != pmap)
+		__atomic_fetch_and(&c->pmap->active, ~self, __ATOMIC_ACQ_REL);
+	__atomic_fetch_or(&pmap->active, self, __ATOMIC_ACQ_REL);
+	flush = pmap_asid_load(pmap, self, &asid);
+	csr_write(satp, pmap_satp(pmap, asid));
+	if (flush == PMAP_FLUSH_ALL)
+		sfence_vma_all();
+	else if (flush == PMAP_FLUSH_ASID)
+		sfence_vma_asid(asid);
+	c->pmap = pmap;
+	pop_off();
+}
+
+/* See pmap.h. */
+void pmap_deactivate(struct pmap *pmap)
+{
+	push_off();
+	if (cpu_self()->pmap == pmap && pmap != &kernel_pmap)
+		pmap_activate(&kernel_pmap);
+	pop_off();
+}
+
+/* ---------------------------------------------------------------- mappings */
+
+/* See pmap.h. */
+int pmap_enter(struct pmap *pmap, vaddr_t va, struct vm_page *pg,
+	       vm_prot_t prot, int flags)
+{
+	pte_t pte = pmap_prot_bits(prot);
+	struct pv_entry *pv = NULL;
+	pte_t *ptep;
+	bool replaced;
+
+	KASSERT(pmap != &kernel_pmap && PAGE_ALIGNED(va) &&
+		pmap_is_valid_user_va(va), "bad user va %lx", va);
+	if (pte == 0) {
+		pmap_remove(pmap, va, va + PAGE_SIZE);
+		return 0;
+	}
+	if (vm_page_from_pa(vm_page_to_pa(pg)) != NULL &&
+	    (pv = pmap_pv_alloc()) == NULL)
+		return -ENOMEM;
+	pte |= pa_to_pte(vm_page_to_pa(pg)) | PTE_V | PTE_A;
+	if (flags & PMAP_USER)
+		pte |= PTE_U;
+	if (flags & PMAP_WIRED)
+		pte |= PTE_SW_WIRED;
+
+	spin_lock(&pmap->lock);
+	ptep = pmap_walk(pmap, va, 0, true);
+	if (ptep == NULL) {
+		spin_unlock(&pmap->lock);
+		pmap_pv_free(pv);
+		return -ENOMEM;
+	}
+	spin_lock(&pv_lock);
+	replaced = pmap_pte_install(pmap, ptep, va, pte, &pv);
+	if (replaced)
+		pmap_tlb_flush(pmap, va, va + PAGE_SIZE);
+	else
+		pmap_tlb_flush_new(pmap, va);
+	spin_unlock(&pv_lock);
+	spin_unlock(&pmap->lock);
+	pmap_pv_free(pv);       /* unused when the same page was mapped again */
+	return 0;
+}
+
+/* See pmap.h. */
+void pmap_remove(struct pmap *pmap, vaddr_t sva, vaddr_t eva)
+{
+	pmap_range_lower(pmap, sva, eva, 0);
+}
+
+/* See pmap.h. */
+void pmap_protect(struct pmap *pmap, vaddr_t sva, vaddr_t eva, vm_prot_t prot)
+{
+	pmap_range_lower(pmap, sva, eva, pmap_prot_bits(prot));
+}
+
+/* See pmap.h. */
+bool pmap_extract(struct pmap *pmap, vaddr_t va, paddr_t *pa)
+{
+	pte_t *ptep;
+	int level;
+	bool found = false;
+
+	if (!pmap_va_canonical(va))
+		return false;
+	spin_lock(&pmap->lock);
+	ptep = pmap_lookup_leaf(pmap, va, &level);
+	if (ptep != NULL) {
+		*pa = pte_to_pa(*ptep) + (va & (PTE_LEVEL_SIZE(level) - 1));
+		found = true;
+	}
+	spin_unlock(&pmap->lock);
+	return found;
+}
+
+/* See pmap.h. */
+void pmap_page_protect(struct vm_page *pg, vm_prot_t prot)
+{
+	pte_t bits = pmap_prot_bits(prot);
+	struct pv_entry *pv, *next;
+	struct pmap *pmap;
+	vaddr_t va;
+
+	spin_lock(&pv_lock);
+	for (pv = pg->pv_list; pv != NULL; pv = next) {
+		next = pv->next;        /* pv may be freed below */
+		pmap = pv->pmap;
+		va = pv->va;
+		if (pmap_pte_lower(pmap, pmap_walk(pmap, va, 0, false), va, bits))
+			pmap_tlb_flush(pmap, va, va + PAGE_SIZE);
+	}
+	spin_unlock(&pv_lock);
+}
+
+/* ---------------------------------------------------------------- A and D */
+
+static uint8_t pmap_page_flag(pte_t bit)
+{
+	return bit == PTE_A ? PMAP_PG_REFERENCED : PMAP_PG_MODIFIED;
+}
+
+/* True if bit (PTE_A or PTE_D) is set in a mapping of pg, or was in one
+ * that has gone. */
+static bool pmap_page_test(struct vm_page *pg, pte_t bit)
+{
+	struct pv_entry *pv;
+	bool set;
+
+	spin_lock(&pv_lock);
+	set = (pg->pmap_flags & pmap_page_flag(bit)) != 0;
+	for (pv = pg->pv_list; pv != NULL && !set; pv = pv->next)
+		set = (*pmap_walk(pv->pmap, pv->va, 0, false) & bit) != 0;
+	spin_unlock(&pv_lock);
+	return set;
+}
+
+/* Clear bit (PTE_A or PTE_D) in every mapping of pg and in its saved flags,
+ * flushing each changed mapping so the hardware sets it again on the next
+ * access. Returns whether it was set anywhere. */
+static bool pmap_page_clear(struct vm_page *pg, pte_t bit)
+{
+	struct pv_entry *pv;
+	pte_t old;
+	bool was;
+
+	spin_lock(&pv_lock);
+	was = (pg->pmap_flags & pmap_page_flag(bit)) != 0;
+	pg->pmap_flags &= ~pmap_page_flag(bit);
+	for (pv = pg->pv_list; pv != NULL; pv = pv->next) {
+		old = __atomic_fetch_and(pmap_walk(pv->pmap, pv->va, 0, false),
+					 ~bit, __ATOMIC_ACQ_REL);
+		if (old & bit) {
+			was = true;
+			pmap_tlb_flush(pv->pmap, pv->va, pv->va + PAGE_SIZE);
+		}
+	}
+	spin_unlock(&pv_lock);
+	return was;
+}
+
+/* See pmap.h. */
+bool pmap_is_referenced(struct vm_page *pg)
+{
+	return pmap_page_test(pg, PTE_A);
+}
+
+bool pmap_is_modified(struct vm_page *pg)
+{
+	return pmap_page_test(pg, PTE_D);
+}
+
+bool pmap_clear_reference(struct vm_page *pg)
+{
+	return pmap_page_clear(pg, PTE_A);
+}
+
+bool pmap_clear_modify(struct vm_page *pg)
+{
+	return pmap_page_clear(pg, PTE_D);
+}
+
+/* ---------------------------------------------------------------- kernel arena */
+
+static bool pmap_in_arena(vaddr_t va, size_t size)
+{
+	return va >= KVA_ARENA_BASE && size <= KVA_ARENA_SIZE &&
+	       va - KVA_ARENA_BASE <= KVA_ARENA_SIZE - size;
+}
+
+/* See pmap.h. */
+int pmap_kenter(vaddr_t va, paddr_t pa, vm_prot_t prot)
+{
+	pte_t pte = pmap_prot_bits(prot);
+	pte_t *ptep;
+
+	KASSERT(pmap_in_arena(va, PAGE_SIZE) && PAGE_ALIGNED(va) &&
+		PAGE_ALIGNED(pa) && pte != 0, "va %lx pa %lx prot %x", va, pa, prot);
+	pte |= pa_to_pte(pa) | PTE_V | PTE_G | PTE_A;
+	if (pte & PTE_W)
+		pte |= PTE_D;
+	spin_lock(&kernel_pmap.lock);
+	ptep = pmap_walk(&kernel_pmap, va, 0, true);
+	if (ptep == NULL) {
+		spin_unlock(&kernel_pmap.lock);
+		return -ENOMEM;
+	}
+	KASSERT(!pte_is_valid(*ptep), "kernel va %lx already mapped", va);
+	__atomic_store_n(ptep, pte, __ATOMIC_RELEASE);
+	kernel_pmap.resident++;
+	sfence_vma_page(va);
+	spin_unlock(&kernel_pmap.lock);
+	return 0;
+}
+
+/* See pmap.h. */
+int pmap_kenter_mmio(vaddr_t va, paddr_t pa)
+{
+	return pmap_kenter(va, pa, VM_PROT_READ | VM_PROT_WRITE);
+}
+
+/* See pmap.h. */
+void pmap_kremove(vaddr_t va, size_t size)
+{
+	pte_t *ptep;
+
+	KASSERT(pmap_in_arena(va, size) && PAGE_ALIGNED(va) && PAGE_ALIGNED(size),
+		"va %lx size %lx", va, size);
+	spin_lock(&kernel_pmap.lock);
+	for (vaddr_t a = va; a < va + size; a += PAGE_SIZE) {
+		ptep = pmap_walk(&kernel_pmap, a, 0, false);
+		if (ptep == NULL || !pte_is_valid(*ptep))
+			continue;
+		__atomic_store_n(ptep, 0, __ATOMIC_RELEASE);
+		kernel_pmap.resident--;
+	}
+	pmap_tlb_flush_kernel(va, va + size);
+	spin_unlock(&kernel_pmap.lock);
+}
+
+/* ---------------------------------------------------------------- pages, counters */
+
+/* See pmap.h. */
+void pmap_zero_page(struct vm_page *pg)
+{
+	memset(PA_TO_KVA(vm_page_to_pa(pg)), 0, PAGE_SIZE);
+}
+
+/* See pmap.h. */
+void pmap_copy_page(struct vm_page *src, struct vm_page *dst)
+{
+	memcpy(PA_TO_KVA(vm_page_to_pa(dst)), PA_TO_KVA(vm_page_to_pa(src)),
+	       PAGE_SIZE);
+}
+
+/* See pmap.h. */
+uint64_t pmap_resident_count(struct pmap *pmap)
+{
+	return __atomic_load_n(&pmap->resident, __ATOMIC_RELAXED);
+}
+
+uint64_t pmap_ptp_count(void)
+{
+	return __atomic_load_n(&ptp_count, __ATOMIC_RELAXED);
+}
+
+uint64_t pmap_pv_count(void)
+{
+	return __atomic_load_n(&pv_count, __ATOMIC_RELAXED);
+}
+
+/* True if pg has the pv entry (pmap, va). => pv_lock held */
+static bool pmap_pv_has(struct vm_page *pg, struct pmap *pmap, vaddr_t va)
+{
+	for (struct pv_entry *pv = pg->pv_list; pv != NULL; pv = pv->next) {
+		if (pv->pmap == pmap && pv->va == va)
+			return true;
+	}
+	return false;
+}
+
+/* Check one level-0 table of a user pmap at base va; count its leaves.
+ * => pmap->lock and pv_lock held */
+static void pmap_check_l0(struct pmap *pmap, pte_t *l0, vaddr_t base,
+			  uint64_t *leaves, uint64_t *wired)
+{
+	struct vm_page *pg;
+	vaddr_t va;
+
+	for (size_t k = 0; k < PTES_PER_TABLE; k++) {
+		if (!pte_is_valid(l0[k]))
+			continue;
+		va = base + k * PAGE_SIZE;
+		KASSERT(pte_is_leaf(l0[k]), "va %lx: table at level 0", va);
+		(*leaves)++;
+		if (l0[k] & PTE_SW_WIRED)
+			(*wired)++;
+		pg = vm_page_from_pa(pte_to_pa(l0[k]));
+		KASSERT(pg == NULL || pmap_pv_has(pg, pmap, va),
+			"va %lx: no pv entry", va);
+	}
+}
+
+/* See pmap.h. */
+void pmap_check(struct pmap *pmap)
+{
+	pte_t *root = pmap_table(pmap->root), *l1;
+	uint64_t leaves = 0, wired = 0;
+	vaddr_t base;
+
+	KASSERT(pmap != &kernel_pmap, "pmap_check is for user pmaps");
+	spin_lock(&pmap->lock);
+	spin_lock(&pv_lock);
+	for (size_t i = 0; i < PMAP_KERNEL_ROOT_FIRST; i++) {
+		if (!pte_is_valid(root[i]))
+			continue;
+		KASSERT(!pte_is_leaf(root[i]), "user gigapage at root %lu", i);
+		l1 = pmap_table(pte_to_pa(root[i]));
+		for (size_t j = 0; j < PTES_PER_TABLE; j++) {
+			if (!pte_is_valid(l1[j]))
+				continue;
+			KASSERT(!pte_is_leaf(l1[j]), "user megapage");
+			base = i * GIGAPAGE_SIZE + j * MEGAPAGE_SIZE;
+			pmap_check_l0(pmap, pmap_table(pte_to_pa(l1[j])), base,
+				      &leaves, &wired);
+		}
+	}
+	KASSERT(leaves == pmap->resident && wired == pmap->wired,
+		"%lu leaves, resident %lu; %lu wired, counted %lu",
+		leaves, pmap->resident, wired, pmap->wired);
+	KASSERT(memcmp(&root[PMAP_KERNEL_ROOT_FIRST],
+		       &pmap_table(kernel_pmap.root)[PMAP_KERNEL_ROOT_FIRST],
+		       (PTES_PER_TABLE - PMAP_KERNEL_ROOT_FIRST) * sizeof(pte_t)) == 0,
+		"kernel half differs from the kernel root");
+	spin_unlock(&pv_lock);
+	spin_unlock(&pmap->lock);
+}

@@ -1,0 +1,325 @@
+/*
+ * Trap handling in C (RISC-V privileged spec 4.1.9 scause, 4.1.1 sstatus):
+ * user traps (system calls, page faults, lazy FP, signals), kernel traps
+ * (interrupts, faults inside copyin/copyout), and the return to user.
+ * The vectors are in trapvec.S; policy (signals, scheduling) lives in
+ * kernel/proc.
+ */
+#include "kernel/types.h"
+#include "kernel/errno.h"
+#include "kernel/syscall.h"
+#include "kernel/lib/printk.h"
+#include "kernel/lib/string.h"
+#include "kernel/proc/proc.h"
+#include "kernel/proc/sched.h"
+#include "kernel/proc/signal.h"
+#include "kernel/vm/fault.h"
+#include "arch/riscv/cpu.h"
+#include "arch/riscv/csr.h"
+#include "arch/riscv/intr.h"
+#include "arch/riscv/sbi.h"
+#include "arch/riscv/timer.h"
+#include "arch/riscv/trap.h"
+#include "arch/riscv/uaccess_arch.h"
+
+#define SCAUSE_CODE(c)  ((c) & ~SCAUSE_INTERRUPT)
+#define SIP_SSIP        SIE_SSIE        /* same bit in sip and sie */
+
+void trap_user(struct trapframe *tf) __noreturn;
+void trap_kernel(struct trapframe *f);
+
+/* See trap.h. */
+void trap_init_hart(void)
+{
+	csr_write(stvec, (uint64_t)trap_kernel_vector);
+	csr_write(sscratch, 0);
+	csr_clear(sstatus, SSTATUS_FS | SSTATUS_SUM);
+	csr_set(sie, SIE_SSIE);
+}
+
+/* The name of the user access behind a fault cause. */
+static const char *trap_access_name(uint64_t code)
+{
+	if (code == EXC_INST_PAGE_FAULT)
+		return "exec";
+	if (code == EXC_STORE_PAGE_FAULT)
+		return "store";
+	return "load";
+}
+
+static enum vm_access trap_fault_access(uint64_t code)
+{
+	if (code == EXC_INST_PAGE_FAULT)
+		return VM_ACCESS_EXEC;
+	if (code == EXC_STORE_PAGE_FAULT)
+		return VM_ACCESS_WRITE;
+	return VM_ACCESS_READ;
+}
+
+/*
+ * Interrupts, from user or kernel mode (scause has the interrupt bit).
+ * user tells whether the interrupted context was user mode (for the time
+ * accounting of the current process).
+ */
+static void trap_interrupt(uint64_t code, bool user)
+{
+	struct proc *p = proc_current();
+
+	switch (code) {
+	case IRQ_S_TIMER:
+		if (p != NULL)
+			proc_account_tick(p, user);
+		timer_interrupt();
+		break;
+	case IRQ_S_EXT:
+		intr_dispatch_external();
+		break;
+	case IRQ_S_SOFT:
+		/* A scheduler kick (trap_kick_cpu): waking from wfi is all. */
+		csr_clear(sip, SIP_SSIP);
+		break;
+	default:
+		panic("trap_interrupt: unexpected interrupt %lu", code);
+	}
+}
+
+/*
+ * A page fault in user mode at tf->stval. Resolved by vm_fault; otherwise
+ * the process dies: SIGSEGV for an access no VMA allows, SIGKILL when
+ * memory ran out. Prints one console line naming process, address, cause.
+ */
+static void trap_user_fault(struct proc *p, struct trapframe *tf, uint64_t code)
+{
+	vaddr_t va = tf->stval;
+	enum vm_access access = trap_fault_access(code);
+	int err;
+
+	err = (p->ms != NULL) ? vm_fault(p->ms, va, access) : -EFAULT;
+	if (err == 0)
+		return;
+	if (err == -ENOMEM) {
+		printk("pagoda: %s[%d] pid %d: killed at 0x%lx "
+		       "(%s, out of memory)\n",
+		       p->name, p->pid, p->pid, va, trap_access_name(code));
+		proc_kill_self(SIGKILL);
+		return;
+	}
+	printk("pagoda: %s[%d] pid %d: segmentation fault at 0x%lx (%s, %s)\n",
+	       p->name, p->pid, p->pid, va, trap_access_name(code),
+	       proc_fault_cause(p, va));
+	proc_kill_self(SIGSEGV);
+}
+
+/* Kill the current process for an exception it cannot recover from. */
+static void trap_user_signal(struct proc *p, struct trapframe *tf, int sig,
+			     const char *what)
+{
+	printk("pagoda: %s[%d] pid %d: %s at pc 0x%lx (stval 0x%lx)\n",
+	       p->name, p->pid, p->pid, what, tf->sepc, tf->stval);
+	proc_kill_self(sig);
+}
+
+/*
+ * An illegal instruction in user mode. With the process's FP off this is
+ * (probably) its first FP instruction since it last ran here: load its FP
+ * registers, turn FP on (Clean) and retry. If it traps again with FP on,
+ * the instruction really is illegal: SIGILL.
+ */
+static void trap_user_illegal(struct proc *p, struct trapframe *tf)
+{
+	if ((tf->sstatus & SSTATUS_FS) != SSTATUS_FS_OFF) {
+		trap_user_signal(p, tf, SIGILL, "illegal instruction");
+		return;
+	}
+	intr_off();
+	csr_set(sstatus, SSTATUS_FS_CLEAN);
+	fpu_restore(&p->fp);
+	csr_clear(sstatus, SSTATUS_FS);
+	intr_on();
+	tf->sstatus = (tf->sstatus & ~SSTATUS_FS) | SSTATUS_FS_CLEAN;
+}
+
+/* An exception (not an interrupt) from user mode. Interrupts are on. */
+static void trap_user_exception(struct proc *p, struct trapframe *tf,
+				uint64_t code)
+{
+	switch (code) {
+	case EXC_ECALL_U:
+		syscall_dispatch();
+		break;
+	case EXC_INST_PAGE_FAULT:
+	case EXC_LOAD_PAGE_FAULT:
+	case EXC_STORE_PAGE_FAULT:
+		trap_user_fault(p, tf, code);
+		break;
+	case EXC_ILLEGAL_INST:
+		trap_user_illegal(p, tf);
+		break;
+	case EXC_INST_MISALIGNED:
+	case EXC_LOAD_MISALIGNED:
+	case EXC_STORE_MISALIGNED:
+		trap_user_signal(p, tf, SIGBUS, "misaligned access");
+		break;
+	case EXC_INST_ACCESS:
+	case EXC_LOAD_ACCESS:
+	case EXC_STORE_ACCESS:
+		trap_user_signal(p, tf, SIGSEGV, "access fault");
+		break;
+	case EXC_BREAKPOINT:
+		trap_user_signal(p, tf, SIGTRAP, "breakpoint");
+		break;
+	default:
+		trap_user_signal(p, tf, SIGILL, "unexpected exception");
+		break;
+	}
+}
+
+/*
+ * Entry from trap_user_vector: tf is the current process's trapframe, the
+ * hart runs on its kernel stack with interrupts off and stvec at the
+ * kernel vector.
+ */
+void trap_user(struct trapframe *tf)
+{
+	struct proc *p = proc_current();
+	uint64_t cause = tf->scause;
+
+	KASSERT(p != NULL && tf == p->tf, "trap from user without a process");
+	KASSERT((csr_read(sstatus) & SSTATUS_SPP) == 0, "SPP set on user trap");
+
+	if (cause & SCAUSE_INTERRUPT) {
+		trap_interrupt(SCAUSE_CODE(cause), true);
+	} else {
+		intr_on();
+		trap_user_exception(p, tf, cause);
+	}
+	trap_return();
+}
+
+/* See trap.h. */
+void trap_return(void)
+{
+	struct proc *p = proc_current();
+	struct trapframe *tf = p->tf;
+	uint64_t s;
+
+	intr_on();
+	for (;;) {
+		proc_signal_deliver();
+		if (!sched_need_resched(p))
+			break;
+		sched_yield();
+	}
+	intr_off();
+	tf->kernel_tp = (uint64_t)cpu_self();
+	s = csr_read(sstatus);
+	s &= ~(SSTATUS_SPP | SSTATUS_SUM | SSTATUS_FS | SSTATUS_SIE);
+	s |= SSTATUS_SPIE | (tf->sstatus & SSTATUS_FS);
+	tf->sstatus = s;
+	trap_user_return(tf);
+}
+
+/* Panic for a trap the kernel cannot handle. */
+static void trap_kernel_panic(const struct trapframe *f, const char *why)
+{
+	struct proc *p = proc_current();
+
+	panic("trap_kernel: %s: scause 0x%lx sepc 0x%lx stval 0x%lx "
+	      "sstatus 0x%lx ra 0x%lx sp 0x%lx (hart %lu, pid %d)",
+	      why, f->scause, f->sepc, f->stval, f->sstatus, f->ra, f->sp,
+	      cpu_self()->hartid, p != NULL ? p->pid : -1);
+}
+
+/*
+ * A page fault in supervisor mode. Only copyin/copyout/copyinstr touch
+ * user memory (with sstatus.SUM set): resolve through vm_fault on the
+ * current mspace, else resume at the exception-fixup address, which makes
+ * the copy return -EFAULT. Anything else is a kernel bug.
+ */
+static void trap_kernel_fault(struct trapframe *f, uint64_t code)
+{
+	struct proc *p = proc_current();
+	vaddr_t fixup;
+	int err = -EFAULT;
+
+	if (!(f->sstatus & SSTATUS_SUM) || f->stval >= USER_MAX || p == NULL)
+		trap_kernel_panic(f, "page fault");
+	if (p->ms != NULL) {
+		if (f->sstatus & SSTATUS_SPIE)
+			intr_on();
+		err = vm_fault(p->ms, f->stval, trap_fault_access(code));
+		intr_off();
+	}
+	if (err == 0)
+		return;
+	fixup = uaccess_fixup_lookup(f->sepc);
+	if (fixup == 0)
+		trap_kernel_panic(f, "user access fault outside uaccess");
+	f->sepc = fixup;
+}
+
+/* Entry from trap_kernel_vector; f is on the interrupted kernel stack. */
+void trap_kernel(struct trapframe *f)
+{
+	uint64_t cause = f->scause;
+	uint64_t code = SCAUSE_CODE(cause);
+
+	/* Not even a fault handler may use the interrupted copy's SUM. */
+	csr_clear(sstatus, SSTATUS_SUM);
+	if (!(f->sstatus & SSTATUS_SPP))
+		trap_kernel_panic(f, "kernel vector entered from user mode");
+	if (cause & SCAUSE_INTERRUPT) {
+		trap_interrupt(code, false);
+		return;
+	}
+	switch (code) {
+	case EXC_LOAD_PAGE_FAULT:
+	case EXC_STORE_PAGE_FAULT:
+		trap_kernel_fault(f, code);
+		return;
+	default:
+		trap_kernel_panic(f, "unexpected exception");
+	}
+}
+
+/* See trap.h. */
+void trap_idle_wait(void)
+{
+	/* wfi returns when an enabled interrupt is pending even with SIE
+	 * clear; turning SIE on takes it, so no wake-up is lost. */
+	wfi();
+	intr_on();
+	intr_off();
+}
+
+/* See trap.h. */
+void trap_kick_cpu(int index)
+{
+	uint64_t hartid = cpus[index].hartid;
+
+	sbi_send_ipi(1UL << (hartid % 64), hartid - hartid % 64);
+}
+
+/* See trap.h. */
+void trap_fpu_switch_out(struct proc *p)
+{
+	struct trapframe *tf = p->tf;
+	uint64_t fs = tf->sstatus & SSTATUS_FS;
+
+	if (fs == SSTATUS_FS_OFF)
+		return;
+	if (fs == SSTATUS_FS_DIRTY) {
+		csr_set(sstatus, SSTATUS_FS_CLEAN);
+		fpu_save(&p->fp);
+		csr_clear(sstatus, SSTATUS_FS);
+	}
+	tf->sstatus &= ~SSTATUS_FS;
+}
+
+/* See trap.h. */
+void trap_fpu_flush(struct proc *p)
+{
+	push_off();
+	trap_fpu_switch_out(p);
+	pop_off();
+}

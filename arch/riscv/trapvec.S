@@ -1,0 +1,96 @@
+/*
+ * Trap vectors (RISC-V privileged spec 4.1: stvec, sscratch, sepc, sret).
+ * While a hart runs user code, stvec is trap_user_vector and sscratch holds
+ * the process's trapframe (the top of its kernel stack); in the kernel,
+ * stvec is trap_kernel_vector and sscratch is 0. The C side is trap.c.
+ */
+#include "arch/riscv/csr.h"
+#include "arch/riscv/trap.h"
+
+	.section .text
+	.option norvc
+
+/*
+ * Trap from user mode: save every user register in the trapframe, switch
+ * to the kernel stack (just below the trapframe) and this hart's tp, then
+ * call trap_user(tf), which never returns here.
+ */
+	.globl trap_user_vector
+	.balign 4
+trap_user_vector:
+	csrrw sp, sscratch, sp          /* sp = trapframe, sscratch = user sp */
+	.irp n, 1,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
+	sd x\n, TF_X(\n)(sp)
+	.endr
+	csrr t0, sscratch
+	sd t0, TF_X(2)(sp)
+	csrw sscratch, zero
+	csrr t0, sepc
+	sd t0, TF_SEPC(sp)
+	csrr t0, sstatus
+	sd t0, TF_SSTATUS(sp)
+	csrr t0, stval
+	sd t0, TF_STVAL(sp)
+	csrr t0, scause
+	sd t0, TF_SCAUSE(sp)
+	ld tp, TF_KERNEL_TP(sp)
+	la t0, trap_kernel_vector
+	csrw stvec, t0
+	mv s0, zero                     /* end of the frame-pointer chain */
+	mv a0, sp
+	call trap_user
+1:	j 1b                            /* trap_user does not return */
+
+/*
+ * Return to user mode with the registers of tf (a0).
+ * => interrupts off; tf->sstatus has SPP = 0 and the SPIE/FS to install.
+ */
+	.globl trap_user_return
+	.balign 4
+trap_user_return:
+	la t0, trap_user_vector
+	csrw stvec, t0
+	csrw sscratch, a0
+	ld t0, TF_SEPC(a0)
+	csrw sepc, t0
+	ld t0, TF_SSTATUS(a0)
+	csrw sstatus, t0
+	.irp n, 1,2,3,4,5,6,7,8,9,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
+	ld x\n, TF_X(\n)(a0)
+	.endr
+	ld a0, TF_X(10)(a0)
+	sret
+
+/*
+ * Trap from supervisor mode: push a trapframe on the current kernel stack,
+ * call trap_kernel(frame), restore and sret. tp is not restored: after a
+ * sleep inside trap_kernel the process may continue on another hart.
+ */
+	.globl trap_kernel_vector
+	.balign 4
+trap_kernel_vector:
+	addi sp, sp, -TF_SIZE
+	.irp n, 1,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
+	sd x\n, TF_X(\n)(sp)
+	.endr
+	addi t0, sp, TF_SIZE
+	sd t0, TF_X(2)(sp)
+	csrr t0, sepc
+	sd t0, TF_SEPC(sp)
+	csrr t0, sstatus
+	sd t0, TF_SSTATUS(sp)
+	csrr t0, stval
+	sd t0, TF_STVAL(sp)
+	csrr t0, scause
+	sd t0, TF_SCAUSE(sp)
+	mv a0, sp
+	call trap_kernel
+	ld t0, TF_SEPC(sp)
+	csrw sepc, t0
+	ld t0, TF_SSTATUS(sp)
+	csrw sstatus, t0
+	.irp n, 1,3,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
+	ld x\n, TF_X(\n)(sp)
+	.endr
+	addi sp, sp, TF_SIZE
+	sret

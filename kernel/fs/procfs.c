@@ -1,0 +1,379 @@
+/*
+ * procfs (kernel/fs/procfs.h): a read-only file system whose files are
+ * text made at open time into an sbuf kept with the open file (freed at
+ * close). Inode numbers encode what a vnode is; no state is kept per
+ * vnode. The text comes from the memory, device and process modules.
+ */
+#include "kernel/fs/procfs.h"
+#include "kernel/fs/vfs.h"
+#include "kernel/fs/file.h"
+#include "kernel/fs/uio.h"
+#include "kernel/fs/stat.h"
+#include "kernel/dev/dev.h"
+#include "kernel/errno.h"
+#include "kernel/lib/printk.h"
+#include "kernel/lib/sbuf.h"
+#include "kernel/lib/string.h"
+#include "kernel/proc/proc.h"
+#include "kernel/vm/kmem.h"
+#include "kernel/vm/page.h"
+#include "kernel/vm/vmstat.h"
+
+/* Inode numbers: the root, one per top-level file, and for process pid a
+ * directory at PID_BASE + pid * PID_STRIDE followed by its files. */
+#define PROCFS_ROOT_INO   1
+#define PROCFS_FILE_INO   2
+#define PROCFS_PID_BASE   0x10000
+#define PROCFS_PID_STRIDE 4
+#define PROCFS_DEV        DEV_ID(DEV_NONE, 1)
+#define PROCFS_DIR_MODE   (S_IFDIR | 0555)
+#define PROCFS_FILE_MODE  (S_IFREG | 0444)
+#define BLK_SIZE_PROCFS   1024             /* st_blksize */
+/* readdir positions of the root: ".", "..", the files, "self", then
+ * PIDS_POS + pid for each process. */
+#define PROCFS_DOTS       2
+
+typedef int (*procfs_gen_fn)(pid_t pid, struct sbuf *sb);
+
+struct procfs_entry {
+	const char *name;
+	procfs_gen_fn gen;
+};
+
+static int procfs_gen_vmstat(pid_t pid __unused, struct sbuf *sb)
+{
+	int err = vm_page_display_vmstat(sb);
+	return err < 0 ? err : vm_stats_display(sb);
+}
+
+static int procfs_gen_devices(pid_t pid __unused, struct sbuf *sb)
+{
+	struct device *d;
+	sbuf_printf(sb, "%-8s %-4s %-24s %-18s %-12s %s\n", "kind", "unit", "name",
+		    "base", "size", "irq");
+	for (int i = 0; (d = dev_get(i)) != NULL; i++)
+		sbuf_printf(sb, "%-8s %-4u %-24s 0x%016lx 0x%-10lx %d\n",
+			    dev_kind_name(DEV_ID_KIND(d->id)), DEV_ID_UNIT(d->id),
+			    d->name, d->base, d->size, d->irq);
+	return sbuf_error(sb);
+}
+
+static int procfs_gen_meminfo(pid_t pid __unused, struct sbuf *sb)
+{
+	return vm_page_display_meminfo(sb);
+}
+
+static int procfs_gen_zoneinfo(pid_t pid __unused, struct sbuf *sb)
+{
+	return vm_page_display_zoneinfo(sb);
+}
+
+static int procfs_gen_buddyinfo(pid_t pid __unused, struct sbuf *sb)
+{
+	return vm_page_display_buddyinfo(sb);
+}
+
+static int procfs_gen_slabinfo(pid_t pid __unused, struct sbuf *sb)
+{
+	return kmem_display_slabinfo(sb);
+}
+
+static const struct procfs_entry procfs_files[] = {
+	{ "meminfo", procfs_gen_meminfo },
+	{ "zoneinfo", procfs_gen_zoneinfo },
+	{ "buddyinfo", procfs_gen_buddyinfo },
+	{ "slabinfo", procfs_gen_slabinfo },
+	{ "vmstat", procfs_gen_vmstat },
+	{ "devices", procfs_gen_devices },
+};
+#define PROCFS_NFILES   ((int)ARRAY_SIZE(procfs_files))
+#define PROCFS_SELF_POS (PROCFS_DOTS + PROCFS_NFILES)
+#define PROCFS_PIDS_POS (PROCFS_SELF_POS + 1)
+
+/* The files of each process directory (index 1.. after the directory). */
+static const struct procfs_entry procfs_pid_files[] = {
+	{ "maps", proc_maps },
+	{ "status", proc_status },
+};
+_Static_assert(ARRAY_SIZE(procfs_pid_files) < PROCFS_PID_STRIDE, "pid inode range");
+
+static const struct vnode_ops procfs_vnode_ops;
+static const struct file_ops procfs_fops;
+
+static ino_t procfs_pid_ino(pid_t pid, int index)
+{
+	return PROCFS_PID_BASE + (ino_t)pid * PROCFS_PID_STRIDE + index;
+}
+
+/* Decode ino: its pid (0 for top-level) and index (0 for a directory,
+ * 1.. for a file). */
+static void procfs_decode(ino_t ino, pid_t *pid, int *index)
+{
+	if (ino < PROCFS_PID_BASE) {
+		*pid = 0;
+		*index = (int)ino - PROCFS_ROOT_INO;
+		return;
+	}
+	*pid = (pid_t)((ino - PROCFS_PID_BASE) / PROCFS_PID_STRIDE);
+	*index = (int)((ino - PROCFS_PID_BASE) % PROCFS_PID_STRIDE);
+}
+
+static bool procfs_pid_alive(pid_t pid)
+{
+	return pid > 0 && proc_next_pid(pid - 1) == pid;
+}
+
+/* The generator of a file vnode. */
+static const struct procfs_entry *procfs_entry_of(struct vnode *vn, pid_t *pid)
+{
+	int index;
+	procfs_decode(vn->ino, pid, &index);
+	if (*pid == 0)
+		return &procfs_files[index - 1];
+	return &procfs_pid_files[index - 1];
+}
+
+static int procfs_vget(struct mount *mnt __unused, struct vnode *vn)
+{
+	pid_t pid;
+	int index;
+	procfs_decode(vn->ino, &pid, &index);
+	bool ok = pid == 0 ? index >= 0 && index <= PROCFS_NFILES :
+		  index <= (int)ARRAY_SIZE(procfs_pid_files) && procfs_pid_alive(pid);
+	if (!ok)
+		return -ENOENT;
+	vn->type = index == 0 ? VDIR : VREG;
+	vn->mode = index == 0 ? PROCFS_DIR_MODE : PROCFS_FILE_MODE;
+	vn->nlink = index == 0 ? 2 : 1;
+	vn->ops = &procfs_vnode_ops;
+	return 0;
+}
+
+/* Parse a decimal pid; 0 if name is not one. */
+static pid_t procfs_parse_pid(const char *name)
+{
+	pid_t pid = 0;
+	if (*name == '\0' || strlen(name) > 9)
+		return 0;
+	for (; *name != '\0'; name++) {
+		if (*name < '0' || *name > '9')
+			return 0;
+		pid = pid * 10 + (*name - '0');
+	}
+	return pid;
+}
+
+static int procfs_lookup_root(const char *name, ino_t *ino)
+{
+	for (int i = 0; i < PROCFS_NFILES; i++) {
+		if (strcmp(name, procfs_files[i].name) == 0) {
+			*ino = PROCFS_FILE_INO + i;
+			return 0;
+		}
+	}
+	struct proc *cur = proc_current();
+	pid_t pid = strcmp(name, "self") == 0 && cur != NULL ? cur->pid :
+		    procfs_parse_pid(name);
+	if (!procfs_pid_alive(pid))
+		return -ENOENT;
+	*ino = procfs_pid_ino(pid, 0);
+	return 0;
+}
+
+static int procfs_lookup(struct vnode *dir, const char *name, ino_t *ino)
+{
+	pid_t pid;
+	int index;
+	procfs_decode(dir->ino, &pid, &index);
+	if (strcmp(name, "..") == 0) {
+		*ino = PROCFS_ROOT_INO;
+		return 0;
+	}
+	if (pid == 0)
+		return procfs_lookup_root(name, ino);
+	for (int i = 0; i < (int)ARRAY_SIZE(procfs_pid_files); i++) {
+		if (strcmp(name, procfs_pid_files[i].name) == 0) {
+			*ino = procfs_pid_ino(pid, i + 1);
+			return procfs_pid_alive(pid) ? 0 : -ENOENT;
+		}
+	}
+	return -ENOENT;
+}
+
+static void procfs_dirent(struct vfs_dirent *de, ino_t ino, uint8_t type,
+			  const char *name)
+{
+	de->ino = ino;
+	de->type = type;
+	de->namelen = (uint16_t)strlcpy(de->name, name, sizeof(de->name));
+}
+
+static int procfs_readdir_root(off_t *pos, struct vfs_dirent *de)
+{
+	if (*pos < PROCFS_SELF_POS) {
+		const struct procfs_entry *e = &procfs_files[*pos - PROCFS_DOTS];
+		procfs_dirent(de, PROCFS_FILE_INO + *pos - PROCFS_DOTS, DT_REG, e->name);
+	} else if (*pos == PROCFS_SELF_POS) {
+		struct proc *cur = proc_current();
+		pid_t pid = cur != NULL ? cur->pid : 0;
+		procfs_dirent(de, procfs_pid_ino(pid, 0), DT_DIR, "self");
+	} else {
+		pid_t pid = proc_next_pid((pid_t)(*pos - PROCFS_PIDS_POS));
+		char name[16];
+		if (pid < 0)
+			return 0;
+		snprintf(name, sizeof(name), "%d", pid);
+		procfs_dirent(de, procfs_pid_ino(pid, 0), DT_DIR, name);
+		*pos = PROCFS_PIDS_POS + pid;
+		return 1;
+	}
+	(*pos)++;
+	return 1;
+}
+
+static int procfs_readdir(struct vnode *dir, off_t *pos, struct vfs_dirent *de)
+{
+	pid_t pid;
+	int index;
+	procfs_decode(dir->ino, &pid, &index);
+	if (*pos < 0)
+		return 0;
+	if (*pos < PROCFS_DOTS) {
+		procfs_dirent(de, *pos == 0 ? dir->ino : PROCFS_ROOT_INO, DT_DIR,
+			      *pos == 0 ? "." : "..");
+		(*pos)++;
+		return 1;
+	}
+	if (pid == 0)
+		return procfs_readdir_root(pos, de);
+	int i = (int)*pos - PROCFS_DOTS;
+	if (i >= (int)ARRAY_SIZE(procfs_pid_files))
+		return 0;
+	procfs_dirent(de, procfs_pid_ino(pid, i + 1), DT_REG, procfs_pid_files[i].name);
+	(*pos)++;
+	return 1;
+}
+
+static int procfs_stat(struct vnode *vn, struct stat *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->st_dev = vn->mnt->dev;
+	st->st_ino = vn->ino;
+	st->st_mode = vn->mode;
+	st->st_nlink = vn->nlink;
+	st->st_blksize = BLK_SIZE_PROCFS;
+	return 0;
+}
+
+/* Make the text of file vn into a new sbuf. */
+static int procfs_generate(struct vnode *vn, struct sbuf **out)
+{
+	pid_t pid;
+	const struct procfs_entry *e = procfs_entry_of(vn, &pid);
+	struct sbuf *sb = kmalloc(sizeof(*sb));
+	if (sb == NULL)
+		return -ENOMEM;
+	sbuf_init(sb);
+	int err = e->gen(pid, sb);
+	if (err == 0)
+		err = sbuf_error(sb);
+	if (err < 0) {
+		sbuf_free(sb);
+		kfree(sb);
+		return err;
+	}
+	*out = sb;
+	return 0;
+}
+
+/* Copy the part of sb at uio->offset into the uio. */
+static ssize_t procfs_copy(struct sbuf *sb, struct uio *uio)
+{
+	if (uio->offset < 0)
+		return -EINVAL;
+	if ((uint64_t)uio->offset >= sb->len)
+		return 0;
+	size_t n = MIN(uio->resid, sb->len - (size_t)uio->offset);
+	int err = uio_move(sb->buf + uio->offset, n, uio, true);
+	return err < 0 ? err : (ssize_t)n;
+}
+
+/* A kernel read without an open file (vfs_read_kernel): generate, copy. */
+static ssize_t procfs_read(struct vnode *vn, struct uio *uio)
+{
+	struct sbuf *sb;
+	int err = procfs_generate(vn, &sb);
+	if (err < 0)
+		return err;
+	ssize_t n = procfs_copy(sb, uio);
+	sbuf_free(sb);
+	kfree(sb);
+	return n;
+}
+
+static int procfs_open(struct vnode *vn, int flags, struct file **out)
+{
+	struct sbuf *sb = NULL;
+	if ((flags & O_ACCMODE) != O_RDONLY)
+		return vn->type == VDIR ? -EISDIR : -EACCES;
+	if (vn->type == VREG) {
+		int err = procfs_generate(vn, &sb);
+		if (err < 0)
+			return err;
+	}
+	struct file *f = file_alloc(vn->type == VDIR ? &vnode_fops : &procfs_fops,
+				    flags & (O_ACCMODE | O_NONBLOCK | O_DIRECTORY));
+	if (f == NULL) {
+		if (sb != NULL) {
+			sbuf_free(sb);
+			kfree(sb);
+		}
+		return -ENOMEM;
+	}
+	vnode_ref(vn);
+	f->vnode = vn;
+	f->priv = sb;
+	*out = f;
+	return 0;
+}
+
+static ssize_t procfs_file_read(struct file *f, struct uio *uio)
+{
+	return procfs_copy(f->priv, uio);
+}
+
+static int procfs_file_stat(struct file *f, struct stat *st)
+{
+	return vfs_stat(f->vnode, st);
+}
+
+static void procfs_file_close(struct file *f)
+{
+	struct sbuf *sb = f->priv;
+	sbuf_free(sb);
+	kfree(sb);
+	vnode_put(f->vnode);
+}
+
+static const struct file_ops procfs_fops = {
+	.read = procfs_file_read,
+	.stat = procfs_file_stat,
+	.close = procfs_file_close,
+};
+
+static const struct vnode_ops procfs_vnode_ops = {
+	.lookup = procfs_lookup,
+	.read = procfs_read,
+	.readdir = procfs_readdir,
+	.stat = procfs_stat,
+	.open = procfs_open,
+};
+
+static const struct mount_ops procfs_mount_ops = {
+	.vget = procfs_vget,
+};
+
+int procfs_mount(const char *path)
+{
+	return vfs_mount(path, "proc", PROCFS_DEV, PROCFS_ROOT_INO, &procfs_mount_ops, NULL);
+}

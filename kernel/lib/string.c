@@ -1,0 +1,152 @@
+/*
+ * Freestanding memory and string functions for the kernel. The compiler also
+ * emits calls to memcpy/memset/memmove for structure copies, so these must not
+ * themselves be compiled into calls to the same functions.
+ */
+#include "kernel/lib/string.h"
+
+/* Keep GCC from turning the loops below back into memset/memcpy calls. */
+#define STRING_NO_LIBCALL __attribute__((optimize("no-tree-loop-distribute-patterns")))
+
+/* Word copies may alias any object type. */
+typedef uint64_t __attribute__((may_alias)) word_t;
+#define WORD_SIZE sizeof(word_t)
+
+static inline bool word_aligned(const void *a, const void *b)
+{
+	return (((uintptr_t)a | (uintptr_t)b) & (WORD_SIZE - 1)) == 0;
+}
+
+STRING_NO_LIBCALL void *memset(void *dst, int c, size_t n)
+{
+	uint8_t *d = dst;
+	uint64_t word = 0x0101010101010101ULL * (uint8_t)c;
+
+	while (n > 0 && ((uintptr_t)d & (WORD_SIZE - 1)) != 0) {
+		*d++ = (uint8_t)c;
+		n--;
+	}
+	for (; n >= WORD_SIZE; n -= WORD_SIZE, d += WORD_SIZE)
+		*(word_t *)d = word;
+	while (n-- > 0)
+		*d++ = (uint8_t)c;
+	return dst;
+}
+
+STRING_NO_LIBCALL void *memcpy(void *dst, const void *src, size_t n)
+{
+	uint8_t *d = dst;
+	const uint8_t *s = src;
+
+	if (word_aligned(d, s)) {
+		for (; n >= WORD_SIZE; n -= WORD_SIZE, d += WORD_SIZE, s += WORD_SIZE)
+			*(word_t *)d = *(const word_t *)s;
+	}
+	while (n-- > 0)
+		*d++ = *s++;
+	return dst;
+}
+
+STRING_NO_LIBCALL void *memmove(void *dst, const void *src, size_t n)
+{
+	uint8_t *d = dst;
+	const uint8_t *s = src;
+
+	if (d <= s || d >= s + n)
+		return memcpy(dst, src, n);
+	while (n-- > 0)
+		d[n] = s[n];
+	return dst;
+}
+
+int memcmp(const void *a, const void *b, size_t n)
+{
+	const uint8_t *x = a, *y = b;
+
+	for (; n > 0; n--, x++, y++)
+		if (*x != *y)
+			return *x < *y ? -1 : 1;
+	return 0;
+}
+
+STRING_NO_LIBCALL size_t strlen(const char *s)
+{
+	const char *p = s;
+
+	while (*p)
+		p++;
+	return (size_t)(p - s);
+}
+
+size_t strnlen(const char *s, size_t max)
+{
+	size_t n = 0;
+
+	while (n < max && s[n])
+		n++;
+	return n;
+}
+
+int strcmp(const char *a, const char *b)
+{
+	while (*a && *a == *b) {
+		a++;
+		b++;
+	}
+	return (int)(uint8_t)*a - (int)(uint8_t)*b;
+}
+
+int strncmp(const char *a, const char *b, size_t n)
+{
+	for (; n > 0; n--, a++, b++) {
+		if (*a != *b)
+			return (int)(uint8_t)*a - (int)(uint8_t)*b;
+		if (*a == '\0')
+			return 0;
+	}
+	return 0;
+}
+
+char *strchr(const char *s, int c)
+{
+	for (;; s++) {
+		if (*s == (char)c)
+			return (char *)s;
+		if (*s == '\0')
+			return NULL;
+	}
+}
+
+char *strrchr(const char *s, int c)
+{
+	const char *last = NULL;
+
+	for (;; s++) {
+		if (*s == (char)c)
+			last = s;
+		if (*s == '\0')
+			return (char *)last;
+	}
+}
+
+size_t strlcpy(char *dst, const char *src, size_t size)
+{
+	size_t len = strlen(src);
+
+	if (size > 0) {
+		size_t n = len < size - 1 ? len : size - 1;
+
+		memcpy(dst, src, n);
+		dst[n] = '\0';
+	}
+	return len;
+}
+
+size_t strlcat(char *dst, const char *src, size_t size)
+{
+	size_t dlen = strnlen(dst, size);
+
+	if (dlen == size)
+		return size + strlen(src);
+	return dlen + strlcpy(dst + dlen, src, size - dlen);
+}

@@ -1,0 +1,142 @@
+/*
+ * Spinlocks (an amoswap with acquire/release ordering, interrupts off while
+ * held) and mutexes (sleep locks built on a spinlock and sched_sleep).
+ * Any kernel code may use spinlocks; mutexes only in process context.
+ */
+#include "kernel/lock.h"
+#include "kernel/lib/printk.h"
+#include "kernel/proc/proc.h"
+#include "kernel/proc/sched.h"
+#include "arch/riscv/boot.h"
+#include "arch/riscv/cpu.h"
+#include "arch/riscv/intr.h"
+
+void spin_init(struct spinlock *lk, const char *name)
+{
+	lk->locked = 0;
+	lk->name = name;
+	lk->owner = NULL;
+}
+
+/*
+ * Take lk, spinning until it is free. Interrupts stay off on this hart until
+ * the matching spin_unlock. Panics if this hart already holds lk.
+ */
+void spin_lock(struct spinlock *lk)
+{
+	push_off();
+	if (spin_holding(lk))
+		panic("spin_lock: %s already held by this hart", lk->name);
+	while (__atomic_exchange_n(&lk->locked, 1, __ATOMIC_ACQUIRE) != 0) {
+		while (lk->locked != 0)
+			if (panic_on_other_hart())
+				cpu_halt();     /* the holder may have stopped */
+	}
+	lk->owner = cpu_self();
+}
+
+/* Release lk. => lk held by this hart. */
+void spin_unlock(struct spinlock *lk)
+{
+	if (!spin_holding(lk))
+		panic("spin_unlock: %s not held by this hart", lk->name);
+	lk->owner = NULL;
+	__atomic_exchange_n(&lk->locked, 0, __ATOMIC_RELEASE);
+	pop_off();
+}
+
+/* True if this hart holds lk. => interrupts off (else the answer may be
+ * stale by the time it is used). */
+bool spin_holding(const struct spinlock *lk)
+{
+	return lk->locked != 0 && lk->owner == cpu_self();
+}
+
+/* Disable interrupts, remembering at the outermost level whether they were
+ * on. Nests; each push_off needs one pop_off. */
+void push_off(void)
+{
+	bool was_on = intr_get();
+	struct cpu *c;
+
+	intr_off();
+	c = cpu_self();
+	if (c->noff == 0)
+		c->intena = was_on;
+	c->noff++;
+}
+
+/* Undo one push_off; at the outermost level turn interrupts back on if
+ * they were on. => interrupts off, push_off depth > 0. */
+void pop_off(void)
+{
+	struct cpu *c = cpu_self();
+
+	if (intr_get())
+		panic("pop_off: interrupts on");
+	if (c->noff < 1)
+		panic("pop_off: not pushed");
+	c->noff--;
+	if (c->noff == 0 && c->intena)
+		intr_on();
+}
+
+void mutex_init(struct mutex *m, const char *name)
+{
+	spin_init(&m->lk, name);
+	m->locked = false;
+	m->owner_pid = 0;
+	m->name = name;
+}
+
+/* The pid that owns a mutex taken by the current context (0 at boot, before
+ * any process runs). */
+static int mutex_owner_id(void)
+{
+	struct proc *p = proc_current();
+
+	return p != NULL ? p->pid : 0;
+}
+
+/*
+ * Take m, sleeping (not interruptible by signals) while another process
+ * holds it. => process context (or boot, uncontended), no spinlocks held.
+ */
+void mutex_lock(struct mutex *m)
+{
+	spin_lock(&m->lk);
+	while (m->locked) {
+		if (proc_current() == NULL)
+			panic("mutex_lock: %s contended outside a process", m->name);
+		if (m->owner_pid == mutex_owner_id())
+			panic("mutex_lock: %s already held by pid %d", m->name,
+			      m->owner_pid);
+		sched_sleep_noint(m, &m->lk);
+	}
+	m->locked = true;
+	m->owner_pid = mutex_owner_id();
+	spin_unlock(&m->lk);
+}
+
+/* Release m and wake its waiters. => m held by the caller. */
+void mutex_unlock(struct mutex *m)
+{
+	spin_lock(&m->lk);
+	if (!m->locked || m->owner_pid != mutex_owner_id())
+		panic("mutex_unlock: %s not held by pid %d", m->name,
+		      mutex_owner_id());
+	m->locked = false;
+	m->owner_pid = 0;
+	sched_wakeup(m);
+	spin_unlock(&m->lk);
+}
+
+bool mutex_holding(struct mutex *m)
+{
+	bool held;
+
+	spin_lock(&m->lk);
+	held = m->locked && m->owner_pid == mutex_owner_id();
+	spin_unlock(&m->lk);
+	return held;
+}

@@ -1,0 +1,758 @@
+/*
+ * Processes: the process table, pids, kernel stacks, fork, exit, wait,
+ * signals (SIG_DFL/SIG_IGN: every delivered signal terminates), process
+ * groups, the first process, and the text of /proc/<pid>/{status,maps}.
+ * Scheduling is in sched.c, execve in exec.c, traps in arch/riscv/trap.c.
+ *
+ * Lock order: proc_table_lock, then proc->lock, then the run queue.
+ * No VM lock is taken with proc->lock held (see kernel/vm/vm.h).
+ */
+#include "kernel/types.h"
+#include "kernel/errno.h"
+#include "kernel/lock.h"
+#include "kernel/lib/printk.h"
+#include "kernel/lib/sbuf.h"
+#include "kernel/lib/string.h"
+#include "kernel/dev/console.h"
+#include "kernel/fs/file.h"
+#include "kernel/fs/vfs.h"
+#include "kernel/proc/proc.h"
+#include "kernel/proc/sched.h"
+#include "kernel/proc/signal.h"
+#include "kernel/proc/wait.h"
+#include "kernel/vm/kva.h"
+#include "kernel/vm/mspace.h"
+#include "kernel/vm/vma.h"
+#include "kernel/vm/pmap.h"
+#include "arch/riscv/cpu.h"
+#include "arch/riscv/intr.h"
+#include "arch/riscv/trap.h"
+
+#define INIT_PID 1
+
+/*
+ * Locking: (t) proc_table_lock guards every proc's parent and pgid, the
+ * choice of a free slot and next_pid. A slot's other fields follow the
+ * legend of struct proc.
+ */
+struct proc proc_table[NPROC_MAX];
+static struct spinlock proc_table_lock = SPINLOCK_INIT("proc_table");
+static pid_t next_pid = INIT_PID;       /* (t) */
+static struct proc *initproc;           /* (c) after proc_start_init */
+
+static const char *const init_paths[] = { "/bin/init", "/bin/sh" };
+static const char *const init_envp[] = { "HOME=/", "PATH=/bin", "TERM=vt100",
+					 NULL };
+
+/* See proc.h. */
+void proc_init(void)
+{
+	for (int i = 0; i < NPROC_MAX; i++) {
+		struct proc *p = &proc_table[i];
+
+		spin_init(&p->lock, "proc");
+		p->state = P_UNUSED;
+		list_init(&p->run_link);
+	}
+}
+
+/* See proc.h. */
+struct proc *proc_current(void)
+{
+	struct proc *p;
+
+	push_off();
+	p = cpu_self()->proc;
+	pop_off();
+	return p;
+}
+
+/* The live process with this pid, or NULL. => proc_table_lock held. */
+static struct proc *proc_find(pid_t pid)
+{
+	for (int i = 0; i < NPROC_MAX; i++) {
+		struct proc *p = &proc_table[i];
+
+		if (p->state != P_UNUSED && p->pid == pid)
+			return p;
+	}
+	return NULL;
+}
+
+/* Clear every per-process field of a fresh slot and place its trapframe
+ * at the top of its kernel stack. => p is EMBRYO, owned by the caller. */
+static void proc_reset(struct proc *p, vaddr_t kstack)
+{
+	p->chan = NULL;
+	p->killed = false;
+	p->sigpending = 0;
+	p->xstatus = 0;
+	p->kstack = kstack;
+	p->tf = (struct trapframe *)(proc_kstack_top(p) -
+				     sizeof(struct trapframe));
+	memset(p->tf, 0, sizeof(*p->tf));
+	memset(&p->ctx, 0, sizeof(p->ctx));
+	p->ctx.sp = (uint64_t)p->tf;
+	p->ms = NULL;
+	memset(p->ofile, 0, sizeof(p->ofile));
+	p->cloexec = 0;
+	p->cwd = NULL;
+	p->name[0] = '\0';
+	p->sigignore = 0;
+	p->start_ticks = sched_ticks();
+	p->utime = p->stime = 0;
+	p->sleep_intr = false;
+	p->need_resched = false;
+	memset(&p->fp, 0, sizeof(p->fp));
+}
+
+/* Take a free slot with a new pid and kernel stack; its context will
+ * start at entry. Returns 0 and *out (EMBRYO), -EAGAIN or -ENOMEM. */
+static int proc_alloc(void (*entry)(void), struct proc **out)
+{
+	struct proc *p = NULL;
+	vaddr_t kstack = kva_alloc_stack();
+
+	if (kstack == 0)
+		return -ENOMEM;
+	spin_lock(&proc_table_lock);
+	for (int i = 0; i < NPROC_MAX && p == NULL; i++) {
+		if (proc_table[i].state == P_UNUSED)
+			p = &proc_table[i];
+	}
+	if (p == NULL) {
+		spin_unlock(&proc_table_lock);
+		kva_free_stack(kstack);
+		return -EAGAIN;
+	}
+	p->state = P_EMBRYO;
+	proc_reset(p, kstack);
+	p->pid = next_pid++;
+	p->parent = NULL;
+	p->pgid = p->pid;
+	spin_unlock(&proc_table_lock);
+	p->ctx.ra = (uint64_t)entry;
+	*out = p;
+	return 0;
+}
+
+/* Return a slot to the table. Returns its kernel stack, which the caller
+ * frees once it has dropped its spinlocks (VM locks rank above them).
+ * => proc_table_lock and p->lock held; p is EMBRYO or ZOMBIE and off
+ * every hart. */
+static vaddr_t proc_free(struct proc *p)
+{
+	vaddr_t kstack = p->kstack;
+
+	p->kstack = 0;
+	p->tf = NULL;
+	p->pid = 0;
+	p->parent = NULL;
+	p->pgid = 0;
+	p->name[0] = '\0';
+	p->state = P_UNUSED;
+	return kstack;
+}
+
+/* Undo proc_alloc for a process that never ran. */
+static void proc_abort(struct proc *p)
+{
+	vaddr_t kstack;
+
+	spin_lock(&proc_table_lock);
+	spin_lock(&p->lock);
+	kstack = proc_free(p);
+	spin_unlock(&p->lock);
+	spin_unlock(&proc_table_lock);
+	kva_free_stack(kstack);
+}
+
+/* See proc.h. */
+void proc_activate_mspace(struct proc *p)
+{
+	if (p->ms != NULL)
+		mspace_activate(p->ms);
+	else
+		pmap_activate(pmap_kernel());
+}
+
+/* Detach p's mspace under p->lock (so /proc readers see it or NULL, never a
+ * freed one), switch this hart to the kernel page table, and drop it.
+ * => p is the current process; no locks held. */
+static void proc_release_mspace(struct proc *p)
+{
+	struct mspace *ms;
+
+	spin_lock(&p->lock);
+	ms = p->ms;
+	p->ms = NULL;
+	proc_activate_mspace(p);
+	spin_unlock(&p->lock);
+	if (ms != NULL)
+		mspace_destroy(ms);
+}
+
+/* The mspace of the current process becomes ms (exec); the old one is
+ * dropped. => no locks held. */
+void proc_replace_mspace(struct mspace *ms)
+{
+	struct proc *p = proc_current();
+	struct mspace *old;
+
+	spin_lock(&p->lock);
+	old = p->ms;
+	p->ms = ms;
+	proc_activate_mspace(p);
+	spin_unlock(&p->lock);
+	if (old != NULL)
+		mspace_destroy(old);
+}
+
+/* A child's first instructions: the scheduler still holds its lock. */
+static void proc_fork_return(void)
+{
+	spin_unlock(&proc_current()->lock);
+	trap_return();
+}
+
+/* See proc.h. */
+long proc_fork(vaddr_t newsp)
+{
+	struct proc *p = proc_current(), *np;
+	pid_t pid;
+	int err;
+
+	err = proc_alloc(proc_fork_return, &np);
+	if (err < 0)
+		return err;
+	err = mspace_fork(p->ms, &np->ms);
+	if (err < 0) {
+		proc_abort(np);
+		return err;
+	}
+	trap_fpu_flush(p);
+	*np->tf = *p->tf;
+	np->tf->a0 = 0;
+	if (newsp != 0)
+		np->tf->sp = newsp;
+	np->fp = p->fp;
+	np->cloexec = p->cloexec;
+	np->sigignore = p->sigignore;
+	strlcpy(np->name, p->name, sizeof(np->name));
+	fd_fork(p, np);
+
+	spin_lock(&proc_table_lock);
+	np->parent = p;
+	np->pgid = p->pgid;
+	pid = np->pid;
+	spin_unlock(&proc_table_lock);
+	sched_make_runnable(np);
+	return pid;
+}
+
+/* Give p's children to init, waking init if one is already a zombie.
+ * => proc_table_lock held. */
+static void proc_reparent(struct proc *p)
+{
+	bool zombie = false;
+
+	for (int i = 0; i < NPROC_MAX; i++) {
+		struct proc *c = &proc_table[i];
+
+		if (c->parent != p)
+			continue;
+		c->parent = initproc;
+		if (__atomic_load_n(&c->state, __ATOMIC_ACQUIRE) == P_ZOMBIE)
+			zombie = true;
+	}
+	if (zombie)
+		sched_wakeup(initproc);
+}
+
+/* See proc.h. */
+void proc_exit(int status)
+{
+	struct proc *p = proc_current();
+
+	if (p == initproc)
+		panic("proc_exit: init exited (wait status 0x%x)", status);
+	fd_close_all();
+	if (p->cwd != NULL) {
+		vnode_put(p->cwd);
+		p->cwd = NULL;
+	}
+	proc_release_mspace(p);
+
+	spin_lock(&proc_table_lock);
+	proc_reparent(p);
+	sched_wakeup(p->parent);
+	spin_lock(&p->lock);
+	p->xstatus = status;
+	p->state = P_ZOMBIE;
+	spin_unlock(&proc_table_lock);
+	sched_switch();
+	panic("proc_exit: zombie pid %d ran again", p->pid);
+}
+
+/* Does child c match wait4's pid argument for parent p? => table lock. */
+static bool proc_wait_match(const struct proc *p, const struct proc *c,
+			    pid_t pid)
+{
+	if (c->parent != p)
+		return false;
+	if (pid > 0)
+		return c->pid == pid;
+	if (pid == -1)
+		return true;
+	if (pid == 0)
+		return c->pgid == p->pgid;
+	return c->pgid == -pid;
+}
+
+/* Reap a zombie child c: its pid, its wait status in *status, and its
+ * kernel stack in *kstack for the caller to free after unlocking.
+ * => proc_table_lock and c->lock held. */
+static pid_t proc_reap(struct proc *c, int *status, vaddr_t *kstack)
+{
+	pid_t pid = c->pid;
+
+	*status = c->xstatus;
+	*kstack = proc_free(c);
+	return pid;
+}
+
+/* See proc.h. */
+long proc_wait(pid_t pid, int *status, int options)
+{
+	struct proc *p = proc_current();
+	vaddr_t kstack = 0;
+	bool children;
+	pid_t found;
+
+	spin_lock(&proc_table_lock);
+	for (;;) {
+		children = false;
+		found = 0;
+		for (int i = 0; i < NPROC_MAX && found == 0; i++) {
+			struct proc *c = &proc_table[i];
+
+			if (!proc_wait_match(p, c, pid))
+				continue;
+			children = true;
+			spin_lock(&c->lock);
+			if (c->state == P_ZOMBIE)
+				found = proc_reap(c, status, &kstack);
+			spin_unlock(&c->lock);
+		}
+		if (found != 0 || !children || (options & WNOHANG))
+			break;
+		if (sched_sleep(p, &proc_table_lock) == -EINTR) {
+			spin_unlock(&proc_table_lock);
+			return -EINTR;
+		}
+	}
+	spin_unlock(&proc_table_lock);
+	if (found != 0) {
+		kva_free_stack(kstack);
+		return found;
+	}
+	return children ? 0 : -ECHILD;
+}
+
+/* See proc.h. */
+pid_t proc_getppid(struct proc *p)
+{
+	pid_t ppid;
+
+	spin_lock(&proc_table_lock);
+	ppid = (p->parent != NULL) ? p->parent->pid : 0;
+	spin_unlock(&proc_table_lock);
+	return ppid;
+}
+
+/* True if sig would be dropped on arrival at p. init gets no signal it
+ * has no handler for, so none at all (as in Linux). => p->lock held. */
+static bool proc_sig_ignored(const struct proc *p, int sig)
+{
+	if (p->pid == INIT_PID)
+		return true;
+	if (SIG_BIT(sig) & SIG_UNCATCHABLE & ~SIG_DEFAULT_IGNORE)
+		return false;
+	return ((p->sigignore | SIG_DEFAULT_IGNORE) & SIG_BIT(sig)) != 0;
+}
+
+/* Post sig (1..NSIG, or 0 to probe) to p: it will terminate p at its next
+ * return to user, and ends an interruptible sleep. */
+static void proc_signal(struct proc *p, int sig)
+{
+	spin_lock(&p->lock);
+	if (sig != 0 && p->state != P_ZOMBIE && p->state != P_UNUSED &&
+	    !proc_sig_ignored(p, sig)) {
+		p->sigpending |= SIG_BIT(sig);
+		p->killed = true;
+		sched_signal_wake(p);
+	}
+	spin_unlock(&p->lock);
+}
+
+/* Signal every process of group pgid except `except` (may be NULL).
+ * Returns how many there were. => proc_table_lock held. */
+static int proc_signal_group_locked(pid_t pgid, int sig,
+				    const struct proc *except)
+{
+	int n = 0;
+
+	for (int i = 0; i < NPROC_MAX; i++) {
+		struct proc *p = &proc_table[i];
+
+		if (p->state == P_UNUSED || p == except ||
+		    (pgid != 0 && p->pgid != pgid))
+			continue;
+		if (pgid == 0 && p->pid == INIT_PID)
+			continue;
+		proc_signal(p, sig);
+		n++;
+	}
+	return n;
+}
+
+/* See proc.h. */
+int proc_signal_pgrp(pid_t pgid, int sig)
+{
+	int n;
+
+	if (sig < 0 || sig > NSIG)
+		return -EINVAL;
+	if (pgid <= 0)
+		return -ESRCH;
+	spin_lock(&proc_table_lock);
+	n = proc_signal_group_locked(pgid, sig, NULL);
+	spin_unlock(&proc_table_lock);
+	return n > 0 ? 0 : -ESRCH;
+}
+
+/* See proc.h. pid 0 is the caller's group; pid -1 every process but init
+ * and the caller (kill(2)). */
+int proc_kill(pid_t pid, int sig)
+{
+	struct proc *cur = proc_current(), *p;
+	int n = 0;
+
+	if (sig < 0 || sig > NSIG)
+		return -EINVAL;
+	spin_lock(&proc_table_lock);
+	if (pid > 0) {
+		p = proc_find(pid);
+		if (p != NULL) {
+			proc_signal(p, sig);
+			n = 1;
+		}
+	} else if (pid == -1) {
+		n = proc_signal_group_locked(0, sig, cur);
+	} else {
+		pid_t pgid = (pid == 0) ? (cur != NULL ? cur->pgid : 0) : -pid;
+		if (pgid > 0)
+			n = proc_signal_group_locked(pgid, sig, NULL);
+	}
+	spin_unlock(&proc_table_lock);
+	return n > 0 ? 0 : -ESRCH;
+}
+
+/* See proc.h. Forced: an exception kills even if the signal is ignored. */
+void proc_kill_self(int sig)
+{
+	struct proc *p = proc_current();
+
+	spin_lock(&p->lock);
+	p->sigpending |= SIG_BIT(sig);
+	p->killed = true;
+	spin_unlock(&p->lock);
+}
+
+/* See proc.h. */
+bool proc_signal_pending(const struct proc *p)
+{
+	return p->killed;
+}
+
+/* See proc.h. SIGKILL first, else the lowest pending signal. */
+void proc_signal_deliver(void)
+{
+	struct proc *p = proc_current();
+	uint64_t pending;
+	int sig;
+
+	spin_lock(&p->lock);
+	pending = p->sigpending;
+	if (!p->killed || pending == 0) {
+		p->sigpending = 0;
+		p->killed = false;
+		spin_unlock(&p->lock);
+		return;
+	}
+	spin_unlock(&p->lock);
+	if (pending & SIG_BIT(SIGKILL))
+		sig = SIGKILL;
+	else
+		sig = __builtin_ctzl(pending) + 1;     /* the lowest */
+	proc_exit(W_SIGNALED(sig));
+}
+
+/* See proc.h. */
+unsigned long proc_sigaction_get(int sig)
+{
+	struct proc *p = proc_current();
+
+	return (p->sigignore & SIG_BIT(sig)) ? SIG_IGN : SIG_DFL;
+}
+
+/* See proc.h. Ignoring a signal discards it if pending (POSIX). */
+int proc_sigaction_set(int sig, unsigned long handler)
+{
+	struct proc *p = proc_current();
+
+	if (SIG_BIT(sig) & SIG_UNCATCHABLE)
+		return -EINVAL;
+	if (handler != SIG_DFL && handler != SIG_IGN)
+		return -EINVAL;
+	spin_lock(&p->lock);
+	if (handler == SIG_IGN) {
+		p->sigignore |= SIG_BIT(sig);
+		p->sigpending &= ~SIG_BIT(sig);
+		p->killed = (p->sigpending != 0);
+	} else {
+		p->sigignore &= ~SIG_BIT(sig);
+	}
+	spin_unlock(&p->lock);
+	return 0;
+}
+
+/* See proc.h. */
+int proc_setpgid(pid_t pid, pid_t pgid)
+{
+	struct proc *cur = proc_current(), *p;
+	int err = 0;
+
+	if (pid == 0)
+		pid = cur->pid;
+	if (pgid == 0)
+		pgid = pid;
+	if (pid < 0 || pgid < 0)
+		return -EINVAL;
+	spin_lock(&proc_table_lock);
+	p = proc_find(pid);
+	if (p == NULL || (p != cur && p->parent != cur)) {
+		err = -ESRCH;
+	} else if (pgid != pid) {
+		err = -EPERM;
+		for (int i = 0; i < NPROC_MAX && err != 0; i++) {
+			if (proc_table[i].state != P_UNUSED &&
+			    proc_table[i].pgid == pgid)
+				err = 0;
+		}
+	}
+	if (err == 0)
+		p->pgid = pgid;
+	spin_unlock(&proc_table_lock);
+	return err;
+}
+
+/* See proc.h. */
+long proc_getpgid(pid_t pid)
+{
+	struct proc *p;
+	long pgid = -ESRCH;
+
+	spin_lock(&proc_table_lock);
+	p = (pid == 0) ? proc_current() : proc_find(pid);
+	if (p != NULL)
+		pgid = p->pgid;
+	spin_unlock(&proc_table_lock);
+	return pgid;
+}
+
+/* See proc.h. */
+void proc_account_tick(struct proc *p, bool user)
+{
+	spin_lock(&p->lock);
+	if (user)
+		p->utime++;
+	else
+		p->stime++;
+	spin_unlock(&p->lock);
+}
+
+/* See proc.h. */
+pid_t proc_next_pid(pid_t after)
+{
+	pid_t best = -1;
+
+	spin_lock(&proc_table_lock);
+	for (int i = 0; i < NPROC_MAX; i++) {
+		struct proc *p = &proc_table[i];
+
+		if (p->state != P_UNUSED && p->pid > after &&
+		    (best < 0 || p->pid < best))
+			best = p->pid;
+	}
+	spin_unlock(&proc_table_lock);
+	return best;
+}
+
+/* Find pid and take a reference on its mspace (NULL if it has none).
+ * Returns 0 or -ESRCH; *snap gets a copy of the fields /proc shows. */
+static int proc_snapshot(pid_t pid, struct proc *snap, pid_t *ppid,
+			 struct mspace **ms)
+{
+	struct proc *p;
+
+	spin_lock(&proc_table_lock);
+	p = proc_find(pid);
+	if (p == NULL) {
+		spin_unlock(&proc_table_lock);
+		return -ESRCH;
+	}
+	*ppid = (p->parent != NULL) ? p->parent->pid : 0;
+	spin_lock(&p->lock);
+	snap->state = p->state;
+	snap->pid = p->pid;
+	snap->pgid = p->pgid;
+	snap->utime = p->utime;
+	snap->stime = p->stime;
+	memcpy(snap->name, p->name, sizeof(snap->name));
+	*ms = p->ms;
+	if (*ms != NULL)
+		mspace_ref(*ms);
+	spin_unlock(&p->lock);
+	spin_unlock(&proc_table_lock);
+	return 0;
+}
+
+static const char *proc_state_name(enum proc_state s)
+{
+	switch (s) {
+	case P_RUNNING:
+	case P_RUNNABLE:
+		return "R (running)";
+	case P_SLEEPING:
+		return "S (sleeping)";
+	case P_ZOMBIE:
+		return "Z (zombie)";
+	default:
+		return "D (disk sleep)";
+	}
+}
+
+/* See proc.h. Linux's field names; sizes in kB. */
+int proc_status(pid_t pid, struct sbuf *sb)
+{
+	struct proc snap;
+	struct mspace_stats st;
+	struct mspace *ms;
+	pid_t ppid;
+	int err;
+
+	err = proc_snapshot(pid, &snap, &ppid, &ms);
+	if (err < 0)
+		return err;
+	sbuf_printf(sb, "Name:\t%s\nState:\t%s\nTgid:\t%d\nPid:\t%d\n"
+		    "PPid:\t%d\nPgid:\t%d\n"
+		    "Uid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\n",
+		    snap.name, proc_state_name(snap.state), snap.pid, snap.pid,
+		    ppid, snap.pgid);
+	if (ms != NULL) {
+		mspace_get_stats(ms, &st);
+		mspace_destroy(ms);
+		sbuf_printf(sb, "VmSize:\t%8lu kB\nVmRSS:\t%8lu kB\n",
+			    st.virt * (PAGE_SIZE / 1024),
+			    st.resident * (PAGE_SIZE / 1024));
+	}
+	sbuf_printf(sb, "Threads:\t1\nUtime:\t%lu\nStime:\t%lu\n",
+		    snap.utime, snap.stime);
+	return sbuf_error(sb);
+}
+
+/* See proc.h. */
+int proc_maps(pid_t pid, struct sbuf *sb)
+{
+	struct proc snap;
+	struct mspace *ms;
+	pid_t ppid;
+	int err;
+
+	err = proc_snapshot(pid, &snap, &ppid, &ms);
+	if (err < 0 || ms == NULL)
+		return err;
+	err = mspace_display(ms, sb);
+	mspace_destroy(ms);
+	return err;
+}
+
+/* See proc.h. => p is the current process, no locks held. */
+const char *proc_fault_cause(struct proc *p, vaddr_t va)
+{
+	struct mspace *ms = p->ms;
+	struct vma *v;
+	bool mapped;
+
+	if (ms == NULL)
+		return "no mapping";
+	mutex_lock(&ms->lock);
+	v = mspace_search_vma(ms, va);
+	mapped = (v != NULL && !(v->flags & VMA_GUARD));
+	mutex_unlock(&ms->lock);
+	return mapped ? "protection" : "no mapping";
+}
+
+/* Open the console on fds 0, 1 and 2 of the current process. */
+static void proc_open_console(void)
+{
+	struct file *f = file_alloc(&console_fops, O_RDWR);
+
+	if (f == NULL)
+		panic("proc_open_console: out of memory");
+	if (fd_install(f, 0) != 0 || fd_install(file_dup(f), 1) != 1 ||
+	    fd_install(file_dup(f), 2) != 2)
+		panic("proc_open_console: descriptors 0-2 not free");
+}
+
+/* The first process's first run, in kernel mode on its own stack: mount
+ * the file systems (this may sleep on the disk), then exec init. */
+static void proc_init_main(void)
+{
+	struct proc *p = proc_current();
+	int err = -ENOENT;
+
+	spin_unlock(&p->lock);  /* held by the scheduler */
+	intr_on();
+	vfs_init();
+	if (vfs_lookup("/", &p->cwd) < 0)
+		panic("proc_init_main: no root directory");
+	proc_open_console();
+	for (size_t i = 0; i < ARRAY_SIZE(init_paths); i++) {
+		const char *argv[] = { init_paths[i], NULL };
+
+		err = exec_kernel(init_paths[i], argv, init_envp);
+		if (err == 0)
+			break;
+		printk("pagoda: exec %s failed (%d)\n", init_paths[i], err);
+	}
+	if (err < 0)
+		panic("proc_init_main: no init program");
+	trap_return();
+}
+
+/* See proc.h. */
+void proc_start_init(void)
+{
+	struct proc *p;
+	int err;
+
+	err = proc_alloc(proc_init_main, &p);
+	if (err < 0)
+		panic("proc_start_init: cannot create init (%d)", err);
+	KASSERT(p->pid == INIT_PID, "init has pid %d", p->pid);
+	strlcpy(p->name, "init", sizeof(p->name));
+	initproc = p;
+	sched_make_runnable(p);
+}

@@ -1,0 +1,340 @@
+/*
+ * Process system calls (Linux riscv64 semantics): exit, identity, time,
+ * sleeping, signals, process groups, uname, reboot, clone and wait4.
+ * Each handler checks and copies its user arguments, then calls proc.c or
+ * sched.c; execve is in exec.c.
+ */
+#include "kernel/types.h"
+#include "kernel/errno.h"
+#include "kernel/syscall.h"
+#include "kernel/lib/string.h"
+#include "kernel/fs/vfs.h"
+#include "kernel/proc/proc.h"
+#include "kernel/proc/sched.h"
+#include "kernel/proc/signal.h"
+#include "kernel/proc/wait.h"
+#include "kernel/vm/uaccess.h"
+#include "arch/riscv/sbi.h"
+#include "arch/riscv/timer.h"
+
+#define NSEC_PER_SEC 1000000000L
+
+/* Clock ids of clock_gettime (include/uapi/linux/time.h). */
+#define CLOCK_REALTIME          0
+#define CLOCK_MONOTONIC         1
+#define CLOCK_MONOTONIC_RAW     4
+#define CLOCK_REALTIME_COARSE   5
+#define CLOCK_MONOTONIC_COARSE  6
+#define CLOCK_BOOTTIME          7
+
+/* reboot(2) magic numbers and commands (include/uapi/linux/reboot.h). */
+#define REBOOT_MAGIC1           0xfee1deadUL
+#define REBOOT_MAGIC2           672274793UL
+#define REBOOT_MAGIC2A          85072278UL
+#define REBOOT_MAGIC2B          369367448UL
+#define REBOOT_MAGIC2C          537993216UL
+#define REBOOT_CMD_RESTART      0x01234567UL
+#define REBOOT_CMD_HALT         0xcdef0123UL
+#define REBOOT_CMD_POWER_OFF    0x4321fedcUL
+
+/* rt_sigprocmask how values. */
+#define SIG_BLOCK       0
+#define SIG_UNBLOCK     1
+#define SIG_SETMASK     2
+
+struct timespec {
+	int64_t tv_sec;
+	int64_t tv_nsec;
+};
+
+#define UTS_LEN 65
+struct utsname {
+	char sysname[UTS_LEN];
+	char nodename[UTS_LEN];
+	char release[UTS_LEN];
+	char version[UTS_LEN];
+	char machine[UTS_LEN];
+	char domainname[UTS_LEN];
+};
+
+/* The clone flags Pagoda accepts (include/uapi/linux/sched.h): vfork's
+ * CLONE_VM | CLONE_VFORK is served by a plain fork. */
+#define CSIGNAL         0x000000ffUL
+#define CLONE_VM        0x00000100UL
+#define CLONE_VFORK     0x00004000UL
+
+/* exit(status): terminate with exit code status & 0xff. */
+long sys_exit(const struct syscall_args *args)
+{
+	proc_exit(W_EXITCODE((int)args->a[0]));
+}
+
+/* exit_group(status): one thread per process, so the same as exit. */
+long sys_exit_group(const struct syscall_args *args)
+{
+	proc_exit(W_EXITCODE((int)args->a[0]));
+}
+
+/* set_tid_address(tidptr): no threads to clear it for; returns the tid. */
+long sys_set_tid_address(const struct syscall_args *args)
+{
+	(void)args;
+	return proc_current()->pid;
+}
+
+long sys_getpid(const struct syscall_args *args)
+{
+	(void)args;
+	return proc_current()->pid;
+}
+
+long sys_gettid(const struct syscall_args *args)
+{
+	(void)args;
+	return proc_current()->pid;
+}
+
+long sys_getppid(const struct syscall_args *args)
+{
+	(void)args;
+	return proc_getppid(proc_current());
+}
+
+/* Pagoda has one user, root: every id is 0. */
+long sys_getuid(const struct syscall_args *args)
+{
+	(void)args;
+	return 0;
+}
+
+long sys_geteuid(const struct syscall_args *args)
+{
+	(void)args;
+	return 0;
+}
+
+long sys_getgid(const struct syscall_args *args)
+{
+	(void)args;
+	return 0;
+}
+
+long sys_getegid(const struct syscall_args *args)
+{
+	(void)args;
+	return 0;
+}
+
+/* Copy a timespec from user memory and check it: 0, -EFAULT, -EINVAL. */
+static int timespec_copyin(vaddr_t uts, struct timespec *ts)
+{
+	if (copyin(ts, uts, sizeof(*ts)) < 0)
+		return -EFAULT;
+	if (ts->tv_sec < 0 || ts->tv_nsec < 0 || ts->tv_nsec >= NSEC_PER_SEC)
+		return -EINVAL;
+	return 0;
+}
+
+static uint64_t timespec_to_ns(const struct timespec *ts)
+{
+	if ((uint64_t)ts->tv_sec >= UINT64_MAX / NSEC_PER_SEC)
+		return UINT64_MAX;
+	return (uint64_t)ts->tv_sec * NSEC_PER_SEC + (uint64_t)ts->tv_nsec;
+}
+
+static struct timespec timespec_from_ns(uint64_t ns)
+{
+	struct timespec ts = { (int64_t)(ns / NSEC_PER_SEC),
+			       (int64_t)(ns % NSEC_PER_SEC) };
+	return ts;
+}
+
+/* nanosleep(req, rem): sleep at least *req. On a signal, -EINTR and the
+ * time left in *rem (if rem is not NULL). -EINVAL, -EFAULT. */
+long sys_nanosleep(const struct syscall_args *args)
+{
+	struct timespec ts;
+	uint64_t ns, start;
+	vaddr_t urem = args->a[1];
+	int err;
+
+	err = timespec_copyin(args->a[0], &ts);
+	if (err < 0)
+		return err;
+	ns = timespec_to_ns(&ts);
+	start = timer_ns();
+	err = sched_sleep_ns(ns);
+	if (err == -EINTR && urem != 0) {
+		uint64_t slept = timer_ns() - start;
+		ts = timespec_from_ns(slept < ns ? ns - slept : 0);
+		if (copyout(urem, &ts, sizeof(ts)) < 0)
+			return -EFAULT;
+	}
+	return err;
+}
+
+/* clock_gettime(clk, tp): every clock counts from boot (no RTC).
+ * -EINVAL for an unknown clock, -EFAULT. */
+long sys_clock_gettime(const struct syscall_args *args)
+{
+	struct timespec ts;
+
+	switch (args->a[0]) {
+	case CLOCK_REALTIME:
+	case CLOCK_MONOTONIC:
+	case CLOCK_MONOTONIC_RAW:
+	case CLOCK_REALTIME_COARSE:
+	case CLOCK_MONOTONIC_COARSE:
+	case CLOCK_BOOTTIME:
+		break;
+	default:
+		return -EINVAL;
+	}
+	ts = timespec_from_ns(timer_ns());
+	return copyout(args->a[1], &ts, sizeof(ts)) < 0 ? -EFAULT : 0;
+}
+
+long sys_sched_yield(const struct syscall_args *args)
+{
+	(void)args;
+	sched_yield();
+	return 0;
+}
+
+/* kill(pid, sig): see proc_kill. */
+long sys_kill(const struct syscall_args *args)
+{
+	return proc_kill((pid_t)args->a[0], (int)args->a[1]);
+}
+
+/* rt_sigaction(sig, act, oact, sigsetsize): SIG_DFL and SIG_IGN only; a
+ * handler function is refused with -EINVAL, as are SIGKILL and SIGSTOP.
+ * -EFAULT for bad pointers. */
+long sys_rt_sigaction(const struct syscall_args *args)
+{
+	int sig = (int)args->a[0];
+	vaddr_t uact = args->a[1], uoact = args->a[2];
+	struct k_sigaction act, old;
+	int err;
+
+	if (args->a[3] != SIGSET_SIZE || sig < 1 || sig > NSIG)
+		return -EINVAL;
+	if (uact != 0 && copyin(&act, uact, sizeof(act)) < 0)
+		return -EFAULT;
+	memset(&old, 0, sizeof(old));
+	old.handler = proc_sigaction_get(sig);
+	if (uact != 0) {
+		err = proc_sigaction_set(sig, act.handler);
+		if (err < 0)
+			return err;
+	}
+	if (uoact != 0 && copyout(uoact, &old, sizeof(old)) < 0)
+		return -EFAULT;
+	return 0;
+}
+
+/* rt_sigprocmask(how, set, oldset, sigsetsize): no blocking in Pagoda; the
+ * mask reads back empty. -EINVAL, -EFAULT. */
+long sys_rt_sigprocmask(const struct syscall_args *args)
+{
+	uint64_t empty = 0;
+
+	if (args->a[3] != SIGSET_SIZE)
+		return -EINVAL;
+	if (args->a[1] != 0 && args->a[0] != SIG_BLOCK &&
+	    args->a[0] != SIG_UNBLOCK && args->a[0] != SIG_SETMASK)
+		return -EINVAL;
+	if (args->a[2] != 0 && copyout(args->a[2], &empty, sizeof(empty)) < 0)
+		return -EFAULT;
+	return 0;
+}
+
+/* reboot(magic1, magic2, cmd, arg): power off (or halt) and restart after
+ * writing every dirty block. -EINVAL for bad magic or another command. */
+long sys_reboot(const struct syscall_args *args)
+{
+	unsigned long m2 = (unsigned long)args->a[1];
+	unsigned long cmd = (unsigned int)args->a[2];
+
+	if ((unsigned int)args->a[0] != REBOOT_MAGIC1)
+		return -EINVAL;
+	if (m2 != REBOOT_MAGIC2 && m2 != REBOOT_MAGIC2A &&
+	    m2 != REBOOT_MAGIC2B && m2 != REBOOT_MAGIC2C)
+		return -EINVAL;
+	switch (cmd) {
+	case REBOOT_CMD_POWER_OFF:
+	case REBOOT_CMD_HALT:
+		vfs_sync();
+		sbi_shutdown();
+	case REBOOT_CMD_RESTART:
+		vfs_sync();
+		sbi_reboot();
+	default:
+		return -EINVAL;
+	}
+}
+
+long sys_setpgid(const struct syscall_args *args)
+{
+	return proc_setpgid((pid_t)args->a[0], (pid_t)args->a[1]);
+}
+
+long sys_getpgid(const struct syscall_args *args)
+{
+	return proc_getpgid((pid_t)args->a[0]);
+}
+
+/* uname(buf): the six 65-byte fields of struct utsname. -EFAULT. */
+long sys_uname(const struct syscall_args *args)
+{
+	static const struct utsname uts = {
+		.sysname = "Pagoda",
+		.nodename = "pagoda",
+		.release = "0.1",
+		.version = "#1 SMP",
+		.machine = "riscv64",
+		.domainname = "(none)",
+	};
+
+	return copyout(args->a[0], &uts, sizeof(uts)) < 0 ? -EFAULT : 0;
+}
+
+/* clone(flags, newsp, ptid, tls, ctid): fork only. The low byte of flags is
+ * the exit signal (SIGCHLD or 0); CLONE_VM | CLONE_VFORK (vfork) is served
+ * by a copy. newsp, if non-zero, is the child's stack pointer.
+ * Returns the child's pid, -EINVAL for other flags, -EAGAIN, -ENOMEM. */
+long sys_clone(const struct syscall_args *args)
+{
+	unsigned long flags = (unsigned long)args->a[0];
+	unsigned long sig = flags & CSIGNAL;
+
+	if ((flags & ~(CSIGNAL | CLONE_VM | CLONE_VFORK)) != 0)
+		return -EINVAL;
+	if ((flags & CLONE_VM) && !(flags & CLONE_VFORK))
+		return -EINVAL;         /* threads are not supported */
+	if (sig != 0 && sig != SIGCHLD)
+		return -EINVAL;
+	return proc_fork((vaddr_t)args->a[1]);
+}
+
+/* wait4(pid, wstatus, options, rusage): see proc_wait. The rusage, if
+ * asked for, reads all zero. -EFAULT for bad pointers. */
+long sys_wait4(const struct syscall_args *args)
+{
+	static const char zero_rusage[RUSAGE_SIZE];
+	vaddr_t ustatus = args->a[1], urusage = args->a[3];
+	int status = 0;
+	long pid;
+
+	if (args->a[2] & ~(long)(WNOHANG | WUNTRACED))
+		return -EINVAL;
+	pid = proc_wait((pid_t)args->a[0], &status, (int)args->a[2]);
+	if (pid <= 0)
+		return pid;
+	if (ustatus != 0 && copyout(ustatus, &status, sizeof(status)) < 0)
+		return -EFAULT;
+	if (urusage != 0 &&
+	    copyout(urusage, zero_rusage, sizeof(zero_rusage)) < 0)
+		return -EFAULT;
+	return pid;
+}

@@ -1,0 +1,729 @@
+/*
+ * Address spaces: creating, forking and destroying mspaces, mapping,
+ * unmapping and protecting ranges (splitting VMAs), brk, the stack, and
+ * /proc/<pid>/maps. Called by exec, fork, exit, the memory system calls and
+ * procfs; reaches page tables only through pmap.h and pages through fault.c.
+ */
+#include "kernel/types.h"
+#include "kernel/errno.h"
+#include "kernel/lock.h"
+#include "kernel/lib/printk.h"
+#include "kernel/lib/string.h"
+#include "kernel/lib/sbuf.h"
+#include "kernel/vm/vm.h"
+#include "kernel/vm/page.h"
+#include "kernel/vm/pmap.h"
+#include "kernel/vm/kmem.h"
+#include "kernel/vm/amap.h"
+#include "kernel/vm/anon.h"
+#include "kernel/vm/fault.h"
+#include "kernel/vm/vma.h"
+#include "kernel/vm/mspace.h"
+
+/* Column where /proc/<pid>/maps puts the name, as Linux does on 64-bit:
+ * the header is padded to 25 + 6 * sizeof(void *) - 1 bytes, then a space. */
+#define MAPS_NAME_PAD   (25 + 6 * 8 - 1)
+
+static struct kmem_cache *mspace_cache;
+static struct kmem_cache *vma_cache;
+
+/* The caches are made on the first mspace_create: 0 none, 1 being made,
+ * 2 ready. No fault or amap can come before the first mspace. */
+static int mspace_caches_state;
+
+static int mspace_caches_init(void)
+{
+	int expect = 0, err = 0;
+
+	if (__atomic_load_n(&mspace_caches_state, __ATOMIC_ACQUIRE) == 2)
+		return 0;
+	if (!__atomic_compare_exchange_n(&mspace_caches_state, &expect, 1,
+					 false, __ATOMIC_ACQUIRE,
+					 __ATOMIC_RELAXED)) {
+		while (__atomic_load_n(&mspace_caches_state,
+				       __ATOMIC_ACQUIRE) != 2)
+			;
+		return 0;
+	}
+	if (mspace_cache == NULL)
+		mspace_cache = kmem_cache_create("mspace", sizeof(struct mspace), 0);
+	if (vma_cache == NULL)
+		vma_cache = kmem_cache_create("vma", sizeof(struct vma), 0);
+	if (mspace_cache == NULL || vma_cache == NULL || amap_init() != 0 ||
+	    anon_init() != 0)
+		err = -ENOMEM;
+	__atomic_store_n(&mspace_caches_state, err ? 0 : 2, __ATOMIC_RELEASE);
+	return err;
+}
+
+/* ------------------------------------------------------------ VMAs */
+
+/* A new VMA [start, end) with no tree links yet; NULL on -ENOMEM. A shared
+ * anonymous VMA gets its amap now, so fork can share it. */
+static struct vma *vma_new(vaddr_t start, vaddr_t end, vm_prot_t prot,
+			   vm_prot_t maxprot, uint32_t flags)
+{
+	struct vma *v = kmem_cache_zalloc(vma_cache);
+
+	if (v == NULL)
+		return NULL;
+	v->start = start;
+	v->end = end;
+	v->prot = prot;
+	v->maxprot = maxprot;
+	v->flags = flags | VMA_ANON;
+	if (flags & VMA_SHARED) {
+		v->amap = amap_create(vma_pages(v));
+		if (v->amap == NULL) {
+			kmem_cache_free(vma_cache, v);
+			return NULL;
+		}
+	}
+	return v;
+}
+
+/* Free a VMA that is in no tree, dropping its amap reference. */
+static void vma_free(struct vma *v)
+{
+	if (v->amap != NULL)
+		amap_unref(v->amap);
+	kmem_cache_free(vma_cache, v);
+}
+
+/* Add or take away v's pages in ms's counters (sign +1 or -1). */
+static void mspace_count(struct mspace *ms, const struct vma *v, int sign)
+{
+	uint64_t n = vma_pages(v) * (uint64_t)sign;
+
+	ms->virt_pages += n;
+	if (v->flags & VMA_SHARED)
+		ms->shared_pages += n;
+	else
+		ms->private_pages += n;
+}
+
+/* Insert v into ms's tree. => ms->lock held. 0, -EEXIST or -EINVAL. */
+static int mspace_link(struct mspace *ms, struct vma *v)
+{
+	int err = vma_tree_insert(&ms->vmas, v);
+
+	if (err == 0)
+		mspace_count(ms, v, 1);
+	return err;
+}
+
+/* Take v out of ms: unmap its pages, remove it from the tree, free it.
+ * => ms->lock held. */
+static void mspace_drop_vma(struct mspace *ms, struct vma *v)
+{
+	pmap_remove(ms->pmap, v->start, v->end);
+	vma_tree_remove(&ms->vmas, v);
+	mspace_count(ms, v, -1);
+	vma_free(v);
+}
+
+void mspace_vma_resize(struct mspace *ms, struct vma *v, vaddr_t start,
+		       vaddr_t end)
+{
+	mspace_count(ms, v, -1);
+	vma_tree_resize(&ms->vmas, v, start, end);
+	mspace_count(ms, v, 1);
+}
+
+int mspace_vma_amap(struct mspace *ms, struct vma *v)
+{
+	vaddr_t lo = v->start;
+
+	if (v->amap != NULL)
+		return amap_extend(v->amap, v->amap_off + vma_pages(v));
+	/* A stack gets slots down to its limit, so growing down only lowers
+	 * amap_off. */
+	if ((v->flags & VMA_STACK) && ms->stack_limit != 0 &&
+	    ms->stack_limit < v->start)
+		lo = ms->stack_limit;
+	v->amap = amap_create((v->end - lo) >> PAGE_SHIFT);
+	if (v->amap == NULL)
+		return -ENOMEM;
+	v->amap_off = (v->start - lo) >> PAGE_SHIFT;
+	return 0;
+}
+
+/* The upper layer of a split at page `lower` of v: give nv (a copy of v
+ * that will hold the upper half) its amap. 0 or -ENOMEM (v unchanged). */
+static int vma_split_amap(struct vma *v, struct vma *nv, size_t lower)
+{
+	size_t at = v->amap_off + lower;
+
+	if (amap_refs(v->amap) > 1) {
+		amap_ref(v->amap);
+		nv->amap_off = at;
+		return 0;
+	}
+	nv->amap_off = 0;
+	if (at >= v->amap->nslots) {
+		/* The amap does not reach the upper half yet: no pages there. */
+		nv->amap = NULL;
+		return 0;
+	}
+	return amap_split(v->amap, at, &nv->amap);
+}
+
+/*
+ * VMA split: cut v at va (page aligned, strictly inside v) into v = [start,
+ * va) and a new VMA [va, end) with the same protection and flags, inserted
+ * into the tree. The upper layer follows: an amap only v uses is split so
+ * each half owns its pages; a shared amap is shared by both halves at
+ * different offsets. The lower layer's offset moves by va - start.
+ * => ms->lock held. Returns 0, or -ENOMEM (v unchanged).
+ */
+static int vma_split(struct mspace *ms, struct vma *v, vaddr_t va)
+{
+	size_t lower = (va - v->start) >> PAGE_SHIFT;
+	struct vma *nv;
+	int err;
+
+	KASSERT(v->start < va && va < v->end && PAGE_ALIGNED(va),
+		"split of %lx-%lx at %lx", (unsigned long)v->start,
+		(unsigned long)v->end, (unsigned long)va);
+	KASSERT(v->obj == NULL, "memory objects come with the page cache");
+	nv = kmem_cache_alloc(vma_cache);
+	if (nv == NULL)
+		return -ENOMEM;
+	*nv = *v;
+	nv->start = va;
+	nv->obj_off = v->obj_off + (va - v->start);
+	if (v->amap != NULL && (err = vma_split_amap(v, nv, lower)) != 0) {
+		kmem_cache_free(vma_cache, nv);
+		return err;
+	}
+	vma_tree_resize(&ms->vmas, v, v->start, va);
+	err = vma_tree_insert(&ms->vmas, nv);
+	KASSERT(err == 0, "split half does not fit: %d", err);
+	return 0;
+}
+
+/* Split the VMAs that straddle start or end, so that every VMA meeting
+ * [start, end) lies inside it. => ms->lock held. 0 or -ENOMEM. */
+static int mspace_split_edges(struct mspace *ms, vaddr_t start, vaddr_t end)
+{
+	struct vma *v = vma_tree_lookup(&ms->vmas, start);
+	int err;
+
+	if (v != NULL && v->start < start) {
+		err = vma_split(ms, v, start);
+		if (err)
+			return err;
+	}
+	v = vma_tree_lookup(&ms->vmas, end - 1);
+	if (v != NULL && v->end > end)
+		return vma_split(ms, v, end);
+	return 0;
+}
+
+/* Unmap [start, end). => ms->lock held. 0 or -ENOMEM (nothing unmapped). */
+static int _mspace_unmap(struct mspace *ms, vaddr_t start, vaddr_t end)
+{
+	struct vma *v, *next;
+	int err = mspace_split_edges(ms, start, end);
+
+	if (err)
+		return err;
+	for (v = vma_tree_find_from(&ms->vmas, start); v && v->start < end;
+	     v = next) {
+		next = vma_tree_next(v);
+		mspace_drop_vma(ms, v);
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------ lifetime */
+
+struct mspace *mspace_create(void)
+{
+	struct mspace *ms;
+
+	if (mspace_caches_init() != 0)
+		return NULL;
+	ms = kmem_cache_zalloc(mspace_cache);
+	if (ms == NULL)
+		return NULL;
+	ms->pmap = pmap_create();
+	if (ms->pmap == NULL) {
+		kmem_cache_free(mspace_cache, ms);
+		return NULL;
+	}
+	mutex_init(&ms->lock, "mspace");
+	ms->refcnt = 1;
+	ms->min = USER_MIN;
+	ms->max = USER_MAX;
+	vma_tree_init(&ms->vmas, ms->min, ms->max);
+	return ms;
+}
+
+void mspace_ref(struct mspace *ms)
+{
+	__atomic_fetch_add(&ms->refcnt, 1, __ATOMIC_RELAXED);
+}
+
+void mspace_destroy(struct mspace *ms)
+{
+	struct vma *v;
+
+	if (__atomic_sub_fetch(&ms->refcnt, 1, __ATOMIC_ACQ_REL) > 0)
+		return;
+	while ((v = vma_tree_first(&ms->vmas)) != NULL)
+		mspace_drop_vma(ms, v);
+	pmap_destroy(ms->pmap);
+	kmem_cache_free(mspace_cache, ms);
+}
+
+/* A copy of parent VMA v for a child mspace: the same range and flags,
+ * shared anonymous memory shared, private anonymous memory copied (eager
+ * fork). NULL on -ENOMEM. => the parent's lock held. */
+static struct vma *vma_fork(const struct vma *v)
+{
+	struct vma *nv = kmem_cache_alloc(vma_cache);
+
+	if (nv == NULL)
+		return NULL;
+	*nv = *v;
+	if (v->amap == NULL)
+		return nv;
+	if (v->flags & VMA_SHARED) {
+		amap_ref(v->amap);
+	} else if (amap_copy(v->amap, &nv->amap) != 0) {
+		kmem_cache_free(vma_cache, nv);
+		return NULL;
+	}
+	return nv;
+}
+
+int mspace_fork(struct mspace *parent, struct mspace **childp)
+{
+	struct mspace *child = mspace_create();
+	struct vma *v, *nv;
+	int err = 0;
+
+	if (child == NULL)
+		return -ENOMEM;
+	mutex_lock(&parent->lock);
+	for (v = vma_tree_first(&parent->vmas); v; v = vma_tree_next(v)) {
+		nv = vma_fork(v);
+		if (nv == NULL) {
+			err = -ENOMEM;
+			break;
+		}
+		err = mspace_link(child, nv);
+		KASSERT(err == 0, "fork: VMA copy does not fit: %d", err);
+	}
+	child->brk_start = parent->brk_start;
+	child->brk = parent->brk;
+	child->stack_top = parent->stack_top;
+	child->stack_limit = parent->stack_limit;
+	mutex_unlock(&parent->lock);
+	if (err) {
+		mspace_destroy(child);
+		return err;
+	}
+	*childp = child;
+	return 0;
+}
+
+/* ------------------------------------------------------------ mapping */
+
+/* Where a mapping of len bytes goes: *va for MSPACE_FIXED (after freeing
+ * the range), else the hint *va if free, else the highest free range below
+ * the stack area. => ms->lock held. 0, -ENOMEM or -EEXIST. */
+static int mspace_place(struct mspace *ms, vaddr_t *va, size_t len, int flags)
+{
+	vaddr_t hint = PAGE_ROUNDDOWN(*va);
+
+	if (flags & MSPACE_FIXED) {
+		if (*va < ms->min || *va > ms->max || len > ms->max - *va)
+			return -ENOMEM;
+		if (vma_tree_range_free(&ms->vmas, *va, *va + len))
+			return 0;
+		if (flags & MSPACE_NOREPLACE)
+			return -EEXIST;
+		return _mspace_unmap(ms, *va, *va + len);
+	}
+	if (hint >= ms->min && hint < MSPACE_MMAP_TOP &&
+	    len <= MSPACE_MMAP_TOP - hint &&
+	    vma_tree_range_free(&ms->vmas, hint, hint + len)) {
+		*va = hint;
+		return 0;
+	}
+	return vma_tree_find_gap(&ms->vmas, len, ms->min, MSPACE_MMAP_TOP, va);
+}
+
+/* Checks of mspace_map's arguments that need no lock. */
+static int mspace_map_args(size_t len, vm_prot_t prot, vm_prot_t maxprot,
+			   uint32_t vma_flags, int flags, vaddr_t va)
+{
+	uint32_t kind = vma_flags & (VMA_PRIVATE | VMA_SHARED);
+
+	if (len == 0 || !PAGE_ALIGNED(len))
+		return -EINVAL;
+	if (kind != VMA_PRIVATE && kind != VMA_SHARED)
+		return -EINVAL;
+	if ((flags & MSPACE_FIXED) && !PAGE_ALIGNED(va))
+		return -EINVAL;
+	if ((prot | maxprot) & ~VM_PROT_ALL)
+		return -EINVAL;
+	if (prot & ~maxprot)
+		return -EACCES;
+	return 0;
+}
+
+int mspace_map(struct mspace *ms, vaddr_t *va, size_t len, vm_prot_t prot,
+	       vm_prot_t maxprot, uint32_t vma_flags, int flags,
+	       struct vm_object *obj, uint64_t off)
+{
+	struct vma *v;
+	vaddr_t at = *va;
+	int err;
+
+	err = mspace_map_args(len, prot, maxprot, vma_flags, flags, at);
+	if (err)
+		return err;
+	if (obj != NULL || off != 0)
+		return -ENODEV;
+	mutex_lock(&ms->lock);
+	err = mspace_place(ms, &at, len, flags);
+	if (err)
+		goto out;
+	v = vma_new(at, at + len, prot, maxprot,
+		    vma_flags & (VMA_PRIVATE | VMA_SHARED | VMA_STACK | VMA_HEAP));
+	if (v == NULL) {
+		err = -ENOMEM;
+		goto out;
+	}
+	err = mspace_link(ms, v);
+	KASSERT(err == 0, "placed VMA does not fit: %d", err);
+	*va = at;
+out:
+	mutex_unlock(&ms->lock);
+	return err;
+}
+
+/* [va, va + len) is page aligned and inside ms's bounds. */
+static bool mspace_range_ok(struct mspace *ms, vaddr_t va, size_t len)
+{
+	return PAGE_ALIGNED(va) && PAGE_ALIGNED(len) && va >= ms->min &&
+	       va <= ms->max && len <= ms->max - va;
+}
+
+int mspace_unmap(struct mspace *ms, vaddr_t va, size_t len)
+{
+	int err;
+
+	if (!mspace_range_ok(ms, va, len))
+		return -EINVAL;
+	if (len == 0)
+		return 0;
+	mutex_lock(&ms->lock);
+	err = _mspace_unmap(ms, va, va + len);
+	mutex_unlock(&ms->lock);
+	return err;
+}
+
+/* Every page of [start, end) is mapped by VMAs whose maxprot allows prot.
+ * => ms->lock held. 0, -ENOMEM (a hole) or -EACCES. */
+static int mspace_range_allows(struct mspace *ms, vaddr_t start, vaddr_t end,
+			       vm_prot_t prot)
+{
+	struct vma *v = vma_tree_find_from(&ms->vmas, start);
+	vaddr_t at = start;
+
+	for (; at < end; v = vma_tree_next(v)) {
+		if (v == NULL || v->start > at)
+			return -ENOMEM;
+		if (prot & ~v->maxprot)
+			return -EACCES;
+		at = v->end;
+	}
+	return 0;
+}
+
+/* Set v's protection; pages already mapped lose the rights taken away
+ * (rights added are granted by the next fault). => ms->lock held. */
+static void vma_set_prot(struct mspace *ms, struct vma *v, vm_prot_t prot)
+{
+	vm_prot_t old = mspace_pmap_prot(v->prot), now = mspace_pmap_prot(prot);
+
+	v->prot = prot;
+	if ((old & ~now) == 0)
+		return;
+	if (now == VM_PROT_NONE)
+		pmap_remove(ms->pmap, v->start, v->end);
+	else
+		pmap_protect(ms->pmap, v->start, v->end, now);
+}
+
+int mspace_protect(struct mspace *ms, vaddr_t va, size_t len, vm_prot_t prot)
+{
+	struct vma *v;
+	int err;
+
+	if (!mspace_range_ok(ms, va, len) || (prot & ~VM_PROT_ALL))
+		return -EINVAL;
+	if (len == 0)
+		return 0;
+	mutex_lock(&ms->lock);
+	err = mspace_range_allows(ms, va, va + len, prot);
+	if (err == 0)
+		err = mspace_split_edges(ms, va, va + len);
+	if (err == 0) {
+		for (v = vma_tree_lookup(&ms->vmas, va); v && v->start < va + len;
+		     v = vma_tree_next(v))
+			vma_set_prot(ms, v, prot);
+	}
+	mutex_unlock(&ms->lock);
+	return err;
+}
+
+int mspace_dontneed(struct mspace *ms, vaddr_t va, size_t len)
+{
+	vaddr_t end = va + len, at = va, s, e;
+	struct vma *v;
+	int err = 0;
+
+	if (!mspace_range_ok(ms, va, len))
+		return -EINVAL;
+	mutex_lock(&ms->lock);
+	for (v = vma_tree_find_from(&ms->vmas, va); v && v->start < end;
+	     v = vma_tree_next(v)) {
+		if (v->start > at)
+			err = -ENOMEM;
+		s = MAX(v->start, va);
+		e = MIN(v->end, end);
+		at = e;
+		if (!(v->flags & VMA_PRIVATE) || v->amap == NULL ||
+		    amap_refs(v->amap) != 1)
+			continue;
+		pmap_remove(ms->pmap, s, e);
+		amap_free_range(v->amap, v->amap_off + ((s - v->start) >> PAGE_SHIFT),
+				(e - s) >> PAGE_SHIFT);
+	}
+	if (at < end)
+		err = -ENOMEM;
+	mutex_unlock(&ms->lock);
+	return err;
+}
+
+struct vma *mspace_search_vma(struct mspace *ms, vaddr_t va)
+{
+	return vma_tree_lookup(&ms->vmas, va);
+}
+
+void mspace_activate(struct mspace *ms)
+{
+	pmap_activate(ms->pmap);
+}
+
+void mspace_deactivate(struct mspace *ms)
+{
+	pmap_deactivate(ms->pmap);
+}
+
+/* ------------------------------------------------------------ heap, stack */
+
+int mspace_set_brk(struct mspace *ms, vaddr_t start)
+{
+	start = PAGE_ROUNDUP(start);
+	if (start < ms->min || start >= MSPACE_MMAP_TOP)
+		return -EINVAL;
+	mutex_lock(&ms->lock);
+	ms->brk_start = start;
+	ms->brk = start;
+	mutex_unlock(&ms->lock);
+	return 0;
+}
+
+/* Grow the heap from oldend to newend (page aligned): extend the heap VMA
+ * ending at oldend, or make one. => ms->lock held. 0 or -ENOMEM. */
+static int mspace_heap_grow(struct mspace *ms, vaddr_t oldend, vaddr_t newend)
+{
+	struct vma *heap = NULL;
+	int err;
+
+	if (!vma_tree_range_free(&ms->vmas, oldend, newend))
+		return -ENOMEM;
+	if (oldend > ms->brk_start)
+		heap = vma_tree_lookup(&ms->vmas, oldend - 1);
+	if (heap != NULL && (heap->flags & VMA_HEAP) && heap->end == oldend) {
+		mspace_vma_resize(ms, heap, heap->start, newend);
+		return 0;
+	}
+	heap = vma_new(oldend, newend, VM_PROT_READ | VM_PROT_WRITE,
+		       VM_PROT_ALL, VMA_PRIVATE | VMA_HEAP);
+	if (heap == NULL)
+		return -ENOMEM;
+	err = mspace_link(ms, heap);
+	if (err) {
+		vma_free(heap);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+int mspace_brk(struct mspace *ms, vaddr_t newbrk)
+{
+	vaddr_t oldend, newend;
+	int err = 0;
+
+	mutex_lock(&ms->lock);
+	if (newbrk < ms->brk_start || newbrk > MSPACE_MMAP_TOP) {
+		err = -ENOMEM;
+		goto out;
+	}
+	oldend = PAGE_ROUNDUP(ms->brk);
+	newend = PAGE_ROUNDUP(newbrk);
+	if (newend > oldend)
+		err = mspace_heap_grow(ms, oldend, newend);
+	else if (newend < oldend)
+		err = _mspace_unmap(ms, newend, oldend);
+	if (err == 0)
+		ms->brk = newbrk;
+out:
+	mutex_unlock(&ms->lock);
+	return err;
+}
+
+vaddr_t mspace_get_brk(struct mspace *ms)
+{
+	vaddr_t brk;
+
+	mutex_lock(&ms->lock);
+	brk = ms->brk;
+	mutex_unlock(&ms->lock);
+	return brk;
+}
+
+int mspace_map_stack(struct mspace *ms, vaddr_t *sp_top)
+{
+	vaddr_t start = USER_STACK_TOP - MSPACE_STACK_INIT;
+	struct vma *v;
+	int err;
+
+	mutex_lock(&ms->lock);
+	v = vma_new(start, USER_STACK_TOP, VM_PROT_READ | VM_PROT_WRITE,
+		    VM_PROT_ALL, VMA_PRIVATE | VMA_STACK);
+	if (v == NULL) {
+		err = -ENOMEM;
+		goto out;
+	}
+	err = mspace_link(ms, v);
+	if (err) {
+		vma_free(v);
+		err = -EEXIST;
+		goto out;
+	}
+	ms->stack_top = USER_STACK_TOP;
+	ms->stack_limit = MSPACE_STACK_LIMIT;
+	*sp_top = USER_STACK_TOP;
+out:
+	mutex_unlock(&ms->lock);
+	return err;
+}
+
+/* ------------------------------------------------------------ access */
+
+/* Copy len bytes between kbuf and va in ms (to ms if write). */
+static int mspace_copy(struct mspace *ms, vaddr_t va, char *kbuf, size_t len,
+		       bool write)
+{
+	enum vm_access access = write ? VM_ACCESS_WRITE : VM_ACCESS_READ;
+	struct vm_page *pg;
+	size_t off, n;
+	char *kva;
+	int err = 0;
+
+	if (va + len < va || va + len > ms->max)
+		return -EFAULT;
+	mutex_lock(&ms->lock);
+	while (len > 0) {
+		err = vm_fault_locked(ms, va, access, VM_FAULT_FORCE, &pg);
+		if (err)
+			break;
+		off = va & PAGE_MASK;
+		n = MIN(len, PAGE_SIZE - off);
+		kva = (char *)PA_TO_KVA(vm_page_to_pa(pg)) + off;
+		if (write)
+			memcpy(kva, kbuf, n);
+		else
+			memcpy(kbuf, kva, n);
+		va += n;
+		kbuf += n;
+		len -= n;
+	}
+	mutex_unlock(&ms->lock);
+	return err;
+}
+
+int mspace_write(struct mspace *ms, vaddr_t va, const void *kbuf, size_t len)
+{
+	return mspace_copy(ms, va, (char *)kbuf, len, true);
+}
+
+int mspace_read(struct mspace *ms, vaddr_t va, void *kbuf, size_t len)
+{
+	return mspace_copy(ms, va, kbuf, len, false);
+}
+
+/* ------------------------------------------------------------ /proc */
+
+static const char *vma_name(const struct vma *v)
+{
+	if (v->flags & VMA_HEAP)
+		return "[heap]";
+	if (v->flags & VMA_STACK)
+		return "[stack]";
+	return NULL;
+}
+
+/* One line of /proc/<pid>/maps for v, as Linux writes it. */
+static void vma_display(struct sbuf *sb, const struct vma *v)
+{
+	const char *name = vma_name(v);
+	char line[MAPS_NAME_PAD + 2];
+	int n;
+
+	n = snprintf(line, sizeof(line), "%08lx-%08lx %c%c%c%c %08lx %02x:%02x %lu ",
+		     (unsigned long)v->start, (unsigned long)v->end,
+		     (v->prot & VM_PROT_READ) ? 'r' : '-',
+		     (v->prot & VM_PROT_WRITE) ? 'w' : '-',
+		     (v->prot & VM_PROT_EXEC) ? 'x' : '-',
+		     (v->flags & VMA_SHARED) ? 's' : 'p',
+		     (unsigned long)(v->obj ? v->obj_off : 0), 0, 0, 0UL);
+	if (name == NULL) {
+		sbuf_printf(sb, "%s\n", line);
+		return;
+	}
+	n = MIN(n, (int)sizeof(line) - 1);
+	while (n < MAPS_NAME_PAD)
+		line[n++] = ' ';
+	line[n] = '\0';
+	sbuf_printf(sb, "%s %s\n", line, name);
+}
+
+int mspace_display(struct mspace *ms, struct sbuf *sb)
+{
+	struct vma *v;
+
+	mutex_lock(&ms->lock);
+	for (v = vma_tree_first(&ms->vmas); v != NULL; v = vma_tree_next(v))
+		vma_display(sb, v);
+	mutex_unlock(&ms->lock);
+	return sbuf_error(sb);
+}
+
+void mspace_get_stats(struct mspace *ms, struct mspace_stats *st)
+{
+	mutex_lock(&ms->lock);
+	st->virt = ms->virt_pages;
+	st->private = ms->private_pages;
+	st->shared = ms->shared_pages;
+	st->resident = pmap_resident_count(ms->pmap);
+	mutex_unlock(&ms->lock);
+}

@@ -1,0 +1,781 @@
+/*
+ * Physical memory: the vm_page arrays, the zones with their binary buddy
+ * allocators and watermarks, and the page queues. Anyone may allocate and
+ * free pages here; only this file touches the free lists. It maps nothing.
+ */
+#include "kernel/vm/page.h"
+#include "kernel/vm/pmap.h"
+#include "kernel/vm/kmem.h"
+#include "kernel/vm/kva.h"
+#include "kernel/lock.h"
+#include "kernel/errno.h"
+#include "kernel/lib/printk.h"
+#include "kernel/lib/sbuf.h"
+#include "kernel/lib/string.h"
+
+#define VM_MAX_SEGS        16   /* RAM ranges, after splitting at the zone boundary */
+#define WMARK_MIN_DIVISOR  128  /* min watermark: 1/128 of the managed pages */
+#define PAGE_KB            (PAGE_SIZE / 1024)
+#define ORDER_PAGES(order) (1UL << (order))
+#define ORDER_BYTES(order) (PAGE_SIZE << (order))
+
+/*
+ * A segment: the part of one RAM range that lies in one zone, with its own
+ * vm_page array (carved from the segment itself and marked reserved).
+ * Invariant: pages[i].pa == start + i * PAGE_SIZE; start, end page aligned.
+ * Locking: (c) set by vm_page_init, constant after.
+ */
+struct vm_seg {
+	paddr_t start, end;             /* (c) bytes, physical, end exclusive */
+	struct vm_page *pages;          /* (c) in the direct map */
+	uint8_t zone;                   /* (c) enum vm_zone_id */
+};
+
+/*
+ * One zone: a buddy allocator over the free frames of its segments.
+ * Locking: (z) lock, (c) set by vm_page_init.
+ * Invariants (checked by vm_page_check):
+ *   free_pages == sum over k of nfree[k] * 2^k, and free_pages <= managed
+ *   nfree[k] == length of free[k]
+ *   a block on free[k] has VM_PAGE_FREE and order k on its first page only,
+ *   starts on a 2^k-page boundary and lies inside one segment of this zone
+ *   managed == present - reserved frames
+ */
+struct vm_zone {
+	struct spinlock lock;
+	uint64_t present, managed;      /* (c) pages */
+	uint64_t wmark_min, wmark_low, wmark_high; /* (c) pages */
+	paddr_t start, end;             /* (c) span of the managed frames */
+	struct list_node free[VM_PAGE_NORDERS]; /* (z) first pages of free blocks */
+	uint64_t nfree[VM_PAGE_NORDERS];        /* (z) blocks on free[k] */
+	uint64_t free_pages;            /* (z) */
+	bool below_low;                 /* (z) free_pages fell below wmark_low */
+	uint64_t low_events;            /* (z) falls below wmark_low */
+	uint64_t wakeups;               /* (z) page-daemon wake-ups asked */
+	uint64_t alloc_fail;            /* (z) allocations refused */
+	uint64_t pgalloc, pgfree;       /* (z) pages, ever */
+};
+
+static struct vm_zone zones[VM_NZONES];
+static struct vm_seg segs[VM_MAX_SEGS];
+static int nsegs;                       /* (c) */
+
+/* Zones in the order vm_page_alloc tries them: keep DMA32 for those that
+ * need it. */
+static const enum vm_zone_id zone_fallback[VM_NZONES] = { ZONE_NORMAL, ZONE_DMA32 };
+static const char *const zone_names[VM_NZONES] = { "DMA32", "Normal" };
+
+/* Page queues. Locking: (q) pageq_lock, a leaf: never held with a zone lock. */
+static struct spinlock pageq_lock = SPINLOCK_INIT("pageq");
+static struct list_node pageq[PQ_NQUEUES];      /* (q) */
+static uint64_t pageq_count[PQ_NQUEUES];        /* (q) */
+
+/* Provided by the page daemon once it exists. */
+extern void vm_pageout_wakeup(void) __attribute__((weak));
+
+/* ---------------------------------------------------------------- lookup */
+
+static struct vm_seg *seg_find(paddr_t pa)
+{
+	for (int i = 0; i < nsegs; i++)
+		if (pa >= segs[i].start && pa < segs[i].end)
+			return &segs[i];
+	return NULL;
+}
+
+/* The vm_page of the frame at physical pa (bytes), or NULL outside RAM.
+ * Reserved frames have a vm_page too (flag VM_PAGE_RESERVED). */
+struct vm_page *vm_page_from_pa(paddr_t pa)
+{
+	struct vm_seg *seg = seg_find(pa);
+
+	if (seg == NULL)
+		return NULL;
+	return &seg->pages[(pa - seg->start) >> PAGE_SHIFT];
+}
+
+static bool block_aligned(paddr_t pa, unsigned order)
+{
+	return (pa & (ORDER_BYTES(order) - 1)) == 0;
+}
+
+/* ---------------------------------------------------------------- free lists */
+
+/* Put the block of 2^order pages at pg on its free list. => z->lock held. */
+static void free_list_insert(struct vm_zone *z, struct vm_page *pg, unsigned order)
+{
+	pg->flags |= VM_PAGE_FREE;
+	pg->order = order;
+	list_push_front(&z->free[order], &pg->link);
+	z->nfree[order]++;
+	z->free_pages += ORDER_PAGES(order);
+}
+
+/* Take the free block at pg off its free list. => z->lock held. */
+static void free_list_remove(struct vm_zone *z, struct vm_page *pg, unsigned order)
+{
+	KASSERT((pg->flags & VM_PAGE_FREE) && pg->order == order,
+		"pa %lx flags %x order %u", (unsigned long)pg->pa, pg->flags, order);
+	list_remove(&pg->link);
+	pg->flags &= ~VM_PAGE_FREE;
+	z->nfree[order]--;
+	z->free_pages -= ORDER_PAGES(order);
+}
+
+/*
+ * Buddy split: pg is the first page of a block of 2^have pages just taken off
+ * the free lists. Give its upper halves back to the free lists until the
+ * 2^want pages at pg remain.
+ * => z->lock held; want <= have.
+ */
+static void buddy_split(struct vm_zone *z, struct vm_page *pg,
+			unsigned have, unsigned want)
+{
+	while (have > want) {
+		have--;
+		free_list_insert(z, pg + ORDER_PAGES(have), have);
+	}
+}
+
+/*
+ * Buddy merge: free the block of 2^order pages at pg (in segment seg) into z.
+ * While its buddy (the block whose address differs only in the bit of
+ * ORDER_BYTES(order)) is a free block of the same order inside the same
+ * segment, join the two into a block of the next order. Put the result on
+ * its free list.
+ * => z->lock held; pg is not on any list.
+ */
+static void buddy_merge(struct vm_zone *z, const struct vm_seg *seg,
+			struct vm_page *pg, unsigned order)
+{
+	while (order < VM_PAGE_MAX_ORDER) {
+		paddr_t buddy_pa = pg->pa ^ ORDER_BYTES(order);
+		struct vm_page *buddy;
+
+		if (buddy_pa < seg->start || buddy_pa + ORDER_BYTES(order) > seg->end)
+			break;
+		buddy = &seg->pages[(buddy_pa - seg->start) >> PAGE_SHIFT];
+		if (!(buddy->flags & VM_PAGE_FREE) || buddy->order != order)
+			break;
+		free_list_remove(z, buddy, order);
+		if (buddy < pg)
+			pg = buddy;
+		order++;
+	}
+	free_list_insert(z, pg, order);
+}
+
+/* Take a block of 2^order pages from z: the smallest free block that is
+ * large enough, split down. => z->lock held. NULL if there is none. */
+static struct vm_page *zone_alloc_block(struct vm_zone *z, unsigned order)
+{
+	for (unsigned k = order; k < VM_PAGE_NORDERS; k++) {
+		struct vm_page *pg;
+
+		if (list_empty(&z->free[k]))
+			continue;
+		pg = list_entry(z->free[k].next, struct vm_page, link);
+		free_list_remove(z, pg, k);
+		buddy_split(z, pg, k, order);
+		return pg;
+	}
+	return NULL;
+}
+
+/* ---------------------------------------------------------------- zones */
+
+/* May z hand out 2^order pages to this caller? Kernel allocations may use
+ * the reserve below the min watermark; VM_ALLOC_USER ones may not.
+ * => z->lock held. */
+static bool zone_watermark_ok(const struct vm_zone *z, unsigned order, int flags)
+{
+	uint64_t want = ORDER_PAGES(order);
+
+	if (z->free_pages < want)
+		return false;
+	if ((flags & VM_ALLOC_USER) && z->free_pages - want < z->wmark_min)
+		return false;
+	for (unsigned k = order; k < VM_PAGE_NORDERS; k++)
+		if (z->nfree[k] > 0)
+			return true;
+	return false;
+}
+
+/*
+ * Zone pick: the first zone in fallback order (NORMAL, then DMA32) that
+ * zonemask allows and that can serve 2^order pages to this caller.
+ * Returns that zone with its lock held, or NULL if none can.
+ */
+static struct vm_zone *zone_pick(unsigned order, unsigned zonemask, int flags)
+{
+	for (unsigned i = 0; i < VM_NZONES; i++) {
+		enum vm_zone_id id = zone_fallback[i];
+		struct vm_zone *z = &zones[id];
+
+		if (!(zonemask & (1u << id)) || z->managed == 0)
+			continue;
+		spin_lock(&z->lock);
+		if (zone_watermark_ok(z, order, flags))
+			return z;
+		z->alloc_fail++;
+		spin_unlock(&z->lock);
+	}
+	return NULL;
+}
+
+/* After an allocation: count a fall below the low watermark and say whether
+ * the page daemon should run. => z->lock held. */
+static bool zone_note_low(struct vm_zone *z)
+{
+	if (z->free_pages >= z->wmark_low)
+		return false;
+	if (!z->below_low) {
+		z->below_low = true;
+		z->low_events++;
+	}
+	z->wakeups++;
+	return true;
+}
+
+/* Zero and enqueue a freshly allocated block as flags ask. No locks held. */
+static void page_prepare(struct vm_page *pg, unsigned order, int flags)
+{
+	pg->order = order;
+	for (uint64_t i = 0; i < ORDER_PAGES(order); i++) {
+		if (flags & VM_ALLOC_ZERO)
+			pmap_zero_page(pg + i);
+		if (flags & VM_ALLOC_USER)
+			vm_page_activate(pg + i);
+	}
+}
+
+/* Allocate 2^order physically contiguous frames; see page.h.
+ * => no lock that ranks below zone->lock is held.
+ * Returns the first page, or NULL when no allowed zone has them (-ENOMEM). */
+struct vm_page *vm_page_alloc(unsigned order, unsigned zonemask, int flags)
+{
+	struct vm_zone *z;
+	struct vm_page *pg;
+	bool wake;
+
+	if (order > VM_PAGE_MAX_ORDER)
+		return NULL;
+	z = zone_pick(order, zonemask, flags);
+	if (z == NULL)
+		return NULL;
+	pg = zone_alloc_block(z, order);
+	KASSERT(pg != NULL, "zone %s passed its check but has no block",
+		zone_names[z - zones]);
+	z->pgalloc += ORDER_PAGES(order);
+	wake = zone_note_low(z);
+	spin_unlock(&z->lock);
+	if (wake && vm_pageout_wakeup)
+		vm_pageout_wakeup();
+	page_prepare(pg, order, flags);
+	return pg;
+}
+
+struct vm_page *vm_page_alloc1(int flags)
+{
+	return vm_page_alloc(0, VM_ZONE_ANY, flags);
+}
+
+/* Make one frame of a block being freed clean: off the page queues, no
+ * owner, no flags. Panics on a free or reserved frame or a mapped one. */
+static void page_reset(struct vm_page *pg)
+{
+	KASSERT(!(pg->flags & (VM_PAGE_FREE | VM_PAGE_RESERVED)),
+		"pa %lx flags %x: double free or reserved", (unsigned long)pg->pa,
+		pg->flags);
+	KASSERT(pg->pv_list == NULL, "pa %lx still mapped", (unsigned long)pg->pa);
+	if (pg->queue != PQ_NONE)
+		vm_page_dequeue(pg);
+	pg->flags = 0;
+	pg->wire_count = 0;
+	pg->pmap_flags = 0;
+	pg->owner = NULL;
+	pg->offset = 0;
+}
+
+/* Free the 2^order frames starting at pg, merging buddies.
+ * => pg is the first page of a block allocated with this order; no lock
+ * that ranks below zone->lock is held. */
+void vm_page_free(struct vm_page *pg, unsigned order)
+{
+	struct vm_seg *seg;
+	struct vm_zone *z;
+
+	KASSERT(order <= VM_PAGE_MAX_ORDER, "order %u", order);
+	seg = seg_find(pg->pa);
+	KASSERT(seg != NULL && pg == &seg->pages[(pg->pa - seg->start) >> PAGE_SHIFT],
+		"%p is not a vm_page", (void *)pg);
+	KASSERT(block_aligned(pg->pa, order) && pg->pa + ORDER_BYTES(order) <= seg->end,
+		"pa %lx is not a block of order %u", (unsigned long)pg->pa, order);
+	for (uint64_t i = 0; i < ORDER_PAGES(order); i++)
+		page_reset(pg + i);
+	z = &zones[seg->zone];
+	spin_lock(&z->lock);
+	buddy_merge(z, seg, pg, order);
+	z->pgfree += ORDER_PAGES(order);
+	if (z->free_pages >= z->wmark_low)
+		z->below_low = false;
+	spin_unlock(&z->lock);
+}
+
+/* ---------------------------------------------------------------- init */
+
+static bool ranges_overlap(paddr_t s1, paddr_t e1, paddr_t s2, paddr_t e2)
+{
+	return s1 < e2 && s2 < e1;
+}
+
+/* Find `bytes` (page rounded) inside [start, end) clear of every reserved
+ * range; store its physical address in *pa. Returns false if none fits. */
+static bool seg_place_array(paddr_t start, paddr_t end, size_t bytes,
+			    const struct mem_range *rsv, int nrsv, paddr_t *pa)
+{
+	paddr_t cand = start;
+	bool moved = true;
+
+	bytes = PAGE_ROUNDUP(bytes);
+	while (moved) {
+		if (cand >= end || end - cand < bytes)
+			return false;
+		moved = false;
+		for (int i = 0; i < nrsv; i++) {
+			if (ranges_overlap(cand, cand + bytes, rsv[i].start, rsv[i].end)) {
+				cand = PAGE_ROUNDUP(rsv[i].end);
+				moved = true;
+			}
+		}
+	}
+	*pa = cand;
+	return true;
+}
+
+/* Mark the frames of seg that overlap [start, end) reserved. */
+static void seg_reserve(struct vm_seg *seg, paddr_t start, paddr_t end)
+{
+	paddr_t s = MAX(PAGE_ROUNDDOWN(start), seg->start);
+	paddr_t e = MIN(PAGE_ROUNDUP(end), seg->end);
+
+	for (paddr_t pa = s; pa < e; pa += PAGE_SIZE)
+		seg->pages[(pa - seg->start) >> PAGE_SHIFT].flags = VM_PAGE_RESERVED;
+}
+
+/* Give the npages free frames starting at pg to zone z as the largest
+ * aligned blocks that fit. => boot, no locking needed. */
+static void zone_add_run(struct vm_zone *z, struct vm_page *pg, uint64_t npages)
+{
+	if (npages == 0)
+		return;
+	if (z->managed == 0 || pg->pa < z->start)
+		z->start = pg->pa;
+	if (pg->pa + npages * PAGE_SIZE > z->end)
+		z->end = pg->pa + npages * PAGE_SIZE;
+	z->managed += npages;
+	while (npages > 0) {
+		unsigned order = VM_PAGE_MAX_ORDER;
+
+		while (order > 0 && (!block_aligned(pg->pa, order) ||
+				     ORDER_PAGES(order) > npages))
+			order--;
+		free_list_insert(z, pg, order);
+		pg += ORDER_PAGES(order);
+		npages -= ORDER_PAGES(order);
+	}
+}
+
+/* Build the page array of [start, end) in zone, reserve what must be, and
+ * free the rest into the zone. */
+static void seg_add(paddr_t start, paddr_t end, enum vm_zone_id zone,
+		    const struct mem_range *rsv, int nrsv)
+{
+	uint64_t npages = (end - start) >> PAGE_SHIFT, run = 0;
+	struct vm_seg *seg;
+	paddr_t array_pa;
+
+	if (npages == 0)
+		return;
+	if (nsegs == VM_MAX_SEGS ||
+	    !seg_place_array(start, end, npages * sizeof(struct vm_page),
+			     rsv, nrsv, &array_pa)) {
+		printk("vm: ignoring RAM [%lx, %lx): no room for its page array\n",
+		       (unsigned long)start, (unsigned long)end);
+		return;
+	}
+	seg = &segs[nsegs++];
+	seg->start = start;
+	seg->end = end;
+	seg->zone = zone;
+	seg->pages = PA_TO_KVA(array_pa);
+	memset(seg->pages, 0, npages * sizeof(struct vm_page));
+	for (uint64_t i = 0; i < npages; i++) {
+		seg->pages[i].pa = start + i * PAGE_SIZE;
+		seg->pages[i].zone = zone;
+		list_init(&seg->pages[i].link);
+	}
+	for (int i = 0; i < nrsv; i++)
+		seg_reserve(seg, rsv[i].start, rsv[i].end);
+	seg_reserve(seg, array_pa, array_pa + npages * sizeof(struct vm_page));
+	zones[zone].present += npages;
+	for (uint64_t i = 0; i <= npages; i++) {
+		if (i < npages && !(seg->pages[i].flags & VM_PAGE_RESERVED)) {
+			run++;
+			continue;
+		}
+		zone_add_run(&zones[zone], &seg->pages[i - run], run);
+		run = 0;
+	}
+}
+
+/* Watermarks from the managed pages: min is 1/128, low min * 5/4, high
+ * min * 3/2 (the ratios Linux uses). */
+static void zone_set_watermarks(struct vm_zone *z)
+{
+	z->wmark_min = z->managed / WMARK_MIN_DIVISOR;
+	z->wmark_low = z->wmark_min + z->wmark_min / 4;
+	z->wmark_high = z->wmark_min + z->wmark_min / 2;
+}
+
+static void vm_page_reset_state(void)
+{
+	memset(zones, 0, sizeof(zones));
+	memset(segs, 0, sizeof(segs));
+	nsegs = 0;
+	for (int z = 0; z < VM_NZONES; z++) {
+		spin_init(&zones[z].lock, "zone");
+		for (int k = 0; k < VM_PAGE_NORDERS; k++)
+			list_init(&zones[z].free[k]);
+	}
+	for (int q = 0; q < PQ_NQUEUES; q++) {
+		list_init(&pageq[q]);
+		pageq_count[q] = 0;
+	}
+}
+
+void vm_page_init_zones(const struct mem_range *ram, int nram,
+			const struct mem_range *reserved, int nreserved,
+			paddr_t dma32_limit)
+{
+	KASSERT(PAGE_ALIGNED(dma32_limit), "limit %lx", (unsigned long)dma32_limit);
+	vm_page_reset_state();
+	for (int i = 0; i < nram; i++) {
+		paddr_t s = PAGE_ROUNDUP(ram[i].start), e = PAGE_ROUNDDOWN(ram[i].end);
+
+		if (s >= e)
+			continue;
+		if (s < dma32_limit && e > dma32_limit) {
+			seg_add(s, dma32_limit, ZONE_DMA32, reserved, nreserved);
+			seg_add(dma32_limit, e, ZONE_NORMAL, reserved, nreserved);
+		} else {
+			seg_add(s, e, s < dma32_limit ? ZONE_DMA32 : ZONE_NORMAL,
+				reserved, nreserved);
+		}
+	}
+	for (int z = 0; z < VM_NZONES; z++) {
+		zone_set_watermarks(&zones[z]);
+		if (zones[z].present > 0)
+			printk("vm: zone %s: %lu pages present, %lu managed, "
+			       "watermarks %lu/%lu/%lu\n", zone_names[z],
+			       (unsigned long)zones[z].present,
+			       (unsigned long)zones[z].managed,
+			       (unsigned long)zones[z].wmark_min,
+			       (unsigned long)zones[z].wmark_low,
+			       (unsigned long)zones[z].wmark_high);
+	}
+}
+
+void vm_page_init(const struct mem_range *ram, int nram,
+		  const struct mem_range *reserved, int nreserved)
+{
+	vm_page_init_zones(ram, nram, reserved, nreserved, ZONE_DMA32_LIMIT);
+}
+
+/* ---------------------------------------------------------------- queues */
+
+/* Move pg to queue q (PQ_NONE: off every queue). => pageq_lock held. */
+static void pageq_move(struct vm_page *pg, enum vm_page_queue q)
+{
+	if (pg->queue != PQ_NONE) {
+		list_remove(&pg->link);
+		pageq_count[pg->queue]--;
+	}
+	pg->queue = q;
+	if (q != PQ_NONE) {
+		list_push_back(&pageq[q], &pg->link);
+		pageq_count[q]++;
+	}
+}
+
+static void pageq_set(struct vm_page *pg, enum vm_page_queue q)
+{
+	KASSERT(!(pg->flags & (VM_PAGE_FREE | VM_PAGE_RESERVED)),
+		"pa %lx flags %x", (unsigned long)pg->pa, pg->flags);
+	spin_lock(&pageq_lock);
+	pageq_move(pg, q);
+	spin_unlock(&pageq_lock);
+}
+
+/* Put pg at the tail of the active queue (from wherever it was). */
+void vm_page_activate(struct vm_page *pg)
+{
+	pageq_set(pg, PQ_ACTIVE);
+}
+
+/* Put pg at the tail of the inactive queue. */
+void vm_page_deactivate(struct vm_page *pg)
+{
+	pageq_set(pg, PQ_INACTIVE);
+}
+
+/* Take pg off the page queues. */
+void vm_page_dequeue(struct vm_page *pg)
+{
+	pageq_set(pg, PQ_NONE);
+}
+
+uint64_t vm_page_queue_count(enum vm_page_queue q)
+{
+	uint64_t n;
+
+	KASSERT(q < PQ_NQUEUES, "queue %d", q);
+	spin_lock(&pageq_lock);
+	n = pageq_count[q];
+	spin_unlock(&pageq_lock);
+	return n;
+}
+
+/* ---------------------------------------------------------------- counters */
+
+uint64_t vm_page_free_count(void)
+{
+	uint64_t n = 0;
+
+	for (int z = 0; z < VM_NZONES; z++) {
+		spin_lock(&zones[z].lock);
+		n += zones[z].free_pages;
+		spin_unlock(&zones[z].lock);
+	}
+	return n;
+}
+
+uint64_t vm_page_total_count(void)
+{
+	uint64_t n = 0;
+
+	for (int z = 0; z < VM_NZONES; z++)
+		n += zones[z].managed;
+	return n;
+}
+
+int vm_zone_count(void)
+{
+	return VM_NZONES;
+}
+
+void vm_zone_get_info(int zone, struct vm_zone_info *out)
+{
+	struct vm_zone *z;
+
+	KASSERT(zone >= 0 && zone < VM_NZONES, "zone %d", zone);
+	z = &zones[zone];
+	spin_lock(&z->lock);
+	out->name = zone_names[zone];
+	out->present = z->present;
+	out->managed = z->managed;
+	out->free = z->free_pages;
+	out->wmark_min = z->wmark_min;
+	out->wmark_low = z->wmark_low;
+	out->wmark_high = z->wmark_high;
+	for (int k = 0; k < VM_PAGE_NORDERS; k++)
+		out->nfree[k] = z->nfree[k];
+	out->start = z->start;
+	out->end = z->end;
+	out->low_events = z->low_events;
+	out->alloc_fail = z->alloc_fail;
+	out->pgalloc = z->pgalloc;
+	out->pgfree = z->pgfree;
+	spin_unlock(&z->lock);
+}
+
+/* ---------------------------------------------------------------- check */
+
+/* One block on free list k of zone zi must be well formed. */
+static void check_free_block(int zi, struct vm_page *pg, unsigned k)
+{
+	struct vm_seg *seg = seg_find(pg->pa);
+
+	KASSERT(seg != NULL && seg->zone == zi, "pa %lx in zone %d",
+		(unsigned long)pg->pa, zi);
+	KASSERT(pg == &seg->pages[(pg->pa - seg->start) >> PAGE_SHIFT],
+		"vm_page of pa %lx misplaced", (unsigned long)pg->pa);
+	KASSERT(pg->flags == VM_PAGE_FREE && pg->order == k && pg->queue == PQ_NONE,
+		"pa %lx flags %x order %u on list %u", (unsigned long)pg->pa,
+		pg->flags, pg->order, k);
+	KASSERT(block_aligned(pg->pa, k) && pg->pa + ORDER_BYTES(k) <= seg->end,
+		"pa %lx order %u misaligned or past its segment",
+		(unsigned long)pg->pa, k);
+	for (uint64_t i = 1; i < ORDER_PAGES(k); i++)
+		KASSERT(pg[i].flags == 0, "pa %lx inside a free block has flags %x",
+			(unsigned long)pg[i].pa, pg[i].flags);
+}
+
+/* The free lists of zone zi agree with its counters. => z->lock held. */
+static void zone_check_lists(int zi)
+{
+	struct vm_zone *z = &zones[zi];
+	uint64_t pages = 0;
+
+	for (unsigned k = 0; k < VM_PAGE_NORDERS; k++) {
+		struct list_node *n;
+		uint64_t blocks = 0;
+
+		list_for_each(n, &z->free[k]) {
+			check_free_block(zi, list_entry(n, struct vm_page, link), k);
+			blocks++;
+		}
+		KASSERT(blocks == z->nfree[k], "zone %d order %u: %lu blocks, nfree %lu",
+			zi, k, (unsigned long)blocks, (unsigned long)z->nfree[k]);
+		pages += blocks << k;
+	}
+	KASSERT(pages == z->free_pages && pages <= z->managed,
+		"zone %d: lists hold %lu pages, free_pages %lu, managed %lu", zi,
+		(unsigned long)pages, (unsigned long)z->free_pages,
+		(unsigned long)z->managed);
+}
+
+/* Every free-block head of zone zi is on a list, and reserved frames plus
+ * managed frames make up the zone. => z->lock held. */
+static void zone_check_frames(int zi)
+{
+	struct vm_zone *z = &zones[zi];
+	uint64_t heads = 0, reserved = 0, present = 0, blocks = 0;
+
+	for (int s = 0; s < nsegs; s++) {
+		uint64_t npages = (segs[s].end - segs[s].start) >> PAGE_SHIFT;
+
+		if (segs[s].zone != zi)
+			continue;
+		present += npages;
+		for (uint64_t i = 0; i < npages; i++) {
+			heads += (segs[s].pages[i].flags & VM_PAGE_FREE) != 0;
+			reserved += (segs[s].pages[i].flags & VM_PAGE_RESERVED) != 0;
+		}
+	}
+	for (int k = 0; k < VM_PAGE_NORDERS; k++)
+		blocks += z->nfree[k];
+	KASSERT(heads == blocks, "zone %d: %lu free heads, %lu on lists", zi,
+		(unsigned long)heads, (unsigned long)blocks);
+	KASSERT(present == z->present && present - reserved == z->managed,
+		"zone %d: present %lu reserved %lu managed %lu", zi,
+		(unsigned long)present, (unsigned long)reserved,
+		(unsigned long)z->managed);
+}
+
+/* Check every invariant of the zones and free lists; panics on failure. */
+void vm_page_check(void)
+{
+	for (int zi = 0; zi < VM_NZONES; zi++) {
+		spin_lock(&zones[zi].lock);
+		zone_check_lists(zi);
+		zone_check_frames(zi);
+		spin_unlock(&zones[zi].lock);
+	}
+}
+
+/* ---------------------------------------------------------------- /proc */
+
+/* /proc/zoneinfo: every zone, in the Linux layout. Returns 0 or -ENOMEM. */
+int vm_page_display_zoneinfo(struct sbuf *sb)
+{
+	struct vm_zone_info zi;
+
+	for (int z = 0; z < VM_NZONES; z++) {
+		vm_zone_get_info(z, &zi);
+		sbuf_printf(sb, "Node 0, zone %8s\n", zi.name);
+		sbuf_printf(sb, "  pages free     %lu\n", (unsigned long)zi.free);
+		sbuf_printf(sb, "        min      %lu\n", (unsigned long)zi.wmark_min);
+		sbuf_printf(sb, "        low      %lu\n", (unsigned long)zi.wmark_low);
+		sbuf_printf(sb, "        high     %lu\n", (unsigned long)zi.wmark_high);
+		sbuf_printf(sb, "        present  %lu\n", (unsigned long)zi.present);
+		sbuf_printf(sb, "        managed  %lu\n", (unsigned long)zi.managed);
+	}
+	return sbuf_error(sb);
+}
+
+/* /proc/buddyinfo: free blocks of each order in each populated zone. */
+int vm_page_display_buddyinfo(struct sbuf *sb)
+{
+	struct vm_zone_info zi;
+
+	for (int z = 0; z < VM_NZONES; z++) {
+		vm_zone_get_info(z, &zi);
+		if (zi.managed == 0)
+			continue;
+		sbuf_printf(sb, "Node 0, zone %8s ", zi.name);
+		for (int k = 0; k < VM_PAGE_NORDERS; k++)
+			sbuf_printf(sb, "%6lu ", (unsigned long)zi.nfree[k]);
+		sbuf_printf(sb, "\n");
+	}
+	return sbuf_error(sb);
+}
+
+static void meminfo_kb(struct sbuf *sb, const char *name, uint64_t pages)
+{
+	sbuf_printf(sb, "%-16s%8lu kB\n", name, (unsigned long)(pages * PAGE_KB));
+}
+
+static void meminfo_count(struct sbuf *sb, const char *name, uint64_t n)
+{
+	sbuf_printf(sb, "%-16s%8lu\n", name, (unsigned long)n);
+}
+
+/* /proc/meminfo: Linux names and units (kB), plus page and object counts
+ * that leak checks compare. */
+int vm_page_display_meminfo(struct sbuf *sb)
+{
+	uint64_t free = vm_page_free_count();
+
+	meminfo_kb(sb, "MemTotal:", vm_page_total_count());
+	meminfo_kb(sb, "MemFree:", free);
+	meminfo_kb(sb, "MemAvailable:", free);
+	meminfo_kb(sb, "Active:", vm_page_queue_count(PQ_ACTIVE));
+	meminfo_kb(sb, "Inactive:", vm_page_queue_count(PQ_INACTIVE));
+	meminfo_kb(sb, "Slab:", kmem_pages());
+	meminfo_kb(sb, "KernelStack:", kva_stack_pages());
+	meminfo_kb(sb, "PageTables:", pmap_ptp_count());
+	meminfo_count(sb, "FreePages:", free);
+	meminfo_count(sb, "SlabObjects:", kmem_objects_inuse());
+	return sbuf_error(sb);
+}
+
+/* /proc/vmstat: "name value" lines; page counts are in pages. */
+int vm_page_display_vmstat(struct sbuf *sb)
+{
+	uint64_t low = 0, wakeups = 0, fail = 0, freed = 0;
+	struct vm_zone_info zi;
+
+	sbuf_printf(sb, "nr_free_pages %lu\n", (unsigned long)vm_page_free_count());
+	sbuf_printf(sb, "nr_active %lu\n", (unsigned long)vm_page_queue_count(PQ_ACTIVE));
+	sbuf_printf(sb, "nr_inactive %lu\n",
+		    (unsigned long)vm_page_queue_count(PQ_INACTIVE));
+	sbuf_printf(sb, "nr_slab_pages %lu\n", (unsigned long)kmem_pages());
+	sbuf_printf(sb, "nr_page_table_pages %lu\n", (unsigned long)pmap_ptp_count());
+	for (int z = 0; z < VM_NZONES; z++) {
+		vm_zone_get_info(z, &zi);
+		sbuf_printf(sb, "pgalloc_%s %lu\n", z == ZONE_DMA32 ? "dma32" : "normal",
+			    (unsigned long)zi.pgalloc);
+		freed += zi.pgfree;
+		low += zi.low_events;
+		fail += zi.alloc_fail;
+		spin_lock(&zones[z].lock);
+		wakeups += zones[z].wakeups;
+		spin_unlock(&zones[z].lock);
+	}
+	sbuf_printf(sb, "pgfree %lu\n", (unsigned long)freed);
+	sbuf_printf(sb, "low_wmark_events %lu\n", (unsigned long)low);
+	sbuf_printf(sb, "pageout_wakeups %lu\n", (unsigned long)wakeups);
+	sbuf_printf(sb, "zone_alloc_refused %lu\n", (unsigned long)fail);
+	return sbuf_error(sb);
+}

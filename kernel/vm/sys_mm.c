@@ -1,0 +1,159 @@
+/*
+ * The memory system calls (brk, mmap, munmap, mprotect, madvise) with
+ * Linux riscv64 semantics: argument checks and Linux flag values here, the
+ * work in mspace.c on the calling process's mspace. Called only from the
+ * system call dispatcher.
+ */
+#include "kernel/types.h"
+#include "kernel/errno.h"
+#include "kernel/syscall.h"
+#include "kernel/proc/proc.h"
+#include "kernel/vm/vm.h"
+#include "kernel/vm/mspace.h"
+
+/* Linux (asm-generic/mman-common.h) values. */
+#define PROT_READ               0x1
+#define PROT_WRITE              0x2
+#define PROT_EXEC               0x4
+#define PROT_ALL                (PROT_READ | PROT_WRITE | PROT_EXEC)
+#define MAP_SHARED              0x01
+#define MAP_PRIVATE             0x02
+#define MAP_TYPE                0x0f
+#define MAP_FIXED               0x10
+#define MAP_ANONYMOUS           0x20
+#define MAP_NORESERVE           0x4000  /* accepted: nothing is reserved */
+#define MAP_FIXED_NOREPLACE     0x100000
+#define MADV_NORMAL             0
+#define MADV_DONTNEED           4
+#define MADV_FREE               8
+#define MADV_LAST               25      /* highest advice Linux knows */
+
+_Static_assert(PROT_READ == VM_PROT_READ && PROT_WRITE == VM_PROT_WRITE &&
+	       PROT_EXEC == VM_PROT_EXEC, "PROT_* and VM_PROT_* differ");
+
+static struct mspace *sys_mm_current(void)
+{
+	return proc_current()->ms;
+}
+
+/* brk(addr): move the break to addr; returns the new break, or the old one
+ * if it could not move (brk(0) asks for the current break). */
+long sys_brk(const struct syscall_args *args)
+{
+	struct mspace *ms = sys_mm_current();
+	vaddr_t want = (vaddr_t)args->a[0];
+
+	if (want != 0)
+		mspace_brk(ms, want);
+	return (long)mspace_get_brk(ms);
+}
+
+/* The mspace_map flags and VMA kind for mmap's flags; -EINVAL if neither
+ * or both of MAP_SHARED and MAP_PRIVATE are given. */
+static int sys_mmap_flags(long flags, uint32_t *vma_flags, int *ms_flags)
+{
+	switch (flags & MAP_TYPE) {
+	case MAP_SHARED:
+		*vma_flags = VMA_SHARED;
+		break;
+	case MAP_PRIVATE:
+		*vma_flags = VMA_PRIVATE;
+		break;
+	default:
+		return -EINVAL;
+	}
+	*ms_flags = 0;
+	if (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE))
+		*ms_flags |= MSPACE_FIXED;
+	if (flags & MAP_FIXED_NOREPLACE)
+		*ms_flags |= MSPACE_NOREPLACE;
+	return 0;
+}
+
+/* mmap(addr, len, prot, flags, fd, off): anonymous memory only in this
+ * issue (file mappings return -ENODEV). Returns the address or -EINVAL
+ * (zero length, bad flags or prot, misaligned offset or fixed address),
+ * -EPERM (fixed below USER_MIN), -ENOMEM (no room, past USER_MAX, out of
+ * memory), -EEXIST (MAP_FIXED_NOREPLACE over a mapping). */
+long sys_mmap(const struct syscall_args *args)
+{
+	vaddr_t addr = (vaddr_t)args->a[0];
+	size_t len = (size_t)args->a[1];
+	long prot = args->a[2], flags = args->a[3];
+	uint64_t off = (uint64_t)args->a[5];
+	uint32_t vma_flags;
+	int ms_flags, err;
+
+	if (len == 0 || (prot & ~PROT_ALL) || !PAGE_ALIGNED(off))
+		return -EINVAL;
+	err = sys_mmap_flags(flags, &vma_flags, &ms_flags);
+	if (err)
+		return err;
+	if ((ms_flags & MSPACE_FIXED) && !PAGE_ALIGNED(addr))
+		return -EINVAL;
+	if (len > USER_MAX - USER_MIN)
+		return -ENOMEM;
+	len = PAGE_ROUNDUP(len);
+	if ((ms_flags & MSPACE_FIXED) && addr < USER_MIN)
+		return -EPERM;
+	if (!(flags & MAP_ANONYMOUS))
+		return -ENODEV;
+	err = mspace_map(sys_mm_current(), &addr, len, (vm_prot_t)prot,
+			 VM_PROT_ALL, vma_flags, ms_flags, NULL, 0);
+	return err ? err : (long)addr;
+}
+
+/* munmap(addr, len): 0, or -EINVAL (misaligned, zero length, outside user
+ * space), -ENOMEM (out of memory splitting a mapping). */
+long sys_munmap(const struct syscall_args *args)
+{
+	vaddr_t addr = (vaddr_t)args->a[0];
+	size_t len = (size_t)args->a[1];
+
+	if (!PAGE_ALIGNED(addr) || len == 0 || len > USER_MAX)
+		return -EINVAL;
+	return mspace_unmap(sys_mm_current(), addr, PAGE_ROUNDUP(len));
+}
+
+/* mprotect(addr, len, prot): 0, or -EINVAL (misaligned, bad prot),
+ * -ENOMEM (part of the range unmapped, outside user space, out of memory),
+ * -EACCES (prot beyond what the mapping allows). */
+long sys_mprotect(const struct syscall_args *args)
+{
+	vaddr_t addr = (vaddr_t)args->a[0];
+	size_t len = (size_t)args->a[1];
+	long prot = args->a[2];
+
+	if (!PAGE_ALIGNED(addr) || (prot & ~PROT_ALL))
+		return -EINVAL;
+	if (len == 0)
+		return 0;
+	if (len > USER_MAX || addr < USER_MIN ||
+	    PAGE_ROUNDUP(len) > USER_MAX - addr)
+		return -ENOMEM;
+	return mspace_protect(sys_mm_current(), addr, PAGE_ROUNDUP(len),
+			      (vm_prot_t)prot);
+}
+
+/* madvise(addr, len, advice): MADV_DONTNEED and MADV_FREE drop the pages
+ * of private anonymous mappings; other known advice is accepted and
+ * ignored. 0, or -EINVAL (misaligned, unknown advice), -ENOMEM (part of
+ * the range unmapped or outside user space). */
+long sys_madvise(const struct syscall_args *args)
+{
+	vaddr_t addr = (vaddr_t)args->a[0];
+	size_t len = (size_t)args->a[1];
+	long advice = args->a[2];
+
+	if (!PAGE_ALIGNED(addr) || advice < MADV_NORMAL || advice > MADV_LAST ||
+	    (advice > MADV_DONTNEED && advice < MADV_FREE))
+		return -EINVAL;
+	if (len == 0)
+		return 0;
+	if (len > USER_MAX || addr < USER_MIN ||
+	    PAGE_ROUNDUP(len) > USER_MAX - addr)
+		return -ENOMEM;
+	if (advice != MADV_DONTNEED && advice != MADV_FREE)
+		return 0;
+	return mspace_dontneed(sys_mm_current(), addr, PAGE_ROUNDUP(len));
+}

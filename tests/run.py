@@ -1,0 +1,649 @@
+#!/usr/bin/env python3
+"""Pagoda test runner: boots the kernel in QEMU, drives the shell over the
+serial console, and grades TAP output (Python 3 standard library only).
+
+Suites mode (make test): for each suite, type `/tests/leakcheck /tests/NAME`
+at the shell, parse the TAP it prints, enforce a time limit, save the console
+of a failing suite under build/test-logs/, then run host unit tests and
+e2fsck, and write build/test-results/{results.tap,junit.xml,results.json}.
+The last line printed is `N passed, N failed` (assertion counts).
+
+Run mode (make run): `--run "CMD"` boots, types CMD, prints its output and
+exits with its status.
+
+See docs/testing.md.
+"""
+
+import argparse
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+import xml.etree.ElementTree as ET
+
+PROMPT = "$ "                       # the shell's prompt, at the start of a line
+STATUS_MARK = "__PAGODA_STATUS="    # printed after each command with its status
+BOOT_TIMEOUT = 90.0                 # seconds from QEMU start to the first prompt
+POWEROFF_TIMEOUT = 30.0             # seconds for `poweroff` to end QEMU
+TYPE_CHUNK = 8                      # characters typed before waiting for echo
+ECHO_TIMEOUT = 2.0                  # seconds to wait for one chunk's echo
+QUIET_TIME = 0.3                    # seconds of silence before typing
+PANIC_GRACE = 2.0                   # seconds to collect a panic's backtrace
+HOST_TEST_TIMEOUT = 300.0           # seconds per host unit-test binary
+DEFAULT_SUITE_TIMEOUT = 180.0       # seconds per in-QEMU suite
+DEFAULT_BUDGET = 780.0              # seconds for all suites together
+
+# A kernel panic line: "panic: ...", "kernel panic ...", maybe after a
+# "[hart 1]" or "hart 1:" prefix. Test output never starts a line this way.
+PANIC_RE = re.compile(r"(?mi)^(?:\[[^\]\n]*\]\s*|hart ?\d+:?\s*)?"
+                      r"(?:kernel )?panic\b[:!( ][^\n]*")
+STATUS_RE = re.compile(r"(?m)^" + re.escape(STATUS_MARK) + r"(\S*)\s*$")
+PLAN_RE = re.compile(r"^\s*1\.\.(\d+)\s*(#.*)?$")
+RESULT_RE = re.compile(r"^\s*(not )?ok\b\s*(\d+)?\s*(?:-\s*)?(.*)$")
+LEAK_RE = re.compile(r"^\s*(not )?ok - (?:no )?leak in ")
+BAIL_RE = re.compile(r"^\s*Bail out!(.*)$")
+
+
+class BootError(Exception):
+    """QEMU did not reach the shell prompt."""
+
+
+LIVE_CONSOLES = []                  # killed at exit, whatever happens
+
+
+class Console:
+    """A QEMU process and everything it has printed so far."""
+
+    def __init__(self, cmd):
+        self.cmd = cmd
+        self.text = ""                # console output, \r removed
+        self.cond = threading.Condition()
+        self.eof = False
+        self.last_output = time.monotonic()
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT, bufsize=0)
+        LIVE_CONSOLES.append(self)
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self):
+        while True:
+            try:
+                data = self.proc.stdout.read1(4096) if hasattr(
+                    self.proc.stdout, "read1") else os.read(
+                    self.proc.stdout.fileno(), 4096)
+            except (OSError, ValueError):
+                data = b""
+            with self.cond:
+                if not data:
+                    self.eof = True
+                    self.cond.notify_all()
+                    return
+                self.text += data.decode("utf-8", "replace").replace("\r", "")
+                self.last_output = time.monotonic()
+                self.cond.notify_all()
+
+    def wait_for(self, pred, deadline):
+        """Wait until pred(text) is true, the console closes, or the
+        deadline (time.monotonic()) passes. Returns pred's last value."""
+        with self.cond:
+            while True:
+                result = pred(self.text)
+                if result or self.eof:
+                    return result
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return result
+                self.cond.wait(min(left, 0.5))
+
+    def wait_quiet(self, quiet, deadline):
+        """Wait until nothing was printed for `quiet` seconds."""
+        while time.monotonic() < deadline and not self.eof:
+            idle = time.monotonic() - self.last_output
+            if idle >= quiet:
+                return
+            time.sleep(quiet - idle)
+
+    def send(self, data):
+        try:
+            self.proc.stdin.write(data.encode())
+            self.proc.stdin.flush()
+        except (BrokenPipeError, OSError, ValueError):
+            pass
+
+    def type_line(self, line):
+        """Type line + newline in small pieces, waiting for each piece's
+        echo, so the UART and the tty are never flooded."""
+        for i in range(0, len(line), TYPE_CHUNK):
+            chunk = line[i:i + TYPE_CHUNK]
+            start = len(self.text)
+            self.send(chunk)
+            self.wait_for(lambda t: chunk in t[start:] or
+                          len(t) - start >= len(chunk),
+                          time.monotonic() + ECHO_TIMEOUT)
+        self.send("\n")
+
+    def alive(self):
+        return self.proc.poll() is None
+
+    def kill(self):
+        if self.alive():
+            self.proc.kill()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            pass
+        self.reader.join(timeout=2)
+
+    def wait_exit(self, timeout):
+        try:
+            self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            return False
+        self.reader.join(timeout=2)
+        return True
+
+
+def qemu_command(args):
+    """The QEMU command line; the same machine as the Makefile's QEMUOPTS."""
+    return [args.qemu, "-machine", "virt", "-bios", "default",
+            "-kernel", args.kernel, "-m", str(args.mem),
+            "-smp", str(args.cpus), "-nographic", "-no-reboot",
+            "-global", "virtio-mmio.force-legacy=false",
+            "-drive", "file=%s,if=none,format=raw,id=fs" % args.fs,
+            "-device", "virtio-blk-device,drive=fs,bus=virtio-mmio-bus.0",
+            "-drive", "file=%s,if=none,format=raw,id=swap" % args.swap,
+            "-device", "virtio-blk-device,drive=swap,bus=virtio-mmio-bus.1",
+            ] + args.qemu_arg
+
+
+def prompt_at(text, start):
+    """Index just past the first prompt at a line start at or after start,
+    or -1."""
+    pos = start
+    while True:
+        i = text.find(PROMPT, pos)
+        if i < 0:
+            return -1
+        if i == 0 or text[i - 1] == "\n":
+            return i + len(PROMPT)
+        pos = i + 1
+
+
+def tail(text, lines=40):
+    return "\n".join(text.rstrip("\n").split("\n")[-lines:])
+
+
+def boot(args):
+    """Start QEMU and wait for the shell's first prompt."""
+    for path in (args.kernel, args.fs, args.swap):
+        if not os.path.exists(path):
+            raise BootError("missing %s (run `make build` first)" % path)
+    try:
+        con = Console(qemu_command(args))
+    except OSError as err:
+        raise BootError("cannot start %s: %s" % (args.qemu, err))
+    deadline = time.monotonic() + args.boot_timeout
+    found = con.wait_for(lambda t: prompt_at(t, 0) >= 0 or PANIC_RE.search(t),
+                         deadline)
+    if prompt_at(con.text, 0) < 0:
+        if found:               # a panic: let the backtrace arrive
+            con.wait_quiet(0.5, time.monotonic() + PANIC_GRACE)
+        why = "the kernel panicked" if PANIC_RE.search(con.text) else (
+            "QEMU exited" if con.eof else
+            "no shell prompt %r within %.0f s" % (PROMPT, args.boot_timeout))
+        con.kill()
+        raise BootError("boot failed: %s\n--- console tail ---\n%s"
+                        % (why, tail(con.text)), con.text)
+    con.wait_quiet(QUIET_TIME, time.monotonic() + 5)
+    return con
+
+
+class CommandResult:
+    def __init__(self):
+        self.output = ""        # what the command printed
+        self.console = ""       # everything from typing to the end
+        self.status = None      # exit status text, None if it never ended
+        self.problem = None     # "timeout", "panic", "qemu exited"
+
+
+def run_command(con, line, timeout):
+    """Type line followed by a status echo and wait for the status."""
+    res = CommandResult()
+    start = len(con.text)
+    con.type_line("%s; echo %s$?" % (line, STATUS_MARK))
+    deadline = time.monotonic() + timeout
+
+    def done(text):
+        return STATUS_RE.search(text, start) or PANIC_RE.search(text, start)
+    con.wait_for(done, deadline)
+    mark = STATUS_RE.search(con.text, start)
+    panic = PANIC_RE.search(con.text, start)
+    if panic and (not mark or panic.start() < mark.start()):
+        con.wait_quiet(0.5, time.monotonic() + PANIC_GRACE)
+        res.problem = "kernel panic: " + panic.group(0).strip()
+        mark = None
+    elif mark:
+        res.status = mark.group(1)
+        con.wait_for(lambda t: prompt_at(t, mark.end()) >= 0,
+                     time.monotonic() + 5)
+    elif con.eof:
+        res.problem = "QEMU exited"
+    else:
+        res.problem = "timed out after %.0f s" % timeout
+    res.console = con.text[start:]
+    body = con.text[start:mark.start() if mark else len(con.text)]
+    nl = body.find("\n")        # drop the echo of the typed line
+    res.output = body[nl + 1:] if nl >= 0 else ""
+    return res
+
+
+def poweroff(con):
+    if con.alive():
+        con.type_line("poweroff")
+        if con.wait_exit(POWEROFF_TIMEOUT):
+            return True
+    con.kill()
+    return False
+
+
+# ---------------------------------------------------------------- TAP
+
+class Assertion:
+    def __init__(self, ok, num, desc, diag=""):
+        self.ok = ok
+        self.num = num
+        self.desc = desc
+        self.diag = diag
+
+
+class Suite:
+    """One graded unit: an in-QEMU suite, a leak check, a host test binary
+    or the e2fsck check."""
+
+    def __init__(self, name, kind):
+        self.name = name
+        self.kind = kind
+        self.plan = None
+        self.asserts = []
+        self.problems = []      # failures not tied to one assertion
+        self.console = ""
+        self.seconds = 0.0
+        self.log = None
+
+    def passed_count(self):
+        return sum(1 for a in self.asserts if a.ok)
+
+    def failed_count(self):
+        failed = sum(1 for a in self.asserts if not a.ok)
+        if self.problems:
+            missing = 0
+            if self.plan is not None:
+                missing = max(0, self.plan - len(self.asserts))
+            failed += max(1, missing)
+        return failed
+
+    def ok(self):
+        return self.failed_count() == 0
+
+    def summary(self):
+        if self.ok():
+            return "%d/%d ok" % (self.passed_count(), len(self.asserts))
+        bits = ["%s" % p for p in self.problems]
+        bad = [a for a in self.asserts if not a.ok]
+        bits += ["not ok %s - %s" % (a.num, a.desc) for a in bad[:10]]
+        if len(bad) > 10:
+            bits.append("... %d more" % (len(bad) - 10))
+        return "; ".join(bits)
+
+
+def parse_tap(suite, lines, need_plan=True):
+    """Fill suite from TAP lines: plan, ok / not ok, # diagnostics."""
+    last = None
+    expect = 1
+    for line in lines:
+        if line.lstrip().startswith("#"):
+            if last is not None:
+                last.diag += line.strip() + "\n"
+            continue
+        m = PLAN_RE.match(line)
+        if m:
+            if suite.plan is not None:
+                suite.problems.append("two plans")
+            suite.plan = int(m.group(1))
+            continue
+        m = BAIL_RE.match(line)
+        if m:
+            suite.problems.append("bailed out:" + m.group(1))
+            continue
+        m = RESULT_RE.match(line)
+        if not m:
+            continue
+        desc = m.group(3).strip()
+        ok = m.group(1) is None
+        if re.search(r"#\s*TODO\b", desc, re.I):
+            ok = True
+        num = int(m.group(2)) if m.group(2) else expect
+        if num != expect:
+            suite.problems.append("test %d printed where %d was expected"
+                                  % (num, expect))
+        expect = num + 1
+        last = Assertion(ok, num, desc)
+        suite.asserts.append(last)
+    if need_plan and suite.plan is None:
+        suite.problems.append("no plan (1..N) printed")
+    elif suite.plan is not None and suite.plan != len(suite.asserts):
+        suite.problems.append("planned %d tests, saw %d"
+                              % (suite.plan, len(suite.asserts)))
+
+
+def split_leak_lines(text):
+    """Separate leakcheck's result from the suite's own TAP stream."""
+    own, leak = [], []
+    for line in text.split("\n"):
+        if LEAK_RE.match(line) or line.lstrip().startswith("# leakcheck"):
+            leak.append(line)
+        else:
+            own.append(line)
+    return own, leak
+
+
+# ---------------------------------------------------------------- suites
+
+def parse_suite_spec(spec, default_timeout):
+    """NAME or NAME:SECONDS."""
+    name, _, secs = spec.partition(":")
+    return name, float(secs) if secs else default_timeout
+
+
+def grade_suite_run(name, res):
+    """Turn one command's result into the suite and its leak check."""
+    suite = Suite(name, "qemu")
+    leak = Suite(name + "-leak", "leak")
+    suite.console = leak.console = res.console
+    own, leak_lines = split_leak_lines(res.output)
+    parse_tap(suite, own)
+    if res.problem:
+        suite.problems.append(res.problem)
+        leak.problems.append("not run: " + res.problem)
+    else:
+        parse_tap(leak, leak_lines, need_plan=False)
+        if not leak.asserts:
+            leak.problems.append("leakcheck printed no result")
+        elif len(leak.asserts) > 1:
+            leak.problems.append("leakcheck printed %d results"
+                                 % len(leak.asserts))
+    return suite, leak
+
+
+def run_suites(args, specs, results):
+    """Run each suite in a booted kernel; reboot after a hang or crash.
+    Returns True if QEMU was powered off cleanly at the end."""
+    con = None
+    boot_failures = 0
+    clean = True
+    budget_end = time.monotonic() + args.budget
+    for spec in specs:
+        name, timeout = parse_suite_spec(spec, args.timeout)
+        started = time.monotonic()
+        if boot_failures >= 2 or time.monotonic() >= budget_end:
+            why = ("the kernel did not boot" if boot_failures >= 2 else
+                   "the time budget of %.0f s ran out" % args.budget)
+            for s in (Suite(name, "qemu"), Suite(name + "-leak", "leak")):
+                s.problems.append("not run: " + why)
+                results.append(s)
+            continue
+        if con is None or not con.alive():
+            try:
+                con = boot(args)
+                boot_failures = 0
+            except BootError as err:
+                boot_failures += 1
+                con = None
+                for s in (Suite(name, "qemu"), Suite(name + "-leak", "leak")):
+                    s.problems.append(str(err.args[0]).split("\n")[0])
+                    s.console = err.args[1] if len(err.args) > 1 else ""
+                    results.append(s)
+                print("FAIL %s: %s" % (name, err.args[0]), flush=True)
+                clean = False
+                continue
+        timeout = min(timeout, max(1.0, budget_end - time.monotonic()))
+        res = run_command(con, "%s %s/%s" % (args.leakcheck, args.test_dir,
+                                              name), timeout)
+        suite, leak = grade_suite_run(name, res)
+        suite.seconds = time.monotonic() - started
+        results += [suite, leak]
+        report(suite)
+        report(leak)
+        if res.problem:          # hung or crashed: start afresh
+            con.kill()
+            con = None
+            clean = False
+    if con is not None:
+        clean = poweroff(con) and clean
+    return clean
+
+
+def run_host_test(path, results):
+    suite = Suite("host:" + os.path.basename(path), "host")
+    started = time.monotonic()
+    try:
+        proc = subprocess.run([path], stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT,
+                              timeout=HOST_TEST_TIMEOUT)
+        out = proc.stdout.decode("utf-8", "replace")
+        parse_tap(suite, out.split("\n"))
+        if proc.returncode != 0:
+            suite.problems.append("exit status %d" % proc.returncode)
+    except subprocess.TimeoutExpired as err:
+        out = (err.stdout or b"").decode("utf-8", "replace")
+        parse_tap(suite, out.split("\n"))
+        suite.problems.append("timed out after %.0f s" % HOST_TEST_TIMEOUT)
+    except OSError as err:
+        out = ""
+        suite.problems.append("cannot run: %s" % err)
+    suite.console = out
+    suite.seconds = time.monotonic() - started
+    results.append(suite)
+    report(suite)
+
+
+def run_e2fsck(image, qemu_clean, results):
+    suite = Suite("e2fsck", "fsck")
+    try:
+        proc = subprocess.run(["e2fsck", "-fn", image], stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, timeout=120)
+        out = proc.stdout.decode("utf-8", "replace")
+        ok = proc.returncode == 0
+    except (OSError, subprocess.TimeoutExpired) as err:
+        out, ok = "cannot run e2fsck: %s" % err, False
+    if not qemu_clean:
+        out += "\n(note: QEMU did not power off cleanly during the run)\n"
+    suite.plan = 1
+    suite.asserts.append(Assertion(ok, 1, "e2fsck -fn %s is clean" % image))
+    suite.console = out
+    results.append(suite)
+    report(suite)
+
+
+def report(suite):
+    state = "PASS" if suite.ok() else "FAIL"
+    print("%s %-22s %s (%.1f s)" % (state, suite.name, suite.summary(),
+                                    suite.seconds), flush=True)
+
+
+# ---------------------------------------------------------------- output
+
+def save_logs(results, logdir):
+    os.makedirs(logdir, exist_ok=True)
+    for s in results:
+        if s.ok():
+            continue
+        s.log = os.path.join(logdir, s.name.replace(":", "_") + ".log")
+        with open(s.log, "w") as f:
+            f.write("# %s: %s\n" % (s.name, s.summary()))
+            f.write(s.console)
+
+
+def write_tap(results, path):
+    out = ["TAP version 13", "1..%d" % len(results)]
+    for i, s in enumerate(results, 1):
+        out.append("# Subtest: %s" % s.name)
+        if s.plan is not None:
+            out.append("    1..%d" % s.plan)
+        for a in s.asserts:
+            out.append("    %sok %d - %s" % ("" if a.ok else "not ", a.num,
+                                             a.desc))
+        for p in s.problems:
+            out.append("    # %s" % p)
+        out.append("%sok %d - %s" % ("" if s.ok() else "not ", i, s.name))
+    with open(path, "w") as f:
+        f.write("\n".join(out) + "\n")
+
+
+def write_junit(results, path):
+    root = ET.Element("testsuites")
+    for s in results:
+        ts = ET.SubElement(root, "testsuite", name=s.name,
+                           tests=str(s.passed_count() + s.failed_count()),
+                           failures=str(s.failed_count()),
+                           time="%.3f" % s.seconds)
+        for a in s.asserts:
+            tc = ET.SubElement(ts, "testcase", classname=s.name,
+                               name="%d - %s" % (a.num, a.desc))
+            if not a.ok:
+                ET.SubElement(tc, "failure", message=a.desc).text = a.diag
+        if s.problems:
+            tc = ET.SubElement(ts, "testcase", classname=s.name,
+                               name="suite completes with its planned tests")
+            ET.SubElement(tc, "failure", message="; ".join(s.problems)).text \
+                = tail(s.console, 60)
+    ET.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)
+
+
+def write_gradescope(results, path):
+    tests = []
+    for s in results:
+        output = s.summary()
+        if not s.ok():
+            output = "".join(p + "\n" for p in s.problems) + "".join(
+                "not ok %s - %s\n%s" % (a.num, a.desc, a.diag)
+                for a in s.asserts if not a.ok)
+            output += "--- console tail ---\n" + tail(s.console, 30)
+        tests.append({"name": s.name, "score": 1.0 if s.ok() else 0.0,
+                      "max_score": 1.0,
+                      "status": "passed" if s.ok() else "failed",
+                      "output": output})
+    doc = {"tests": tests, "score": sum(t["score"] for t in tests)}
+    with open(path, "w") as f:
+        json.dump(doc, f, indent=2)
+        f.write("\n")
+
+
+# ---------------------------------------------------------------- modes
+
+def run_mode(args):
+    try:
+        con = boot(args)
+    except BootError as err:
+        print("run.py: %s" % err.args[0], file=sys.stderr)
+        return 1
+    res = run_command(con, args.run, args.timeout)
+    sys.stdout.write(res.output)
+    sys.stdout.flush()
+    if res.problem:
+        print("run.py: %s\n--- console tail ---\n%s"
+              % (res.problem, tail(res.console)), file=sys.stderr)
+        con.kill()
+        return 1
+    poweroff(con)
+    try:
+        return int(res.status)
+    except (TypeError, ValueError):
+        print("run.py: the shell printed no exit status (%r)" % res.status,
+              file=sys.stderr)
+        return 1
+
+
+def suites_mode(args):
+    results = []
+    specs = [s for s in " ".join(args.suites).split() if s]
+    clean = True
+    if specs:
+        clean = run_suites(args, specs, results)
+    for path in args.host_test:
+        run_host_test(path, results)
+    if args.e2fsck:
+        run_e2fsck(args.fs, clean, results)
+    save_logs(results, args.log_dir)
+    os.makedirs(args.results_dir, exist_ok=True)
+    write_tap(results, os.path.join(args.results_dir, "results.tap"))
+    write_junit(results, os.path.join(args.results_dir, "junit.xml"))
+    write_gradescope(results, os.path.join(args.results_dir, "results.json"))
+    passed = sum(s.passed_count() for s in results)
+    failed = sum(s.failed_count() for s in results)
+    bad = [s for s in results if not s.ok()]
+    if bad:
+        print("failing: " + ", ".join(
+            "%s (%s)" % (s.name, s.log) for s in bad))
+    print("%d passed, %d failed" % (passed, failed), flush=True)
+    return 1 if failed or bad else 0
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--kernel", default="build/kernel.elf")
+    p.add_argument("--fs", default=None,
+                   help="root image (default: build/fs.img with --run, "
+                        "build/test-fs.img for suites)")
+    p.add_argument("--swap", default="build/swap.img")
+    p.add_argument("--cpus", default="4")
+    p.add_argument("--mem", default="256M")
+    p.add_argument("--qemu", default="qemu-system-riscv64")
+    p.add_argument("--qemu-arg", action="append", default=[],
+                   help="one extra QEMU argument (repeatable)")
+    p.add_argument("--run", metavar="CMD",
+                   help="run one shell command line and exit with its status")
+    p.add_argument("--suites", nargs="*", default=[],
+                   help="suite names, NAME or NAME:SECONDS")
+    p.add_argument("--timeout", type=float, default=DEFAULT_SUITE_TIMEOUT,
+                   help="seconds per suite (or for --run)")
+    p.add_argument("--boot-timeout", type=float, default=BOOT_TIMEOUT)
+    p.add_argument("--budget", type=float, default=DEFAULT_BUDGET,
+                   help="seconds for all suites together")
+    p.add_argument("--host-test", action="append", default=[],
+                   metavar="PATH", help="host unit-test binary printing TAP")
+    p.add_argument("--e2fsck", action="store_true",
+                   help="check the root image with e2fsck -fn afterwards")
+    p.add_argument("--leakcheck", default="/tests/leakcheck")
+    p.add_argument("--test-dir", default="/tests")
+    p.add_argument("--log-dir", default="build/test-logs")
+    p.add_argument("--results-dir", default="build/test-results")
+    args = p.parse_args(argv)
+    if args.fs is None:
+        args.fs = "build/fs.img" if args.run is not None else \
+            "build/test-fs.img"
+    return args
+
+
+def main(argv):
+    args = parse_args(argv)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    try:
+        if args.run is not None:
+            return run_mode(args)
+        return suites_mode(args)
+    finally:
+        for con in LIVE_CONSOLES:
+            if con.alive():
+                con.kill()
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

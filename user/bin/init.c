@@ -1,0 +1,69 @@
+/*
+ * init: process 1.  Runs an interactive /bin/sh on the console (fds 0-2,
+ * opened by the kernel) and starts a new one whenever it exits; meanwhile
+ * reaps every orphan that is re-parented to it.  If stdin is not open
+ * there is no console to run a shell on, so it only reaps.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define INIT_SHELL "/bin/sh"
+#define INIT_RETRY_SECONDS 1
+
+static char *const init_env[] = { "PATH=/bin", "HOME=/", "TERM=vt100", NULL };
+
+static pid_t init_start_shell(void)
+{
+	char *const argv[] = { "sh", "-i", NULL };
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		signal(SIGINT, SIG_DFL);
+		signal(SIGQUIT, SIG_DFL);
+		signal(SIGTSTP, SIG_DFL);
+		setpgid(0, 0);
+		execve(INIT_SHELL, argv, init_env);
+		fprintf(stderr, "init: %s: %s\n", INIT_SHELL, strerror(errno));
+		_exit(127);
+	}
+	if (pid < 0)
+		fprintf(stderr, "init: fork: %s\n", strerror(errno));
+	return pid;
+}
+
+int main(void)
+{
+	int have_console = fcntl(STDIN_FILENO, F_GETFD) >= 0;
+	pid_t shell = -1;
+
+	signal(SIGINT, SIG_IGN);
+	signal(SIGQUIT, SIG_IGN);
+	signal(SIGTSTP, SIG_IGN);
+	for (;;) {
+		int status;
+		pid_t pid;
+
+		if (have_console && shell < 0) {
+			shell = init_start_shell();
+			if (shell < 0)
+				sleep(INIT_RETRY_SECONDS);
+			continue;
+		}
+		pid = wait(&status);
+		if (pid < 0) {
+			/* No children at all: nothing to reap until one appears. */
+			sleep(INIT_RETRY_SECONDS);
+			continue;
+		}
+		if (pid == shell) {
+			shell = -1;
+			if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
+				sleep(INIT_RETRY_SECONDS);	/* no shell to run */
+		}
+	}
+}

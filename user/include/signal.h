@@ -1,0 +1,138 @@
+/*
+ * <signal.h> for Pagoda: Linux riscv64 signal numbers and the kernel's
+ * struct sigaction layout (handler, flags, mask: riscv has no sa_restorer),
+ * so sigaction() passes it to rt_sigaction unchanged.  Replaces picolibc's
+ * newlib numbering (SIGCHLD 20, SIGUSR1 30, ...), which the kernel does not use.
+ */
+#ifndef _PAGODA_SIGNAL_H
+#define _PAGODA_SIGNAL_H
+
+#include <sys/cdefs.h>
+#include <sys/types.h>
+#include <sys/_sigset.h>
+#include <sys/_timespec.h>
+
+#ifndef _SIGSET_T_DECLARED
+#define _SIGSET_T_DECLARED
+typedef __sigset_t sigset_t;	/* one bit per signal, bit (sig - 1) */
+#endif
+typedef int sig_atomic_t;
+typedef void (*_sig_func_ptr)(int);
+typedef _sig_func_ptr sighandler_t;
+
+#define SIGHUP    1
+#define SIGINT    2
+#define SIGQUIT   3
+#define SIGILL    4
+#define SIGTRAP   5
+#define SIGABRT   6
+#define SIGIOT    SIGABRT
+#define SIGBUS    7
+#define SIGFPE    8
+#define SIGKILL   9
+#define SIGUSR1   10
+#define SIGSEGV   11
+#define SIGUSR2   12
+#define SIGPIPE   13
+#define SIGALRM   14
+#define SIGTERM   15
+#define SIGSTKFLT 16
+#define SIGCHLD   17
+#define SIGCLD    SIGCHLD
+#define SIGCONT   18
+#define SIGSTOP   19
+#define SIGTSTP   20
+#define SIGTTIN   21
+#define SIGTTOU   22
+#define SIGURG    23
+#define SIGXCPU   24
+#define SIGXFSZ   25
+#define SIGVTALRM 26
+#define SIGPROF   27
+#define SIGWINCH  28
+#define SIGIO     29
+#define SIGPOLL   SIGIO
+#define SIGPWR    30
+#define SIGSYS    31
+#define SIGRTMIN  32
+#define SIGRTMAX  64
+#define NSIG      65
+#define _NSIG     NSIG
+
+#define SIG_DFL ((_sig_func_ptr)0)
+#define SIG_IGN ((_sig_func_ptr)1)
+#define SIG_ERR ((_sig_func_ptr)-1)
+
+#define SIG_BLOCK   0
+#define SIG_UNBLOCK 1
+#define SIG_SETMASK 2
+
+#define SA_NOCLDSTOP 0x00000001
+#define SA_NOCLDWAIT 0x00000002
+#define SA_SIGINFO   0x00000004
+#define SA_ONSTACK   0x08000000
+#define SA_RESTART   0x10000000
+#define SA_NODEFER   0x40000000
+#define SA_RESETHAND 0x80000000
+
+union sigval {
+	int sival_int;
+	void *sival_ptr;
+};
+
+struct sigevent {
+	union sigval sigev_value;
+	int sigev_signo;
+	int sigev_notify;
+	void (*sigev_notify_function)(union sigval);
+	void *sigev_notify_attributes;
+};
+#define SIGEV_SIGNAL 0
+#define SIGEV_NONE   1
+#define SIGEV_THREAD 2
+
+typedef struct {
+	int si_signo;
+	int si_errno;
+	int si_code;
+	int __pad0;
+	union {
+		struct { pid_t si_pid; unsigned int si_uid; int si_status; } __chld;
+		void *si_addr;
+		long __pad[14];
+	} __u;
+} siginfo_t;
+#define si_pid    __u.__chld.si_pid
+#define si_uid    __u.__chld.si_uid
+#define si_status __u.__chld.si_status
+#define si_addr   __u.si_addr
+
+/* Same layout as the riscv kernel's struct sigaction. */
+struct sigaction {
+	union {
+		_sig_func_ptr sa_handler;
+		void (*sa_sigaction)(int, siginfo_t *, void *);
+	} __sa;
+	unsigned long sa_flags;
+	sigset_t sa_mask;
+};
+#define sa_handler   __sa.sa_handler
+#define sa_sigaction __sa.sa_sigaction
+
+__BEGIN_DECLS
+_sig_func_ptr signal(int sig, _sig_func_ptr handler);
+int raise(int sig);
+int kill(pid_t pid, int sig);
+int killpg(pid_t pgrp, int sig);
+int sigaction(int sig, const struct sigaction *__restrict act,
+	      struct sigaction *__restrict old);
+int sigprocmask(int how, const sigset_t *__restrict set, sigset_t *__restrict old);
+int sigemptyset(sigset_t *set);
+int sigfillset(sigset_t *set);
+int sigaddset(sigset_t *set, int sig);
+int sigdelset(sigset_t *set, int sig);
+int sigismember(const sigset_t *set, int sig);
+void psignal(int sig, const char *msg);
+__END_DECLS
+
+#endif

@@ -1,0 +1,2 @@
+/* <sys/signal.h>: see <signal.h> (Linux values). */
+#include <signal.h>

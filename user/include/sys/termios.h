@@ -1,0 +1,2 @@
+/* <sys/termios.h>: see <termios.h>. */
+#include <termios.h>

@@ -1,0 +1,24 @@
+/*
+ * Pagoda malloc's own names.  libpagoda exports them as malloc, free, ...;
+ * the host unit test (tests/host/test_malloc.c) calls these directly so the
+ * host C library keeps its own malloc.
+ */
+#ifndef _PAGODA_LIB_PG_MALLOC_H
+#define _PAGODA_LIB_PG_MALLOC_H
+
+#include <stddef.h>
+
+void *pg_malloc(size_t bytes);
+void pg_free(void *p);
+void *pg_calloc(size_t n, size_t size);
+void *pg_realloc(void *p, size_t bytes);
+void *pg_memalign(size_t align, size_t bytes);
+int pg_posix_memalign(void **out, size_t align, size_t bytes);
+void *pg_aligned_alloc(size_t align, size_t bytes);
+void *pg_valloc(size_t bytes);
+void *pg_pvalloc(size_t bytes);
+size_t pg_malloc_usable_size(void *p);
+void pg_malloc_stats(void);
+int pg_malloc_check(void);
+
+#endif
