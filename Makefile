@@ -45,6 +45,10 @@ KLDFLAGS := -nostdlib -no-pie -Wl,--build-id=none -Wl,-T,arch/riscv/kernel.ld
 
 KSRCS := $(sort $(wildcard arch/riscv/*.c arch/riscv/*.S kernel/*.c kernel/*/*.c))
 KOBJS := $(patsubst %,$(BUILD)/%.o,$(basename $(KSRCS)))
+# x.c and x.S would build the same x.o and one would silently drop out.
+ifneq ($(words $(basename $(KSRCS))),$(words $(sort $(basename $(KSRCS)))))
+$(error two kernel sources differ only in their suffix: rename one)
+endif
 LIBGCC := $(shell $(CC) -march=rv64imac -mabi=lp64 -misa-spec=2.2 -print-libgcc-file-name 2>/dev/null)
 
 $(BUILD)/arch/%.o: arch/%.c
@@ -111,6 +115,7 @@ run: setup
 
 # ---------------------------------------------------------------- tests
 include tests/tests.mk
+-include tests/bench.mk
 
 .PHONY: clean
 clean:

@@ -7,6 +7,7 @@
 #include "kernel/dtb.h"
 #include "kernel/dev/console.h"
 #include "kernel/dev/dev.h"
+#include "kernel/lib/bootargs.h"
 #include "kernel/lib/printk.h"
 #include "kernel/lib/string.h"
 #include "kernel/proc/proc.h"
@@ -149,6 +150,7 @@ void main(uint64_t hartid, paddr_t dtb_pa)
 	printk("\nPagoda booting\n");
 	if (dtb_init(dtb_pa) < 0)
 		panic("main: no usable device tree at 0x%lx", dtb_pa);
+	bootargs_init();
 	cpu_discover(hartid);
 	boot_find_ram();
 	boot_find_reserved();

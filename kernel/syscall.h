@@ -119,6 +119,7 @@ long sys_mmap(const struct syscall_args *);
 long sys_munmap(const struct syscall_args *);
 long sys_mprotect(const struct syscall_args *);
 long sys_madvise(const struct syscall_args *);
+long sys_msync(const struct syscall_args *);
 /* kernel/proc/sys_proc.c */
 long sys_exit(const struct syscall_args *);
 long sys_exit_group(const struct syscall_args *);

@@ -15,6 +15,7 @@ See docs/testing.md.
 """
 
 import argparse
+import codecs
 import json
 import os
 import re
@@ -34,14 +35,15 @@ ECHO_TIMEOUT = 2.0                  # seconds to wait for one chunk's echo
 QUIET_TIME = 0.3                    # seconds of silence before typing
 PANIC_GRACE = 2.0                   # seconds to collect a panic's backtrace
 HOST_TEST_TIMEOUT = 300.0           # seconds per host unit-test binary
-DEFAULT_SUITE_TIMEOUT = 180.0       # seconds per in-QEMU suite
+DEFAULT_SUITE_TIMEOUT = 300.0       # seconds per in-QEMU suite
 DEFAULT_BUDGET = 780.0              # seconds for all suites together
 
 # A kernel panic line: "panic: ...", "kernel panic ...", maybe after a
 # "[hart 1]" or "hart 1:" prefix. Test output never starts a line this way.
 PANIC_RE = re.compile(r"(?mi)^(?:\[[^\]\n]*\]\s*|hart ?\d+:?\s*)?"
                       r"(?:kernel )?panic\b[:!( ][^\n]*")
-STATUS_RE = re.compile(r"(?m)^" + re.escape(STATUS_MARK) + r"(\S*)\s*$")
+# The whole line, newline included: a partly received line must not match.
+STATUS_RE = re.compile(r"(?m)^" + re.escape(STATUS_MARK) + r"(\S*)[ \t]*\n")
 PLAN_RE = re.compile(r"^\s*1\.\.(\d+)\s*(#.*)?$")
 RESULT_RE = re.compile(r"^\s*(not )?ok\b\s*(\d+)?\s*(?:-\s*)?(.*)$")
 LEAK_RE = re.compile(r"^\s*(not )?ok - (?:no )?leak in ")
@@ -72,11 +74,10 @@ class Console:
         self.reader.start()
 
     def _read(self):
+        decoder = codecs.getincrementaldecoder("utf-8")("replace")
         while True:
             try:
-                data = self.proc.stdout.read1(4096) if hasattr(
-                    self.proc.stdout, "read1") else os.read(
-                    self.proc.stdout.fileno(), 4096)
+                data = os.read(self.proc.stdout.fileno(), 4096)
             except (OSError, ValueError):
                 data = b""
             with self.cond:
@@ -84,7 +85,7 @@ class Console:
                     self.eof = True
                     self.cond.notify_all()
                     return
-                self.text += data.decode("utf-8", "replace").replace("\r", "")
+                self.text += decoder.decode(data).replace("\r", "")
                 self.last_output = time.monotonic()
                 self.cond.notify_all()
 
@@ -382,6 +383,40 @@ def grade_suite_run(name, res):
     return suite, leak
 
 
+PERSIST_FILE = "/home/persist.dat"
+
+
+def run_persist(args, con, timeout, results):
+    """Stores made through a MAP_SHARED mapping reach the disk: map, store
+    and munmap in one boot, power off, boot the same image, read them back.
+    Returns the console of the second boot, or None after a failure."""
+    for phase in ("write", "check"):
+        if phase == "check":
+            if not poweroff(con):
+                con = None
+            try:
+                con = boot(args)
+            except BootError as err:
+                suite = Suite("persist-check", "qemu")
+                suite.problems.append(str(err.args[0]).split("\n")[0])
+                results.append(suite)
+                report(suite)
+                return None
+        res = run_command(con, "%s/persist %s %s" % (args.test_dir, phase,
+                                                     PERSIST_FILE), timeout)
+        suite = Suite("persist-" + phase, "qemu")
+        suite.console = res.console
+        parse_tap(suite, res.output.split("\n"))
+        if res.problem:
+            suite.problems.append(res.problem)
+        results.append(suite)
+        report(suite)
+        if res.problem:
+            con.kill()
+            return None
+    return con
+
+
 def run_suites(args, specs, results):
     """Run each suite in a booted kernel; reboot after a hang or crash.
     Returns True if QEMU was powered off cleanly at the end."""
@@ -398,6 +433,7 @@ def run_suites(args, specs, results):
             for s in (Suite(name, "qemu"), Suite(name + "-leak", "leak")):
                 s.problems.append("not run: " + why)
                 results.append(s)
+                report(s)
             continue
         if con is None or not con.alive():
             try:
@@ -414,6 +450,10 @@ def run_suites(args, specs, results):
                 clean = False
                 continue
         timeout = min(timeout, max(1.0, budget_end - time.monotonic()))
+        if name == "persist":
+            con = run_persist(args, con, timeout, results)
+            clean = clean and con is not None
+            continue
         res = run_command(con, "%s %s/%s" % (args.leakcheck, args.test_dir,
                                               name), timeout)
         suite, leak = grade_suite_run(name, res)
@@ -447,7 +487,7 @@ def run_host_test(path, results):
         suite.problems.append("timed out after %.0f s" % HOST_TEST_TIMEOUT)
     except OSError as err:
         out = ""
-        suite.problems.append("cannot run: %s" % err)
+        suite.problems.append("cannot run (did it build?): %s" % err)
     suite.console = out
     suite.seconds = time.monotonic() - started
     results.append(suite)

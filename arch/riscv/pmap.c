@@ -435,6 +435,9 @@ static void pmap_tlb_flush(struct pmap *pmap, vaddr_t sva, vaddr_t eva)
 	self = pmap_self_bit();
 	spin_lock(&asid_lock);
 	asid = pmap->asid;
+	/* Harts not running pmap now forget it: they flush its ASID when
+	 * they load it again (pmap_asid_load). */
+	pmap->tlbmask &= __atomic_load_n(&pmap->active, __ATOMIC_ACQUIRE) | self;
 	mask = pmap->tlbmask;
 	stale = mask & asid_flush_pending;
 	spin_unlock(&asid_lock);

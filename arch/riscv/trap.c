@@ -104,6 +104,13 @@ static void trap_user_fault(struct proc *p, struct trapframe *tf, uint64_t code)
 		proc_kill_self(SIGKILL);
 		return;
 	}
+	if (err == -EIO) {
+		printk("pagoda: %s[%d] pid %d: bus error at 0x%lx (%s, past the "
+		       "end of a mapped file)\n", p->name, p->pid, p->pid, va,
+		       trap_access_name(code));
+		proc_kill_self(SIGBUS);
+		return;
+	}
 	printk("pagoda: %s[%d] pid %d: segmentation fault at 0x%lx (%s, %s)\n",
 	       p->name, p->pid, p->pid, va, trap_access_name(code),
 	       proc_fault_cause(p, va));

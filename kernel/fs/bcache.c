@@ -1,7 +1,8 @@
 /*
  * The buffer cache (kernel/fs/bcache.h): BCACHE_NBUF block buffers per file
  * system, found through a small hash, reused least-recently-used first.
- * Called by file systems in process context only (it sleeps for disk I/O).
+ * It holds metadata only; file data lives in the page cache. Called by
+ * file systems in process context only (it sleeps for disk I/O).
  */
 #include "kernel/fs/bcache.h"
 #include "kernel/dev/blk.h"
@@ -143,12 +144,7 @@ static struct buf *bcache_lookup(struct bcache *bc, uint64_t blockno)
 		b = bcache_victim(bc);
 		if (b == NULL) {
 			bc->waiters++;
-			if (sched_sleep(bc, &bc->lock) < 0) {
-				bc->waiters--;
-				spin_unlock(&bc->lock);
-				sched_yield();
-				continue;
-			}
+			sched_sleep_noint(bc, &bc->lock);
 			bc->waiters--;
 			spin_unlock(&bc->lock);
 			continue;
@@ -159,7 +155,8 @@ static struct buf *bcache_lookup(struct bcache *bc, uint64_t blockno)
 			/* Still the old block: write it, then look again. */
 			spin_unlock(&bc->lock);
 			mutex_lock(&b->lock);
-			bcache_writeout(b);
+			if (b->dirty)           /* not forgotten meanwhile */
+				bcache_writeout(b);
 			mutex_unlock(&b->lock);
 			bcache_unref(b, true);
 			continue;
@@ -215,6 +212,25 @@ void bcache_release(struct buf *b)
 {
 	mutex_unlock(&b->lock);
 	bcache_unref(b, false);
+}
+
+void bcache_forget(struct bcache *bc, uint64_t blockno)
+{
+	spin_lock(&bc->lock);
+	struct buf *b = bcache_find(bc, blockno);
+	if (b == NULL) {
+		spin_unlock(&bc->lock);
+		return;
+	}
+	if (b->refcnt++ == 0)
+		list_remove(&b->lru);
+	spin_unlock(&bc->lock);
+	/* Referenced, the buffer keeps its block until we let go. */
+	mutex_lock(&b->lock);
+	b->dirty = false;
+	b->valid = false;
+	mutex_unlock(&b->lock);
+	bcache_unref(b, true);
 }
 
 /* Take a reference on buffer i if it holds a block; false if it is free. */

@@ -1,6 +1,7 @@
 /*
- * The buffer cache: a fixed set of buffers holding disk blocks of one
- * file system, reused least-recently-used first, written back by
+ * The buffer cache: a fixed set of buffers holding metadata blocks of one
+ * file system (superblock, descriptors, bitmaps, inode tables, indirect
+ * and directory blocks), reused least-recently-used first, written back by
  * bcache_sync or when a dirty buffer is reused. Only file systems call it.
  */
 #ifndef KERNEL_FS_BCACHE_H
@@ -48,6 +49,11 @@ int bcache_get_zero(struct bcache *bc, uint64_t blockno, struct buf **out);
 void bcache_mark_dirty(struct buf *b);
 /* Unlock b and drop the caller's reference. */
 void bcache_release(struct buf *b);
+/* The file system freed block blockno: drop any cached copy, dirty or
+ * not, so it is never written over the block's next user (file data
+ * goes to disk through the page cache, not through these buffers).
+ * => no buffer lock of this cache held. */
+void bcache_forget(struct bcache *bc, uint64_t blockno);
 /* Write every dirty buffer, then flush the disk. Returns 0 or -EIO. */
 int bcache_sync(struct bcache *bc);
 /* Counters for tests: buffers, dirty buffers, disk reads and writes. */

@@ -1,19 +1,24 @@
 /*
  * ext2 revision 1 (kernel/fs/ext2.h): superblock and group descriptors,
  * block and inode bitmaps, the indirect block map, linear directories.
- * The VFS calls it through ext2_vnode_ops with the vnode locks taken; all
- * disk access goes through the buffer cache, in process context.
+ * The VFS calls it through ext2_vnode_ops with the vnode locks taken.
+ * Metadata goes through the buffer cache; regular files' data lives in
+ * their page cache (kernel/fs/vnode_pager.c), which reaches the disk
+ * through ext2_vop_bmap. Process context only.
  */
 #include "kernel/fs/ext2.h"
 #include "kernel/fs/bcache.h"
 #include "kernel/fs/vfs.h"
 #include "kernel/fs/uio.h"
 #include "kernel/fs/stat.h"
+#include "kernel/fs/vnode_pager.h"
 #include "kernel/dev/blk.h"
 #include "kernel/errno.h"
 #include "kernel/lib/printk.h"
 #include "kernel/lib/string.h"
 #include "kernel/vm/kmem.h"
+#include "kernel/vm/object.h"
+#include "kernel/vm/page.h"
 
 #define EXT2_NO_PREV    UINT32_MAX      /* entry is the first of its block */
 #define EXT2_SECTORS(fs) ((fs)->blocksize / BLK_SECTOR_SIZE)
@@ -55,13 +60,16 @@ struct ext2_fs {
 	struct ext2_group_loc *groups;  /* (c) ngroups entries */
 };
 
-/* vnode->priv. Locking: (v) the vnode lock. */
+/*
+ * vnode->priv. Locking: (v) the vnode lock, (b) map_lock: the block map
+ * (i_block, i_blocks and the indirect blocks), which the page cache's
+ * pager reads and extends without the vnode lock.
+ */
 struct ext2_inode_info {
-	struct ext2_inode di;           /* (v) the inode as on disk */
-	uint32_t goal;                  /* (v) block to try first when growing */
+	struct mutex map_lock;
+	struct ext2_inode di;           /* (v), i_block and i_blocks (b) */
+	uint32_t goal;                  /* (b) block to try first when growing */
 };
-
-static const uint8_t ext2_zeroes[EXT2_MAX_BLOCK_SIZE];
 static const struct vnode_ops ext2_vnode_ops;
 
 static struct ext2_fs *ext2_fs_of(struct vnode *vn)
@@ -77,6 +85,13 @@ static struct ext2_inode_info *ext2_info(struct vnode *vn)
 static uint32_t ext2_now(void)
 {
 	return vfs_time();
+}
+
+/* The deletion time of a freed inode: never a number e2fsck could take
+ * for the next inode of an orphan list (at most s_inodes_count). */
+static uint32_t ext2_dtime(struct ext2_fs *fs)
+{
+	return MAX(ext2_now(), fs->ninodes + 1);
 }
 
 /* ------------------------------------------------------------------ */
@@ -206,10 +221,11 @@ static int ext2_group_alloc_block(struct ext2_fs *fs, uint32_t g,
 	return ext2_super_adjust(fs, -1, 0);
 }
 
-/* Allocate a zero-filled block, trying goal (a block number) first and
- * then the blocks after it, group by group. Returns 0 and *out,
- * -ENOSPC or -EIO. */
-static int ext2_block_alloc(struct ext2_fs *fs, uint32_t goal, uint32_t *out)
+/* Allocate a block, trying goal (a block number) first and then the
+ * blocks after it, group by group; a metadata block (meta) is zero-filled
+ * in the buffer cache, a file data block is left to the page cache, which
+ * writes it whole. Returns 0 and *out, -ENOSPC or -EIO. */
+static int ext2_block_alloc(struct ext2_fs *fs, uint32_t goal, bool meta, uint32_t *out)
 {
 	if (goal < fs->first_data_block || goal >= fs->nblocks)
 		goal = fs->first_data_block;
@@ -223,7 +239,7 @@ static int ext2_block_alloc(struct ext2_fs *fs, uint32_t goal, uint32_t *out)
 		err = ext2_group_alloc_block(fs, g, start, out);
 	}
 	mutex_unlock(&fs->lock);
-	if (err < 0)
+	if (err < 0 || !meta)
 		return err;
 	struct buf *b;
 	bcache_get_zero(fs->bc, *out, &b);
@@ -232,13 +248,14 @@ static int ext2_block_alloc(struct ext2_fs *fs, uint32_t goal, uint32_t *out)
 	return 0;
 }
 
-/* Return block blk to its group's free pool. */
+/* Return block blk to its group's free pool, forgetting any cached copy. */
 static void ext2_block_free(struct ext2_fs *fs, uint32_t blk)
 {
 	if (blk < fs->first_data_block || blk >= fs->nblocks) {
 		printk("ext2: freeing bad block %u\n", blk);
 		return;
 	}
+	bcache_forget(fs->bc, blk);
 	uint32_t g = (blk - fs->first_data_block) / fs->blocks_per_group;
 	uint32_t bit = (blk - fs->first_data_block) % fs->blocks_per_group;
 	mutex_lock(&fs->lock);
@@ -513,13 +530,13 @@ static int ext2_ind_set(struct ext2_fs *fs, uint32_t blk, uint32_t i, uint32_t v
 	return 0;
 }
 
-/* => vn->lock. A new zeroed block for vn near its goal; counts it in
- * i_blocks. */
-static int ext2_inode_grow(struct vnode *vn, uint32_t *blk)
+/* => map_lock. A new block for vn near its goal, zeroed if meta; counts
+ * it in i_blocks. */
+static int ext2_inode_grow(struct vnode *vn, bool meta, uint32_t *blk)
 {
 	struct ext2_fs *fs = ext2_fs_of(vn);
 	struct ext2_inode_info *ei = ext2_info(vn);
-	int err = ext2_block_alloc(fs, ei->goal, blk);
+	int err = ext2_block_alloc(fs, ei->goal, meta, blk);
 	if (err < 0)
 		return err;
 	ei->goal = *blk + 1;
@@ -527,13 +544,14 @@ static int ext2_inode_grow(struct vnode *vn, uint32_t *blk)
 	return 0;
 }
 
-/* => vn->lock. The disk block holding logical block lbn of vn, or 0 for
- * a hole; with alloc, missing blocks (data and indirect) are allocated
- * zero-filled. Returns 0, -EFBIG, -ENOSPC or -EIO. */
-static int ext2_bmap(struct vnode *vn, uint64_t lbn, bool alloc, uint32_t *pbn)
+/* => map_lock. ext2_bmap's walk: level 0 is i_block, a block found at
+ * level `depth` is data (zero-filled when new unless it is a regular
+ * file's: the page cache writes those whole), the others indirect. */
+static int ext2_bmap_locked(struct vnode *vn, uint64_t lbn, bool alloc, uint32_t *pbn)
 {
 	struct ext2_fs *fs = ext2_fs_of(vn);
 	struct ext2_inode *di = &ext2_info(vn)->di;
+	bool data_meta = !S_ISREG(di->i_mode);
 	uint32_t idx[4];
 	int depth = ext2_bmap_path(fs, lbn, idx);
 	if (depth < 0)
@@ -542,7 +560,7 @@ static int ext2_bmap(struct vnode *vn, uint64_t lbn, bool alloc, uint32_t *pbn)
 	bool grown = false;
 	uint32_t blk = di->i_block[idx[0]];
 	if (blk == 0 && alloc) {
-		err = ext2_inode_grow(vn, &blk);
+		err = ext2_inode_grow(vn, depth > 0 || data_meta, &blk);
 		if (err == 0) {
 			di->i_block[idx[0]] = blk;
 			grown = true;
@@ -552,7 +570,7 @@ static int ext2_bmap(struct vnode *vn, uint64_t lbn, bool alloc, uint32_t *pbn)
 		uint32_t next = 0;
 		err = ext2_ind_get(fs, blk, idx[level], &next);
 		if (err == 0 && next == 0 && alloc) {
-			err = ext2_inode_grow(vn, &next);
+			err = ext2_inode_grow(vn, level < depth || data_meta, &next);
 			if (err == 0) {
 				grown = true;
 				err = ext2_ind_set(fs, blk, idx[level], next);
@@ -561,9 +579,36 @@ static int ext2_bmap(struct vnode *vn, uint64_t lbn, bool alloc, uint32_t *pbn)
 		blk = next;
 	}
 	if (grown)
-		ext2_inode_update(vn);
+		ext2_inode_write(fs, (uint32_t)vn->ino, di, false);
 	*pbn = err == 0 ? blk : 0;
 	return err;
+}
+
+/* The disk block holding logical block lbn of vn, or 0 for a hole; with
+ * alloc, missing blocks (data and indirect) are allocated. => no
+ * map_lock (vn->lock or the page cache's object lock may be held).
+ * Returns 0, -EFBIG, -ENOSPC or -EIO. */
+static int ext2_bmap(struct vnode *vn, uint64_t lbn, bool alloc, uint32_t *pbn)
+{
+	struct ext2_inode_info *ei = ext2_info(vn);
+	mutex_lock(&ei->map_lock);
+	int err = ext2_bmap_locked(vn, lbn, alloc, pbn);
+	mutex_unlock(&ei->map_lock);
+	return err;
+}
+
+/* vnode_ops.bmap for the page cache: byte off of a regular file on disk. */
+static int ext2_vop_bmap(struct vnode *vn, uint64_t off, bool alloc, uint64_t *sector,
+			 uint32_t *len)
+{
+	struct ext2_fs *fs = ext2_fs_of(vn);
+	uint32_t pbn;
+	int err = ext2_bmap(vn, off / fs->blocksize, alloc, &pbn);
+	if (err < 0)
+		return err;
+	*sector = (uint64_t)pbn * EXT2_SECTORS(fs);
+	*len = fs->blocksize - (uint32_t)(off % fs->blocksize);
+	return 0;
 }
 
 /* Logical blocks mapped by a subtree of the given depth (0: one block). */
@@ -575,7 +620,7 @@ static uint64_t ext2_span(struct ext2_fs *fs, int depth)
 	return span;
 }
 
-/* => vn->lock. Free the blocks under *slot (a subtree of depth levels
+/* => map_lock. Free the blocks under *slot (a subtree of depth levels
  * mapping logical blocks from base) that map logical blocks >= keep, and
  * the indirect blocks left empty; *slot becomes 0 if the whole subtree
  * goes. Returns 0, -ENOMEM or -EIO. */
@@ -615,12 +660,14 @@ static int ext2_trunc_tree(struct vnode *vn, uint32_t *slot, int depth,
 	return 0;
 }
 
-/* => vn->lock. Free every block of vn from logical block keep on. */
+/* Free every block of vn from logical block keep on. => no map_lock. */
 static int ext2_free_from(struct vnode *vn, uint64_t keep)
 {
 	struct ext2_fs *fs = ext2_fs_of(vn);
-	uint32_t *iblock = ext2_info(vn)->di.i_block;
+	struct ext2_inode_info *ei = ext2_info(vn);
+	uint32_t *iblock = ei->di.i_block;
 	int err = 0;
+	mutex_lock(&ei->map_lock);
 	for (uint64_t i = 0; i < EXT2_NDIR_BLOCKS && err == 0; i++)
 		err = ext2_trunc_tree(vn, &iblock[i], 0, i, keep);
 	uint64_t base = EXT2_NDIR_BLOCKS;
@@ -629,6 +676,7 @@ static int ext2_free_from(struct vnode *vn, uint64_t keep)
 				      depth, base, keep);
 		base += ext2_span(fs, depth);
 	}
+	mutex_unlock(&ei->map_lock);
 	return err;
 }
 
@@ -645,111 +693,134 @@ static bool ext2_has_blocks(struct ext2_fs *fs, const struct ext2_inode *di)
 }
 
 /* ------------------------------------------------------------------ */
-/* File data                                                            */
+/* File data: through the page cache                                    */
 /* ------------------------------------------------------------------ */
 
-/* Move n bytes at offset boff of disk block pbn (0: a hole, reads as
- * zeroes) to or from the uio. */
-static int ext2_move_block(struct ext2_fs *fs, uint32_t pbn, uint32_t boff,
-			   size_t n, struct uio *uio, bool to_uio)
-{
-	if (pbn == 0)
-		return uio_move((void *)(uintptr_t)ext2_zeroes, n, uio, true);
-	struct buf *b;
-	int err = bcache_read(fs->bc, pbn, &b);
-	if (err < 0)
-		return err;
-	err = uio_move(b->data + boff, n, uio, to_uio);
-	if (!to_uio)
-		bcache_mark_dirty(b);
-	bcache_release(b);
-	return err;
-}
-
-/* => vn->lock. Read from uio->offset up to the end of the file. */
+/* => vn->lock. Read from uio->offset up to the end of the file. Only
+ * regular files have data to read here. */
 static ssize_t ext2_read(struct vnode *vn, struct uio *uio)
 {
+	if (vn->obj == NULL)
+		return vn->type == VREG ? -EIO : 0;
+	return vnode_pager_read(vn, uio);
+}
+
+/* => vn->lock. Allocate the blocks under bytes [off, off + *n) of vn, so
+ * that a full disk fails the write() and never the write-back. If the
+ * disk fills part-way, *n shrinks to the bytes whose blocks were had.
+ * Returns 0, or -ENOSPC, -EFBIG, -EIO if not even the first was. */
+static int ext2_alloc_range(struct vnode *vn, uint64_t off, size_t *n)
+{
 	struct ext2_fs *fs = ext2_fs_of(vn);
-	uint64_t size = ext2_inode_size(&ext2_info(vn)->di);
-	ssize_t done = 0;
-	if (uio->offset < 0)
-		return -EINVAL;
-	while (uio->resid > 0 && (uint64_t)uio->offset < size) {
-		uint64_t off = (uint64_t)uio->offset;
-		uint32_t boff = off % fs->blocksize;
-		size_t n = MIN(fs->blocksize - boff, uio->resid);
-		n = MIN(n, size - off);
+	uint64_t first = off / fs->blocksize, last = (off + *n - 1) / fs->blocksize;
+	for (uint64_t lbn = first; lbn <= last; lbn++) {
 		uint32_t pbn;
-		int err = ext2_bmap(vn, off / fs->blocksize, false, &pbn);
-		if (err == 0)
-			err = ext2_move_block(fs, pbn, boff, n, uio, true);
-		if (err < 0)
-			return done > 0 ? done : err;
-		done += n;
+		int err = ext2_bmap(vn, lbn, true, &pbn);
+		if (err < 0) {
+			if (lbn == first)
+				return err;
+			*n = (size_t)(lbn * fs->blocksize - off);
+			return 0;
+		}
 	}
-	return done;
+	return 0;
+}
+
+/* => vn->lock. The file's data ends at size bytes: tell the page cache's
+ * object and the inode. */
+static void ext2_set_data_size(struct vnode *vn, uint64_t size)
+{
+	vm_object_set_size(vn->obj, size);
+	ext2_inode_set_size(&ext2_info(vn)->di, size);
+	vn->size = size;
+}
+
+/* => vn->lock. Write the bytes of uio that fall in the page at
+ * uio->offset into the page cache, with their blocks allocated first.
+ * Returns the bytes written (> 0) or -ENOSPC, -EFBIG, -EIO, -ENOMEM,
+ * -EFAULT. */
+static ssize_t ext2_write_page(struct vnode *vn, struct uio *uio)
+{
+	struct vm_object *obj = vn->obj;
+	uint64_t off = (uint64_t)uio->offset, in_page = off & PAGE_MASK;
+	uint64_t old = vn->size;
+	size_t n = MIN(PAGE_SIZE - in_page, uio->resid);
+	struct vm_page *pg;
+	if (off + n > old)
+		vm_object_set_size(obj, off + n);       /* room for the page */
+	int err = vm_object_get_page(obj, off - in_page, &pg);
+	if (err == 0) {
+		/* The page is read in before its blocks exist on disk, so a
+		 * new block's stale contents are never read. */
+		err = ext2_alloc_range(vn, off, &n);
+		if (err == 0)
+			err = uio_move((uint8_t *)PA_TO_KVA(pg->pa) + in_page, n, uio, false);
+		/* Dirty even on failure: new blocks must get the page. */
+		vm_object_page_dirty(obj, pg);
+		vm_object_release_page(obj, pg);
+	}
+	if (off + n > old && err == 0) {
+		ext2_set_data_size(vn, off + n);
+	} else if (off + n > old) {
+		/* Undo the growth: the pages and blocks past the old end. */
+		struct ext2_fs *fs = ext2_fs_of(vn);
+		ext2_set_data_size(vn, old);
+		ext2_free_from(vn, ROUNDUP(old, fs->blocksize) / fs->blocksize);
+	}
+	return err < 0 ? err : (ssize_t)n;
 }
 
 /* => vn->lock. Write at uio->offset, growing the file. Returns bytes
- * written, or -EFBIG, -ENOSPC, -EIO, -EFAULT, -EROFS if none were. */
+ * written, or -EFBIG, -ENOSPC, -EIO, -EFAULT, -ENOMEM, -EROFS if none
+ * were. */
 static ssize_t ext2_write(struct vnode *vn, struct uio *uio)
 {
 	struct ext2_fs *fs = ext2_fs_of(vn);
-	struct ext2_inode *di = &ext2_info(vn)->di;
-	ssize_t done = 0;
-	int err = 0;
+	ssize_t done = 0, n = 0;
 	if (fs->readonly)
 		return -EROFS;
+	if (vn->obj == NULL)
+		return -EINVAL;
 	if (uio->offset < 0)
 		return -EINVAL;
 	if ((uint64_t)uio->offset >= fs->max_size && uio->resid > 0)
 		return -EFBIG;
 	uio->resid = MIN(uio->resid, fs->max_size - (uint64_t)uio->offset);
 	while (uio->resid > 0) {
-		uint64_t off = (uint64_t)uio->offset;
-		uint32_t boff = off % fs->blocksize;
-		size_t n = MIN(fs->blocksize - boff, uio->resid);
-		uint32_t pbn;
-		err = ext2_bmap(vn, off / fs->blocksize, true, &pbn);
-		if (err == 0)
-			err = ext2_move_block(fs, pbn, boff, n, uio, false);
-		if (err < 0)
+		n = ext2_write_page(vn, uio);
+		if (n < 0)
 			break;
 		done += n;
-		if (off + n > ext2_inode_size(di))
-			ext2_inode_set_size(di, off + n);
 	}
 	if (done > 0) {
 		ext2_touch(vn, true);
 		ext2_inode_update(vn);
 	}
-	return done > 0 ? done : err;
+	return done > 0 ? done : n;
 }
 
-/* => vn->lock. Zero the bytes of the last block past a new end of file. */
-static int ext2_zero_tail(struct vnode *vn, uint64_t size)
+/* => vn->lock. Shrink or grow the page cache to size bytes. The page
+ * holding the new end is read in first, so its bytes past the end are
+ * zeroed in memory and, when it is written back, on disk (a later growth
+ * must read zeroes there). Returns 0, -EIO or -ENOMEM. */
+static int ext2_truncate_pages(struct vnode *vn, uint64_t size)
 {
-	struct ext2_fs *fs = ext2_fs_of(vn);
-	uint32_t boff = size % fs->blocksize;
-	uint32_t pbn;
-	if (boff == 0)
-		return 0;
-	int err = ext2_bmap(vn, size / fs->blocksize, false, &pbn);
-	if (err < 0 || pbn == 0)
-		return err;
-	struct buf *b;
-	err = bcache_read(fs->bc, pbn, &b);
-	if (err < 0)
-		return err;
-	memset(b->data + boff, 0, fs->blocksize - boff);
-	bcache_mark_dirty(b);
-	bcache_release(b);
+	struct vm_object *obj = vn->obj;
+	struct vm_page *pg = NULL;
+	if (size < vn->size && (size & PAGE_MASK) != 0) {
+		int err = vm_object_get_page(obj, PAGE_ROUNDDOWN(size), &pg);
+		if (err < 0)
+			return err;
+	}
+	vm_object_set_size(obj, size);
+	if (pg != NULL)
+		vm_object_release_page(obj, pg);
 	return 0;
 }
 
-/* => vn->lock. Set the file size in bytes: shrinking frees the blocks
- * past the end (indirect ones too), growing leaves a hole. Returns 0,
- * -EFBIG, -EROFS, -EISDIR, -ENOMEM or -EIO. */
+/* => vn->lock. Set the file size in bytes: shrinking frees the pages and
+ * blocks past the end (indirect ones too), growing leaves a hole.
+ * Returns 0, -EFBIG, -EROFS, -EISDIR, -ENOMEM or -EIO. */
 static int ext2_truncate(struct vnode *vn, uint64_t size)
 {
 	struct ext2_fs *fs = ext2_fs_of(vn);
@@ -760,12 +831,11 @@ static int ext2_truncate(struct vnode *vn, uint64_t size)
 		return -EISDIR;
 	if (size > fs->max_size)
 		return -EFBIG;
-	int err = 0;
-	if (size < ext2_inode_size(di) && ext2_has_blocks(fs, di)) {
+	int err = vn->obj != NULL ? ext2_truncate_pages(vn, size) : 0;
+	if (err < 0)
+		return err;
+	if (size < ext2_inode_size(di) && ext2_has_blocks(fs, di))
 		err = ext2_free_from(vn, ROUNDUP(size, fs->blocksize) / fs->blocksize);
-		if (err == 0)
-			err = ext2_zero_tail(vn, size);
-	}
 	ext2_inode_set_size(di, size);
 	ext2_touch(vn, true);
 	ext2_inode_update(vn);
@@ -1154,7 +1224,7 @@ static int ext2_inode_init(struct ext2_fs *fs, uint32_t ino, mode_t mode,
 	if (S_ISDIR(mode)) {
 		uint32_t g = ext2_ino_group(fs, ino);
 		uint32_t blk;
-		int err = ext2_block_alloc(fs, ext2_group_first_block(fs, g), &blk);
+		int err = ext2_block_alloc(fs, ext2_group_first_block(fs, g), true, &blk);
 		if (err < 0)
 			return err;
 		err = ext2_dir_init_block(fs, blk, ino, parent);
@@ -1179,7 +1249,7 @@ static void ext2_inode_discard(struct ext2_fs *fs, uint32_t ino, struct ext2_ino
 	di->i_blocks = 0;
 	di->i_size = 0;
 	di->i_links_count = 0;
-	di->i_dtime = MAX(ext2_now(), 1u);
+	di->i_dtime = ext2_dtime(fs);
 	ext2_inode_write(fs, ino, di, false);
 	ext2_inode_free(fs, ino, S_ISDIR(di->i_mode));
 }
@@ -1354,6 +1424,7 @@ static int ext2_vget(struct mount *mnt, struct vnode *vn)
 		kfree(ei);
 		return err;
 	}
+	mutex_init(&ei->map_lock, "ext2 map");
 	ei->goal = ext2_group_first_block(fs, ext2_ino_group(fs, (uint32_t)vn->ino));
 	vn->priv = ei;
 	vn->ops = &ext2_vnode_ops;
@@ -1392,7 +1463,7 @@ static void ext2_inode_delete(struct vnode *vn)
 	if (!ext2_has_blocks(fs, di))
 		memset(di->i_block, 0, sizeof(di->i_block));
 	ext2_inode_set_size(di, 0);
-	di->i_dtime = MAX(ext2_now(), 1u);
+	di->i_dtime = ext2_dtime(fs);
 	ext2_inode_write(fs, (uint32_t)vn->ino, di, false);
 	ext2_inode_free(fs, (uint32_t)vn->ino, S_ISDIR(di->i_mode));
 }
@@ -1420,6 +1491,7 @@ static const struct vnode_ops ext2_vnode_ops = {
 	.read = ext2_read,
 	.write = ext2_write,
 	.truncate = ext2_truncate,
+	.bmap = ext2_vop_bmap,
 	.readdir = ext2_readdir,
 	.create = ext2_create,
 	.link = ext2_link,

@@ -16,6 +16,8 @@
 #include "kernel/lib/string.h"
 #include "kernel/proc/proc.h"
 #include "kernel/vm/kmem.h"
+#include "kernel/vm/mspace.h"
+#include "kernel/vm/object.h"
 #include "kernel/vm/page.h"
 #include "kernel/vm/vmstat.h"
 
@@ -23,12 +25,14 @@
  * directory at PID_BASE + pid * PID_STRIDE followed by its files. */
 #define PROCFS_ROOT_INO   1
 #define PROCFS_FILE_INO   2
+#define PROCFS_SELF_INO   (PROCFS_PID_BASE - 1)    /* only in readdir */
 #define PROCFS_PID_BASE   0x10000
 #define PROCFS_PID_STRIDE 4
 #define PROCFS_DEV        DEV_ID(DEV_NONE, 1)
 #define PROCFS_DIR_MODE   (S_IFDIR | 0555)
 #define PROCFS_FILE_MODE  (S_IFREG | 0444)
 #define BLK_SIZE_PROCFS   1024             /* st_blksize */
+#define KB_PER_PAGE       (PAGE_SIZE / 1024)
 /* readdir positions of the root: ".", "..", the files, "self", then
  * PIDS_POS + pid for each process. */
 #define PROCFS_DOTS       2
@@ -58,9 +62,35 @@ static int procfs_gen_devices(pid_t pid __unused, struct sbuf *sb)
 	return sbuf_error(sb);
 }
 
+/* Does text have a line starting with name? */
+static bool procfs_has_line(const char *text, const char *name)
+{
+	size_t len = strlen(name);
+	for (const char *line = text; line != NULL && *line != '\0';) {
+		if (strncmp(line, name, len) == 0)
+			return true;
+		line = strchr(line, '\n');
+		if (line != NULL)
+			line++;
+	}
+	return false;
+}
+
+/* The page cache: resident pages of memory objects (file pages and
+ * shared anonymous memory), as Linux's "Cached:" line, unless page.c
+ * already printed one. */
 static int procfs_gen_meminfo(pid_t pid __unused, struct sbuf *sb)
 {
-	return vm_page_display_meminfo(sb);
+	int err = vm_page_display_meminfo(sb);
+	if (err < 0 || procfs_has_line(sb->buf, "Cached:"))
+		return err;
+	sbuf_printf(sb, "%-16s%8lu kB\n", "Cached:",
+		    (unsigned long)(vm_object_resident_pages() * KB_PER_PAGE));
+	sbuf_printf(sb, "%-16s%8lu\n", "CachedPages:",
+		    (unsigned long)vm_object_resident_pages());
+	sbuf_printf(sb, "%-16s%8lu\n", "MemObjects:",
+		    (unsigned long)vm_object_count());
+	return sbuf_error(sb);
 }
 
 static int procfs_gen_zoneinfo(pid_t pid __unused, struct sbuf *sb)
@@ -90,10 +120,43 @@ static const struct procfs_entry procfs_files[] = {
 #define PROCFS_SELF_POS (PROCFS_DOTS + PROCFS_NFILES)
 #define PROCFS_PIDS_POS (PROCFS_SELF_POS + 1)
 
+static bool procfs_pid_alive(pid_t pid);
+
+/* The referenced address space of live process pid, or NULL. Reads the
+ * process table the way proc_maps does (kernel/proc has no lookup for
+ * other modules): a slot's mspace changes only under its lock. */
+static struct mspace *procfs_mspace_get(pid_t pid)
+{
+	struct mspace *ms = NULL;
+	for (int i = 0; i < NPROC_MAX && ms == NULL; i++) {
+		struct proc *p = &proc_table[i];
+		spin_lock(&p->lock);
+		if (p->state != P_UNUSED && p->pid == pid && p->ms != NULL) {
+			ms = p->ms;
+			mspace_ref(ms);
+		}
+		spin_unlock(&p->lock);
+	}
+	return ms;
+}
+
+/* /proc/<pid>/smaps: each mapping with its resident, shared and private
+ * sizes (kernel/vm/mspace.c). */
+static int procfs_gen_smaps(pid_t pid, struct sbuf *sb)
+{
+	struct mspace *ms = procfs_mspace_get(pid);
+	if (ms == NULL)
+		return procfs_pid_alive(pid) ? 0 : -ESRCH;
+	int err = mspace_display_smaps(ms, sb);
+	mspace_destroy(ms);
+	return err;
+}
+
 /* The files of each process directory (index 1.. after the directory). */
 static const struct procfs_entry procfs_pid_files[] = {
 	{ "maps", proc_maps },
 	{ "status", proc_status },
+	{ "smaps", procfs_gen_smaps },
 };
 _Static_assert(ARRAY_SIZE(procfs_pid_files) < PROCFS_PID_STRIDE, "pid inode range");
 
@@ -214,9 +277,8 @@ static int procfs_readdir_root(off_t *pos, struct vfs_dirent *de)
 		const struct procfs_entry *e = &procfs_files[*pos - PROCFS_DOTS];
 		procfs_dirent(de, PROCFS_FILE_INO + *pos - PROCFS_DOTS, DT_REG, e->name);
 	} else if (*pos == PROCFS_SELF_POS) {
-		struct proc *cur = proc_current();
-		pid_t pid = cur != NULL ? cur->pid : 0;
-		procfs_dirent(de, procfs_pid_ino(pid, 0), DT_DIR, "self");
+		/* A link in Linux: its own number, so "../" walks name the pid. */
+		procfs_dirent(de, PROCFS_SELF_INO, DT_LNK, "self");
 	} else {
 		pid_t pid = proc_next_pid((pid_t)(*pos - PROCFS_PIDS_POS));
 		char name[16];

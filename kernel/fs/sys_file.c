@@ -463,10 +463,8 @@ long sys_fsync(const struct syscall_args *args)
 	struct file *f = fd_get(sys_fd_arg(args, 0));
 	if (f == NULL)
 		return -EBADF;
-	long r = f->vnode != NULL ? 0 : -EINVAL;
+	long r = f->vnode != NULL ? vfs_fsync(f->vnode) : -EINVAL;
 	file_close(f);
-	if (r == 0)
-		vfs_sync();
 	return r;
 }
 

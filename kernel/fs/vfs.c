@@ -9,22 +9,30 @@
 #include "kernel/fs/uio.h"
 #include "kernel/fs/ext2.h"
 #include "kernel/fs/procfs.h"
+#include "kernel/fs/vnode_pager.h"
 #include "kernel/errno.h"
 #include "kernel/lib/printk.h"
 #include "kernel/lib/string.h"
 #include "kernel/proc/proc.h"
 #include "kernel/vm/kmem.h"
+#include "kernel/vm/object.h"
 #include "arch/riscv/timer.h"
 
 #define VCACHE_NHASH   128              /* hash chains, a power of two */
-#define VFS_TIME_BASE  0                /* seconds at boot */
+/* Seconds at boot: the fixed time the image is made with (EPOCH in
+ * mkfs/mkimage.sh), as there is no real-time clock. Not 0: e2fsck reads a
+ * small i_dtime as a link in an ext3 orphan list. */
+#define VFS_TIME_BASE  1700000000
 #define NS_PER_SEC     1000000000ULL
 #define VFS_ROOT_DEV   DEV_ID(DEV_BLOCK, 1)
+#define VFS_SYNC_SLACK 16               /* room for vnodes loaded meanwhile */
 
 /*
  * Locking: (m) vcache_lock guards the hash chains, every vnode's refcnt
  * and mounted, and the mount list; vcache_load serialises reading an
- * inode into a new vnode so each (mount, ino) has one vnode.
+ * inode into a new vnode so each (mount, ino) has one vnode, and is held
+ * while the last reference of a file with a page cache is released, so
+ * the inode is not read again before its pages are on disk.
  */
 static struct spinlock vcache_lock = SPINLOCK_INIT("vcache");
 static struct mutex vcache_load;
@@ -62,6 +70,19 @@ static struct vnode *vcache_find(struct mount *mnt, ino_t ino)
 	return found;
 }
 
+/* Fill a new vnode from its inode; a regular file of a file system with a
+ * block map gets its page cache. => vcache_load. */
+static int vnode_load(struct mount *mnt, struct vnode *vn)
+{
+	int err = mnt->ops->vget(mnt, vn);
+	if (err < 0 || vn->type != VREG || vn->ops->bmap == NULL)
+		return err;
+	err = vnode_pager_attach(vn);
+	if (err < 0 && vn->ops->reclaim != NULL)
+		vn->ops->reclaim(vn);
+	return err;
+}
+
 int vnode_get(struct mount *mnt, ino_t ino, struct vnode **out)
 {
 	struct vnode *vn = vcache_find(mnt, ino);
@@ -79,7 +100,7 @@ int vnode_get(struct mount *mnt, ino_t ino, struct vnode **out)
 			vn->ino = ino;
 			vn->mnt = mnt;
 			list_init(&vn->hash_link);
-			err = mnt->ops->vget(mnt, vn);
+			err = vnode_load(mnt, vn);
 		}
 		if (err == 0) {
 			spin_lock(&vcache_lock);
@@ -103,24 +124,52 @@ void vnode_ref(struct vnode *vn)
 	spin_unlock(&vcache_lock);
 }
 
+/* Free a vnode out of the cache: its page cache (written back first),
+ * then, through reclaim, its inode data (and an unlinked inode). */
+static void vnode_free(struct vnode *vn)
+{
+	vnode_pager_detach(vn);
+	if (vn->ops != NULL && vn->ops->reclaim != NULL)
+		vn->ops->reclaim(vn);
+	kmem_cache_free(vnode_cache, vn);
+}
+
+/* Drop a reference unless it is the last of a file with a page cache
+ * and !may_end_file. Returns 1 if it was the last (vn is then out of the
+ * cache and the caller frees it), 0 if dropped, -EAGAIN if not dropped. */
+static int vnode_unref(struct vnode *vn, bool may_end_file)
+{
+	spin_lock(&vcache_lock);
+	KASSERT(vn->refcnt > 0, "vnode %lu", vn->ino);
+	if (vn->refcnt == 1 && vn->obj != NULL && !may_end_file) {
+		spin_unlock(&vcache_lock);
+		return -EAGAIN;
+	}
+	bool last = --vn->refcnt == 0;
+	if (last)
+		list_remove(&vn->hash_link);
+	spin_unlock(&vcache_lock);
+	return last;
+}
+
 /* Drop a reference (NULL: nothing); the last one frees the vnode (and,
- * through reclaim, an unlinked inode). => no vnode lock of vn; process
- * context. */
+ * through reclaim, an unlinked inode). The last one of a file with a page
+ * cache holds vcache_load until its pages are written, so a new vnode of
+ * the inode cannot read stale blocks meanwhile. => no vnode lock of vn,
+ * no vcache_load, no object lock; process context. */
 void vnode_put(struct vnode *vn)
 {
 	if (vn == NULL)
 		return;
-	spin_lock(&vcache_lock);
-	KASSERT(vn->refcnt > 0, "vnode %lu", vn->ino);
-	if (--vn->refcnt > 0) {
-		spin_unlock(&vcache_lock);
+	int r = vnode_unref(vn, false);
+	if (r == 1)
+		vnode_free(vn);
+	if (r != -EAGAIN)
 		return;
-	}
-	list_remove(&vn->hash_link);
-	spin_unlock(&vcache_lock);
-	if (vn->ops != NULL && vn->ops->reclaim != NULL)
-		vn->ops->reclaim(vn);
-	kmem_cache_free(vnode_cache, vn);
+	mutex_lock(&vcache_load);
+	if (vnode_unref(vn, true) == 1)
+		vnode_free(vn);
+	mutex_unlock(&vcache_load);
 }
 
 /* ------------------------------------------------------------------ */
@@ -659,6 +708,7 @@ int vfs_readdir(struct vnode *dir, off_t *pos, struct vfs_dirent *de)
 	return r;
 }
 
+/* Read through the file's page cache like read() (exec uses it). */
 ssize_t vfs_read_kernel(struct vnode *vn, void *kbuf, off_t off, size_t len)
 {
 	struct uio uio = { (vaddr_t)kbuf, len, off, false };
@@ -842,9 +892,83 @@ int vfs_mount(const char *path, const char *fstype, dev_t dev, ino_t root_ino,
 	return 0;
 }
 
+/* The cached vnodes with a page cache, referenced, into list (room for
+ * max); *n says how many. Returns true if some did not fit. */
+static bool vcache_collect_files(struct vnode **list, size_t max, size_t *n)
+{
+	bool more = false;
+	*n = 0;
+	spin_lock(&vcache_lock);
+	for (int i = 0; i < VCACHE_NHASH; i++) {
+		struct list_node *pos;
+		list_for_each(pos, &vcache_hash[i]) {
+			struct vnode *vn = list_entry(pos, struct vnode, hash_link);
+			if (vn->obj == NULL)
+				continue;
+			if (*n == max) {
+				more = true;
+				continue;
+			}
+			vn->refcnt++;
+			list[(*n)++] = vn;
+		}
+	}
+	spin_unlock(&vcache_lock);
+	return more;
+}
+
+static size_t vcache_count_files(void)
+{
+	size_t n = 0;
+	spin_lock(&vcache_lock);
+	for (int i = 0; i < VCACHE_NHASH; i++) {
+		struct list_node *pos;
+		list_for_each(pos, &vcache_hash[i])
+			n += list_entry(pos, struct vnode, hash_link)->obj != NULL;
+	}
+	spin_unlock(&vcache_lock);
+	return n;
+}
+
+/* Write back the page cache of every cached file. Returns 0 or the first
+ * error. */
+static int vfs_sync_files(void)
+{
+	int err = 0;
+	bool more = true;
+	while (more) {
+		size_t max = vcache_count_files() + VFS_SYNC_SLACK, n;
+		struct vnode **list = kmalloc(max * sizeof(*list));
+		if (list == NULL)
+			return -ENOMEM;
+		more = vcache_collect_files(list, max, &n);
+		for (size_t i = 0; i < n; i++) {
+			int e = vnode_pager_sync(list[i]);
+			if (e < 0 && err == 0)
+				err = e;
+			vnode_put(list[i]);
+		}
+		kfree(list);
+	}
+	return err;
+}
+
+int vfs_fsync(struct vnode *vn)
+{
+	int err = vnode_pager_sync(vn);
+	if (vn->mnt->ops->sync != NULL) {
+		int e = vn->mnt->ops->sync(vn->mnt);
+		if (err == 0)
+			err = e;
+	}
+	return err == -ENOSPC || err == 0 ? err : -EIO;
+}
+
 void vfs_sync(void)
 {
 	struct list_node *pos;
+	if (vfs_sync_files() < 0)
+		printk("vfs: sync of file data failed\n");
 	/* Mounts are never removed, so the list can be walked unlocked. */
 	list_for_each(pos, &mount_list) {
 		struct mount *mnt = list_entry(pos, struct mount, link);

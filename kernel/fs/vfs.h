@@ -7,10 +7,14 @@
  * Lock order inside the file system (see kernel/vm/vm.h for the rest):
  *   mount->ns_lock (mutex: namespace changes of one file system)
  *     vnode->lock (mutex; several only under ns_lock)
- *       vcache load lock (mutex: reading an inode into a new vnode)
- *         ext2 fs->lock (mutex: bitmaps, group descriptors, superblock)
- *           bcache buffer lock (mutex)
- *             vcache lock, bcache lock, pipe lock, file lock (spin, leaf)
+ *       [mspace->lock: a fault in read()/write()'s uio_move]
+ *         vcache load lock (mutex: reading an inode into a new vnode, and
+ *                           releasing a file's last reference)
+ *           vm_object->lock (mutex: a file's page cache, kernel/vm/object.h)
+ *             ext2 map lock (mutex: one inode's block map)
+ *               ext2 fs->lock (mutex: bitmaps, group descriptors, superblock)
+ *                 bcache buffer lock (mutex)
+ *                   vcache lock, bcache lock, pipe lock, file lock (spin, leaf)
  */
 #ifndef KERNEL_FS_VFS_H
 #define KERNEL_FS_VFS_H
@@ -44,7 +48,9 @@ struct vnode {
 	struct mount *mnt;              /* (c) */
 	const struct vnode_ops *ops;    /* (c) */
 	void *priv;                     /* (v) file-system inode data */
-	struct vm_object *obj;          /* (v) page cache object (later issue) */
+	struct vm_object *obj;          /* (c) page cache of a regular file (set
+	                                 * before the vnode is cached), or NULL;
+	                                 * holds one reference: vnode_pager.c */
 	struct mount *mounted;          /* (m) file system mounted here, or NULL */
 	struct list_node hash_link;     /* (m) vnode cache chain */
 };
@@ -70,6 +76,15 @@ struct vnode_ops {
 	ssize_t (*write)(struct vnode *vn, struct uio *uio);
 	/* => vn->lock. Set the size in bytes, freeing or zero-filling. */
 	int (*truncate)(struct vnode *vn, uint64_t size);
+	/* Optional: regular files get a page cache (kernel/fs/vnode_pager.c)
+	 * only if this is set. Where byte off of vn lies on the disk
+	 * (DEV_ID in mnt->dev): *sector (512-byte units, 0 for a hole) and
+	 * *len, the bytes from off to the end of its block. With alloc, a
+	 * hole gets a new block (not zeroed: the caller writes it whole).
+	 * => no vnode lock needed (the file system guards its block map);
+	 * may sleep. Returns 0, -ENOSPC, -EFBIG or -EIO. */
+	int (*bmap)(struct vnode *vn, uint64_t off, bool alloc, uint64_t *sector,
+		    uint32_t *len);
 	/* => dir->lock. The entry at or after *pos: fills de, moves *pos past
 	 * it and returns 1; returns 0 at the end. */
 	int (*readdir)(struct vnode *dir, off_t *pos, struct vfs_dirent *de);
@@ -128,8 +143,12 @@ void vnode_ref(struct vnode *vn);
 void vnode_put(struct vnode *vn);
 /* Kernel-buffer read of a regular file: bytes read (0 at end), or -errno. */
 ssize_t vfs_read_kernel(struct vnode *vn, void *kbuf, off_t off, size_t len);
-/* Write every dirty block to disk (sync, poweroff). */
+/* Write every dirty page of every cached file, then every dirty metadata
+ * block, to disk (sync, poweroff). */
 void vfs_sync(void);
+/* Write vn's dirty pages, then its file system's metadata (fsync).
+ * Returns 0, -EIO or -ENOSPC. */
+int vfs_fsync(struct vnode *vn);
 
 /* ---- for file systems ---- */
 /* The referenced vnode of (mnt, ino), reading the inode on a miss.
@@ -166,5 +185,16 @@ long vfs_getcwd(char *buf, size_t size);
 
 /* The file operations of an open vnode (regular file or directory). */
 extern const struct file_ops vnode_fops;
+
+
+/* The page-cache memory object of a regular file, with a new reference for
+ * the caller (mmap, exec). While any such reference lives, the file's data
+ * and inode stay alive, even after close() and unlink(). Drop it with
+ * vm_object_unref. Returns NULL for a file without a page cache (not a
+ * regular file of a disk file system: /proc files). The object exists
+ * from the vnode's load on, so this never allocates.
+ * => the caller holds a reference to vn; no vnode lock needed (mmap may
+ *    call it with its mspace lock held). Lifetime: kernel/fs/vnode_pager.c */
+struct vm_object *vnode_object(struct vnode *vn);
 
 #endif

@@ -1,8 +1,10 @@
 /*
  * execve: load a static ELF64 RISC-V program into a new mspace and build
  * its initial stack as Linux lays it out (argc, argv, envp, auxv). The old
- * image is replaced only once the new one is complete.
- * Uses the VFS to read the file and the mspace interface to fill memory.
+ * image is replaced only once the new one is complete. Segments are mapped
+ * private from the file's memory object (the page cache) and paged in on
+ * demand, so every process running a program shares its text frames.
+ * Uses the VFS to read the headers and the mspace interface for memory.
  */
 #include "kernel/types.h"
 #include "kernel/errno.h"
@@ -15,6 +17,7 @@
 #include "kernel/proc/elf.h"
 #include "kernel/proc/proc.h"
 #include "kernel/vm/kmem.h"
+#include "kernel/vm/object.h"
 #include "kernel/vm/mspace.h"
 #include "kernel/vm/uaccess.h"
 #include "arch/riscv/timer.h"
@@ -44,6 +47,8 @@ struct exec_args {
 struct exec_region {
 	vaddr_t start, end;     /* bytes, page aligned */
 	vm_prot_t prot;
+	bool file;              /* private from the file, else anonymous */
+	uint64_t off;           /* file offset of start if file, bytes */
 };
 
 /* What exec learns from the ELF headers. */
@@ -56,6 +61,7 @@ struct exec_image {
 	vaddr_t brk;            /* end of the highest segment */
 	struct exec_region reg[2 * ELF_MAX_LOADS];
 	int nreg;
+	bool map_file;          /* reg[] maps the file (else copy it in) */
 };
 
 /* Append one string to ea; user says whether src is a user address.
@@ -220,14 +226,14 @@ static void exec_add_region(struct exec_image *img, vaddr_t va, uint64_t memsz,
 				last->end -= PAGE_SIZE;
 				img->reg[img->nreg++] = (struct exec_region){
 					last->end, last->end + PAGE_SIZE,
-					both };
+					both, false, 0 };
 			}
 		}
 		start = img->reg[img->nreg - 1].end;
 	}
 	if (start < end)
 		img->reg[img->nreg++] =
-			(struct exec_region){ start, end, prot };
+			(struct exec_region){ start, end, prot, false, 0 };
 }
 
 /* The bias for an ET_DYN program linked at 0; 0 for ET_EXEC. */
@@ -303,6 +309,55 @@ static int exec_check_phdrs(struct exec_image *img, uint64_t fsize)
 	return exec_find_phdr_entry(img);
 }
 
+/* Whether every PT_LOAD can be mapped from the file: its address and file
+ * offset agree modulo the page size, and no page holds two segments. */
+static bool exec_can_map_file(const struct exec_image *img)
+{
+	vaddr_t prev_end = 0;
+
+	for (int i = 0; i < img->eh.e_phnum; i++) {
+		const Elf64_Phdr *ph = &img->ph[i];
+		vaddr_t va = ph->p_vaddr + img->bias;
+
+		if (ph->p_type != PT_LOAD)
+			continue;
+		if (((va - ph->p_offset) & PAGE_MASK) != 0 ||
+		    PAGE_ROUNDDOWN(va) < prev_end)
+			return false;
+		prev_end = PAGE_ROUNDUP(va + ph->p_memsz);
+	}
+	return true;
+}
+
+/* Plan the regions of file-mapped segments: each PT_LOAD maps its pages
+ * holding file bytes private from the file at their offset, and its pages
+ * of pure bss anonymous (demand zero). => exec_can_map_file(img). */
+static void exec_plan_file(struct exec_image *img)
+{
+	img->nreg = 0;
+	for (int i = 0; i < img->eh.e_phnum; i++) {
+		const Elf64_Phdr *ph = &img->ph[i];
+		vaddr_t va = ph->p_vaddr + img->bias;
+		vaddr_t start = PAGE_ROUNDDOWN(va);
+		vaddr_t fend = PAGE_ROUNDUP(va + ph->p_filesz);
+		vaddr_t mend = PAGE_ROUNDUP(va + ph->p_memsz);
+		vm_prot_t prot = exec_prot(ph->p_flags);
+
+		if (ph->p_type != PT_LOAD)
+			continue;
+		if (ph->p_filesz > 0)
+			img->reg[img->nreg++] = (struct exec_region){
+				start, fend, prot, true,
+				ph->p_offset - (va - start) };
+		else
+			fend = start;
+		if (mend > fend)
+			img->reg[img->nreg++] = (struct exec_region){
+				fend, mend, prot, false, 0 };
+	}
+	img->map_file = true;
+}
+
 /* Read and check the ELF headers of vn into img. 0, -ENOEXEC, -ENOMEM,
  * -EIO. */
 static int exec_read_headers(struct vnode *vn, struct exec_image *img)
@@ -324,11 +379,15 @@ static int exec_read_headers(struct vnode *vn, struct exec_image *img)
 	err = exec_read(vn, img->ph, (off_t)img->eh.e_phoff, phsize);
 	if (err < 0)
 		return err;
-	return exec_check_phdrs(img, fsize);
+	err = exec_check_phdrs(img, fsize);
+	if (err == 0 && exec_can_map_file(img))
+		exec_plan_file(img);
+	return err;
 }
 
-/* Copy one segment's file bytes into ms through a bounce page. Bytes from
- * p_filesz to p_memsz stay zero (fresh anonymous memory). */
+/* Copy one segment's file bytes into ms through a bounce page (segments
+ * that cannot be mapped from the file). Bytes from p_filesz to p_memsz
+ * stay zero (fresh anonymous memory). */
 static int exec_copy_segment(struct mspace *ms, struct vnode *vn,
 			     const Elf64_Phdr *ph, vaddr_t bias, void *page)
 {
@@ -349,28 +408,99 @@ static int exec_copy_segment(struct mspace *ms, struct vnode *vn,
 	return 0;
 }
 
-/* Map the planned regions private and anonymous, copy in the file bytes,
- * and set the heap start. 0, -ENOMEM, -EIO. */
-static int exec_load(struct mspace *ms, struct vnode *vn,
-		     const struct exec_image *img)
+/* Zero the bss bytes that share a page with the end of a segment's file
+ * bytes, [va + filesz, the end of that page or of memsz): writing them
+ * copies that one page out of the file into a private page.
+ * 0, -ENOMEM, -EIO. */
+static int exec_zero_tail(struct mspace *ms, const Elf64_Phdr *ph,
+			  vaddr_t bias, void *zeroes)
 {
-	void *page;
+	vaddr_t end = ph->p_vaddr + bias + ph->p_filesz;
+	size_t n = MIN(PAGE_ROUNDUP(end) - end, ph->p_memsz - ph->p_filesz);
+
+	if (ph->p_filesz == 0 || n == 0)
+		return 0;
+	memset(zeroes, 0, n);
+	return mspace_write(ms, end, zeroes, n);
+}
+
+/* The name /proc/<pid>/maps shows for the program vn run as path: path
+ * made absolute with the current directory. NULL on -ENOMEM. */
+static struct vma_file *exec_file_name(struct vnode *vn, const char *path)
+{
+	struct vma_file *name;
+	char *abs;
+
+	if (path[0] == '/')
+		return vma_file_create(vn->mnt->dev, vn->ino, path);
+	abs = kmalloc(EXEC_PATH_MAX);
+	if (abs == NULL)
+		return NULL;
+	while (path[0] == '.' && path[1] == '/')
+		path += 2;
+	if (vfs_getcwd(abs, EXEC_PATH_MAX) < 0)
+		abs[0] = '\0';
+	else if (strcmp(abs, "/") != 0)
+		strlcat(abs, "/", EXEC_PATH_MAX);
+	strlcat(abs, path, EXEC_PATH_MAX);
+	name = vma_file_create(vn->mnt->dev, vn->ino, abs);
+	kfree(abs);
+	return name;
+}
+
+/* Map the planned regions: private from the file's object (img->map_file)
+ * or anonymous. 0, -ENOEXEC (a region does not fit), -ENOMEM. */
+static int exec_map_regions(struct mspace *ms, struct vnode *vn,
+			    const struct exec_image *img, const char *path)
+{
+	struct vm_object *obj = NULL;
+	struct vma_file *name = NULL;
 	int err = 0;
 
-	for (int i = 0; i < img->nreg && err == 0; i++) {
-		vaddr_t va = img->reg[i].start;
-
-		err = mspace_map(ms, &va, img->reg[i].end - img->reg[i].start,
-				 img->reg[i].prot, VM_PROT_ALL, VMA_PRIVATE,
-				 MSPACE_FIXED, NULL, 0);
+	if (img->map_file) {
+		obj = vnode_object(vn);
+		name = exec_file_name(vn, path);
+		if (obj == NULL || name == NULL)
+			err = -ENOMEM;
 	}
+	for (int i = 0; i < img->nreg && err == 0; i++) {
+		const struct exec_region *r = &img->reg[i];
+		vaddr_t va = r->start;
+
+		err = mspace_map_file(ms, &va, r->end - r->start, r->prot,
+				      VM_PROT_ALL, VMA_PRIVATE, MSPACE_FIXED,
+				      r->file ? obj : NULL, r->off,
+				      r->file ? name : NULL);
+	}
+	if (obj != NULL)
+		vm_object_unref(obj);
+	if (name != NULL)
+		vma_file_unref(name);
+	return err == -EINVAL || err == -EEXIST ? -ENOEXEC : err;
+}
+
+/* Map the planned regions, fill what the file does not provide by mapping
+ * (the bss tail of a file page; everything when the segments cannot be
+ * mapped and are copied in instead), and set the heap start.
+ * 0, -ENOMEM, -EIO, -ENOEXEC. */
+static int exec_load(struct mspace *ms, struct vnode *vn,
+		     const struct exec_image *img, const char *path)
+{
+	void *page;
+	int err;
+
+	err = exec_map_regions(ms, vn, img, path);
 	if (err < 0)
-		return err == -EINVAL || err == -EEXIST ? -ENOEXEC : err;
+		return err;
 	page = kmalloc(PAGE_SIZE);
 	if (page == NULL)
 		return -ENOMEM;
 	for (int i = 0; i < img->eh.e_phnum && err == 0; i++) {
-		if (img->ph[i].p_type == PT_LOAD)
+		if (img->ph[i].p_type != PT_LOAD)
+			continue;
+		if (img->map_file)
+			err = exec_zero_tail(ms, &img->ph[i], img->bias, page);
+		else
 			err = exec_copy_segment(ms, vn, &img->ph[i],
 						img->bias, page);
 	}
@@ -559,7 +689,7 @@ static int exec_elf(struct vnode *vn, const char *path, const char *name,
 		err = -ENOMEM;
 		goto fail;
 	}
-	err = exec_load(ms, vn, img);
+	err = exec_load(ms, vn, img, path);
 	if (err == 0)
 		err = mspace_map_stack(ms, &top);
 	if (err == 0)

@@ -237,13 +237,17 @@ long sys_rt_sigaction(const struct syscall_args *args)
  * mask reads back empty. -EINVAL, -EFAULT. */
 long sys_rt_sigprocmask(const struct syscall_args *args)
 {
-	uint64_t empty = 0;
+	uint64_t empty = 0, set;
 
 	if (args->a[3] != SIGSET_SIZE)
 		return -EINVAL;
 	if (args->a[1] != 0 && args->a[0] != SIG_BLOCK &&
 	    args->a[0] != SIG_UNBLOCK && args->a[0] != SIG_SETMASK)
 		return -EINVAL;
+	/* Blocking is not implemented, but the new set is still read so a bad
+	 * pointer is -EFAULT, as on Linux. */
+	if (args->a[1] != 0 && copyin(&set, args->a[1], sizeof(set)) < 0)
+		return -EFAULT;
 	if (args->a[2] != 0 && copyout(args->a[2], &empty, sizeof(empty)) < 0)
 		return -EFAULT;
 	return 0;

@@ -48,6 +48,7 @@ static const syscall_fn_t syscall_table[NSYSCALLS] = {
 	[SYS_munmap] = sys_munmap,
 	[SYS_mprotect] = sys_mprotect,
 	[SYS_madvise] = sys_madvise,
+	[SYS_msync] = sys_msync,
 	/* kernel/proc/sys_proc.c */
 	[SYS_exit] = sys_exit,
 	[SYS_exit_group] = sys_exit_group,

@@ -237,19 +237,41 @@ int amap_extend(struct amap *am, size_t nslots)
 	return 0;
 }
 
-int amap_copy(struct amap *src, struct amap **out)
+int amap_copy(struct amap *src, size_t slot, size_t n, size_t at,
+	      struct amap **out)
 {
-	struct amap *dst = amap_create(src->nslots);
-	struct anon *copy;
-	size_t s;
+	struct amap *dst = amap_create(at + n);
+	size_t s, end = MIN(slot + n, src->nslots);
+	struct anon *anon;
 
 	if (dst == NULL)
 		return -ENOMEM;
-	for (s = 0; amap_next(src, &s, src->nslots); s++) {
+	for (s = slot; amap_next(src, &s, end); s++) {
+		anon = _amap_lookup(src, s);
+		if (_amap_add(dst, at + (s - slot), anon) != 0) {
+			amap_unref(dst);        /* drops the references taken */
+			return -ENOMEM;
+		}
+		anon_ref(anon);
+	}
+	*out = dst;
+	return 0;
+}
+
+int amap_copy_eager(struct amap *src, size_t slot, size_t n, size_t at,
+		    struct amap **out)
+{
+	struct amap *dst = amap_create(at + n);
+	size_t s, end = MIN(slot + n, src->nslots);
+	struct anon *copy;
+
+	if (dst == NULL)
+		return -ENOMEM;
+	for (s = slot; amap_next(src, &s, end); s++) {
 		copy = anon_copy(_amap_lookup(src, s));
 		if (copy == NULL)
 			goto fail;
-		if (_amap_add(dst, s, copy) != 0) {
+		if (_amap_add(dst, at + (s - slot), copy) != 0) {
 			anon_unref(copy);
 			goto fail;
 		}

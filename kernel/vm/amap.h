@@ -19,7 +19,9 @@ struct anon;
 /*
  * Locking: (a) amap->lock, a spinlock below the mspace lock. A private
  * amap (refcnt 1) is also kept steady by its mspace's lock, which is what
- * amap_copy, amap_split and amap_free_range rely on.
+ * amap_copy, amap_split and amap_free_range rely on. An amap with
+ * refcnt > 1 (fork shared it; its VMAs are needs-copy) is never changed:
+ * a VMA copies it (amap_copy) before adding, replacing or removing an anon.
  * Invariants: refcnt >= 1 while in use; nanons == number of non-NULL slots;
  * no anon at a slot >= nslots; nchunks * AMAP_CHUNK_SLOTS >= nslots.
  */
@@ -72,12 +74,23 @@ struct anon *_amap_remove(struct amap *am, size_t slot);
  * => the mspace lock of every VMA using am. Returns 0 or -ENOMEM. */
 int amap_extend(struct amap *am, size_t nslots);
 
-/* Eager copy for fork: a new amap (refcnt 1) with the same slots, each
- * holding a new anon with a copy of the page. Copy-on-write replaces this
- * in the next issue.
- * => src is private to the caller's mspace, whose lock is held.
+/* Copy-on-write copy (fork's needs-copy, resolved on the first write): a
+ * new amap (refcnt 1) of at + n slots whose slots [at, at + n) hold the
+ * very anons of src's slots [slot, slot + n), each gaining a reference, so
+ * no page is copied now; vm_fault copies a page when it is written while
+ * its anon is shared (refcnt > 1). Slots [0, at) are empty (room for a
+ * stack to grow down).
+ * => no one changes src's slots meanwhile: src is private to the caller's
+ *    mspace, whose lock is held, or shared needs-copy (read only).
  * Returns 0 and *out, or -ENOMEM (nothing allocated stays). */
-int amap_copy(struct amap *src, struct amap **out);
+int amap_copy(struct amap *src, size_t slot, size_t n, size_t at,
+	      struct amap **out);
+
+/* The same, but eager (fork with the boot option cow=off): each anon of
+ * the range is copied into a new anon with a new page.
+ * Returns 0 and *out, or -ENOMEM (nothing allocated stays). */
+int amap_copy_eager(struct amap *src, size_t slot, size_t n, size_t at,
+		    struct amap **out);
 
 /* Split for a VMA split: move the anons of slots [slot, nslots) into a new
  * amap (refcnt 1) at slots [0, nslots - slot); am keeps slots [0, slot).

@@ -14,6 +14,7 @@
 
 static struct kmem_cache *anon_cache;
 static uint64_t anons_inuse;            /* atomic */
+static uint64_t anons_shared;           /* atomic: anons with refcnt > 1 */
 
 int anon_init(void)
 {
@@ -52,20 +53,25 @@ struct anon *anon_alloc_zero(void)
 	return anon;
 }
 
-struct anon *anon_copy(struct anon *src)
+struct anon *anon_copy_page(struct vm_page *src)
 {
 	struct vm_page *pg;
 	struct anon *anon;
 
-	KASSERT(src->page != NULL, "anon %p has no page", (void *)src);
 	pg = vm_page_alloc(0, VM_ZONE_ANY, VM_ALLOC_USER);
 	if (pg == NULL)
 		return NULL;
-	pmap_copy_page(src->page, pg);
+	pmap_copy_page(src, pg);
 	anon = anon_alloc_page(pg);
 	if (anon == NULL)
 		vm_page_free(pg, 0);
 	return anon;
+}
+
+struct anon *anon_copy(struct anon *src)
+{
+	KASSERT(src->page != NULL, "anon %p has no page", (void *)src);
+	return anon_copy_page(src->page);
 }
 
 void anon_ref(struct anon *anon)
@@ -73,7 +79,8 @@ void anon_ref(struct anon *anon)
 	spin_lock(&anon->lock);
 	KASSERT(anon->refcnt > 0, "anon %p refcnt %d", (void *)anon,
 		anon->refcnt);
-	anon->refcnt++;
+	if (++anon->refcnt == 2)
+		__atomic_fetch_add(&anons_shared, 1, __ATOMIC_RELAXED);
 	spin_unlock(&anon->lock);
 }
 
@@ -86,6 +93,8 @@ void anon_unref(struct anon *anon)
 	KASSERT(anon->refcnt > 0, "anon %p refcnt %d", (void *)anon,
 		anon->refcnt);
 	left = --anon->refcnt;
+	if (left == 1)
+		__atomic_fetch_sub(&anons_shared, 1, __ATOMIC_RELAXED);
 	spin_unlock(&anon->lock);
 	if (left > 0)
 		return;
@@ -98,7 +107,22 @@ void anon_unref(struct anon *anon)
 	__atomic_fetch_sub(&anons_inuse, 1, __ATOMIC_RELAXED);
 }
 
+int anon_refs(struct anon *anon)
+{
+	int n;
+
+	spin_lock(&anon->lock);
+	n = anon->refcnt;
+	spin_unlock(&anon->lock);
+	return n;
+}
+
 uint64_t anon_count(void)
 {
 	return __atomic_load_n(&anons_inuse, __ATOMIC_RELAXED);
+}
+
+uint64_t anon_shared_count(void)
+{
+	return __atomic_load_n(&anons_shared, __ATOMIC_RELAXED);
 }

@@ -1,22 +1,38 @@
 /*
  * vm_fault: the one place a user page fault is resolved, for the trap
  * handler, copyin/copyout and mspace_write. Finds the VMA, checks the
- * access, finds or makes the page and enters it into the pmap; touches
- * page tables only through pmap.h.
+ * access, finds or makes the page in the VMA's two layers (the amap of
+ * anons above, the memory object below) and enters it into the pmap;
+ * touches page tables only through pmap.h and objects through object.h.
  *
- * The cases, in the order they are tried:
+ *   vm_fault(ms, va, access)
+ *    |
+ *    +- no VMA holds va ----------------------> 6, else 8
+ *    +- the VMA's protection forbids access --> 8
+ *    +- write to a needs-copy VMA ------------> 5, then on
+ *    +- the amap has an anon for va ----------> 1
+ *    |     write, anon refcnt > 1 ------------> 4 (copy the anon)
+ *    +- the VMA has a memory object ----------> 2
+ *    |     write to a private mapping --------> 4 (copy the object page)
+ *    +- anonymous, never touched -------------> 3 (after 5 if needs-copy)
  *
- *   1. upper-layer hit: the VMA's amap has an anon for the page: map the
- *      anon's page (fault_upper).
- *   2. lower-layer hit: the memory object has the page resident, or its
- *      pager reads it in [next issue, with the page cache].
- *   3. zero fill: anonymous memory never touched: a new anon with a
- *      zeroed page goes into the amap and is mapped (fault_zero_fill).
- *   4. copy-on-write: a write to a private mapping of an object page or of
- *      an anon shared after fork copies the page into a new anon
- *      [next issue].
- *   5. needs-copy: a write to a VMA whose amap is still shared after fork
- *      copies the amap first [next issue].
+ *   1. upper-layer hit: map the anon's page; while the anon is shared
+ *      (refcnt > 1, or the amap is still needs-copy) only read-only, so a
+ *      write comes back as case 4. An anon no longer shared is written in
+ *      place (fault_upper).
+ *   2. lower-layer hit: vm_object_get_page finds the object's page or reads
+ *      it in through the pager. A shared mapping maps it with the VMA's
+ *      protection (stores dirty it through the PTE D bit); a private one
+ *      maps it read-only for a read (fault_lower).
+ *   3. zero fill: anonymous memory never touched: a new anon with a zeroed
+ *      page goes into the amap and is mapped (fault_zero_fill).
+ *   4. copy-on-write: a write to a private mapping of an object page, or
+ *      to an anon another amap shares since fork, copies exactly that page
+ *      into a new anon in the VMA's own amap (fault_cow).
+ *   5. needs-copy: the first write (or zero fill) in a VMA whose amap fork
+ *      shared: amap_copy gives the VMA an amap of its own whose slots share
+ *      the same anons, each gaining a reference; no page is copied here
+ *      (fault_needs_copy).
  *   6. stack growth: no VMA holds the address, but it lies between the
  *      stack VMA and the stack limit: the stack VMA grows down to it
  *      (fault_stack_grow).
@@ -24,7 +40,9 @@
  *      [later issue].
  *   8. error: no VMA, or the VMA's protection forbids the access:
  *      -EFAULT (fault_check_access); the caller sends SIGSEGV or fails
- *      copyin. Out of memory anywhere gives -ENOMEM, nothing leaked.
+ *      copyin. A page wholly past the end of a mapped file, or a pager's
+ *      read error, gives -EIO (SIGBUS, as on Linux). Out of memory
+ *      anywhere gives -ENOMEM. Nothing is leaked on any error.
  */
 #include "kernel/types.h"
 #include "kernel/errno.h"
@@ -36,6 +54,7 @@
 #include "kernel/vm/pmap.h"
 #include "kernel/vm/amap.h"
 #include "kernel/vm/anon.h"
+#include "kernel/vm/object.h"
 #include "kernel/vm/vma.h"
 #include "kernel/vm/mspace.h"
 #include "kernel/vm/fault.h"
@@ -43,6 +62,8 @@
 
 /* fault_upper's answer when the amap has no anon for the page. */
 #define FAULT_MISS 1
+
+#define KB_PER_PAGE (PAGE_SIZE / 1024)
 
 static struct vm_stats vm_stats;        /* atomic counters */
 
@@ -56,65 +77,195 @@ struct fault_ctx {
 	enum vm_access access;
 	int flags;                      /* VM_FAULT_* */
 	struct vma *vma;
-	size_t slot;                    /* amap slot of va */
-	vm_prot_t prot;                 /* for pmap_enter */
+	vm_prot_t prot;                 /* the VMA's, as the pmap takes it */
 	struct vm_page *page;           /* the page resolved */
 };
 
-/* Enter the resolved page with the VMA's protection (a forced fault on a
- * PROT_NONE VMA only resolves the page). => amap lock held. */
-static int fault_enter(struct fault_ctx *fc, struct vm_page *pg)
+static bool fault_is_write(const struct fault_ctx *fc)
 {
-	fc->page = pg;
-	if (fc->prot == VM_PROT_NONE)
-		return 0;
-	return pmap_enter(fc->ms->pmap, fc->va, pg, fc->prot, PMAP_USER);
+	return fc->access == VM_ACCESS_WRITE;
 }
 
-/* Case 1: the amap holds an anon for the page: map its page.
- * Returns 0, FAULT_MISS, or -ENOMEM from pmap_enter. */
+/* Enter pg at the fault address with prot (a forced fault on a PROT_NONE
+ * VMA only resolves the page). Returns 0 or -ENOMEM from pmap_enter. */
+static int fault_enter(struct fault_ctx *fc, struct vm_page *pg, vm_prot_t prot)
+{
+	fc->page = pg;
+	if (prot == VM_PROT_NONE)
+		return 0;
+	return pmap_enter(fc->ms->pmap, fc->va, pg, prot, PMAP_USER);
+}
+
+/* Case 4: copy-on-write. Copy src (the page of old, an anon still shared,
+ * or an object's page when old is NULL) into a new anon that takes the
+ * slot in the VMA's own amap, replacing old (whose reference is dropped
+ * once the new page is mapped), and map it with the VMA's protection.
+ * => the VMA is not needs-copy (case 5 done).
+ * Returns 0 or -ENOMEM (nothing changed). */
+static int fault_cow(struct fault_ctx *fc, struct anon *old,
+		     struct vm_page *src)
+{
+	struct vma *v = fc->vma;
+	struct anon *anon;
+	size_t slot;
+	int err;
+
+	err = mspace_vma_amap(fc->ms, v);
+	if (err)
+		return err;
+	KASSERT(amap_refs(v->amap) == 1, "copy-on-write into a shared amap");
+	anon = anon_copy_page(src);
+	if (anon == NULL)
+		return -ENOMEM;
+	slot = mspace_vma_slot(v, fc->va);
+	amap_lock(v->amap);
+	if (old != NULL)
+		_amap_remove(v->amap, slot);
+	err = _amap_add(v->amap, slot, anon);
+	if (err == 0 && (err = fault_enter(fc, anon->page, fc->prot)) != 0)
+		_amap_remove(v->amap, slot);
+	if (err != 0 && old != NULL)
+		_amap_add(v->amap, slot, old);  /* its chunk exists */
+	amap_unlock(v->amap);
+	if (err) {
+		anon_unref(anon);
+		return err;
+	}
+	if (old != NULL)
+		anon_unref(old);
+	VM_STAT_INC(fault_cow);
+	return 0;
+}
+
+/* Case 1: the amap holds an anon for the page. A write to an anon shared
+ * with another amap is case 4; otherwise map the anon's page, read-only
+ * while it may be shared. Returns 0, FAULT_MISS, or -ENOMEM. */
 static int fault_upper(struct fault_ctx *fc)
 {
-	struct amap *am = fc->vma->amap;
-	struct anon *anon;
-	int err = FAULT_MISS;
+	struct vma *v = fc->vma;
+	struct amap *am = v->amap;
+	size_t slot = am ? mspace_vma_slot(v, fc->va) : 0;
+	struct anon *anon = NULL;
+	bool shared;
+	int err;
 
+	if (am == NULL)
+		return FAULT_MISS;
 	amap_lock(am);
-	anon = _amap_lookup(am, fc->slot);
-	if (anon != NULL) {
-		KASSERT(anon->page != NULL, "anon %p has no page", (void *)anon);
-		err = fault_enter(fc, anon->page);
+	if (slot < am->nslots)
+		anon = _amap_lookup(am, slot);
+	if (anon == NULL) {
+		amap_unlock(am);
+		return FAULT_MISS;
 	}
+	KASSERT(anon->page != NULL, "anon %p has no page", (void *)anon);
+	shared = (v->flags & VMA_NEEDS_COPY) || anon_refs(anon) > 1;
+	if (shared && fault_is_write(fc)) {
+		/* Our private amap holds a reference: anon stays. */
+		amap_unlock(am);
+		return fault_cow(fc, anon, anon->page);
+	}
+	err = fault_enter(fc, anon->page,
+			  shared ? fc->prot & ~VM_PROT_WRITE : fc->prot);
 	amap_unlock(am);
-	if (anon != NULL)
-		VM_STAT_INC(fault_upper);
+	VM_STAT_INC(fault_upper);
 	return err;
 }
 
-/* Case 3: a new zero-filled anon at the slot, mapped. If another mspace
- * sharing the amap filled the slot meanwhile, map its anon instead.
+/* Case 2: the VMA's memory object holds the page, resident or read in by
+ * its pager. A shared VMA maps it with the VMA's protection (a write fault
+ * also marks it dirty, for stores through mspace_write that set no D bit);
+ * a private VMA maps it read-only for a read and copies it (case 4) for a
+ * write. Returns 0, -EIO (the page lies wholly past the end of the file,
+ * or the pager failed) or -ENOMEM. */
+static int fault_lower(struct fault_ctx *fc)
+{
+	struct vma *v = fc->vma;
+	struct vm_object *obj = v->obj;
+	struct vm_page *pg;
+	int err;
+
+	err = vm_object_get_page(obj, v->obj_off + (fc->va - v->start), &pg);
+	if (err == -EFAULT)
+		return -EIO;            /* past the end of the file: SIGBUS */
+	if (err)
+		return err;
+	if (v->flags & VMA_SHARED) {
+		err = fault_enter(fc, pg, fc->prot);
+		if (err == 0 && fault_is_write(fc))
+			vm_object_page_dirty(obj, pg);
+	} else if (fault_is_write(fc)) {
+		err = fault_cow(fc, NULL, pg);
+	} else {
+		err = fault_enter(fc, pg, fc->prot & ~VM_PROT_WRITE);
+	}
+	vm_object_release_page(obj, pg);
+	if (err == 0) {
+		VM_STAT_INC(fault_lower);
+		if (obj->pager != NULL)
+			VM_STAT_INC(fault_pagein);
+	}
+	return err;
+}
+
+/* Case 5, for a fault: see vm_fault_needs_copy. */
+static int fault_needs_copy(struct fault_ctx *fc)
+{
+	return vm_fault_needs_copy(fc->ms, fc->vma);
+}
+
+int vm_fault_needs_copy(struct mspace *ms, struct vma *v)
+{
+	struct amap *copy;
+	size_t pad;
+	int err;
+
+	KASSERT(mutex_holding(&ms->lock), "mspace lock not held");
+	KASSERT(v->flags & VMA_PRIVATE, "needs-copy of a shared VMA");
+	if (v->amap != NULL && amap_refs(v->amap) > 1) {
+		/* A stack keeps its room to grow below amap_off. */
+		pad = (v->flags & VMA_STACK) ? v->amap_off : 0;
+		err = amap_copy(v->amap, v->amap_off, vma_pages(v), pad, &copy);
+		if (err)
+			return err;
+		amap_unref(v->amap);
+		v->amap = copy;
+		v->amap_off = pad;
+		VM_STAT_INC(fault_needs_copy);
+	}
+	v->flags &= ~VMA_NEEDS_COPY;
+	return 0;
+}
+
+/* Case 3: a new zero-filled anon at the slot, mapped. A needs-copy amap is
+ * copied first (case 5): the anon must not appear in the other mspace.
  * Returns 0 or -ENOMEM (the new anon freed again). */
 static int fault_zero_fill(struct fault_ctx *fc)
 {
-	struct amap *am = fc->vma->amap;
-	struct anon *anon = anon_alloc_zero();
+	struct vma *v = fc->vma;
+	struct anon *anon;
+	size_t slot;
 	int err;
 
+	if (v->flags & VMA_NEEDS_COPY) {
+		err = fault_needs_copy(fc);
+		if (err)
+			return err;
+	}
+	err = mspace_vma_amap(fc->ms, v);
+	if (err)
+		return err;
+	anon = anon_alloc_zero();
 	if (anon == NULL)
 		return -ENOMEM;
-	amap_lock(am);
-	if (_amap_lookup(am, fc->slot) != NULL) {
-		amap_unlock(am);
-		anon_unref(anon);
-		return fault_upper(fc);
-	}
-	err = _amap_add(am, fc->slot, anon);
-	if (err == 0) {
-		err = fault_enter(fc, anon->page);
-		if (err)
-			_amap_remove(am, fc->slot);
-	}
-	amap_unlock(am);
+	slot = mspace_vma_slot(v, fc->va);
+	amap_lock(v->amap);
+	err = _amap_add(v->amap, slot, anon);
+	KASSERT(err != -EEXIST, "zero fill of a full slot %lu",
+		(unsigned long)slot);
+	if (err == 0 && (err = fault_enter(fc, anon->page, fc->prot)) != 0)
+		_amap_remove(v->amap, slot);
+	amap_unlock(v->amap);
 	if (err) {
 		anon_unref(anon);
 		return err;
@@ -162,21 +313,23 @@ static int fault_check_access(struct fault_ctx *fc)
 	return 0;
 }
 
-/* Find the page for an allowed access: cases 1 and 3 (2, 4, 5 and 7 come
- * with objects, copy-on-write and swap). Returns 0 or -ENOMEM. */
+/* Find the page for an allowed access, trying the cases in the order the
+ * header draws them. Returns 0, -ENOMEM, -EIO or -EFAULT. */
 static int fault_resolve(struct fault_ctx *fc)
 {
 	struct vma *v = fc->vma;
 	int err;
 
-	KASSERT(v->obj == NULL, "memory objects come with the page cache");
-	err = mspace_vma_amap(fc->ms, v);
-	if (err)
-		return err;
-	fc->slot = v->amap_off + ((fc->va - v->start) >> PAGE_SHIFT);
+	if (fault_is_write(fc) && (v->flags & VMA_NEEDS_COPY)) {
+		err = fault_needs_copy(fc);
+		if (err)
+			return err;
+	}
 	err = fault_upper(fc);
 	if (err != FAULT_MISS)
 		return err;
+	if (v->obj != NULL)
+		return fault_lower(fc);
 	return fault_zero_fill(fc);
 }
 
@@ -198,7 +351,7 @@ int vm_fault_locked(struct mspace *ms, vaddr_t va, enum vm_access access,
 		err = fault_check_access(&fc);
 	if (err == 0)
 		err = fault_resolve(&fc);
-	if (err == -EFAULT)
+	if (err == -EFAULT || err == -EIO)
 		VM_STAT_INC(fault_errors);
 	else if (err == -ENOMEM)
 		VM_STAT_INC(fault_nomem);
@@ -224,21 +377,25 @@ int vm_fault(struct mspace *ms, vaddr_t va, enum vm_access access)
 
 /* ------------------------------------------------------------ counters */
 
+#define VM_STAT_LOAD(field) __atomic_load_n(&vm_stats.field, __ATOMIC_RELAXED)
+
 void vm_stats_get(struct vm_stats *out)
 {
-	out->faults = __atomic_load_n(&vm_stats.faults, __ATOMIC_RELAXED);
-	out->fault_upper = __atomic_load_n(&vm_stats.fault_upper,
-					   __ATOMIC_RELAXED);
-	out->fault_zero_fill = __atomic_load_n(&vm_stats.fault_zero_fill,
-					       __ATOMIC_RELAXED);
-	out->fault_stack_grow = __atomic_load_n(&vm_stats.fault_stack_grow,
-						__ATOMIC_RELAXED);
-	out->fault_errors = __atomic_load_n(&vm_stats.fault_errors,
-					    __ATOMIC_RELAXED);
-	out->fault_nomem = __atomic_load_n(&vm_stats.fault_nomem,
-					   __ATOMIC_RELAXED);
+	out->faults = VM_STAT_LOAD(faults);
+	out->fault_upper = VM_STAT_LOAD(fault_upper);
+	out->fault_lower = VM_STAT_LOAD(fault_lower);
+	out->fault_zero_fill = VM_STAT_LOAD(fault_zero_fill);
+	out->fault_cow = VM_STAT_LOAD(fault_cow);
+	out->fault_needs_copy = VM_STAT_LOAD(fault_needs_copy);
+	out->fault_pagein = VM_STAT_LOAD(fault_pagein);
+	out->fault_stack_grow = VM_STAT_LOAD(fault_stack_grow);
+	out->fault_errors = VM_STAT_LOAD(fault_errors);
+	out->fault_nomem = VM_STAT_LOAD(fault_nomem);
 	out->amaps = amap_count();
 	out->anons = anon_count();
+	out->shared_anons = anon_shared_count();
+	out->objects = vm_object_count();
+	out->object_pages = vm_object_resident_pages();
 }
 
 int vm_stats_display(struct sbuf *sb)
@@ -246,14 +403,62 @@ int vm_stats_display(struct sbuf *sb)
 	struct vm_stats st;
 
 	vm_stats_get(&st);
-	sbuf_printf(sb, "pgfault %lu\n", (unsigned long)st.faults);
-	sbuf_printf(sb, "pgfault_upper %lu\n", (unsigned long)st.fault_upper);
-	sbuf_printf(sb, "pgfault_zero %lu\n", (unsigned long)st.fault_zero_fill);
-	sbuf_printf(sb, "pgfault_stack %lu\n",
-		    (unsigned long)st.fault_stack_grow);
-	sbuf_printf(sb, "pgfault_error %lu\n", (unsigned long)st.fault_errors);
-	sbuf_printf(sb, "pgfault_nomem %lu\n", (unsigned long)st.fault_nomem);
-	sbuf_printf(sb, "nr_amaps %lu\n", (unsigned long)st.amaps);
-	sbuf_printf(sb, "nr_anon_pages %lu\n", (unsigned long)st.anons);
+	const struct {
+		const char *name;
+		uint64_t value;
+	} line[] = {
+		{ "pgfault", st.faults },
+		{ "pgfault_upper", st.fault_upper },
+		{ "pgfault_lower", st.fault_lower },
+		{ "pgfault_zero", st.fault_zero_fill },
+		{ "pgfault_cow", st.fault_cow },
+		{ "pgfault_needs_copy", st.fault_needs_copy },
+		{ "pgpagein", st.fault_pagein },
+		{ "pgfault_stack", st.fault_stack_grow },
+		{ "pgfault_error", st.fault_errors },
+		{ "pgfault_nomem", st.fault_nomem },
+		{ "nr_amaps", st.amaps },
+		{ "nr_anon_pages", st.anons },
+		{ "nr_shared_anon_pages", st.shared_anons },
+		{ "nr_vm_objects", st.objects },
+		{ "nr_object_pages", st.object_pages },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(line); i++)
+		sbuf_printf(sb, "%s %lu\n", line[i].name,
+			    (unsigned long)line[i].value);
+	return sbuf_error(sb);
+}
+
+int vm_stats_display_meminfo(struct sbuf *sb)
+{
+	struct vm_stats st;
+
+	vm_stats_get(&st);
+	const struct {
+		const char *name;
+		uint64_t value;
+		bool pages;             /* shown in kB */
+	} line[] = {
+		{ "AnonPages:", st.anons, true },
+		{ "CowShared:", st.shared_anons, true },
+		{ "Cached:", st.object_pages, true },
+		{ "ZeroFillFaults:", st.fault_zero_fill, false },
+		{ "CowFaults:", st.fault_cow, false },
+		{ "PageIns:", st.fault_pagein, false },
+		{ "SharedPages:", st.shared_anons, false },
+		{ "VmObjects:", st.objects, false },
+		{ "Amaps:", st.amaps, false },
+		{ "Anons:", st.anons, false },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(line); i++) {
+		if (line[i].pages)
+			sbuf_printf(sb, "%-16s%8lu kB\n", line[i].name,
+				    (unsigned long)(line[i].value * KB_PER_PAGE));
+		else
+			sbuf_printf(sb, "%-16s%8lu\n", line[i].name,
+				    (unsigned long)line[i].value);
+	}
 	return sbuf_error(sb);
 }

@@ -1,5 +1,6 @@
 /*
- * vm_fault: the one place a page fault is resolved.
+ * vm_fault: the one place a page fault is resolved (cases drawn in
+ * kernel/vm/fault.c), and the VM event counters (kernel/vm/vmstat.h).
  */
 #ifndef KERNEL_VM_FAULT_H
 #define KERNEL_VM_FAULT_H
@@ -12,7 +13,9 @@ struct vm_page;
 /* Resolve a fault at user va for access in ms.
  * => no locks held; may sleep.
  * Returns 0 when the access can be retried, -EFAULT when no VMA allows it
- * (the caller sends SIGSEGV or fails copyin), -ENOMEM when memory ran out. */
+ * (the caller sends SIGSEGV or fails copyin), -EIO when the page lies past
+ * the end of a mapped file or could not be read (the caller sends SIGBUS,
+ * as Linux does, or fails copyin), -ENOMEM when memory ran out. */
 int vm_fault(struct mspace *ms, vaddr_t va, enum vm_access access);
 
 /* vm_fault_locked flags */
@@ -24,5 +27,13 @@ int vm_fault(struct mspace *ms, vaddr_t va, enum vm_access access);
  * => ms->lock held. */
 int vm_fault_locked(struct mspace *ms, vaddr_t va, enum vm_access access,
 		    int flags, struct vm_page **pgp);
+
+struct vma;
+/* Case 5 (needs-copy) on its own, for mspace.c's VMA split and
+ * MADV_DONTNEED: give vma (VMA_PRIVATE) an amap of its own. If its amap is
+ * still shared since fork, amap_copy the slots vma uses (sharing their
+ * anons, no page copied) and drop the old one; VMA_NEEDS_COPY is cleared.
+ * => ms->lock held. Returns 0 or -ENOMEM (vma unchanged). */
+int vm_fault_needs_copy(struct mspace *ms, struct vma *vma);
 
 #endif

@@ -433,6 +433,9 @@ static void cache_info(struct kmem_cache *c, struct kmem_cache_info *out)
 	out->inuse = c->inuse;
 	out->total = c->total;
 	out->pages = c->pages;
+	out->slabs = c->nslabs;
+	out->objs_per_slab = c->objs_per_slab;
+	out->pages_per_slab = 1u << c->order;
 	spin_unlock(&c->lock);
 }
 
@@ -456,6 +459,9 @@ bool kmem_cache_get_info(int i, struct kmem_cache_info *out)
 		out->objsize = PAGE_SIZE;
 		out->inuse = out->total = large_blocks;
 		out->pages = large_pages;
+		out->slabs = 0;
+		out->objs_per_slab = 1;
+		out->pages_per_slab = 1;
 		found = true;
 	}
 	spin_unlock(&kmem_list_lock);
@@ -485,27 +491,22 @@ uint64_t kmem_pages(void)
 /* /proc/slabinfo. Returns 0 or -ENOMEM. */
 int kmem_display_slabinfo(struct sbuf *sb)
 {
-	struct list_node *n;
+	struct kmem_cache_info info;
 
 	sbuf_printf(sb, "slabinfo - version: 2.1\n");
 	sbuf_printf(sb, "# name            <active_objs> <num_objs> <objsize> "
 		    "<objperslab> <pagesperslab> : tunables <limit> <batchcount> "
 		    "<sharedfactor> : slabdata <active_slabs> <num_slabs> "
 		    "<sharedavail>\n");
-	spin_lock(&kmem_list_lock);
-	list_for_each(n, &kmem_caches) {
-		struct kmem_cache *c = list_entry(n, struct kmem_cache, link);
-
-		spin_lock(&c->lock);
+	/* Copy each cache's counters out first: printing may kmalloc, which
+	 * takes cache locks, so no kmem lock is held while printing. */
+	for (int i = 0; kmem_cache_get_info(i, &info); i++)
 		sbuf_printf(sb, "%-17s %6lu %6lu %6lu %4u %4u : tunables %4u %4u %4u"
-			    " : slabdata %6lu %6lu %6u\n", c->name,
-			    (unsigned long)c->inuse, (unsigned long)c->total,
-			    (unsigned long)c->objsize, c->objs_per_slab,
-			    1u << c->order, 0u, 0u, 0u, (unsigned long)c->nslabs,
-			    (unsigned long)c->nslabs, 0u);
-		spin_unlock(&c->lock);
-	}
-	spin_unlock(&kmem_list_lock);
+			    " : slabdata %6lu %6lu %6u\n", info.name,
+			    (unsigned long)info.inuse, (unsigned long)info.total,
+			    (unsigned long)info.objsize, info.objs_per_slab,
+			    info.pages_per_slab, 0u, 0u, 0u,
+			    (unsigned long)info.slabs, (unsigned long)info.slabs, 0u);
 	return sbuf_error(sb);
 }
 

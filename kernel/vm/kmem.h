@@ -18,6 +18,9 @@ struct kmem_cache_info {
 	uint64_t inuse;         /* objects allocated */
 	uint64_t total;         /* objects in all slabs */
 	uint64_t pages;         /* pages held */
+	uint64_t slabs;         /* slabs held */
+	uint32_t objs_per_slab;
+	uint32_t pages_per_slab;
 };
 
 void kmem_init(void);

@@ -1,8 +1,10 @@
 /*
- * Address spaces: creating, forking and destroying mspaces, mapping,
- * unmapping and protecting ranges (splitting VMAs), brk, the stack, and
- * /proc/<pid>/maps. Called by exec, fork, exit, the memory system calls and
- * procfs; reaches page tables only through pmap.h and pages through fault.c.
+ * Address spaces: creating, forking (copy-on-write) and destroying mspaces,
+ * mapping anonymous memory and memory objects, unmapping and protecting
+ * ranges (splitting VMAs), msync, brk, the stack, and /proc/<pid>/maps and
+ * smaps. Called by exec, fork, exit, the memory system calls and procfs;
+ * reaches page tables only through pmap.h, objects through object.h and
+ * pages through fault.c.
  */
 #include "kernel/types.h"
 #include "kernel/errno.h"
@@ -16,13 +18,19 @@
 #include "kernel/vm/kmem.h"
 #include "kernel/vm/amap.h"
 #include "kernel/vm/anon.h"
+#include "kernel/vm/object.h"
 #include "kernel/vm/fault.h"
 #include "kernel/vm/vma.h"
 #include "kernel/vm/mspace.h"
+#include "kernel/lib/bootargs.h"
 
 /* Column where /proc/<pid>/maps puts the name, as Linux does on 64-bit:
  * the header is padded to 25 + 6 * sizeof(void *) - 1 bytes, then a space. */
-#define MAPS_NAME_PAD   (25 + 6 * 8 - 1)
+#define MAPS_NAME_PAD   ((int)(25 + 6 * sizeof(void *) - 1))
+#define KB_PER_PAGE     (PAGE_SIZE / 1024)
+/* dev_t is DEV_ID(kind, unit): kind << 8 | unit, shown as major:minor. */
+#define MAPS_DEV_SHIFT  8
+#define MAPS_DEV_MINOR  0xffUL
 
 static struct kmem_cache *mspace_cache;
 static struct kmem_cache *vma_cache;
@@ -56,12 +64,54 @@ static int mspace_caches_init(void)
 	return err;
 }
 
+/* ------------------------------------------------------------ names */
+
+struct vma_file *vma_file_create(dev_t dev, ino_t ino, const char *path)
+{
+	size_t len = path ? strlen(path) : 0;
+	struct vma_file *f = kmalloc(sizeof(*f) + len + 1);
+
+	if (f == NULL)
+		return NULL;
+	f->refcnt = 1;
+	f->dev = dev;
+	f->ino = ino;
+	memcpy(f->path, path ? path : "", len + 1);
+	return f;
+}
+
+static void vma_file_ref(struct vma_file *f)
+{
+	__atomic_fetch_add(&f->refcnt, 1, __ATOMIC_RELAXED);
+}
+
+void vma_file_unref(struct vma_file *f)
+{
+	if (__atomic_sub_fetch(&f->refcnt, 1, __ATOMIC_ACQ_REL) == 0)
+		kfree(f);
+}
+
 /* ------------------------------------------------------------ VMAs */
 
-/* A new VMA [start, end) with no tree links yet; NULL on -ENOMEM. A shared
- * anonymous VMA gets its amap now, so fork can share it. */
+/* Take the references a VMA holds on its layers and name (a new VMA, or a
+ * copy of one: split, fork). The amap is the caller's business. */
+static void vma_hold(struct vma *v)
+{
+	if (v->obj != NULL)
+		vm_object_ref(v->obj);
+	if (v->file != NULL)
+		vma_file_ref(v->file);
+}
+
+/*
+ * A new VMA [start, end) with no tree links yet, over obj from byte off
+ * (NULL: anonymous). A shared VMA without an object gets a new anonymous
+ * object (no pager), so fork can share it. NULL on -ENOMEM.
+ */
 static struct vma *vma_new(vaddr_t start, vaddr_t end, vm_prot_t prot,
-			   vm_prot_t maxprot, uint32_t flags)
+			   vm_prot_t maxprot, uint32_t flags,
+			   struct vm_object *obj, uint64_t off,
+			   struct vma_file *file)
 {
 	struct vma *v = kmem_cache_zalloc(vma_cache);
 
@@ -71,23 +121,46 @@ static struct vma *vma_new(vaddr_t start, vaddr_t end, vm_prot_t prot,
 	v->end = end;
 	v->prot = prot;
 	v->maxprot = maxprot;
-	v->flags = flags | VMA_ANON;
-	if (flags & VMA_SHARED) {
-		v->amap = amap_create(vma_pages(v));
-		if (v->amap == NULL) {
+	v->flags = flags;
+	v->obj = obj;
+	v->obj_off = obj ? off : 0;
+	v->file = file;
+	vma_hold(v);
+	if ((flags & VMA_SHARED) && obj == NULL) {
+		v->obj = vm_object_create(end - start, NULL, NULL);
+		if (v->obj == NULL) {
+			if (file != NULL)
+				vma_file_unref(file);
 			kmem_cache_free(vma_cache, v);
 			return NULL;
 		}
 	}
+	if (v->obj == NULL)
+		v->flags |= VMA_ANON;
 	return v;
 }
 
-/* Free a VMA that is in no tree, dropping its amap reference. */
+/* Free a VMA that is in no tree, dropping its amap, object and name. */
 static void vma_free(struct vma *v)
 {
 	if (v->amap != NULL)
 		amap_unref(v->amap);
+	if (v->obj != NULL)
+		vm_object_unref(v->obj);
+	if (v->file != NULL)
+		vma_file_unref(v->file);
 	kmem_cache_free(vma_cache, v);
+}
+
+/* Write the dirty pages of a shared file mapping back (msync, munmap,
+ * exit). Returns 0 or -EIO. => ms->lock held; may sleep. */
+static int vma_sync(struct vma *v, vaddr_t start, vaddr_t end)
+{
+	if (!(v->flags & VMA_SHARED) || v->obj == NULL ||
+	    v->obj->pager == NULL)
+		return 0;
+	return vm_object_sync(v->obj, v->obj_off + (start - v->start),
+			      end - start);
 }
 
 /* Add or take away v's pages in ms's counters (sign +1 or -1). */
@@ -112,11 +185,12 @@ static int mspace_link(struct mspace *ms, struct vma *v)
 	return err;
 }
 
-/* Take v out of ms: unmap its pages, remove it from the tree, free it.
- * => ms->lock held. */
+/* Take v out of ms: unmap its pages, write a shared file mapping's dirty
+ * pages back, remove it from the tree, free it. => ms->lock held. */
 static void mspace_drop_vma(struct mspace *ms, struct vma *v)
 {
 	pmap_remove(ms->pmap, v->start, v->end);
+	vma_sync(v, v->start, v->end);  /* an I/O error loses the stores */
 	vma_tree_remove(&ms->vmas, v);
 	mspace_count(ms, v, -1);
 	vma_free(v);
@@ -149,16 +223,22 @@ int mspace_vma_amap(struct mspace *ms, struct vma *v)
 }
 
 /* The upper layer of a split at page `lower` of v: give nv (a copy of v
- * that will hold the upper half) its amap. 0 or -ENOMEM (v unchanged). */
-static int vma_split_amap(struct vma *v, struct vma *nv, size_t lower)
+ * that will hold the upper half) its amap. A shared (needs-copy) amap is
+ * copied first, so each half owns its slots and an unmap of one half drops
+ * exactly its pages. 0 or -ENOMEM (v's contents unchanged).
+ * => ms->lock held. */
+static int vma_split_amap(struct mspace *ms, struct vma *v, struct vma *nv,
+			  size_t lower)
 {
-	size_t at = v->amap_off + lower;
+	size_t at;
+	int err;
 
 	if (amap_refs(v->amap) > 1) {
-		amap_ref(v->amap);
-		nv->amap_off = at;
-		return 0;
+		err = vm_fault_needs_copy(ms, v);
+		if (err)
+			return err;
 	}
+	at = v->amap_off + lower;
 	nv->amap_off = 0;
 	if (at >= v->amap->nslots) {
 		/* The amap does not reach the upper half yet: no pages there. */
@@ -171,9 +251,9 @@ static int vma_split_amap(struct vma *v, struct vma *nv, size_t lower)
 /*
  * VMA split: cut v at va (page aligned, strictly inside v) into v = [start,
  * va) and a new VMA [va, end) with the same protection and flags, inserted
- * into the tree. The upper layer follows: an amap only v uses is split so
- * each half owns its pages; a shared amap is shared by both halves at
- * different offsets. The lower layer's offset moves by va - start.
+ * into the tree. The upper layer follows: the amap is split so each half
+ * owns its pages. The lower layer is shared, its offset moved by
+ * va - start.
  * => ms->lock held. Returns 0, or -ENOMEM (v unchanged).
  */
 static int vma_split(struct mspace *ms, struct vma *v, vaddr_t va)
@@ -185,17 +265,18 @@ static int vma_split(struct mspace *ms, struct vma *v, vaddr_t va)
 	KASSERT(v->start < va && va < v->end && PAGE_ALIGNED(va),
 		"split of %lx-%lx at %lx", (unsigned long)v->start,
 		(unsigned long)v->end, (unsigned long)va);
-	KASSERT(v->obj == NULL, "memory objects come with the page cache");
 	nv = kmem_cache_alloc(vma_cache);
 	if (nv == NULL)
 		return -ENOMEM;
 	*nv = *v;
 	nv->start = va;
 	nv->obj_off = v->obj_off + (va - v->start);
-	if (v->amap != NULL && (err = vma_split_amap(v, nv, lower)) != 0) {
+	if (v->amap != NULL && (err = vma_split_amap(ms, v, nv, lower)) != 0) {
 		kmem_cache_free(vma_cache, nv);
 		return err;
 	}
+	nv->flags = v->flags;           /* needs-copy may be resolved now */
+	vma_hold(nv);
 	vma_tree_resize(&ms->vmas, v, v->start, va);
 	err = vma_tree_insert(&ms->vmas, nv);
 	KASSERT(err == 0, "split half does not fit: %d", err);
@@ -277,30 +358,54 @@ void mspace_destroy(struct mspace *ms)
 	kmem_cache_free(mspace_cache, ms);
 }
 
-/* A copy of parent VMA v for a child mspace: the same range and flags,
- * shared anonymous memory shared, private anonymous memory copied (eager
- * fork). NULL on -ENOMEM. => the parent's lock held. */
-static struct vma *vma_fork(const struct vma *v)
+/* Share v's amap with the child's copy nv, copy-on-write: both become
+ * needs-copy, and the parent's PTEs lose write permission so its next
+ * write faults too. => the parent's lock held. */
+static void vma_fork_cow(struct mspace *parent, struct vma *v, struct vma *nv)
+{
+	amap_ref(v->amap);
+	v->flags |= VMA_NEEDS_COPY;
+	nv->flags |= VMA_NEEDS_COPY;
+	if (v->prot & VM_PROT_WRITE)
+		pmap_protect(parent->pmap, v->start, v->end,
+			     mspace_pmap_prot(v->prot) & ~VM_PROT_WRITE);
+}
+
+/* A copy of parent VMA v for a child mspace: the same range, flags, object
+ * and name; private anonymous pages shared copy-on-write (cow) or copied
+ * now. NULL on -ENOMEM. => the parent's lock held. */
+static struct vma *vma_fork(struct mspace *parent, struct vma *v, bool cow)
 {
 	struct vma *nv = kmem_cache_alloc(vma_cache);
+	size_t pad;
 
 	if (nv == NULL)
 		return NULL;
 	*nv = *v;
-	if (v->amap == NULL)
-		return nv;
-	if (v->flags & VMA_SHARED) {
-		amap_ref(v->amap);
-	} else if (amap_copy(v->amap, &nv->amap) != 0) {
-		kmem_cache_free(vma_cache, nv);
-		return NULL;
+	if (v->amap != NULL) {
+		KASSERT(v->flags & VMA_PRIVATE, "shared VMA with an amap");
+		if (cow) {
+			vma_fork_cow(parent, v, nv);
+		} else {
+			/* A stack keeps its room to grow below amap_off. */
+			pad = (v->flags & VMA_STACK) ? v->amap_off : 0;
+			if (amap_copy_eager(v->amap, v->amap_off, vma_pages(v),
+					    pad, &nv->amap) != 0) {
+				kmem_cache_free(vma_cache, nv);
+				return NULL;
+			}
+			nv->amap_off = pad;
+			nv->flags &= ~VMA_NEEDS_COPY;
+		}
 	}
+	vma_hold(nv);
 	return nv;
 }
 
 int mspace_fork(struct mspace *parent, struct mspace **childp)
 {
 	struct mspace *child = mspace_create();
+	bool cow = bootarg_bool("cow", true);
 	struct vma *v, *nv;
 	int err = 0;
 
@@ -308,7 +413,7 @@ int mspace_fork(struct mspace *parent, struct mspace **childp)
 		return -ENOMEM;
 	mutex_lock(&parent->lock);
 	for (v = vma_tree_first(&parent->vmas); v; v = vma_tree_next(v)) {
-		nv = vma_fork(v);
+		nv = vma_fork(parent, v, cow);
 		if (nv == NULL) {
 			err = -ENOMEM;
 			break;
@@ -375,9 +480,9 @@ static int mspace_map_args(size_t len, vm_prot_t prot, vm_prot_t maxprot,
 	return 0;
 }
 
-int mspace_map(struct mspace *ms, vaddr_t *va, size_t len, vm_prot_t prot,
-	       vm_prot_t maxprot, uint32_t vma_flags, int flags,
-	       struct vm_object *obj, uint64_t off)
+int mspace_map_file(struct mspace *ms, vaddr_t *va, size_t len, vm_prot_t prot,
+		    vm_prot_t maxprot, uint32_t vma_flags, int flags,
+		    struct vm_object *obj, uint64_t off, struct vma_file *file)
 {
 	struct vma *v;
 	vaddr_t at = *va;
@@ -386,14 +491,15 @@ int mspace_map(struct mspace *ms, vaddr_t *va, size_t len, vm_prot_t prot,
 	err = mspace_map_args(len, prot, maxprot, vma_flags, flags, at);
 	if (err)
 		return err;
-	if (obj != NULL || off != 0)
-		return -ENODEV;
+	if (obj != NULL && (!PAGE_ALIGNED(off) || off + len < off))
+		return -EINVAL;
 	mutex_lock(&ms->lock);
 	err = mspace_place(ms, &at, len, flags);
 	if (err)
 		goto out;
 	v = vma_new(at, at + len, prot, maxprot,
-		    vma_flags & (VMA_PRIVATE | VMA_SHARED | VMA_STACK | VMA_HEAP));
+		    vma_flags & (VMA_PRIVATE | VMA_SHARED | VMA_STACK | VMA_HEAP),
+		    obj, off, file);
 	if (v == NULL) {
 		err = -ENOMEM;
 		goto out;
@@ -404,6 +510,14 @@ int mspace_map(struct mspace *ms, vaddr_t *va, size_t len, vm_prot_t prot,
 out:
 	mutex_unlock(&ms->lock);
 	return err;
+}
+
+int mspace_map(struct mspace *ms, vaddr_t *va, size_t len, vm_prot_t prot,
+	       vm_prot_t maxprot, uint32_t vma_flags, int flags,
+	       struct vm_object *obj, uint64_t off)
+{
+	return mspace_map_file(ms, va, len, prot, maxprot, vma_flags, flags,
+			       obj, off, NULL);
 }
 
 /* [va, va + len) is page aligned and inside ms's bounds. */
@@ -482,6 +596,25 @@ int mspace_protect(struct mspace *ms, vaddr_t va, size_t len, vm_prot_t prot)
 	return err;
 }
 
+/* MADV_DONTNEED on [s, e), a part of v: unmap it and drop the private
+ * anonymous pages (a needs-copy amap is copied first, so only this
+ * mapping loses them). => ms->lock held. 0 or -ENOMEM. */
+static int vma_dontneed(struct mspace *ms, struct vma *v, vaddr_t s, vaddr_t e)
+{
+	int err;
+
+	pmap_remove(ms->pmap, s, e);
+	if (!(v->flags & VMA_PRIVATE) || v->amap == NULL)
+		return 0;
+	if (amap_refs(v->amap) > 1) {
+		err = vm_fault_needs_copy(ms, v);
+		if (err)
+			return err;
+	}
+	amap_free_range(v->amap, mspace_vma_slot(v, s), (e - s) >> PAGE_SHIFT);
+	return 0;
+}
+
 int mspace_dontneed(struct mspace *ms, vaddr_t va, size_t len)
 {
 	vaddr_t end = va + len, at = va, s, e;
@@ -498,14 +631,34 @@ int mspace_dontneed(struct mspace *ms, vaddr_t va, size_t len)
 		s = MAX(v->start, va);
 		e = MIN(v->end, end);
 		at = e;
-		if (!(v->flags & VMA_PRIVATE) || v->amap == NULL ||
-		    amap_refs(v->amap) != 1)
-			continue;
-		pmap_remove(ms->pmap, s, e);
-		amap_free_range(v->amap, v->amap_off + ((s - v->start) >> PAGE_SHIFT),
-				(e - s) >> PAGE_SHIFT);
+		if (vma_dontneed(ms, v, s, e) != 0)
+			err = -ENOMEM;
 	}
 	if (at < end)
+		err = -ENOMEM;
+	mutex_unlock(&ms->lock);
+	return err;
+}
+
+int mspace_sync(struct mspace *ms, vaddr_t va, size_t len)
+{
+	vaddr_t end = va + len, at = va;
+	struct vma *v;
+	int err = 0, ioerr;
+
+	if (!mspace_range_ok(ms, va, len))
+		return -EINVAL;
+	mutex_lock(&ms->lock);
+	for (v = vma_tree_find_from(&ms->vmas, va); v && v->start < end;
+	     v = vma_tree_next(v)) {
+		if (v->start > at)
+			err = -ENOMEM;
+		ioerr = vma_sync(v, MAX(v->start, va), MIN(v->end, end));
+		if (ioerr != 0 && err == 0)
+			err = ioerr;
+		at = MIN(v->end, end);
+	}
+	if (at < end && err == 0)
 		err = -ENOMEM;
 	mutex_unlock(&ms->lock);
 	return err;
@@ -556,7 +709,7 @@ static int mspace_heap_grow(struct mspace *ms, vaddr_t oldend, vaddr_t newend)
 		return 0;
 	}
 	heap = vma_new(oldend, newend, VM_PROT_READ | VM_PROT_WRITE,
-		       VM_PROT_ALL, VMA_PRIVATE | VMA_HEAP);
+		       VM_PROT_ALL, VMA_PRIVATE | VMA_HEAP, NULL, 0, NULL);
 	if (heap == NULL)
 		return -ENOMEM;
 	err = mspace_link(ms, heap);
@@ -608,7 +761,7 @@ int mspace_map_stack(struct mspace *ms, vaddr_t *sp_top)
 
 	mutex_lock(&ms->lock);
 	v = vma_new(start, USER_STACK_TOP, VM_PROT_READ | VM_PROT_WRITE,
-		    VM_PROT_ALL, VMA_PRIVATE | VMA_STACK);
+		    VM_PROT_ALL, VMA_PRIVATE | VMA_STACK, NULL, 0, NULL);
 	if (v == NULL) {
 		err = -ENOMEM;
 		goto out;
@@ -679,6 +832,8 @@ static const char *vma_name(const struct vma *v)
 		return "[heap]";
 	if (v->flags & VMA_STACK)
 		return "[stack]";
+	if (v->file != NULL && v->file->path[0] != '\0')
+		return v->file->path;
 	return NULL;
 }
 
@@ -687,15 +842,19 @@ static void vma_display(struct sbuf *sb, const struct vma *v)
 {
 	const char *name = vma_name(v);
 	char line[MAPS_NAME_PAD + 2];
+	dev_t dev = v->file ? v->file->dev : 0;
 	int n;
 
-	n = snprintf(line, sizeof(line), "%08lx-%08lx %c%c%c%c %08lx %02x:%02x %lu ",
+	n = snprintf(line, sizeof(line), "%08lx-%08lx %c%c%c%c %08lx %02lx:%02lx %lu ",
 		     (unsigned long)v->start, (unsigned long)v->end,
 		     (v->prot & VM_PROT_READ) ? 'r' : '-',
 		     (v->prot & VM_PROT_WRITE) ? 'w' : '-',
 		     (v->prot & VM_PROT_EXEC) ? 'x' : '-',
 		     (v->flags & VMA_SHARED) ? 's' : 'p',
-		     (unsigned long)(v->obj ? v->obj_off : 0), 0, 0, 0UL);
+		     (unsigned long)(v->file ? v->obj_off : 0),
+		     (unsigned long)(dev >> MAPS_DEV_SHIFT),
+		     (unsigned long)(dev & MAPS_DEV_MINOR),
+		     (unsigned long)(v->file ? v->file->ino : 0));
 	if (name == NULL) {
 		sbuf_printf(sb, "%s\n", line);
 		return;
@@ -714,6 +873,60 @@ int mspace_display(struct mspace *ms, struct sbuf *sb)
 	mutex_lock(&ms->lock);
 	for (v = vma_tree_first(&ms->vmas); v != NULL; v = vma_tree_next(v))
 		vma_display(sb, v);
+	mutex_unlock(&ms->lock);
+	return sbuf_error(sb);
+}
+
+/* Whether pg, mapped at va in v, is shared: an object's page, or an anon
+ * page whose anon or amap has more than one reference. => ms->lock held. */
+static bool vma_page_shared(struct vma *v, vaddr_t va, struct vm_page *pg)
+{
+	size_t slot;
+	struct anon *anon;
+
+	if (v->amap == NULL)
+		return true;
+	slot = mspace_vma_slot(v, va);
+	anon = slot < v->amap->nslots ? amap_lookup(v->amap, slot) : NULL;
+	if (anon == NULL || anon->page != pg)
+		return true;
+	return anon_refs(anon) > 1 || amap_refs(v->amap) > 1;
+}
+
+/* The smaps lines of v: its maps line, then resident, shared and private
+ * sizes. => ms->lock held. */
+static void vma_display_smaps(struct mspace *ms, struct sbuf *sb,
+			      struct vma *v)
+{
+	uint64_t rss = 0, shared = 0;
+	struct vm_page *pg;
+	paddr_t pa;
+	vaddr_t va;
+
+	for (va = v->start; va < v->end; va += PAGE_SIZE) {
+		if (!pmap_extract(ms->pmap, va, &pa))
+			continue;
+		rss++;
+		pg = vm_page_from_pa(pa);
+		if (pg == NULL || vma_page_shared(v, va, pg))
+			shared++;
+	}
+	vma_display(sb, v);
+	sbuf_printf(sb, "Rss:            %8lu kB\n"
+		    "Shared:         %8lu kB\n"
+		    "Private:        %8lu kB\n",
+		    (unsigned long)(rss * KB_PER_PAGE),
+		    (unsigned long)(shared * KB_PER_PAGE),
+		    (unsigned long)((rss - shared) * KB_PER_PAGE));
+}
+
+int mspace_display_smaps(struct mspace *ms, struct sbuf *sb)
+{
+	struct vma *v;
+
+	mutex_lock(&ms->lock);
+	for (v = vma_tree_first(&ms->vmas); v != NULL; v = vma_tree_next(v))
+		vma_display_smaps(ms, sb, v);
 	mutex_unlock(&ms->lock);
 	return sbuf_error(sb);
 }

@@ -1,7 +1,9 @@
 /*
  * Address spaces (mspaces): a process's VMAs in a balanced search tree keyed
- * by address, augmented with the largest free gap, plus its pmap.
- * The VMA tree itself lives in kernel/vm/vma.c (vma_tree_*).
+ * by address, augmented with the largest free gap, plus its pmap. Each VMA
+ * maps anonymous memory (an amap) and/or a memory object (a file's page
+ * cache, or anonymous shared memory). The VMA tree itself lives in
+ * kernel/vm/vma.c (vma_tree_*).
  */
 #ifndef KERNEL_VM_MSPACE_H
 #define KERNEL_VM_MSPACE_H
@@ -63,6 +65,24 @@ struct mspace {
 	uint64_t shared_pages;          /* (m) pages in VMA_SHARED VMAs */
 };
 
+/*
+ * The name /proc/<pid>/maps shows for a file mapping, shared (reference
+ * counted) by the VMAs that one mmap or exec made, and by their splits and
+ * forks. Locking: (c) const after vma_file_create, (r) atomic.
+ */
+struct vma_file {
+	int refcnt;                     /* (r) VMAs naming it */
+	dev_t dev;                      /* (c) st_dev of the file */
+	ino_t ino;                      /* (c) inode number */
+	char path[];                    /* (c) absolute path, or "" if unknown */
+};
+
+/* A new name (refcnt 1) for the file (dev, ino) at path (NULL or "": not
+ * known; maps then shows only device and inode). NULL on -ENOMEM. */
+struct vma_file *vma_file_create(dev_t dev, ino_t ino, const char *path);
+/* Drop a reference; the last one frees it. */
+void vma_file_unref(struct vma_file *file);
+
 /* Counters of one mspace in pages, for /proc/<pid>/status. */
 struct mspace_stats {
 	uint64_t virt;          /* mapped virtual pages */
@@ -83,9 +103,13 @@ void mspace_ref(struct mspace *ms);
  * => no locks held; ms is active on no hart (switch away first). */
 void mspace_destroy(struct mspace *ms);
 
-/* Copy parent for fork: every VMA, with private anonymous memory copied
- * eagerly (new pages) and shared anonymous memory shared (same amap). The
- * child's pmap starts empty; its faults map the pages.
+/* Copy parent for fork: every VMA. Shared VMAs share their object. With
+ * copy-on-write (the default) a private VMA with anonymous pages shares its
+ * amap: both VMAs become VMA_NEEDS_COPY and the parent's writable PTEs are
+ * write-protected (pmap_protect), so no page is copied until one is written
+ * (vm_fault cases 4 and 5). With the boot option cow=off the anonymous pages
+ * are copied now (eager fork). The child's pmap starts empty; its faults
+ * map the pages.
  * => no locks held (takes parent->lock). Returns 0 and *child, or
  * -ENOMEM (nothing allocated stays). */
 int mspace_fork(struct mspace *parent, struct mspace **child);
@@ -95,15 +119,24 @@ int mspace_fork(struct mspace *parent, struct mspace **child);
  * With MSPACE_FIXED at *va (page aligned) replacing earlier mappings there
  * (MSPACE_NOREPLACE: refusing them); else *va is a hint used if the range is
  * free and below MSPACE_MMAP_TOP, or the highest free range below
- * MSPACE_MMAP_TOP is taken. Memory is demand-zero; obj must be NULL in
- * this issue (memory objects come with the page cache).
+ * MSPACE_MMAP_TOP is taken.
+ * The contents: obj (the VMA takes its own reference; the caller keeps
+ * its) from byte off (page aligned) on, private (copy on write, VMA_PRIVATE)
+ * or shared (VMA_SHARED: stores reach the object). With obj NULL: demand-
+ * zero memory, private, or shared through a new anonymous object (off is
+ * ignored then).
  * => no locks held. Returns 0 and *va (bytes), -EINVAL (bad length,
- * alignment or flags), -EACCES (prot above maxprot), -ENOMEM (no room,
- * outside [USER_MIN, USER_MAX), or out of memory), -EEXIST (NOREPLACE and
- * occupied), -ENODEV (obj != NULL). */
+ * alignment, offset or flags), -EACCES (prot above maxprot), -ENOMEM (no
+ * room, outside [USER_MIN, USER_MAX), or out of memory), -EEXIST
+ * (NOREPLACE and occupied). */
 int mspace_map(struct mspace *ms, vaddr_t *va, size_t len, vm_prot_t prot,
 	       vm_prot_t maxprot, uint32_t vma_flags, int flags,
 	       struct vm_object *obj, uint64_t off);
+/* mspace_map naming the mapping file (the VMAs take their own references
+ * to it; NULL: no name) for /proc/<pid>/maps. Same returns. */
+int mspace_map_file(struct mspace *ms, vaddr_t *va, size_t len, vm_prot_t prot,
+		    vm_prot_t maxprot, uint32_t vma_flags, int flags,
+		    struct vm_object *obj, uint64_t off, struct vma_file *file);
 
 /* Unmap [va, va + len) (bytes, page aligned), splitting VMAs at the edges;
  * unmapped holes in the range are fine. Pages only this mapping held are
@@ -118,11 +151,20 @@ int mspace_unmap(struct mspace *ms, vaddr_t va, size_t len);
  * Nothing changes on an error. */
 int mspace_protect(struct mspace *ms, vaddr_t va, size_t len, vm_prot_t prot);
 
-/* MADV_DONTNEED on [va, va + len) (bytes, page aligned): the anonymous
- * pages of private mappings are dropped and read back as zeroes; shared
- * mappings are left alone. => no locks held. Returns 0, or -ENOMEM if part
- * of the range is not mapped (the mapped parts are still done). */
+/* MADV_DONTNEED on [va, va + len) (bytes, page aligned): the pages are
+ * unmapped from the pmap; the anonymous pages of private mappings are
+ * dropped (their private copies are lost: anonymous memory reads back as
+ * zeroes, a private file mapping as the file), shared mappings keep their
+ * data in the object. => no locks held. Returns 0, or -ENOMEM if part of
+ * the range is not mapped (the mapped parts are still done) or memory ran
+ * out copying a needs-copy amap. */
 int mspace_dontneed(struct mspace *ms, vaddr_t va, size_t len);
+
+/* msync: write the dirty pages of the shared file mappings in
+ * [va, va + len) (bytes, page aligned) to their files; other mappings need
+ * nothing. => no locks held; sleeps for I/O. Returns 0, -ENOMEM if part of
+ * the range is not mapped (the rest is still written), or -EIO. */
+int mspace_sync(struct mspace *ms, vaddr_t va, size_t len);
 
 /* The VMA containing va, or NULL. => ms->lock held. */
 struct vma *mspace_search_vma(struct mspace *ms, vaddr_t va);
@@ -160,9 +202,19 @@ int mspace_write(struct mspace *ms, vaddr_t va, const void *kbuf, size_t len);
 int mspace_read(struct mspace *ms, vaddr_t va, void *kbuf, size_t len);
 
 /* Append /proc/<pid>/maps text, one Linux-format line a VMA:
- * "00010000-00012000 rw-p 00000000 00:00 0    [heap]".
+ * "00010000-00012000 rw-p 00000000 00:00 0    [heap]"; a file mapping shows
+ * its offset, device (major:minor, hex), inode and path:
+ * "00010000-00018000 r-xp 00000000 01:01 12   /bin/sh".
  * => no locks held. Returns sbuf_error(sb). */
 int mspace_display(struct mspace *ms, struct sbuf *sb);
+
+/* Append /proc/<pid>/smaps text (Linux smaps, simplified): for each VMA its
+ * maps line, then "Rss:", "Shared:" and "Private:" lines in kB. Rss counts
+ * the pages mapped in the pmap; a resident page is shared if it belongs to
+ * a memory object (page cache, shared memory) or its anon or amap has more
+ * than one reference (copy-on-write after fork), private otherwise.
+ * => no locks held. Returns sbuf_error(sb). */
+int mspace_display_smaps(struct mspace *ms, struct sbuf *sb);
 
 /* Counters in pages. => no locks held. */
 void mspace_get_stats(struct mspace *ms, struct mspace_stats *st);
@@ -177,11 +229,17 @@ static inline vm_prot_t mspace_pmap_prot(vm_prot_t prot)
 /* ---- for kernel/vm/fault.c only (=> ms->lock held for both) ---- */
 
 /* The amap of vma, created on first use to cover the whole VMA (a stack
- * VMA gets slots down to stack_limit so it can grow). Returns 0 or
- * -ENOMEM. */
+ * VMA gets slots down to stack_limit so it can grow), or extended to cover
+ * it. => vma's amap, if any, is not shared (needs-copy resolved first).
+ * Returns 0 or -ENOMEM. */
 int mspace_vma_amap(struct mspace *ms, struct vma *vma);
 /* Change a VMA's range in the tree and the counters. */
 void mspace_vma_resize(struct mspace *ms, struct vma *vma, vaddr_t start,
 		       vaddr_t end);
+/* The amap slot of page va in vma (which has an amap). */
+static inline size_t mspace_vma_slot(const struct vma *vma, vaddr_t va)
+{
+	return vma->amap_off + ((va - vma->start) >> PAGE_SHIFT);
+}
 
 #endif

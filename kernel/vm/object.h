@@ -39,4 +39,44 @@ struct vm_object {
 	void *pager_priv;                  /* (c) vnode, swap map, ... */
 };
 
+/*
+ * Operations (kernel/vm/object.c). Offsets and sizes are in bytes; offsets
+ * passed in are page aligned. None of them may be called with an amap or
+ * pmap lock held (they may sleep for pager I/O).
+ */
+
+/* A new object of size bytes with refcnt 1 and the given pager (NULL: an
+ * anonymous object whose pages are zero-filled on first use and stay
+ * resident, e.g. MAP_SHARED|MAP_ANONYMOUS). NULL on -ENOMEM. */
+struct vm_object *vm_object_create(uint64_t size, const struct pager_ops *pager,
+				   void *pager_priv);
+void vm_object_ref(struct vm_object *obj);
+/* Drop a reference; the last one writes nothing back (callers sync first),
+ * frees every resident page (which no pmap may still map) and calls
+ * pager->destroy. */
+void vm_object_unref(struct vm_object *obj);
+
+/* The resident page at off, read in through the pager (or zero-filled when
+ * there is no pager) if it is not resident yet. On success *pgp holds the
+ * page with a hold (wire_count + 1) that keeps it resident until
+ * vm_object_release_page.
+ * => obj->lock not held; may sleep.
+ * Returns 0, -EFAULT if off lies at or past ROUNDUP(size, PAGE_SIZE) of a
+ * pager-backed object, -EIO, or -ENOMEM. */
+int vm_object_get_page(struct vm_object *obj, uint64_t off, struct vm_page **pgp);
+void vm_object_release_page(struct vm_object *obj, struct vm_page *pg);
+/* The page was written through the kernel (write()): mark it dirty. */
+void vm_object_page_dirty(struct vm_object *obj, struct vm_page *pg);
+/* Write back the dirty pages of [off, off+len) (len 0: the whole object)
+ * through the pager; pages dirtied through mappings are found with
+ * pmap_clear_modify. Returns 0 or -EIO. */
+int vm_object_sync(struct vm_object *obj, uint64_t off, uint64_t len);
+/* Set the size; pages wholly past the new end are unmapped from every pmap
+ * (pmap_page_protect(pg, VM_PROT_NONE)) and freed, and the tail of the new
+ * last page is zeroed. */
+void vm_object_set_size(struct vm_object *obj, uint64_t size);
+/* Objects and resident object pages in use (for /proc and leak checks). */
+uint64_t vm_object_count(void);
+uint64_t vm_object_resident_pages(void);
+
 #endif

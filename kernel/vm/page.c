@@ -731,8 +731,13 @@ static void meminfo_count(struct sbuf *sb, const char *name, uint64_t n)
 	sbuf_printf(sb, "%-16s%8lu\n", name, (unsigned long)n);
 }
 
+/* The VM lines of meminfo (anon and object pages, fault counts:
+ * kernel/vm/vmstat.h), defined by kernel/vm/fault.c; referenced weakly so
+ * host tests of this file link without it. */
+extern int vm_stats_display_meminfo(struct sbuf *sb) __attribute__((weak));
+
 /* /proc/meminfo: Linux names and units (kB), plus page and object counts
- * that leak checks compare. */
+ * that leak checks compare, then the VM counters of vmstat.h. */
 int vm_page_display_meminfo(struct sbuf *sb)
 {
 	uint64_t free = vm_page_free_count();
@@ -747,6 +752,8 @@ int vm_page_display_meminfo(struct sbuf *sb)
 	meminfo_kb(sb, "PageTables:", pmap_ptp_count());
 	meminfo_count(sb, "FreePages:", free);
 	meminfo_count(sb, "SlabObjects:", kmem_objects_inuse());
+	if (vm_stats_display_meminfo != NULL)
+		vm_stats_display_meminfo(sb);
 	return sbuf_error(sb);
 }
 

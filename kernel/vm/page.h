@@ -36,6 +36,7 @@ enum vm_zone_id {
 #define VM_PAGE_SLAB    0x04    /* owned by a slab (kmem) */
 #define VM_PAGE_PTP     0x08    /* a page-table page */
 #define VM_PAGE_KMALLOC 0x10    /* a whole-page kmalloc block (order in order) */
+#define VM_PAGE_DIRTY   0x20    /* (o) object page newer than its backing store */
 
 enum vm_page_queue { PQ_NONE, PQ_ACTIVE, PQ_INACTIVE, PQ_NQUEUES };
 

@@ -33,6 +33,10 @@ struct pager_ops {
 	int (*put_page)(struct vm_object *obj, uint64_t off, struct vm_page *pg);
 	/* The object is being freed: release the pager's private data. */
 	void (*destroy)(struct vm_object *obj);
+	/* Optional: only the owner's reference is left (refcnt fell to 1).
+	 * The vnode pager drops the vnode reference its users held. Called
+	 * without obj->lock, in process context. */
+	void (*unreferenced)(struct vm_object *obj);
 };
 
 #endif

@@ -1,14 +1,18 @@
 /*
- * The memory system calls (brk, mmap, munmap, mprotect, madvise) with
- * Linux riscv64 semantics: argument checks and Linux flag values here, the
- * work in mspace.c on the calling process's mspace. Called only from the
+ * The memory system calls (brk, mmap, munmap, mprotect, msync, madvise)
+ * with Linux riscv64 semantics: argument checks and Linux flag values here,
+ * the work in mspace.c on the calling process's mspace. A file is mapped
+ * through its vnode's memory object (the page cache). Called only from the
  * system call dispatcher.
  */
 #include "kernel/types.h"
 #include "kernel/errno.h"
 #include "kernel/syscall.h"
 #include "kernel/proc/proc.h"
+#include "kernel/fs/file.h"
+#include "kernel/fs/vfs.h"
 #include "kernel/vm/vm.h"
+#include "kernel/vm/object.h"
 #include "kernel/vm/mspace.h"
 
 /* Linux (asm-generic/mman-common.h) values. */
@@ -27,6 +31,9 @@
 #define MADV_DONTNEED           4
 #define MADV_FREE               8
 #define MADV_LAST               25      /* highest advice Linux knows */
+#define MS_ASYNC                1
+#define MS_INVALIDATE           2
+#define MS_SYNC                 4
 
 _Static_assert(PROT_READ == VM_PROT_READ && PROT_WRITE == VM_PROT_WRITE &&
 	       PROT_EXEC == VM_PROT_EXEC, "PROT_* and VM_PROT_* differ");
@@ -70,16 +77,76 @@ static int sys_mmap_flags(long flags, uint32_t *vma_flags, int *ms_flags)
 	return 0;
 }
 
-/* mmap(addr, len, prot, flags, fd, off): anonymous memory only in this
- * issue (file mappings return -ENODEV). Returns the address or -EINVAL
- * (zero length, bad flags or prot, misaligned offset or fixed address),
- * -EPERM (fixed below USER_MIN), -ENOMEM (no room, past USER_MAX, out of
- * memory), -EEXIST (MAP_FIXED_NOREPLACE over a mapping). */
+/* The highest protection a mapping of f may get (mprotect's limit), or
+ * -EACCES if f's open mode forbids the mapping (POSIX mmap: a write-only
+ * file, or PROT_WRITE + MAP_SHARED without O_RDWR), -ENODEV if f is not a
+ * regular file (pipe, console, directory). */
+static long sys_mmap_maxprot(struct file *f, long prot, uint32_t vma_flags)
+{
+	int mode = f->flags & O_ACCMODE;
+
+	if (f->vnode == NULL || f->vnode->type != VREG)
+		return -ENODEV;
+	if (mode == O_WRONLY)
+		return -EACCES;
+	if (!(vma_flags & VMA_SHARED) || mode == O_RDWR)
+		return VM_PROT_ALL;
+	if (prot & PROT_WRITE)
+		return -EACCES;
+	return VM_PROT_READ | VM_PROT_EXEC;
+}
+
+/* Map len bytes (page multiple) of the file open at fd from byte off on,
+ * at *addr as mspace_map places it. The mapping holds the vnode's memory
+ * object, so it outlives close(fd) and unlink. 0, -EBADF, -ENODEV,
+ * -EACCES, -ENOMEM, or mspace_map's errors (-EINVAL if off + len wraps). */
+static int sys_mmap_file(vaddr_t *addr, size_t len, long prot,
+			 uint32_t vma_flags, int ms_flags, int fd, uint64_t off)
+{
+	struct file *f = fd_get(fd);
+	struct vm_object *obj = NULL;
+	struct vma_file *name = NULL;
+	vm_prot_t maxprot;
+	long err;
+
+	if (f == NULL)
+		return -EBADF;
+	err = sys_mmap_maxprot(f, prot, vma_flags);
+	if (err < 0)
+		goto out;
+	maxprot = (vm_prot_t)err;
+	/* struct file does not record its path: maps shows dev and inode. */
+	obj = vnode_object(f->vnode);
+	name = vma_file_create(f->vnode->mnt->dev, f->vnode->ino, NULL);
+	if (obj == NULL || name == NULL) {
+		err = -ENOMEM;
+		goto out;
+	}
+	err = mspace_map_file(sys_mm_current(), addr, len, (vm_prot_t)prot,
+			      maxprot, vma_flags, ms_flags, obj, off, name);
+out:
+	if (obj != NULL)
+		vm_object_unref(obj);
+	if (name != NULL)
+		vma_file_unref(name);
+	file_close(f);
+	return err < 0 ? (int)err : 0;
+}
+
+/* mmap(addr, len, prot, flags, fd, off): anonymous memory (private, or
+ * shared through an anonymous object) or a regular file from byte off,
+ * private (copy on write) or shared (stores reach the file). Returns the
+ * address or -EINVAL (zero length, bad flags or prot, misaligned offset or
+ * fixed address), -EPERM (fixed below USER_MIN), -ENOMEM (no room, past
+ * USER_MAX, out of memory), -EEXIST (MAP_FIXED_NOREPLACE over a mapping),
+ * -EBADF (fd not open), -ENODEV (not a regular file), -EACCES (open mode
+ * forbids it). */
 long sys_mmap(const struct syscall_args *args)
 {
 	vaddr_t addr = (vaddr_t)args->a[0];
 	size_t len = (size_t)args->a[1];
 	long prot = args->a[2], flags = args->a[3];
+	int fd = (int)args->a[4];
 	uint64_t off = (uint64_t)args->a[5];
 	uint32_t vma_flags;
 	int ms_flags, err;
@@ -96,10 +163,12 @@ long sys_mmap(const struct syscall_args *args)
 	len = PAGE_ROUNDUP(len);
 	if ((ms_flags & MSPACE_FIXED) && addr < USER_MIN)
 		return -EPERM;
-	if (!(flags & MAP_ANONYMOUS))
-		return -ENODEV;
-	err = mspace_map(sys_mm_current(), &addr, len, (vm_prot_t)prot,
-			 VM_PROT_ALL, vma_flags, ms_flags, NULL, 0);
+	if (flags & MAP_ANONYMOUS)
+		err = mspace_map(sys_mm_current(), &addr, len, (vm_prot_t)prot,
+				 VM_PROT_ALL, vma_flags, ms_flags, NULL, 0);
+	else
+		err = sys_mmap_file(&addr, len, prot, vma_flags, ms_flags, fd,
+				    off);
 	return err ? err : (long)addr;
 }
 
@@ -135,10 +204,35 @@ long sys_mprotect(const struct syscall_args *args)
 			      (vm_prot_t)prot);
 }
 
-/* madvise(addr, len, advice): MADV_DONTNEED and MADV_FREE drop the pages
- * of private anonymous mappings; other known advice is accepted and
- * ignored. 0, or -EINVAL (misaligned, unknown advice), -ENOMEM (part of
- * the range unmapped or outside user space). */
+/* msync(addr, len, flags): write the dirty pages of shared file mappings
+ * in the range to their files (MS_ASYNC is done synchronously too: the
+ * page cache is coherent, so only durability differs). 0, or -EINVAL
+ * (misaligned, unknown flags, MS_ASYNC with MS_SYNC), -ENOMEM (part of
+ * the range unmapped or outside user space), -EIO. */
+long sys_msync(const struct syscall_args *args)
+{
+	vaddr_t addr = (vaddr_t)args->a[0];
+	size_t len = (size_t)args->a[1];
+	long flags = args->a[2];
+
+	if (!PAGE_ALIGNED(addr) ||
+	    (flags & ~(long)(MS_ASYNC | MS_INVALIDATE | MS_SYNC)) ||
+	    ((flags & MS_ASYNC) && (flags & MS_SYNC)))
+		return -EINVAL;
+	if (len == 0)
+		return 0;
+	if (len > USER_MAX || addr < USER_MIN ||
+	    PAGE_ROUNDUP(len) > USER_MAX - addr)
+		return -ENOMEM;
+	return mspace_sync(sys_mm_current(), addr, PAGE_ROUNDUP(len));
+}
+
+/* madvise(addr, len, advice): MADV_DONTNEED and MADV_FREE unmap the range
+ * and drop the private anonymous pages in it (anonymous memory reads back
+ * as zeroes, a private file mapping as the file, a shared mapping keeps
+ * its data); other known advice is accepted and ignored. 0, or -EINVAL
+ * (misaligned, unknown advice), -ENOMEM (part of the range unmapped or
+ * outside user space). */
 long sys_madvise(const struct syscall_args *args)
 {
 	vaddr_t addr = (vaddr_t)args->a[0];

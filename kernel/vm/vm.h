@@ -5,10 +5,18 @@
  * Lock order (take top to bottom; never upward):
  *
  *   proc_table_lock
+ *   vnode->lock               (mutex; mount->ns_lock above it: kernel/fs/vfs.h.
+ *                              read()/write() hold it across uio_move, whose
+ *                              fault takes the mspace and object locks, so it
+ *                              is never taken under those; they hold only a
+ *                              page's hold, never obj->lock, while copying)
  *     mspace->lock            (mutex: VMA tree, amaps of this mspace)
- *       vnode->lock           (mutex)
- *       vm_object->lock       (mutex, after vnode->lock: an object's pages)
- *         bcache buffer lock  (mutex)
+ *       vcache load lock      (mutex: kernel/fs/vfs.c; a file's last vnode_put,
+ *                              e.g. from vm_object_unref, writes its pages)
+ *         vm_object->lock     (mutex: an object's pages; held across pager I/O)
+ *           ext2 map lock     (mutex: one inode's block map; the vnode pager)
+ *             ext2 fs->lock   (mutex: bitmaps, group descriptors, sb counts)
+ *               bcache buffer lock (mutex)
  *           amap->lock / anon->lock (spin)
  *             pmap->lock      (spin: page tables of one pmap)
  *               pv_lock       (spin: every vm_page's pv list)

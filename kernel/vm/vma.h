@@ -12,6 +12,7 @@
 
 struct amap;
 struct vm_object;
+struct vma_file;
 
 /*
  * One mapped range [start, end) of an mspace. Its contents come from two
@@ -25,7 +26,9 @@ struct vm_object;
  *
  * Invariants: start < end, both page aligned; prot is a subset of maxprot;
  * (flags & VMA_ANON) == (obj == NULL); exactly one of VMA_PRIVATE and
- * VMA_SHARED is set; a VMA_SHARED anonymous VMA always has its amap.
+ * VMA_SHARED is set; a VMA_SHARED VMA has an object (anonymous shared
+ * memory: one without a pager) and no amap; a VMA_PRIVATE VMA whose amap
+ * has refcnt > 1 has VMA_NEEDS_COPY; obj_off is page aligned.
  */
 struct vma {
 	struct vma *left, *right, *parent;      /* (t) tree links */
@@ -44,10 +47,14 @@ struct vma {
 	size_t amap_off;                        /* (m) first slot used, pages */
 	struct vm_object *obj;                  /* (m) lower layer, or NULL */
 	uint64_t obj_off;                       /* (m) offset of start, bytes */
+	struct vma_file *file;                  /* (m) the mapped file's name
+	                                         * for /proc maps, or NULL */
 };
 
 /* The VMAs of one mspace, all inside [lo, hi).
- * Locking: the owning mspace's lock. */
+ * Locking: the owning mspace's lock. Every vma_tree_* function below runs
+ * with it held (=> ms->lock held) and takes no lock, allocates nothing and
+ * never sleeps. Addresses and sizes are virtual, in bytes. */
 struct vma_tree {
 	struct vma *root;
 	size_t count;           /* VMAs in the tree */

@@ -1,6 +1,8 @@
-# Host unit tests of the mm layer: the VMA tree (kernel/vm/vma.c), and
-# amaps and anons (kernel/vm/amap.c, anon.c) on the real page allocator and
-# kmem. Included by tests/tests.mk; standalone:
+# Host unit tests of the mm layer: the VMA tree (kernel/vm/vma.c), amaps
+# and anons (kernel/vm/amap.c, anon.c) with their copy-on-write reference
+# counts against a model (test_cow), and address spaces with the fault path
+# (mspace.c, fault.c over a pmap stub and a memory-object stub), on the real
+# page allocator and kmem. Included by tests/tests.mk; standalone:
 #   make -f tests/host/mm.mk host-test-mm
 
 HOSTCC ?= gcc
@@ -20,6 +22,12 @@ build/host/test_amap: tests/host/test_amap.c kernel/vm/amap.c kernel/vm/anon.c \
 	$(HOSTCC) $(MM_HOST_CFLAGS) -o $@ tests/host/test_amap.c kernel/vm/amap.c \
 	  kernel/vm/anon.c kernel/vm/kmem.c kernel/vm/page.c tests/host/shim/host_sbuf.c
 
+build/host/test_cow: tests/host/test_cow.c kernel/vm/amap.c kernel/vm/anon.c \
+  kernel/vm/kmem.c kernel/vm/page.c tests/host/shim/host_sbuf.c $(MM_HOST_DEPS)
+	@mkdir -p $(@D)
+	$(HOSTCC) $(MM_HOST_CFLAGS) -o $@ tests/host/test_cow.c kernel/vm/amap.c \
+	  kernel/vm/anon.c kernel/vm/kmem.c kernel/vm/page.c tests/host/shim/host_sbuf.c
+
 MM_MSPACE_SRCS := kernel/vm/mspace.c kernel/vm/fault.c kernel/vm/vma.c \
   kernel/vm/amap.c kernel/vm/anon.c kernel/vm/kmem.c kernel/vm/page.c \
   tests/host/shim/host_sbuf.c
@@ -28,10 +36,13 @@ build/host/test_mspace: tests/host/test_mspace.c $(MM_MSPACE_SRCS) $(MM_HOST_DEP
 	@mkdir -p $(@D)
 	$(HOSTCC) $(MM_HOST_CFLAGS) -o $@ tests/host/test_mspace.c $(MM_MSPACE_SRCS)
 
-HOST_TESTS += build/host/test_vma build/host/test_amap build/host/test_mspace
+HOST_TESTS += build/host/test_vma build/host/test_amap build/host/test_cow \
+  build/host/test_mspace
 
 .PHONY: host-test-mm
-host-test-mm: build/host/test_vma build/host/test_amap build/host/test_mspace
+host-test-mm: build/host/test_vma build/host/test_amap build/host/test_cow \
+  build/host/test_mspace
 	build/host/test_vma
 	build/host/test_amap
+	build/host/test_cow
 	build/host/test_mspace

@@ -1,8 +1,10 @@
 /*
  * Host unit test of amaps and anons (kernel/vm/amap.c, anon.c) on the real
- * page allocator and kmem: sparse slots, reference counting, eager copy,
- * split, extend, range free, a random trace against a model, running out
- * of memory, and that every page and object comes back. Prints TAP.
+ * page allocator and kmem: sparse slots, reference counting, copy-on-write
+ * and eager copy, split, extend, range free, a random trace against a
+ * model, running out of memory, and that every page and object comes back.
+ * Prints TAP. (tests/host/test_cow.c checks COW reference counts against a
+ * model of several processes.)
  */
 #include <stdlib.h>
 #include <string.h>
@@ -178,25 +180,57 @@ static void test_refcounts(void)
 
 static void test_copy(void)
 {
-	struct amap *am = sparse_amap(), *copy = NULL;
+	struct amap *am = sparse_amap(), *copy = NULL, *part = NULL;
 	bool ok = true;
 	struct anon *a, *b;
 
-	tap_ok(amap_copy(am, &copy) == 0 && copy != am && copy->refcnt == 1 &&
-	       copy->nslots == am->nslots && copy->nanons == am->nanons &&
-	       amap_check(copy) == 0, "amap_copy: same slots");
+	tap_ok(amap_copy_eager(am, 0, am->nslots, 0, &copy) == 0 && copy != am &&
+	       copy->refcnt == 1 && copy->nslots == am->nslots &&
+	       copy->nanons == am->nanons && amap_check(copy) == 0,
+	       "amap_copy_eager: same slots");
 	for (size_t i = 0; i < ARRAY_SIZE(sparse); i++) {
 		a = amap_lookup(am, sparse[i]);
 		b = amap_lookup(copy, sparse[i]);
-		ok &= a != b && a->page != b->page && has_tag(b, sparse[i]);
+		ok &= a != b && a->page != b->page && has_tag(b, sparse[i]) &&
+		      a->refcnt == 1 && b->refcnt == 1;
 	}
-	tap_ok(ok, "with new anons holding copies of the pages");
+	tap_ok(ok && anon_shared_count() == 0,
+	       "with new anons holding copies of the pages");
 	page_words(amap_lookup(am, 5000))[0] = 1;
 	tap_ok(has_tag(amap_lookup(copy, 5000), 5000),
 	       "writing the original leaves the copy alone");
-	amap_unref(am);
 	amap_unref(copy);
-	tap_ok(nothing_held(), "both free everything");
+	page_words(amap_lookup(am, 5000))[0] = 5000;
+
+	tap_ok(amap_copy(am, 0, am->nslots, 0, &copy) == 0 &&
+	       copy->nanons == am->nanons && amap_check(copy) == 0 &&
+	       anon_count() == ARRAY_SIZE(sparse) &&
+	       anon_shared_count() == ARRAY_SIZE(sparse),
+	       "amap_copy (copy-on-write): same slots, no page copied");
+	ok = true;
+	for (size_t i = 0; i < ARRAY_SIZE(sparse); i++) {
+		a = amap_lookup(am, sparse[i]);
+		ok &= a == amap_lookup(copy, sparse[i]) && a->refcnt == 2;
+	}
+	tap_ok(ok, "each slot holds the same anon, now with 2 references");
+	tap_ok(amap_copy(am, 500, 4600, 7, &part) == 0 && part->nslots == 4607 &&
+	       part->nanons == 4 && amap_lookup(part, 7 + 11) == amap_lookup(am, 511) &&
+	       amap_lookup(part, 7 + 4500) == amap_lookup(am, 5000) &&
+	       amap_lookup(part, 7 + 4499) == NULL &&
+	       amap_lookup(am, 512)->refcnt == 3 && amap_lookup(am, 1)->refcnt == 2 &&
+	       amap_check(part) == 0,
+	       "a copy of a range shares only its anons, moved by at - slot");
+	amap_unref(am);
+	tap_ok(anon_count() == ARRAY_SIZE(sparse) &&
+	       amap_lookup(copy, 511)->refcnt == 2 &&
+	       amap_lookup(copy, 9999)->refcnt == 1 &&
+	       anon_shared_count() == 4,
+	       "the original's unref drops one reference of each anon");
+	amap_unref(part);
+	tap_ok(anon_shared_count() == 0 && anon_count() == ARRAY_SIZE(sparse),
+	       "the range copy's unref leaves every anon private to the copy");
+	amap_unref(copy);
+	tap_ok(nothing_held(), "all free everything");
 }
 
 /* Split am (a sparse amap) at slot and check both halves. */
@@ -294,7 +328,8 @@ static struct amap *trace_step(struct amap *am, size_t nslots, uint64_t tag)
 		memset(&model[s], 0, MIN(n, nslots - s) * sizeof(model[0]));
 		break;
 	case 5:
-		if (amap_copy(am, &other) != 0)
+		if ((rng(2) ? amap_copy(am, 0, nslots, 0, &other) :
+			      amap_copy_eager(am, 0, nslots, 0, &other)) != 0)
 			abort();
 		amap_unref(am);
 		am = other;
@@ -340,9 +375,14 @@ static void test_out_of_memory(void)
 		anon_unref(amap_remove(am, --n));
 	free_before = vm_page_free_count();
 	anons_before = anon_count();
-	tap_ok(amap_copy(am, &copy) == -ENOMEM && amap_count() == 1 &&
-	       anon_count() == anons_before && vm_page_free_count() == free_before,
-	       "amap_copy out of memory: -ENOMEM, nothing leaked (%zu anons)", n);
+	tap_ok(amap_copy_eager(am, 0, cap, 0, &copy) == -ENOMEM &&
+	       amap_count() == 1 && anon_count() == anons_before &&
+	       vm_page_free_count() == free_before,
+	       "amap_copy_eager out of memory: -ENOMEM, nothing leaked "
+	       "(%zu anons)", n);
+	tap_ok(amap_copy(am, 0, cap, 0, &copy) == 0 && anon_count() == anons_before &&
+	       anon_shared_count() == n, "amap_copy still works: it copies no page");
+	amap_unref(copy);
 	amap_unref(am);
 	tap_ok(nothing_held(), "and everything comes back");
 }

@@ -1,9 +1,12 @@
 /*
  * Host unit test of address spaces and the fault path (kernel/vm/mspace.c,
  * fault.c, with vma.c, amap.c, anon.c on the real page allocator and kmem)
- * over a recording pmap stub: map, unmap and protect with VMA splits,
- * MAP_FIXED, brk, stack growth, fork, /proc maps text, a random trace
- * against a page model, and running out of memory. Prints TAP.
+ * over a recording pmap stub and a small memory-object stub with a fake
+ * file pager: map, unmap and protect with VMA splits, MAP_FIXED, brk,
+ * stack growth, copy-on-write fork (and the eager fork of cow=off), file
+ * mappings private and shared, msync, MADV_DONTNEED, /proc maps and smaps
+ * text, a random trace against a page model with a forked child, and
+ * running out of memory. Prints TAP.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -11,14 +14,18 @@
 #include "kernel/types.h"
 #include "kernel/errno.h"
 #include "kernel/lib/sbuf.h"
+#include "kernel/lib/bootargs.h"
 #include "kernel/vm/page.h"
 #include "kernel/vm/pmap.h"
 #include "kernel/vm/kmem.h"
 #include "kernel/vm/amap.h"
 #include "kernel/vm/anon.h"
+#include "kernel/vm/object.h"
+#include "kernel/vm/pager.h"
 #include "kernel/vm/vma.h"
 #include "kernel/vm/mspace.h"
 #include "kernel/vm/fault.h"
+#include "kernel/vm/vmstat.h"
 #include "tests/host/tap.h"
 
 #define MiB             (1UL << 20)
@@ -28,7 +35,7 @@
 #define RW              (VM_PROT_READ | VM_PROT_WRITE)
 #define TRACE_BASE      0x40000000UL
 #define TRACE_PAGES     96
-#define TRACE_STEPS     3000
+#define TRACE_STEPS     6000
 
 /* ------------------------------------------------------------ pmap stub */
 
@@ -145,6 +152,16 @@ void pmap_protect(struct pmap *pmap, vaddr_t sva, vaddr_t eva, vm_prot_t prot)
 			pmap->maps[i].prot &= prot;
 }
 
+bool pmap_extract(struct pmap *pmap, vaddr_t va, paddr_t *pa)
+{
+	struct stub_map *m = stub_find(pmap, PAGE_ROUNDDOWN(va));
+
+	if (m == NULL)
+		return false;
+	*pa = vm_page_to_pa(m->pg) + (va & PAGE_MASK);
+	return true;
+}
+
 uint64_t pmap_resident_count(struct pmap *pmap)
 {
 	return pmap->n;
@@ -163,6 +180,211 @@ void pmap_copy_page(struct vm_page *src, struct vm_page *dst)
 
 uint64_t kva_stack_pages(void) { return 0; }
 uint64_t pmap_ptp_count(void) { return 0; }
+
+/* ------------------------------------------------------------ boot option */
+
+static bool cow_on = true;      /* the boot option cow= */
+
+bool bootarg_bool(const char *name, bool dflt)
+{
+	return strcmp(name, "cow") == 0 ? cow_on : dflt;
+}
+
+/* ------------------------------------------------------------ object stub */
+
+/* Memory objects as kernel/vm/object.h specifies them, simply: resident
+ * pages by index, read in through the pager on first use (zero filled
+ * without one) and written back by vm_object_sync. */
+static uint64_t objects_inuse, object_pages_inuse, object_dirty_calls;
+
+struct vm_object *vm_object_create(uint64_t size, const struct pager_ops *pager,
+				   void *pager_priv)
+{
+	struct vm_object *obj = calloc(1, sizeof(*obj));
+
+	mutex_init(&obj->lock, "vm_object");
+	obj->refcnt = 1;
+	obj->size = size;
+	obj->pager = pager;
+	obj->pager_priv = pager_priv;
+	objects_inuse++;
+	return obj;
+}
+
+void vm_object_ref(struct vm_object *obj)
+{
+	obj->refcnt++;
+}
+
+/* The slot of the page at off (allocating the index when alloc). */
+static struct vm_page **object_slot(struct vm_object *obj, uint64_t off,
+				    bool alloc)
+{
+	size_t i = off >> PAGE_SHIFT, c = i / VM_OBJECT_CHUNK_PAGES;
+
+	if (c >= obj->nchunks) {
+		if (!alloc)
+			return NULL;
+		obj->chunks = realloc(obj->chunks, (c + 1) * sizeof(*obj->chunks));
+		memset(obj->chunks + obj->nchunks, 0,
+		       (c + 1 - obj->nchunks) * sizeof(*obj->chunks));
+		obj->nchunks = c + 1;
+	}
+	if (obj->chunks[c] == NULL) {
+		if (!alloc)
+			return NULL;
+		obj->chunks[c] = calloc(VM_OBJECT_CHUNK_PAGES,
+					sizeof(struct vm_page *));
+	}
+	return &obj->chunks[c][i % VM_OBJECT_CHUNK_PAGES];
+}
+
+void vm_object_unref(struct vm_object *obj)
+{
+	struct vm_page *pg;
+
+	if (--obj->refcnt > 0)
+		return;
+	for (size_t c = 0; c < obj->nchunks; c++) {
+		for (size_t i = 0; obj->chunks[c] && i < VM_OBJECT_CHUNK_PAGES; i++) {
+			pg = obj->chunks[c][i];
+			if (pg == NULL)
+				continue;
+			if (pg->pv_list != NULL || pg->wire_count != 0)
+				abort();
+			pg->owner = NULL;
+			vm_page_free(pg, 0);
+			object_pages_inuse--;
+		}
+		free(obj->chunks[c]);
+	}
+	if (obj->pager != NULL && obj->pager->destroy != NULL)
+		obj->pager->destroy(obj);
+	free(obj->chunks);
+	free(obj);
+	objects_inuse--;
+}
+
+int vm_object_get_page(struct vm_object *obj, uint64_t off, struct vm_page **pgp)
+{
+	struct vm_page **slot, *pg;
+
+	if (obj->pager != NULL && off >= PAGE_ROUNDUP(obj->size))
+		return -EFAULT;
+	slot = object_slot(obj, off, true);
+	if (*slot == NULL) {
+		pg = vm_page_alloc(0, VM_ZONE_ANY, VM_ALLOC_ZERO | VM_ALLOC_USER);
+		if (pg == NULL)
+			return -ENOMEM;
+		if (obj->pager != NULL && obj->pager->get_page(obj, off, pg) != 0) {
+			vm_page_free(pg, 0);
+			return -EIO;
+		}
+		pg->owner = obj;
+		pg->offset = off;
+		*slot = pg;
+		obj->nresident++;
+		object_pages_inuse++;
+	}
+	(*slot)->wire_count++;
+	*pgp = *slot;
+	return 0;
+}
+
+void vm_object_release_page(struct vm_object *obj, struct vm_page *pg)
+{
+	(void)obj;
+	if (pg->wire_count == 0)
+		abort();
+	pg->wire_count--;
+}
+
+void vm_object_page_dirty(struct vm_object *obj, struct vm_page *pg)
+{
+	(void)obj;
+	(void)pg;
+	object_dirty_calls++;
+}
+
+int vm_object_sync(struct vm_object *obj, uint64_t off, uint64_t len)
+{
+	struct vm_page **slot;
+	uint64_t end = len ? off + len : PAGE_ROUNDUP(obj->size);
+
+	for (; obj->pager != NULL && off < end; off += PAGE_SIZE) {
+		slot = object_slot(obj, off, false);
+		if (slot != NULL && *slot != NULL &&
+		    obj->pager->put_page(obj, off, *slot) != 0)
+			return -EIO;
+	}
+	return 0;
+}
+
+uint64_t vm_object_count(void)
+{
+	return objects_inuse;
+}
+
+uint64_t vm_object_resident_pages(void)
+{
+	return object_pages_inuse;
+}
+
+/* ------------------------------------------------------------ fake file */
+
+#define FILE_MAX        (TRACE_PAGES * PAGE_SIZE)
+
+/* A file's bytes, read and written by the fake pager. */
+struct fake_file {
+	unsigned char data[FILE_MAX];
+	uint64_t size;
+	int destroyed;
+};
+
+static int fake_get_page(struct vm_object *obj, uint64_t off, struct vm_page *pg)
+{
+	struct fake_file *f = obj->pager_priv;
+
+	if (off < f->size)
+		memcpy(PA_TO_KVA(vm_page_to_pa(pg)), f->data + off,
+		       MIN(PAGE_SIZE, f->size - off));
+	return 0;
+}
+
+static int fake_put_page(struct vm_object *obj, uint64_t off, struct vm_page *pg)
+{
+	struct fake_file *f = obj->pager_priv;
+
+	if (off < f->size)
+		memcpy(f->data + off, PA_TO_KVA(vm_page_to_pa(pg)),
+		       MIN(PAGE_SIZE, f->size - off));
+	return 0;
+}
+
+static void fake_destroy(struct vm_object *obj)
+{
+	((struct fake_file *)obj->pager_priv)->destroyed++;
+}
+
+static const struct pager_ops fake_pager = {
+	.name = "fake",
+	.get_page = fake_get_page,
+	.put_page = fake_put_page,
+	.destroy = fake_destroy,
+};
+
+/* A fake file of size bytes, each 8-byte word holding its offset + base. */
+static struct vm_object *fake_file_object(struct fake_file *f, uint64_t size,
+					  uint64_t base)
+{
+	memset(f, 0, sizeof(*f));
+	f->size = size;
+	for (uint64_t off = 0; off + 8 <= size; off += 8) {
+		uint64_t w = off + base;
+		memcpy(f->data + off, &w, 8);
+	}
+	return vm_object_create(size, &fake_pager, f);
+}
 
 /* ------------------------------------------------------------ helpers */
 
@@ -202,27 +424,65 @@ static bool nothing_held(void)
 	kmem_check();
 	vm_page_check();
 	return amap_count() == 0 && anon_count() == 0 &&
+	       anon_shared_count() == 0 && objects_inuse == 0 &&
+	       object_pages_inuse == 0 &&
 	       kmem_objects_inuse() == objs_base &&
 	       vm_page_free_count() == free_base;
 }
 
-/* Every pmap mapping lies in a VMA allowing its protection, and maps the
- * page of the anon at its amap slot. */
+/* The anon at va's slot in v, or NULL. */
+static struct anon *vma_anon(struct vma *v, vaddr_t va)
+{
+	size_t slot;
+
+	if (v->amap == NULL)
+		return NULL;
+	slot = mspace_vma_slot(v, va);
+	return slot < v->amap->nslots ? amap_lookup(v->amap, slot) : NULL;
+}
+
+/* One pmap mapping: inside a VMA allowing its protection; the page of the
+ * anon at its amap slot (writable only if neither the anon nor the amap
+ * is shared), or else the object's page at its offset (writable only in a
+ * shared VMA). */
+static bool mapping_consistent(struct mspace *ms, struct stub_map *m)
+{
+	struct vma *v = vma_tree_lookup(&ms->vmas, m->va);
+	struct anon *anon;
+
+	if (v == NULL || (m->prot & ~mspace_pmap_prot(v->prot)))
+		return false;
+	anon = vma_anon(v, m->va);
+	if (anon != NULL)
+		return anon->page == m->pg &&
+		       (!(m->prot & VM_PROT_WRITE) ||
+			(anon->refcnt == 1 && !(v->flags & VMA_NEEDS_COPY) &&
+			 v->amap->refcnt == 1));
+	return v->obj != NULL && m->pg->owner == v->obj &&
+	       m->pg->offset == v->obj_off + (m->va - v->start) &&
+	       (!(m->prot & VM_PROT_WRITE) || (v->flags & VMA_SHARED));
+}
+
 static bool pmap_consistent(struct mspace *ms)
 {
-	struct pmap *pmap = ms->pmap;
-
-	for (size_t i = 0; i < pmap->n; i++) {
-		struct stub_map *m = &pmap->maps[i];
-		struct vma *v = vma_tree_lookup(&ms->vmas, m->va);
-		struct anon *anon;
-
-		if (v == NULL || v->amap == NULL ||
-		    (m->prot & ~mspace_pmap_prot(v->prot)))
+	for (size_t i = 0; i < ms->pmap->n; i++)
+		if (!mapping_consistent(ms, &ms->pmap->maps[i]))
 			return false;
-		anon = amap_lookup(v->amap,
-				   v->amap_off + ((m->va - v->start) >> PAGE_SHIFT));
-		if (anon == NULL || anon->page != m->pg)
+	return true;
+}
+
+/* The VMA invariants of vma.h that involve the layers. */
+static bool vmas_consistent(struct mspace *ms)
+{
+	for (struct vma *v = vma_tree_first(&ms->vmas); v; v = vma_tree_next(v)) {
+		if (((v->flags & VMA_ANON) != 0) != (v->obj == NULL))
+			return false;
+		if ((v->flags & VMA_SHARED) && (v->obj == NULL || v->amap))
+			return false;
+		if (v->amap && v->amap->refcnt > 1 &&
+		    !(v->flags & VMA_NEEDS_COPY))
+			return false;
+		if (v->amap && amap_check(v->amap) != 0)
 			return false;
 	}
 	return true;
@@ -237,7 +497,7 @@ static bool ms_check(struct mspace *ms)
 		pages += vma_pages(v);
 	return vma_tree_check(&ms->vmas) == 0 && pages == ms->virt_pages &&
 	       ms->private_pages + ms->shared_pages == ms->virt_pages &&
-	       pmap_consistent(ms);
+	       pmap_consistent(ms) && vmas_consistent(ms);
 }
 
 static size_t nvmas(struct mspace *ms)
@@ -488,10 +748,320 @@ static void test_fork(void)
 	tap_ok(vm_fault(child, top - 200 * P, VM_ACCESS_WRITE) == 0,
 	       "the child's stack still grows");
 	mspace_destroy(ms);
-	tap_ok(peek(child, shr) == 20 && amap_count() > 0,
-	       "the shared amap outlives the parent");
+	tap_ok(peek(child, shr) == 20 && peek(child, shr + P) == 21 &&
+	       objects_inuse == 1 && peek(child, priv) == 10,
+	       "the shared anonymous object outlives the parent");
 	mspace_destroy(child);
 	tap_ok(nothing_held(), "nothing held after both exit");
+}
+
+static struct vm_stats vmstat_now(void)
+{
+	struct vm_stats st;
+
+	vm_stats_get(&st);
+	return st;
+}
+
+#define VMSTAT(field)   (vmstat_now().field)
+
+/* Copy-on-write fork step by step: nothing copied at fork, the parent's
+ * PTEs write-protected, the first write copies exactly the page written,
+ * a page no longer shared is written in place, freeing is exact. */
+static void test_cow_fork(void)
+{
+	struct mspace *ms = mspace_create(), *child = NULL;
+	vaddr_t va = map(ms, 0x10000000, 16 * P, RW, VMA_PRIVATE, MSPACE_FIXED);
+	uint64_t cow0, nc0;
+	bool ok = true;
+
+	for (int i = 0; i < 16; i++)
+		ok &= poke(ms, va + i * P, 100 + i) == 0;
+	for (int i = 0; i < 16; i++)
+		ok &= vm_fault(ms, va + i * P, VM_ACCESS_WRITE) == 0;
+	cow0 = VMSTAT(fault_cow);
+	nc0 = VMSTAT(fault_needs_copy);
+	tap_ok(ok && mspace_fork(ms, &child) == 0 && anon_count() == 16 &&
+	       amap_count() == 1 && anon_shared_count() == 0 &&
+	       child->pmap->n == 0 && ms_check(ms) && ms_check(child),
+	       "fork allocates no page: one amap shared, 16 anons");
+	ok = (vma_tree_first(&ms->vmas)->flags & VMA_NEEDS_COPY) &&
+	     (vma_tree_first(&child->vmas)->flags & VMA_NEEDS_COPY);
+	for (size_t i = 0; i < ms->pmap->n; i++)
+		ok &= !(ms->pmap->maps[i].prot & VM_PROT_WRITE);
+	tap_ok(ok && ms->pmap->n == 16,
+	       "both VMAs needs-copy; the parent's 16 PTEs write-protected");
+	tap_ok(peek(child, va + 5 * P) == 105 && anon_count() == 16 &&
+	       !(stub_find(child->pmap, va + 5 * P)->prot & VM_PROT_WRITE),
+	       "a read in the child maps the shared page read-only");
+	tap_ok(poke(child, va + 3 * P, 999) == 0 && anon_count() == 17 &&
+	       amap_count() == 2 && anon_shared_count() == 15 &&
+	       VMSTAT(fault_cow) == cow0 + 1 && VMSTAT(fault_needs_copy) == nc0 + 1 &&
+	       peek(ms, va + 3 * P) == 103 && peek(child, va + 3 * P) == 999 &&
+	       ms_check(child), "the child's first write: amap copied, exactly "
+	       "one page copied, the parent unchanged");
+	tap_ok(vm_fault(ms, va + 3 * P, VM_ACCESS_WRITE) == 0 &&
+	       poke(ms, va + 3 * P, 333) == 0 && anon_count() == 17 &&
+	       VMSTAT(fault_cow) == cow0 + 1 && VMSTAT(fault_needs_copy) == nc0 + 1 &&
+	       (stub_find(ms->pmap, va + 3 * P)->prot & VM_PROT_WRITE) &&
+	       peek(child, va + 3 * P) == 999 && ms_check(ms),
+	       "the parent writes the page no longer shared in place, no copy");
+	tap_ok(vm_fault(ms, va + 4 * P, VM_ACCESS_WRITE) == 0 &&
+	       anon_count() == 18 && VMSTAT(fault_cow) == cow0 + 2 &&
+	       amap_count() == 2 && peek(child, va + 4 * P) == 104 &&
+	       ms_check(ms), "the parent's write to a shared page copies it");
+	mspace_destroy(child);
+	tap_ok(anon_count() == 16 && anon_shared_count() == 0 && amap_count() == 1 &&
+	       peek(ms, va + 3 * P) == 333 && peek(ms, va + 4 * P) == 104 &&
+	       peek(ms, va + 15 * P) == 115,
+	       "the child's exit frees exactly its two private pages");
+	mspace_destroy(ms);
+	tap_ok(nothing_held(), "nothing held");
+}
+
+/* After fork, the parent unmaps half of a shared VMA and the child exits:
+ * the pages of the unmapped half go with the last reference. */
+static void test_cow_exact_free(void)
+{
+	struct mspace *ms = mspace_create(), *child = NULL, *grandchild = NULL;
+	vaddr_t va = map(ms, 0x10000000, 8 * P, RW, VMA_PRIVATE, MSPACE_FIXED);
+	bool ok = true;
+
+	for (int i = 0; i < 8; i++)
+		ok &= poke(ms, va + i * P, 50 + i) == 0;
+	ok &= mspace_fork(ms, &child) == 0;
+	tap_ok(ok && mspace_unmap(ms, va + 4 * P, 4 * P) == 0 && anon_count() == 8 &&
+	       ms_check(ms) && peek(ms, va + 3 * P) == 53 &&
+	       peek(child, va + 6 * P) == 56, "munmap of half a needs-copy VMA");
+	mspace_destroy(child);
+	tap_ok(anon_count() == 4 && anon_shared_count() == 0,
+	       "the child's exit frees the 4 pages only it still mapped");
+	tap_ok(mspace_fork(ms, &child) == 0 && mspace_fork(child, &grandchild) == 0 &&
+	       amap_count() == 1 && anon_count() == 4 &&
+	       mspace_dontneed(child, va, 2 * P) == 0 && anon_count() == 4 &&
+	       peek(child, va) == 0 && peek(grandchild, va) == 50 &&
+	       peek(ms, va + P) == 51 && ms_check(child),
+	       "MADV_DONTNEED in a needs-copy VMA drops only this mapping's pages");
+	mspace_destroy(ms);
+	mspace_destroy(grandchild);
+	tap_ok(anon_count() == 3 && peek(child, va + 2 * P) == 52 &&
+	       peek(child, va + P) == 0,
+	       "two generations later the last holder keeps exactly its pages "
+	       "(2, and the zero page its read made)");
+	mspace_destroy(child);
+	tap_ok(nothing_held(), "nothing held");
+}
+
+/* The boot option cow=off: fork copies every anonymous page at once. */
+static void test_cow_off(void)
+{
+	struct mspace *ms = mspace_create(), *child = NULL;
+	vaddr_t va = map(ms, 0x10000000, 8 * P, RW, VMA_PRIVATE, MSPACE_FIXED);
+	vaddr_t top;
+	bool ok = true;
+
+	mspace_map_stack(ms, &top);
+	poke(ms, top - 8, 77);
+	for (int i = 0; i < 8; i++)
+		ok &= poke(ms, va + i * P, 10 + i) == 0;
+	cow_on = false;
+	ok &= mspace_fork(ms, &child) == 0;
+	cow_on = true;
+	tap_ok(ok && anon_count() == 18 && amap_count() == 4 &&
+	       anon_shared_count() == 0 &&
+	       !(vma_tree_first(&ms->vmas)->flags & VMA_NEEDS_COPY) &&
+	       (stub_find(ms->pmap, va)->prot & VM_PROT_WRITE) && ms_check(child),
+	       "cow=off: fork copies the 9 pages, nothing write-protected");
+	tap_ok(poke(child, va, 1) == 0 && peek(ms, va) == 10 && anon_count() == 18 &&
+	       peek(child, top - 8) == 77 &&
+	       vm_fault(child, top - 100 * P, VM_ACCESS_WRITE) == 0,
+	       "writes stay private without copying; the stack still grows");
+	mspace_destroy(child);
+	mspace_destroy(ms);
+	tap_ok(nothing_held(), "nothing held");
+}
+
+/* MAP_PRIVATE of a file: reads share the object's pages read-only, a write
+ * copies the page and never reaches the file, offsets, a tail past the
+ * end reads zero, MADV_DONTNEED returns to the file's data. */
+static void test_file_private(void)
+{
+	static struct fake_file file;
+	struct mspace *ms = mspace_create(), *ms2 = mspace_create();
+	struct vm_object *obj = fake_file_object(&file, 3 * P + 100, 0);
+	vaddr_t va = 0x10000000, va2 = 0x20000000, off1 = 0x30000000;
+	uint64_t lower0 = VMSTAT(fault_lower), pagein0 = VMSTAT(fault_pagein);
+
+	tap_ok(mspace_map(ms, &va, 5 * P, RW, VM_PROT_ALL, VMA_PRIVATE,
+			  MSPACE_FIXED, obj, 0) == 0 &&
+	       mspace_map(ms2, &va2, 4 * P, VM_PROT_READ, VM_PROT_ALL, VMA_PRIVATE,
+			  MSPACE_FIXED, obj, 0) == 0 && obj->refcnt == 3 &&
+	       !(vma_tree_first(&ms->vmas)->flags & VMA_ANON),
+	       "two private mappings of a file take object references");
+	tap_ok(vm_fault(ms, va + P, VM_ACCESS_READ) == 0 &&
+	       vm_fault(ms2, va2 + P, VM_ACCESS_READ) == 0 &&
+	       stub_find(ms->pmap, va + P)->pg == stub_find(ms2->pmap, va2 + P)->pg &&
+	       stub_find(ms->pmap, va + P)->prot == VM_PROT_READ &&
+	       object_pages_inuse == 1 && anon_count() == 0 &&
+	       VMSTAT(fault_lower) == lower0 + 2 && VMSTAT(fault_pagein) == pagein0 + 2,
+	       "reads map the one object page, read-only (case 2)");
+	tap_ok(peek(ms, va + P + 8) == P + 8 && peek(ms, va + 3 * P + 88) == 3 * P + 88 &&
+	       peek(ms, va + 3 * P + 104) == 0 && peek(ms, va + 3 * P + 800) == 0,
+	       "the file's bytes; the tail of the last page reads zero");
+	tap_ok(vm_fault(ms, va + 4 * P, VM_ACCESS_READ) == -EIO &&
+	       vm_fault(ms, va + 4 * P, VM_ACCESS_WRITE) == -EIO &&
+	       anon_count() == 0,
+	       "a page wholly past the end of the file: -EIO (SIGBUS)");
+	tap_ok(poke(ms, va + P + 8, 4242) == 0 && anon_count() == 1 &&
+	       peek(ms, va + P + 8) == 4242 && peek(ms, va + P + 16) == P + 16 &&
+	       peek(ms2, va2 + P + 8) == P + 8 && ms_check(ms) && ms_check(ms2),
+	       "a write copies the page (case 4); the other mapping sees the file");
+	tap_ok(mspace_sync(ms, va, 3 * P) == 0 &&
+	       *(uint64_t *)(file.data + P + 8) == P + 8,
+	       "msync of a private mapping: the file is unchanged");
+	tap_ok(mspace_dontneed(ms, va + P, P) == 0 && anon_count() == 0 &&
+	       peek(ms, va + P + 8) == P + 8,
+	       "MADV_DONTNEED drops the private copy: the file shows again");
+	tap_ok(mspace_map(ms, &off1, 2 * P, VM_PROT_READ, VM_PROT_ALL, VMA_PRIVATE,
+			  MSPACE_FIXED, obj, 2 * P) == 0 &&
+	       peek(ms, off1 + 16) == 2 * P + 16,
+	       "a mapping at file offset 2 pages");
+	off1 = 0x30000000;
+	tap_ok(mspace_map(ms, &off1, P, VM_PROT_READ, VM_PROT_ALL, VMA_PRIVATE,
+			  MSPACE_FIXED, obj, 100) == -EINVAL,
+	       "a misaligned offset: -EINVAL");
+	vm_object_unref(obj);           /* like close(fd) */
+	tap_ok(peek(ms, va + 2 * P) == 2 * P && mspace_unmap(ms, va + 2 * P, P) == 0 &&
+	       vma_tree_lookup(&ms->vmas, va + 3 * P)->obj_off == 3 * P &&
+	       peek(ms, va + 3 * P + 8) == 3 * P + 8 && ms_check(ms),
+	       "the mapping outlives the caller's reference; a split keeps offsets");
+	mspace_destroy(ms);
+	mspace_destroy(ms2);
+	tap_ok(file.destroyed == 1 && nothing_held(),
+	       "the last unmap frees the object and its pages");
+}
+
+/* MAP_SHARED of a file: stores reach the object at once (another
+ * mapping sees them) and the file after msync, munmap and exit. */
+static void test_file_shared(void)
+{
+	static struct fake_file file;
+	struct mspace *ms = mspace_create(), *ms2 = mspace_create(), *child;
+	struct vm_object *obj = fake_file_object(&file, 2 * P, 1000);
+	vaddr_t va = 0x10000000, va2 = 0x20000000;
+	uint64_t dirty0 = object_dirty_calls;
+
+	mspace_map(ms, &va, 2 * P, RW, VM_PROT_ALL, VMA_SHARED, MSPACE_FIXED, obj, 0);
+	mspace_map(ms2, &va2, 2 * P, RW, VM_PROT_ALL, VMA_SHARED, MSPACE_FIXED,
+		   obj, 0);
+	vm_object_unref(obj);
+	tap_ok(vm_fault(ms, va, VM_ACCESS_READ) == 0 &&
+	       (stub_find(ms->pmap, va)->prot & VM_PROT_WRITE) && anon_count() == 0,
+	       "a read maps the object page writable (shared)");
+	tap_ok(poke(ms, va + 8, 7) == 0 && peek(ms2, va2 + 8) == 7 &&
+	       object_dirty_calls > dirty0 && anon_count() == 0 &&
+	       *(uint64_t *)(file.data + 8) == 1008,
+	       "a store is seen by the other mapping at once, not yet on file");
+	tap_ok(mspace_sync(ms, va, P) == 0 && *(uint64_t *)(file.data + 8) == 7,
+	       "msync writes it to the file");
+	tap_ok(mspace_sync(ms, va, 4 * P) == -ENOMEM, "msync over a hole: -ENOMEM");
+	poke(ms2, va2 + P, 8);
+	tap_ok(mspace_unmap(ms2, va2, 2 * P) == 0 &&
+	       *(uint64_t *)(file.data + P) == 8, "munmap writes it back");
+	tap_ok(mspace_fork(ms, &child) == 0 && poke(child, va + P + 16, 9) == 0 &&
+	       peek(ms, va + P + 16) == 9 && anon_count() == 0 && ms_check(child),
+	       "a forked child shares the object: its stores reach the parent");
+	mspace_destroy(child);
+	tap_ok(*(uint64_t *)(file.data + P + 16) == 9, "exit writes them back");
+	mspace_destroy(ms);
+	mspace_destroy(ms2);
+	tap_ok(file.destroyed == 1 && nothing_held(), "nothing held");
+}
+
+/* /proc maps for file mappings and smaps sizes. */
+static void test_file_display(void)
+{
+	static struct fake_file file;
+	struct mspace *ms = mspace_create(), *child = NULL;
+	struct vm_object *obj = fake_file_object(&file, 4 * P, 0);
+	struct vma_file *name = vma_file_create(0x101, 12, "/bin/prog");
+	struct vma_file *anon_name = vma_file_create(0x101, 13, NULL);
+	vaddr_t va = 0x10000, va2 = 0x20000, va3 = 0x30000;
+	struct sbuf sb, sm;
+	const char *last;
+	static const char want[] =
+		"00010000-00012000 r-xp 00001000 01:01 12 "
+		"                                /bin/prog\n"
+		"00020000-00022000 rw-p 00000000 00:00 0 \n"
+		"00030000-00031000 rw-s 00000000 01:01 13 \n"
+		"00030000-00031000 rw-s 00000000 01:01 13 \n"
+		"Rss:                   4 kB\n"
+		"Shared:                4 kB\n"
+		"Private:               0 kB\n";
+
+	mspace_map_file(ms, &va, 2 * P, VM_PROT_READ | VM_PROT_EXEC, VM_PROT_ALL,
+			VMA_PRIVATE, MSPACE_FIXED, obj, P, name);
+	mspace_map(ms, &va2, 2 * P, RW, VM_PROT_ALL, VMA_PRIVATE, MSPACE_FIXED,
+		   NULL, 0);
+	mspace_map_file(ms, &va3, P, RW, VM_PROT_ALL, VMA_SHARED, MSPACE_FIXED,
+			obj, 0, anon_name);
+	vm_object_unref(obj);
+	vma_file_unref(name);
+	vma_file_unref(anon_name);
+	peek(ms, va3);
+	sbuf_init(&sb);
+	mspace_display(ms, &sb);
+	sbuf_init(&sm);
+	mspace_display_smaps(ms, &sm);
+	last = strstr(sm.buf, "00030000-");     /* the last VMA's entry */
+	sbuf_printf(&sb, "%s", last ? last : "");
+	sbuf_free(&sm);
+	tap_ok(strcmp(sb.buf, want) == 0,
+	       "maps shows offset, dev:inode and path of file mappings; smaps sizes");
+	if (strcmp(sb.buf, want) != 0)
+		printf("# got:\n%s# want:\n%s", sb.buf, want);
+	sbuf_free(&sb);
+	poke(ms, va2, 1);
+	poke(ms, va2 + P, 2);
+	peek(ms, va);
+	mspace_fork(ms, &child);
+	poke(child, va2 + P, 3);
+	sbuf_init(&sb);
+	mspace_display_smaps(ms, &sb);
+	tap_ok(strstr(sb.buf, "00010000-00012000 r-xp 00001000 01:01 12 ") &&
+	       strstr(sb.buf, "00020000-00022000 rw-p 00000000 00:00 0 \n"
+			      "Rss:                   8 kB\n"
+			      "Shared:                4 kB\n"
+			      "Private:               4 kB\n") != NULL,
+	       "after fork and one child write: one heap page shared, one private");
+	if (strstr(sb.buf, "Shared:                4 kB\nPrivate:               4 kB") == NULL)
+		printf("# got:\n%s", sb.buf);
+	sbuf_free(&sb);
+	mspace_destroy(child);
+	mspace_destroy(ms);
+	tap_ok(nothing_held(), "nothing held");
+}
+
+/* Shared anonymous memory is an object with no file behind it. */
+static void test_shared_anon(void)
+{
+	struct mspace *ms = mspace_create(), *child = NULL;
+	vaddr_t va = map(ms, 0x10000000, 4 * P, RW, VMA_SHARED, MSPACE_FIXED);
+	struct vma *v = vma_tree_first(&ms->vmas);
+
+	tap_ok(v->obj != NULL && v->obj->pager == NULL && v->amap == NULL &&
+	       !(v->flags & VMA_ANON) && objects_inuse == 1,
+	       "MAP_SHARED|MAP_ANONYMOUS makes an object without a pager");
+	tap_ok(mspace_fork(ms, &child) == 0 && poke(child, va + 2 * P, 5) == 0 &&
+	       peek(ms, va + 2 * P) == 5 && anon_count() == 0 &&
+	       object_pages_inuse == 1 && mspace_sync(ms, va, 4 * P) == 0,
+	       "fork shares it; msync on it is a no-op");
+	tap_ok(mspace_unmap(ms, va + P, 2 * P) == 0 && peek(child, va + 2 * P) == 5 &&
+	       mspace_dontneed(child, va, 4 * P) == 0 && peek(child, va + 2 * P) == 5,
+	       "a split and MADV_DONTNEED keep its data");
+	mspace_destroy(ms);
+	mspace_destroy(child);
+	tap_ok(nothing_held(), "nothing held");
 }
 
 static void test_display(void)
@@ -526,159 +1096,204 @@ static void test_display(void)
 
 /* ------------------------------------------------------------ trace */
 
-/* The model: per page of the trace area, mapped or not, its protection,
- * and the word at its start (0 for untouched). */
-static struct {
+/* The model of one mspace: per page of the trace area, mapped or not, its
+ * protection, the word at its start, and the word it shows when untouched
+ * or dropped (0 for anonymous memory, the file's word for a private file
+ * mapping). */
+struct tpage {
 	bool mapped;
 	vm_prot_t prot;
 	uint64_t tag;
-} pages[TRACE_PAGES];
+	uint64_t origin;
+};
+
+static struct tpage pages[TRACE_PAGES], cpages[TRACE_PAGES];
+static struct fake_file trace_file;
+static struct vm_object *trace_obj;     /* TRACE_PAGES pages of file */
 
 static vaddr_t tva(size_t p)
 {
 	return TRACE_BASE + p * P;
 }
 
-static bool trace_range_mapped(size_t p, size_t n)
+static bool trace_range_mapped(const struct tpage *m, size_t p, size_t n)
 {
 	for (size_t i = p; i < p + n; i++)
-		if (!pages[i].mapped)
+		if (!m[i].mapped)
 			return false;
 	return true;
 }
 
-static bool trace_op_map(struct mspace *ms, size_t p, size_t n, uint64_t step)
+/* Map n pages at p: anonymous, or private from the trace file at page
+ * p (so each page's origin is its own file word). */
+static bool trace_op_map(struct mspace *ms, struct tpage *m, size_t p, size_t n)
 {
 	vm_prot_t prot = rng(4) ? RW : VM_PROT_READ;
+	bool file = rng(3) == 0;
+	vaddr_t va = tva(p);
 
-	if (map(ms, tva(p), n * P, prot, VMA_PRIVATE, MSPACE_FIXED) != tva(p))
+	if (mspace_map(ms, &va, n * P, prot, VM_PROT_ALL, VMA_PRIVATE,
+		       MSPACE_FIXED, file ? trace_obj : NULL,
+		       file ? p * P : 0) != 0 || va != tva(p))
 		return false;
 	for (size_t i = p; i < p + n; i++) {
-		pages[i].mapped = true;
-		pages[i].prot = prot;
-		pages[i].tag = 0;
+		m[i].mapped = true;
+		m[i].prot = prot;
+		m[i].origin = file ? i * P : 0;
+		m[i].tag = m[i].origin;
 	}
-	(void)step;
 	return true;
 }
 
-static bool trace_op_unmap(struct mspace *ms, size_t p, size_t n)
+static bool trace_op_unmap(struct mspace *ms, struct tpage *m, size_t p, size_t n)
 {
 	if (mspace_unmap(ms, tva(p), n * P) != 0)
 		return false;
 	for (size_t i = p; i < p + n; i++)
-		pages[i].mapped = false;
+		m[i].mapped = false;
 	return true;
 }
 
-static bool trace_op_protect(struct mspace *ms, size_t p, size_t n)
+static bool trace_op_protect(struct mspace *ms, struct tpage *m, size_t p,
+			     size_t n)
 {
 	vm_prot_t prot = (vm_prot_t)rng(8);
-	bool all = trace_range_mapped(p, n);
+	bool all = trace_range_mapped(m, p, n);
 	int err = mspace_protect(ms, tva(p), n * P, prot);
 
 	if (err != (all ? 0 : -ENOMEM))
 		return false;
 	for (size_t i = p; all && i < p + n; i++)
-		pages[i].prot = prot;
+		m[i].prot = prot;
 	return true;
 }
 
-static bool trace_op_write(struct mspace *ms, size_t p, uint64_t step)
+static bool trace_op_write(struct mspace *ms, struct tpage *m, size_t p,
+			   uint64_t step)
 {
 	int err = poke(ms, tva(p), step);
 
-	if (err != (pages[p].mapped ? 0 : -EFAULT))
+	if (err != (m[p].mapped ? 0 : -EFAULT))
 		return false;
-	if (pages[p].mapped)
-		pages[p].tag = step;
+	if (m[p].mapped)
+		m[p].tag = step;
 	return true;
 }
 
-static bool trace_op_fault(struct mspace *ms, size_t p)
+static bool trace_op_fault(struct mspace *ms, const struct tpage *m, size_t p)
 {
 	static const enum vm_access acc[] = {
 		VM_ACCESS_READ, VM_ACCESS_WRITE, VM_ACCESS_EXEC
 	};
 	enum vm_access a = acc[rng(3)];
-	bool allowed = pages[p].mapped &&
-		       (mspace_pmap_prot(pages[p].prot) & (vm_prot_t)a);
+	bool allowed = m[p].mapped &&
+		       (mspace_pmap_prot(m[p].prot) & (vm_prot_t)a);
 
 	return vm_fault(ms, tva(p), a) == (allowed ? 0 : -EFAULT);
 }
 
-static bool trace_op_dontneed(struct mspace *ms, size_t p, size_t n)
+static bool trace_op_dontneed(struct mspace *ms, struct tpage *m, size_t p,
+			      size_t n)
 {
-	bool all = trace_range_mapped(p, n);
+	bool all = trace_range_mapped(m, p, n);
 
 	if (mspace_dontneed(ms, tva(p), n * P) != (all ? 0 : -ENOMEM))
 		return false;
 	for (size_t i = p; i < p + n; i++)
-		pages[i].tag = 0;
+		m[i].tag = m[i].origin;
 	return true;
 }
 
-/* Every page reads as the model says (in ms, or a fork of it). */
-static bool trace_contents(struct mspace *ms)
+/* Every page reads as the model says. */
+static bool trace_contents(struct mspace *ms, const struct tpage *m)
 {
 	for (size_t p = 0; p < TRACE_PAGES; p++) {
 		uint64_t got = peek(ms, tva(p));
 
-		if (pages[p].mapped ? got != pages[p].tag : got != ~0ULL - 1)
+		if (m[p].mapped ? got != m[p].tag : got != ~0ULL - 1)
 			return false;
 	}
 	return true;
 }
 
-static bool trace_op_fork(struct mspace *ms)
+/* Fork ms into *child (replacing the child there): the child starts with
+ * the parent's model; from now on each goes its own way. */
+static bool trace_op_fork(struct mspace *ms, struct mspace **child)
 {
-	struct mspace *child = NULL;
-	bool ok = mspace_fork(ms, &child) == 0 && ms_check(child) &&
-		  trace_contents(child);
-
-	if (child != NULL)
-		mspace_destroy(child);
-	return ok;
+	if (*child != NULL)
+		mspace_destroy(*child);
+	*child = NULL;
+	if (mspace_fork(ms, child) != 0)
+		return false;
+	memcpy(cpages, pages, sizeof(pages));
+	return ms_check(*child) && trace_contents(*child, cpages);
 }
 
-static bool trace_step(struct mspace *ms, uint64_t step)
+/* One random operation on ms with model m (the parent or the child). */
+static bool trace_step_on(struct mspace *ms, struct tpage *m, uint64_t step)
 {
 	size_t p = rng(TRACE_PAGES), n = 1 + rng(MIN(12, TRACE_PAGES - p));
 
-	switch (rng(16)) {
+	switch (rng(15)) {
 	case 0: case 1: case 2:
-		return trace_op_map(ms, p, n, step);
+		return trace_op_map(ms, m, p, n);
 	case 3: case 4:
-		return trace_op_unmap(ms, p, n);
+		return trace_op_unmap(ms, m, p, n);
 	case 5: case 6:
-		return trace_op_protect(ms, p, n);
+		return trace_op_protect(ms, m, p, n);
 	case 7: case 8: case 9:
-		return trace_op_write(ms, p, step);
+		return trace_op_write(ms, m, p, step);
 	case 10: case 11: case 12:
-		return trace_op_fault(ms, p);
+		return trace_op_fault(ms, m, p);
 	case 13:
-		return trace_op_dontneed(ms, p, n);
-	case 14:
-		return trace_contents(ms);
+		return trace_op_dontneed(ms, m, p, n);
 	default:
-		return rng(8) == 0 ? trace_op_fork(ms) : true;
+		return trace_contents(ms, m);
+	}
+}
+
+static bool trace_step(struct mspace *ms, struct mspace **child, uint64_t step)
+{
+	bool ok;
+
+	switch (rng(24)) {
+	case 0:
+		return trace_op_fork(ms, child);
+	case 1:
+		if (*child != NULL)
+			mspace_destroy(*child);
+		*child = NULL;
+		return true;
+	case 2: case 3: case 4: case 5: case 6: case 7:
+		if (*child == NULL)
+			return true;
+		ok = trace_step_on(*child, cpages, step);
+		return ok && ms_check(*child);
+	default:
+		return trace_step_on(ms, pages, step);
 	}
 }
 
 static void test_trace(void)
 {
-	struct mspace *ms = mspace_create();
-	uint64_t step;
+	struct mspace *ms = mspace_create(), *child = NULL;
+	uint64_t step, cows = VMSTAT(fault_cow);
 	bool ok = true;
 
+	trace_obj = fake_file_object(&trace_file, TRACE_PAGES * P, 0);
 	memset(pages, 0, sizeof(pages));
 	for (step = 1; step <= TRACE_STEPS && ok; step++)
-		ok = trace_step(ms, step) && ms_check(ms);
-	tap_ok(ok && trace_contents(ms),
-	       "%d random map/unmap/protect/write/fault/dontneed/fork steps "
-	       "match the model (stopped at %lu)", TRACE_STEPS,
-	       (unsigned long)step - 1);
+		ok = trace_step(ms, &child, step) && ms_check(ms);
+	ok = ok && trace_contents(ms, pages) &&
+	     (child == NULL || trace_contents(child, cpages));
+	tap_ok(ok, "%d random map/unmap/protect/write/fault/dontneed/fork steps "
+	       "on a parent and its child match the model (stopped at %lu; "
+	       "%lu copies on write)", TRACE_STEPS, (unsigned long)step - 1,
+	       (unsigned long)(VMSTAT(fault_cow) - cows));
+	if (child != NULL)
+		mspace_destroy(child);
 	mspace_destroy(ms);
+	vm_object_unref(trace_obj);
 	tap_ok(nothing_held(), "nothing held after the trace");
 }
 
@@ -699,9 +1314,26 @@ static void test_out_of_memory(void)
 	anons = anon_count();
 	tap_ok(err == -ENOMEM && n > 0 && anons == n && ms_check(ms),
 	       "zero fill out of pages: -ENOMEM (%zu pages mapped)", n);
+	cow_on = false;
 	tap_ok(mspace_fork(ms, &child) == -ENOMEM && anon_count() == anons &&
-	       amap_count() == 1, "fork out of memory: -ENOMEM, nothing leaked");
+	       amap_count() == 1,
+	       "eager fork (cow=off) out of memory: -ENOMEM, nothing leaked");
+	cow_on = true;
+	tap_ok(mspace_fork(ms, &child) == 0 && anon_count() == anons &&
+	       amap_count() == 1, "copy-on-write fork needs no page: it works");
+	tap_ok(peek(child, va + 7 * P) == 0 &&
+	       vm_fault(child, va + 7 * P, VM_ACCESS_WRITE) == -ENOMEM &&
+	       anon_count() == anons && ms_check(child) && ms_check(ms),
+	       "a copy-on-write fault out of pages: -ENOMEM, nothing leaked");
+	enter_failures = 1;
 	mspace_destroy(ms);
+	tap_ok(vm_fault(child, va + 7 * P, VM_ACCESS_WRITE) == -ENOMEM &&
+	       anon_count() == anons && ms_check(child),
+	       "pmap_enter -ENOMEM in the copy: the old anon stays in its slot");
+	tap_ok(vm_fault(child, va + 7 * P, VM_ACCESS_WRITE) == 0 &&
+	       anon_count() == anons && anon_shared_count() == 0,
+	       "once the parent is gone the write needs no copy");
+	mspace_destroy(child);
 	tap_ok(nothing_held(), "and everything comes back");
 }
 
@@ -714,6 +1346,13 @@ int main(void)
 	test_brk();
 	test_stack();
 	test_fork();
+	test_cow_fork();
+	test_cow_exact_free();
+	test_cow_off();
+	test_file_private();
+	test_file_shared();
+	test_file_display();
+	test_shared_anon();
 	test_display();
 	test_trace();
 	test_out_of_memory();

@@ -369,7 +369,13 @@ static void test_exec(const char *self)
 	tap_ok(r.plain_open, "other descriptors stay open across execve");
 	tap_is(r.pid, pid, "execve keeps the pid");
 	tap_is(r.ppid, getpid(), "and the parent");
+}
 
+static void test_exec_args(const char *self)
+{
+	char *envp[] = { "PAGODA_TEST=yes", "EMPTY=", NULL };
+	int status;
+	pid_t pid;
 	char *many[MANY_ARGS + 3];
 	static char bufs[MANY_ARGS][ARG_LEN + 1];
 	many[0] = (char *)self;
@@ -416,5 +422,6 @@ int main(int argc, char **argv, char **envp)
 	tap_is(chain(CHAIN_DEPTH), CHAIN_DEPTH, "a chain of 16 nested forks unwinds");
 	test_cow();
 	test_exec(argv[0]);
+	test_exec_args(argv[0]);
 	return tap_done();
 }

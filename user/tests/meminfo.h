@@ -1,0 +1,88 @@
+/*
+ * Reading the kernel's /proc/meminfo for the tests (leakcheck, oom).
+ * Lines are "Name: value" or "Name: value kB". Uses only static buffers,
+ * so a reading allocates no user memory (a leak check must not disturb
+ * what it measures).
+ */
+#ifndef PAGODA_TESTS_MEMINFO_H
+#define PAGODA_TESTS_MEMINFO_H
+
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+#define MEMINFO_PATH    "/proc/meminfo"
+#define MEMINFO_BUF     8192
+#define MEMINFO_PAGE_KB 4
+
+/* -1 in a field: the kernel did not report it. */
+struct meminfo {
+	long free_pages;        /* FreePages, or MemFree in kB / 4 */
+	long total_pages;       /* TotalPages, or MemTotal in kB / 4 */
+	long slab_objects;      /* SlabObjects */
+	long swap_free_pages;   /* SwapFreePages, or SwapFree in kB / 4 */
+	long swap_total_pages;  /* SwapTotalPages, or SwapTotal in kB / 4 */
+};
+
+/* The value of field `name` in text, in pages if the line says kB and
+ * as_pages is set; -1 if absent. */
+static inline long meminfo_field(const char *text, const char *name, int as_pages)
+{
+	size_t len = strlen(name);
+
+	for (const char *line = text; line && *line; line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
+		if (strncmp(line, name, len) != 0 || line[len] != ':')
+			continue;
+		const char *p = line + len + 1;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p < '0' || *p > '9')
+			return -1;
+		long v = 0;
+		while (*p >= '0' && *p <= '9')
+			v = v * 10 + (*p++ - '0');
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (as_pages && (p[0] == 'k' || p[0] == 'K') && (p[1] == 'B' || p[1] == 'b'))
+			v /= MEMINFO_PAGE_KB;
+		return v;
+	}
+	return -1;
+}
+
+/* The first of two names that is present (the second in kB). */
+static inline long meminfo_pick(const char *text, const char *pages_name, const char *kb_name)
+{
+	long v = meminfo_field(text, pages_name, 0);
+
+	return v >= 0 ? v : meminfo_field(text, kb_name, 1);
+}
+
+/* Read /proc/meminfo. Returns 0, or -1 if the file cannot be read. The
+ * raw text stays in meminfo_text for diagnostics. */
+static char meminfo_text[MEMINFO_BUF];
+
+static inline int meminfo_read(struct meminfo *m)
+{
+	int fd = open(MEMINFO_PATH, O_RDONLY);
+	long n, got = 0;
+
+	memset(m, 0xff, sizeof(*m));        /* every field -1 */
+	meminfo_text[0] = 0;
+	if (fd < 0)
+		return -1;
+	while (got < MEMINFO_BUF - 1 && (n = read(fd, meminfo_text + got, MEMINFO_BUF - 1 - got)) > 0)
+		got += n;
+	close(fd);
+	meminfo_text[got] = 0;
+	if (got == 0)
+		return -1;
+	m->free_pages = meminfo_pick(meminfo_text, "FreePages", "MemFree");
+	m->total_pages = meminfo_pick(meminfo_text, "TotalPages", "MemTotal");
+	m->slab_objects = meminfo_field(meminfo_text, "SlabObjects", 0);
+	m->swap_free_pages = meminfo_pick(meminfo_text, "SwapFreePages", "SwapFree");
+	m->swap_total_pages = meminfo_pick(meminfo_text, "SwapTotalPages", "SwapTotal");
+	return 0;
+}
+
+#endif
