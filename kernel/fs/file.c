@@ -67,6 +67,7 @@ void file_close(struct file *f)
 		return;
 	if (f->ops->close != NULL)
 		f->ops->close(f);
+	kfree(f->path);
 	kmem_cache_free(file_cache, f);
 }
 

@@ -49,6 +49,8 @@ struct file {
 	const struct file_ops *ops;     /* (c) */
 	struct vnode *vnode;            /* (c) or NULL */
 	void *priv;                     /* (c) pipe end, etc. */
+	char *path;                     /* (c) absolute path it was opened
+					 * by (openat), kmalloc'ed, or NULL */
 	struct mutex pos_lock;          /* serialises read/write of offset */
 };
 

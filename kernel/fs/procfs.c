@@ -16,7 +16,6 @@
 #include "kernel/lib/string.h"
 #include "kernel/proc/proc.h"
 #include "kernel/vm/kmem.h"
-#include "kernel/vm/mspace.h"
 #include "kernel/vm/object.h"
 #include "kernel/vm/page.h"
 #include "kernel/vm/vmstat.h"
@@ -120,43 +119,11 @@ static const struct procfs_entry procfs_files[] = {
 #define PROCFS_SELF_POS (PROCFS_DOTS + PROCFS_NFILES)
 #define PROCFS_PIDS_POS (PROCFS_SELF_POS + 1)
 
-static bool procfs_pid_alive(pid_t pid);
-
-/* The referenced address space of live process pid, or NULL. Reads the
- * process table the way proc_maps does (kernel/proc has no lookup for
- * other modules): a slot's mspace changes only under its lock. */
-static struct mspace *procfs_mspace_get(pid_t pid)
-{
-	struct mspace *ms = NULL;
-	for (int i = 0; i < NPROC_MAX && ms == NULL; i++) {
-		struct proc *p = &proc_table[i];
-		spin_lock(&p->lock);
-		if (p->state != P_UNUSED && p->pid == pid && p->ms != NULL) {
-			ms = p->ms;
-			mspace_ref(ms);
-		}
-		spin_unlock(&p->lock);
-	}
-	return ms;
-}
-
-/* /proc/<pid>/smaps: each mapping with its resident, shared and private
- * sizes (kernel/vm/mspace.c). */
-static int procfs_gen_smaps(pid_t pid, struct sbuf *sb)
-{
-	struct mspace *ms = procfs_mspace_get(pid);
-	if (ms == NULL)
-		return procfs_pid_alive(pid) ? 0 : -ESRCH;
-	int err = mspace_display_smaps(ms, sb);
-	mspace_destroy(ms);
-	return err;
-}
-
 /* The files of each process directory (index 1.. after the directory). */
 static const struct procfs_entry procfs_pid_files[] = {
 	{ "maps", proc_maps },
 	{ "status", proc_status },
-	{ "smaps", procfs_gen_smaps },
+	{ "smaps", proc_smaps },
 };
 _Static_assert(ARRAY_SIZE(procfs_pid_files) < PROCFS_PID_STRIDE, "pid inode range");
 

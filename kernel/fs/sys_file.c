@@ -125,6 +125,8 @@ long sys_openat(const struct syscall_args *args)
 	if (err < 0)
 		return err;
 	err = vfs_open(up.start, up.path, flags, (mode_t)args->a[3], &f);
+	if (err == 0)
+		f->path = vfs_abspath(up.start, up.path);   /* NULL: unnamed */
 	upath_put(&up);
 	if (err < 0)
 		return err;

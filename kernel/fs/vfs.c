@@ -747,11 +747,12 @@ static int vfs_prepend(char *buf, size_t *pos, const char *name, size_t len)
 	return 0;
 }
 
-long vfs_getcwd(char *buf, size_t size)
+/* Path of directory dir (NULL: cwd) into buf, as vfs_getcwd. */
+static long vfs_dir_path(struct vnode *dir, char *buf, size_t size)
 {
 	struct vfs_dirent *de = kmalloc(sizeof(*de));
 	char *path = kmalloc(PATH_MAX);
-	struct vnode *cur = vfs_start(NULL, ""), *parent;
+	struct vnode *cur = vfs_start(dir, ""), *parent;
 	size_t pos = PATH_MAX - 1;
 	long err = de == NULL || path == NULL ? -ENOMEM : 0;
 	if (path != NULL)
@@ -783,6 +784,34 @@ long vfs_getcwd(char *buf, size_t size)
 	kfree(path);
 	kfree(de);
 	return err;
+}
+
+long vfs_getcwd(char *buf, size_t size)
+{
+	return vfs_dir_path(NULL, buf, size);
+}
+
+char *vfs_abspath(struct vnode *start, const char *path)
+{
+	char *buf = kmalloc(PATH_MAX), *abs;
+
+	if (buf == NULL)
+		return NULL;
+	buf[0] = '\0';
+	if (path[0] != '/') {
+		while (path[0] == '.' && path[1] == '/')
+			path += 2;
+		if (vfs_dir_path(start, buf, PATH_MAX) >= 0 &&
+		    strcmp(buf, "/") != 0)
+			strlcat(buf, "/", PATH_MAX);
+	}
+	strlcat(buf, path, PATH_MAX);
+	size_t len = strlen(buf) + 1;
+	abs = kmalloc(len);
+	if (abs != NULL)
+		memcpy(abs, buf, len);
+	kfree(buf);
+	return abs;
 }
 
 /* ------------------------------------------------------------------ */

@@ -182,6 +182,11 @@ int vfs_readdir(struct vnode *dir, off_t *pos, struct vfs_dirent *de);
 /* Path of the current directory into buf (size bytes with the NUL).
  * Returns the length with the NUL, -ERANGE, -ENOENT or -ENOMEM. */
 long vfs_getcwd(char *buf, size_t size);
+/* path (resolved from start, NULL: cwd) made absolute with the path of
+ * its starting directory, leading "./" dropped; relative if that
+ * directory's path cannot be found. A kmalloc'ed string for the caller to
+ * kfree, or NULL on -ENOMEM. */
+char *vfs_abspath(struct vnode *start, const char *path);
 
 /* The file operations of an open vnode (regular file or directory). */
 extern const struct file_ops vnode_fops;

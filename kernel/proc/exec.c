@@ -429,20 +429,10 @@ static int exec_zero_tail(struct mspace *ms, const Elf64_Phdr *ph,
 static struct vma_file *exec_file_name(struct vnode *vn, const char *path)
 {
 	struct vma_file *name;
-	char *abs;
+	char *abs = vfs_abspath(NULL, path);
 
-	if (path[0] == '/')
-		return vma_file_create(vn->mnt->dev, vn->ino, path);
-	abs = kmalloc(EXEC_PATH_MAX);
 	if (abs == NULL)
 		return NULL;
-	while (path[0] == '.' && path[1] == '/')
-		path += 2;
-	if (vfs_getcwd(abs, EXEC_PATH_MAX) < 0)
-		abs[0] = '\0';
-	else if (strcmp(abs, "/") != 0)
-		strlcat(abs, "/", EXEC_PATH_MAX);
-	strlcat(abs, path, EXEC_PATH_MAX);
 	name = vma_file_create(vn->mnt->dev, vn->ino, abs);
 	kfree(abs);
 	return name;

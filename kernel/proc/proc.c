@@ -688,6 +688,22 @@ int proc_maps(pid_t pid, struct sbuf *sb)
 	return err;
 }
 
+/* See proc.h. */
+int proc_smaps(pid_t pid, struct sbuf *sb)
+{
+	struct proc snap;
+	struct mspace *ms;
+	pid_t ppid;
+	int err;
+
+	err = proc_snapshot(pid, &snap, &ppid, &ms);
+	if (err < 0 || ms == NULL)
+		return err;
+	err = mspace_display_smaps(ms, sb);
+	mspace_destroy(ms);
+	return err;
+}
+
 /* See proc.h. => p is the current process, no locks held. */
 const char *proc_fault_cause(struct proc *p, vaddr_t va)
 {

@@ -77,6 +77,9 @@ int proc_signal_pgrp(pid_t pgid, int sig);
 int proc_status(pid_t pid, struct sbuf *sb);
 /* Text of /proc/<pid>/maps; -ESRCH if no such process. */
 int proc_maps(pid_t pid, struct sbuf *sb);
+/* Text of /proc/<pid>/smaps (each mapping with its resident, shared and
+ * private sizes); -ESRCH if no such process. */
+int proc_smaps(pid_t pid, struct sbuf *sb);
 /* Iterate live pids for /proc and ps: returns the next pid > after, or -1. */
 pid_t proc_next_pid(pid_t after);
 /* Terminate the current process with a wait status (never returns). */

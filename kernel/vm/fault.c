@@ -200,11 +200,8 @@ static int fault_lower(struct fault_ctx *fc)
 		err = fault_enter(fc, pg, fc->prot & ~VM_PROT_WRITE);
 	}
 	vm_object_release_page(obj, pg);
-	if (err == 0) {
+	if (err == 0)
 		VM_STAT_INC(fault_lower);
-		if (obj->pager != NULL)
-			VM_STAT_INC(fault_pagein);
-	}
 	return err;
 }
 
@@ -387,7 +384,6 @@ void vm_stats_get(struct vm_stats *out)
 	out->fault_zero_fill = VM_STAT_LOAD(fault_zero_fill);
 	out->fault_cow = VM_STAT_LOAD(fault_cow);
 	out->fault_needs_copy = VM_STAT_LOAD(fault_needs_copy);
-	out->fault_pagein = VM_STAT_LOAD(fault_pagein);
 	out->fault_stack_grow = VM_STAT_LOAD(fault_stack_grow);
 	out->fault_errors = VM_STAT_LOAD(fault_errors);
 	out->fault_nomem = VM_STAT_LOAD(fault_nomem);
@@ -396,6 +392,7 @@ void vm_stats_get(struct vm_stats *out)
 	out->shared_anons = anon_shared_count();
 	out->objects = vm_object_count();
 	out->object_pages = vm_object_resident_pages();
+	out->pageins = vm_object_pageins();
 }
 
 int vm_stats_display(struct sbuf *sb)
@@ -413,7 +410,7 @@ int vm_stats_display(struct sbuf *sb)
 		{ "pgfault_zero", st.fault_zero_fill },
 		{ "pgfault_cow", st.fault_cow },
 		{ "pgfault_needs_copy", st.fault_needs_copy },
-		{ "pgpagein", st.fault_pagein },
+		{ "pgpagein", st.pageins },
 		{ "pgfault_stack", st.fault_stack_grow },
 		{ "pgfault_error", st.fault_errors },
 		{ "pgfault_nomem", st.fault_nomem },
@@ -445,7 +442,7 @@ int vm_stats_display_meminfo(struct sbuf *sb)
 		{ "Cached:", st.object_pages, true },
 		{ "ZeroFillFaults:", st.fault_zero_fill, false },
 		{ "CowFaults:", st.fault_cow, false },
-		{ "PageIns:", st.fault_pagein, false },
+		{ "PageIns:", st.pageins, false },
 		{ "SharedPages:", st.shared_anons, false },
 		{ "VmObjects:", st.objects, false },
 		{ "Amaps:", st.amaps, false },

@@ -28,6 +28,7 @@ _Static_assert(CHUNK_BYTES == PAGE_SIZE, "a chunk of the page index is one page"
 static struct kmem_cache *object_cache;         /* set once */
 static uint64_t objects_inuse;                  /* atomic */
 static uint64_t object_pages;                   /* atomic: resident pages */
+static uint64_t object_pageins;                 /* atomic: pages a pager read */
 /* Sleeping until a page's hold is released: object_waiters (atomic) says
  * whether a release must wake anyone; the wait lock closes the window
  * between dropping obj->lock and sleeping. A leaf spinlock. */
@@ -262,6 +263,7 @@ static int object_page_in(struct vm_object *obj, uint64_t off, struct vm_page **
 			vm_page_free(pg, 0);
 			return err;
 		}
+		__atomic_fetch_add(&object_pageins, 1, __ATOMIC_RELAXED);
 	}
 	object_insert(obj, idx, pg);
 	*pgp = pg;
@@ -397,4 +399,9 @@ uint64_t vm_object_count(void)
 uint64_t vm_object_resident_pages(void)
 {
 	return __atomic_load_n(&object_pages, __ATOMIC_RELAXED);
+}
+
+uint64_t vm_object_pageins(void)
+{
+	return __atomic_load_n(&object_pageins, __ATOMIC_RELAXED);
 }

@@ -78,5 +78,8 @@ void vm_object_set_size(struct vm_object *obj, uint64_t size);
 /* Objects and resident object pages in use (for /proc and leak checks). */
 uint64_t vm_object_count(void);
 uint64_t vm_object_resident_pages(void);
+/* Pages read in through a pager since boot (a fault or read() that found
+ * the page resident does not count). */
+uint64_t vm_object_pageins(void);
 
 #endif

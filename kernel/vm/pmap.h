@@ -1,7 +1,7 @@
 /*
  * pmap: the machine-dependent page tables, behind a machine-independent
  * interface. The implementation (arch/riscv/pmap.c) is the only code that
- * knows the PTE format, satp and sfence.vma. pmap never panics for lack of
+ * knows the PTE format, the satp register and TLB fences. pmap never panics for lack of
  * memory: it returns -ENOMEM and the caller decides.
  *
  * Addresses are bytes; va page aligned unless said otherwise. No function

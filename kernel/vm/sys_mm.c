@@ -115,9 +115,10 @@ static int sys_mmap_file(vaddr_t *addr, size_t len, long prot,
 	if (err < 0)
 		goto out;
 	maxprot = (vm_prot_t)err;
-	/* struct file does not record its path: maps shows dev and inode. */
+	/* f->path is NULL if it was not opened by path: maps then shows only
+	 * dev and inode. */
 	obj = vnode_object(f->vnode);
-	name = vma_file_create(f->vnode->mnt->dev, f->vnode->ino, NULL);
+	name = vma_file_create(f->vnode->mnt->dev, f->vnode->ino, f->path);
 	if (obj == NULL || name == NULL) {
 		err = -ENOMEM;
 		goto out;

@@ -1,8 +1,9 @@
 /*
  * VM event counters for /proc/vmstat, /proc/meminfo and tests: faults by
- * case (kernel/vm/fault.c), and the amaps, anons and memory objects in
- * use. Counters only grow (except the in-use counts) and are updated
- * atomically from any hart without locks.
+ * case (kernel/vm/fault.c), pages read in by pagers (kernel/vm/object.c),
+ * and the amaps, anons and memory objects in use. Counters only grow
+ * (except the in-use counts) and are updated atomically from any hart
+ * without locks.
  */
 #ifndef KERNEL_VM_VMSTAT_H
 #define KERNEL_VM_VMSTAT_H
@@ -19,7 +20,6 @@ struct vm_stats {
 	uint64_t fault_zero_fill;       /* case 3: new zero-filled anon page */
 	uint64_t fault_cow;             /* case 4: page copied on write */
 	uint64_t fault_needs_copy;      /* case 5: shared amap copied */
-	uint64_t fault_pagein;          /* case 2 on a pager-backed (file) object */
 	uint64_t fault_stack_grow;      /* case 6: stack VMA grown */
 	uint64_t fault_errors;          /* case 8: -EFAULT (no VMA, protection) */
 	uint64_t fault_nomem;           /* -ENOMEM returned */
@@ -28,6 +28,7 @@ struct vm_stats {
 	uint64_t shared_anons;          /* anons shared copy-on-write (refcnt > 1) */
 	uint64_t objects;               /* memory objects in use now */
 	uint64_t object_pages;          /* resident object pages (page cache) */
+	uint64_t pageins;               /* pages read in by a pager (object.c) */
 };
 
 /* The current counts. */
@@ -43,8 +44,8 @@ int vm_stats_display(struct sbuf *sb);
 /* The VM lines of /proc/meminfo, appended by vm_page_display_meminfo:
  * AnonPages, CowShared (anon pages shared copy-on-write) and Cached
  * (resident object pages) in kB; then counts: ZeroFillFaults, CowFaults,
- * PageIns, SharedPages (anon pages shared copy-on-write), VmObjects, Amaps,
- * Anons. Returns sbuf_error(sb). */
+ * PageIns (pages read in by a pager), SharedPages (anon pages shared
+ * copy-on-write), VmObjects, Amaps, Anons. Returns sbuf_error(sb). */
 int vm_stats_display_meminfo(struct sbuf *sb);
 
 #endif

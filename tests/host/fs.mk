@@ -3,8 +3,9 @@
 # against a disk image made by mke2fs -d; the test checks the image with
 # e2fsck -fn after writing to it. Frames come from the host heap (the
 # shim's identity direct map). Owned by the page-cache helper.
-# Standalone: make -f tests/host/fs.mk build/host/test_ext2
+# Standalone: make -f tests/host/fs.mk $(BUILD)/host/test_ext2
 
+BUILD ?= build
 HOSTCC ?= gcc
 FS_HOST_CFLAGS := -O1 -g -std=gnu11 -fsanitize=address,undefined \
   -fno-sanitize-recover=all -fno-omit-frame-pointer \
@@ -15,8 +16,8 @@ FS_HOST_DEPS := $(FS_HOST_SRCS) $(wildcard kernel/fs/*.h tests/host/shim/*/*.h \
   tests/host/shim/*/*/*.h kernel/*.h kernel/lib/*.h kernel/dev/*.h kernel/vm/*.h) \
   tests/host/tap.h tests/host/fs.mk
 
-build/host/test_ext2: tests/host/test_ext2.c $(FS_HOST_DEPS)
+$(BUILD)/host/test_ext2: tests/host/test_ext2.c $(FS_HOST_DEPS)
 	@mkdir -p $(@D)
 	$(HOSTCC) $(FS_HOST_CFLAGS) -o $@ tests/host/test_ext2.c $(FS_HOST_SRCS)
 
-HOST_TESTS += build/host/test_ext2
+HOST_TESTS += $(BUILD)/host/test_ext2

@@ -3,6 +3,7 @@
 # Kernel files compile for the host with -Itests/host/shim first, so the
 # shim's lock.h, printk.h, string.h and vmparam.h (identity direct map) win.
 
+BUILD ?= build
 HOSTCC ?= gcc
 MEM_HOST_CFLAGS := -O1 -g -std=gnu11 -fsanitize=address,undefined \
   -fno-sanitize-recover=all -fno-omit-frame-pointer \
@@ -11,19 +12,19 @@ MEM_HOST_DEPS := $(wildcard tests/host/shim/*.c tests/host/shim/*/*.h \
   tests/host/shim/*/*/*.h kernel/*.h kernel/lib/*.h kernel/vm/*.h) \
   tests/host/tap.h tests/host/mem.mk
 
-build/host/test_page: tests/host/test_page.c kernel/vm/page.c tests/host/shim/host_sbuf.c $(MEM_HOST_DEPS)
+$(BUILD)/host/test_page: tests/host/test_page.c kernel/vm/page.c tests/host/shim/host_sbuf.c $(MEM_HOST_DEPS)
 	@mkdir -p $(@D)
 	$(HOSTCC) $(MEM_HOST_CFLAGS) -o $@ tests/host/test_page.c kernel/vm/page.c \
 	  tests/host/shim/host_sbuf.c
 
-build/host/test_kmem: tests/host/test_kmem.c kernel/vm/kmem.c kernel/vm/page.c tests/host/shim/host_sbuf.c $(MEM_HOST_DEPS)
+$(BUILD)/host/test_kmem: tests/host/test_kmem.c kernel/vm/kmem.c kernel/vm/page.c tests/host/shim/host_sbuf.c $(MEM_HOST_DEPS)
 	@mkdir -p $(@D)
 	$(HOSTCC) $(MEM_HOST_CFLAGS) -o $@ tests/host/test_kmem.c kernel/vm/kmem.c \
 	  kernel/vm/page.c tests/host/shim/host_sbuf.c
 
-HOST_TESTS += build/host/test_page build/host/test_kmem
+HOST_TESTS += $(BUILD)/host/test_page $(BUILD)/host/test_kmem
 
 .PHONY: host-test-mem
-host-test-mem: build/host/test_page build/host/test_kmem
-	build/host/test_page
-	build/host/test_kmem
+host-test-mem: $(BUILD)/host/test_page $(BUILD)/host/test_kmem
+	$(BUILD)/host/test_page
+	$(BUILD)/host/test_kmem

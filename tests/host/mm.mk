@@ -5,6 +5,7 @@
 # page allocator and kmem. Included by tests/tests.mk; standalone:
 #   make -f tests/host/mm.mk host-test-mm
 
+BUILD ?= build
 HOSTCC ?= gcc
 MM_HOST_CFLAGS := -O1 -g -std=gnu11 -fsanitize=address,undefined \
   -fno-sanitize-recover=all -fno-omit-frame-pointer \
@@ -12,17 +13,17 @@ MM_HOST_CFLAGS := -O1 -g -std=gnu11 -fsanitize=address,undefined \
 MM_HOST_DEPS := $(wildcard tests/host/shim/*/*.h tests/host/shim/*/*/*.h \
   kernel/*.h kernel/lib/*.h kernel/vm/*.h) tests/host/tap.h tests/host/mm.mk
 
-build/host/test_vma: tests/host/test_vma.c kernel/vm/vma.c $(MM_HOST_DEPS)
+$(BUILD)/host/test_vma: tests/host/test_vma.c kernel/vm/vma.c $(MM_HOST_DEPS)
 	@mkdir -p $(@D)
 	$(HOSTCC) $(MM_HOST_CFLAGS) -o $@ tests/host/test_vma.c kernel/vm/vma.c
 
-build/host/test_amap: tests/host/test_amap.c kernel/vm/amap.c kernel/vm/anon.c \
+$(BUILD)/host/test_amap: tests/host/test_amap.c kernel/vm/amap.c kernel/vm/anon.c \
   kernel/vm/kmem.c kernel/vm/page.c tests/host/shim/host_sbuf.c $(MM_HOST_DEPS)
 	@mkdir -p $(@D)
 	$(HOSTCC) $(MM_HOST_CFLAGS) -o $@ tests/host/test_amap.c kernel/vm/amap.c \
 	  kernel/vm/anon.c kernel/vm/kmem.c kernel/vm/page.c tests/host/shim/host_sbuf.c
 
-build/host/test_cow: tests/host/test_cow.c kernel/vm/amap.c kernel/vm/anon.c \
+$(BUILD)/host/test_cow: tests/host/test_cow.c kernel/vm/amap.c kernel/vm/anon.c \
   kernel/vm/kmem.c kernel/vm/page.c tests/host/shim/host_sbuf.c $(MM_HOST_DEPS)
 	@mkdir -p $(@D)
 	$(HOSTCC) $(MM_HOST_CFLAGS) -o $@ tests/host/test_cow.c kernel/vm/amap.c \
@@ -32,17 +33,17 @@ MM_MSPACE_SRCS := kernel/vm/mspace.c kernel/vm/fault.c kernel/vm/vma.c \
   kernel/vm/amap.c kernel/vm/anon.c kernel/vm/kmem.c kernel/vm/page.c \
   tests/host/shim/host_sbuf.c
 
-build/host/test_mspace: tests/host/test_mspace.c $(MM_MSPACE_SRCS) $(MM_HOST_DEPS)
+$(BUILD)/host/test_mspace: tests/host/test_mspace.c $(MM_MSPACE_SRCS) $(MM_HOST_DEPS)
 	@mkdir -p $(@D)
 	$(HOSTCC) $(MM_HOST_CFLAGS) -o $@ tests/host/test_mspace.c $(MM_MSPACE_SRCS)
 
-HOST_TESTS += build/host/test_vma build/host/test_amap build/host/test_cow \
-  build/host/test_mspace
+HOST_TESTS += $(BUILD)/host/test_vma $(BUILD)/host/test_amap $(BUILD)/host/test_cow \
+  $(BUILD)/host/test_mspace
 
 .PHONY: host-test-mm
-host-test-mm: build/host/test_vma build/host/test_amap build/host/test_cow \
-  build/host/test_mspace
-	build/host/test_vma
-	build/host/test_amap
-	build/host/test_cow
-	build/host/test_mspace
+host-test-mm: $(BUILD)/host/test_vma $(BUILD)/host/test_amap $(BUILD)/host/test_cow \
+  $(BUILD)/host/test_mspace
+	$(BUILD)/host/test_vma
+	$(BUILD)/host/test_amap
+	$(BUILD)/host/test_cow
+	$(BUILD)/host/test_mspace

@@ -2,6 +2,7 @@
 # user/lib/malloc.c is compiled for the host with -DMALLOC_HOST_TEST, so it
 # exports only pg_malloc, pg_free, ... and the host libc keeps its malloc.
 
+BUILD ?= build
 HOST_USER_CFLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined \
                     -Wall -Wextra -Werror -std=gnu11 -DMALLOC_HOST_TEST -Iuser/lib
 

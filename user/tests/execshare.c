@@ -4,8 +4,9 @@
  * 64 KiB of written .data), and checks with free-memory accounting that
  * each further copy costs far less than its text, and with
  * /proc/<pid>/maps and /proc/<pid>/smaps that the text VMA of every copy
- * is resident and shared while the written .data is private, and that
- * the later copies add no memory object of their own.
+ * is resident and shared while the written .data is private, that the
+ * later copies add no memory object of their own, and that the program's
+ * pages are read from disk at most once (the pager's page-in count).
  */
 #include "spin_target.h"
 #include "vmcounters.h"
@@ -13,7 +14,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
-#define PLAN            15
+#define PLAN            16
 #define PAGE            4096L
 #define KIB             1024L
 #define COPIES          8
@@ -25,6 +26,8 @@
 #define EXIT_NOEXEC     127
 #define EXIT_SLACK      64              /* pages caches may keep after exit */
 #define OBJECT_SLACK    2               /* objects others may create meanwhile */
+#define SELF_PAGEINS    4               /* pages of this test's own program
+					 * first run meanwhile (fork, execve) */
 
 static const long blob_pages = SPIN_BLOB_BYTES / PAGE;
 static char target[PATH_LEN];
@@ -246,6 +249,22 @@ static void check_objects(const struct vmc *one, const struct vmc *all)
 	}
 }
 
+/* The 8 starts read the program from disk at most once: the page-in
+ * count grows by no more than its size in pages (none if it is cached). */
+static void check_pageins(const struct vmc *start, const struct vmc *all, long file_pages)
+{
+	long grown = all->v[VMC_PAGEINS] - start->v[VMC_PAGEINS];
+
+	if (start->v[VMC_PAGEINS] < 0 || all->v[VMC_PAGEINS] < 0) {
+		tap_ok(0, "8 starts read the program's pages from disk at most once");
+		vmc_missing(VMC_PAGEINS);
+	} else {
+		tap_ok(grown <= file_pages + SELF_PAGEINS,
+		       "8 starts read the program's pages from disk at most once");
+		tap_diag("pages read in for 8 starts: %ld; the program has %ld", grown, file_pages);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	struct vmc start, one, all, end;
@@ -273,6 +292,7 @@ int main(int argc, char **argv)
 	tap_is(nreports, COPIES, "8 copies started and reported");
 	check_cost(start.v[VMC_FREE], one.v[VMC_FREE], all.v[VMC_FREE]);
 	check_objects(&one, &all);
+	check_pageins(&start, &all, file_pages);
 	check_maps();
 	check_smaps();
 	close(go[1]);                   /* EOF: every copy exits */

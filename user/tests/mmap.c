@@ -6,7 +6,8 @@
  * reads zero, pages past EOF give SIGBUS); mappings that outlive close()
  * and unlink(); msync; madvise(MADV_DONTNEED); ftruncate under a mapping;
  * every error; the intent of the Pintos mmap-* tests; fork with shared and
- * private mappings; two processes sharing one file; data that persists.
+ * private mappings; two processes sharing one file; data that persists;
+ * /proc/self/maps names a mapped file by its path.
  * Children report through exit codes; only the parent prints TAP.
  */
 #include "vmcounters.h"
@@ -15,7 +16,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 
-#define PLAN            144
+#define PLAN            145
 #define PAGE            4096L
 #define FILE_SIZE       (3 * PAGE + 100)        /* ends inside its 4th page */
 #define FILE_PAGES      4                       /* pages FILE_SIZE touches */
@@ -35,6 +36,7 @@
 #define SHUFFLE_SEED    12345
 #define LCG_MUL         6364136223846793005UL   /* Knuth's MMIX LCG */
 #define LCG_ADD         1442695040888963407UL
+#define MAPS_BUF        8192
 
 static char dir[] = "/tmp";
 
@@ -128,6 +130,29 @@ static int mapped(void *p, const char *what)
 	return 0;
 }
 
+/* The line of /proc/self/maps for the VMA holding p ends in " path". */
+static int maps_names(void *p, const char *path)
+{
+	static char text[MAPS_BUF];
+	unsigned long addr = (unsigned long)p, s, e;
+	size_t plen = strlen(path);
+
+	if (vmc_slurp("/proc/self/maps", text, sizeof(text)) <= 0)
+		return 0;
+	for (char *line = text; line != NULL && *line; line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
+		if (sscanf(line, "%lx-%lx", &s, &e) != 2 || addr < s || addr >= e)
+			continue;
+		char *end = strchr(line, '\n');
+		size_t n = end ? (size_t)(end - line) : strlen(line);
+		if (n > plen && line[n - plen - 1] == ' ' && strncmp(line + n - plen, path, plen) == 0)
+			return 1;
+		tap_diag("  maps: %.*s", (int)n, line);
+		return 0;
+	}
+	tap_diag("  no line of /proc/self/maps holds %p", p);
+	return 0;
+}
+
 /* mmap failed with err. */
 static int map_fails(void *p, int err, const char *errname, const char *what)
 {
@@ -176,6 +201,7 @@ static void test_shared(void)
 	unsigned char *p = map_file(FILE_PAGES * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	mapped(p, "mmap it MAP_SHARED, read-write");
 	p = or_anon(p, FILE_PAGES * PAGE);
+	tap_ok(maps_names(p, path_of("shared")), "/proc/self/maps shows the mapped file's path");
 	tap_ok(is_pattern(p, 0, 0, FILE_SIZE), "read: the mapping shows the file's bytes");
 	tap_ok(all_bytes(p + FILE_SIZE, FILE_PAGES * PAGE - FILE_SIZE, 0),
 	       "the rest of the last page reads as zero");
