@@ -15,8 +15,11 @@ struct file_ops;
  * as "\r\n". */
 void console_putc(char c);
 /* Write n bytes as one piece (not interleaved with other console output),
- * "\n" as "\r\n". Any context, with or without locks held. */
+ * "\n" as "\r\n", polled: after the process output already queued, and
+ * without waiting for interrupts. Any context, with or without locks held. */
 void console_write(const char *s, size_t n);
+/* Send all queued process output now, polled (before power-off). */
+void console_flush(void);
 void console_init(void);        /* probe the UART from the DTB, take IRQ */
 /* The file operations of the console (read/write/ioctl for fd 0, 1, 2). */
 extern const struct file_ops console_fops;

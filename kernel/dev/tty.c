@@ -16,6 +16,7 @@
 
 #define TTY_BUF_SIZE    1024            /* input bytes, a power of two */
 #define TTY_IO_CHUNK    256             /* bytes moved per uio_move */
+_Static_assert(TTY_IO_CHUNK <= UART_WRITE_MAX, "a chunk is one uart_write");
 #define TTY_SIGINT      2               /* Linux SIGINT */
 #define TTY_ROWS        24
 #define TTY_COLS        80
@@ -64,6 +65,7 @@ struct tty_winsize {
 #define ECHO    0000010
 #define ECHOE   0000020
 #define ECHOK   0000040
+#define NOFLSH  0000200
 #define IEXTEN  0100000
 /* c_cc indexes */
 #define VINTR   0
@@ -78,7 +80,7 @@ struct tty_winsize {
  * Input is a ring of TTY_BUF_SIZE bytes indexed by free-running counters:
  * [rpos, commit) readers may take, [commit, edit) is the line being edited.
  * Invariant: rpos <= commit <= edit <= rpos + TTY_BUF_SIZE.
- * Locking: (l) tty.lock (below it only the UART transmit lock).
+ * Locking: (l) tty.lock (below it only the UART's locks).
  */
 static struct {
 	struct spinlock lock;
@@ -112,11 +114,12 @@ static bool _tty_onlcr(void)
 	return (tty.tio.c_oflag & (OPOST | ONLCR)) == (OPOST | ONLCR);
 }
 
-/* Echo n bytes if ECHO is on. => tty.lock held. */
+/* Echo n bytes if ECHO is on (dropped if the output ring is full).
+ * => tty.lock held. */
 static void _tty_echo(const char *s, size_t n)
 {
 	if (tty.tio.c_lflag & ECHO)
-		uart_write(s, n, _tty_onlcr());
+		uart_echo(s, n, _tty_onlcr());
 }
 
 /* Append c to the edited line if it leaves `keep` bytes free. */
@@ -195,10 +198,13 @@ static void _tty_input_raw(char c)
 	}
 }
 
-/* Ctrl-C: drop all unread input and return the group to signal. */
+/* Ctrl-C: drop all unread input and, unless NOFLSH, the output not yet
+ * sent (as Linux does); return the group to signal. */
 static pid_t _tty_interrupt(void)
 {
 	tty.commit = tty.edit = tty.rpos;
+	if (!(tty.tio.c_lflag & NOFLSH))
+		uart_discard();
 	_tty_echo("^C\n", 3);
 	return tty.fg_pgrp;
 }
@@ -289,9 +295,13 @@ static ssize_t console_read(struct file *f, struct uio *uio)
 	return err < 0 ? err : (ssize_t)n;
 }
 
-/* write(2) on the console: "\n" becomes "\r\n" while OPOST|ONLCR is set.
- * Returns the bytes written, or -EFAULT if none could be fetched. */
-static ssize_t console_fwrite(struct file *f __unused, struct uio *uio)
+/*
+ * write(2) on the console: queue the bytes for the UART, "\n" as "\r\n"
+ * while OPOST|ONLCR is set, sleeping while its output ring is full.
+ * Returns the bytes queued, or if none: -EFAULT, -EAGAIN (O_NONBLOCK and
+ * the ring full) or -EINTR (a signal came while waiting).
+ */
+static ssize_t console_fwrite(struct file *f, struct uio *uio)
 {
 	char kbuf[TTY_IO_CHUNK];
 	ssize_t done = 0;
@@ -307,19 +317,24 @@ static ssize_t console_fwrite(struct file *f __unused, struct uio *uio)
 		spin_lock(&tty.lock);
 		crlf = _tty_onlcr();
 		spin_unlock(&tty.lock);
-		uart_write(kbuf, n, crlf);
+		err = uart_write(kbuf, n, crlf, (f->flags & O_NONBLOCK) != 0);
+		if (err < 0)
+			return done > 0 ? done : err;
 		done += (ssize_t)n;
 	}
 	return done;
 }
 
-/* TCSETS*: install new settings from user memory; TCSETSF also drops unread
- * input. Leaving canonical mode makes a half-typed line readable. */
-static long tty_set_termios(vaddr_t uarg, bool flush)
+/* TCSETS*: install new settings from user memory; TCSETSW and TCSETSF
+ * first wait for queued output to go out, TCSETSF also drops unread input.
+ * Leaving canonical mode makes a half-typed line readable. */
+static long tty_set_termios(vaddr_t uarg, bool drain, bool flush)
 {
 	struct tty_termios t;
 	int err = copyin(&t, uarg, sizeof(t));
 
+	if (err == 0 && drain)
+		err = uart_drain();
 	if (err < 0)
 		return err;
 	spin_lock(&tty.lock);
@@ -368,7 +383,8 @@ static long tty_pgrp(unsigned long cmd, vaddr_t uarg)
 /*
  * ioctl(2) on the console: TCGETS, TCSETS, TCSETSW, TCSETSF (Linux
  * asm-generic struct termios), TIOCGWINSZ (24x80), TIOCGPGRP, TIOCSPGRP.
- * Returns 0, -EFAULT, -EINVAL (bad process group) or -ENOTTY (others).
+ * Returns 0, -EFAULT, -EINTR (a signal while TCSETSW/TCSETSF waited for
+ * output), -EINVAL (bad process group) or -ENOTTY (others).
  */
 static long console_ioctl(struct file *f __unused, unsigned long cmd,
 			  vaddr_t uarg)
@@ -379,9 +395,9 @@ static long console_ioctl(struct file *f __unused, unsigned long cmd,
 	case TCGETS:
 		return tty_get_termios(uarg);
 	case TCSETS:
-	case TCSETSW:           /* output is synchronous: nothing to drain */
+	case TCSETSW:
 	case TCSETSF:
-		return tty_set_termios(uarg, cmd == TCSETSF);
+		return tty_set_termios(uarg, cmd != TCSETS, cmd == TCSETSF);
 	case TIOCGWINSZ:
 		return copyout(uarg, &ws, sizeof(ws));
 	case TIOCGPGRP:

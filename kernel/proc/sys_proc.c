@@ -7,6 +7,7 @@
 #include "kernel/types.h"
 #include "kernel/errno.h"
 #include "kernel/syscall.h"
+#include "kernel/dev/console.h"
 #include "kernel/lib/string.h"
 #include "kernel/fs/vfs.h"
 #include "kernel/proc/proc.h"
@@ -269,9 +270,11 @@ long sys_reboot(const struct syscall_args *args)
 	case REBOOT_CMD_POWER_OFF:
 	case REBOOT_CMD_HALT:
 		vfs_sync();
+		console_flush();
 		sbi_shutdown();
 	case REBOOT_CMD_RESTART:
 		vfs_sync();
+		console_flush();
 		sbi_reboot();
 	default:
 		return -EINVAL;

@@ -31,7 +31,9 @@
  *   with a zone->lock)
  *   kmem_list_lock (spin: kmem's cache list; taken before a kmem_cache->lock,
  *   never with a zone->lock)
- *   blk request-manager lock, device locks, console lock, printk lock (leaf)
+ *   blk request-manager lock, device locks, printk lock (leaf)
+ *   console: tty.lock, then uart wait_lock (a sleep lock: before
+ *   proc->lock), then uart tx_lock (leaf: printk takes it under any lock)
  *   (blk_lock, then a disk driver's lock inside ops->start; blk_lock is the
  *   sleep lock of blk_wait, so it comes before proc->lock like any sleep lock)
  */

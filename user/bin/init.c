@@ -1,7 +1,8 @@
 /*
  * init: process 1.  Runs an interactive /bin/sh on the console (fds 0-2,
  * opened by the kernel) and starts a new one whenever it exits; meanwhile
- * reaps every orphan that is re-parented to it.  If stdin is not open
+ * reaps every orphan that is re-parented to it.  It prints /etc/motd once
+ * at boot.  If stdin is not open
  * there is no console to run a shell on, so it only reaps.
  */
 #include <errno.h>
@@ -13,6 +14,7 @@
 #include <unistd.h>
 
 #define INIT_SHELL "/bin/sh"
+#define INIT_MOTD "/etc/motd"
 #define INIT_RETRY_SECONDS 1
 
 static char *const init_env[] = { "PATH=/bin", "HOME=/", "TERM=vt100", NULL };
@@ -36,6 +38,20 @@ static pid_t init_start_shell(void)
 	return pid;
 }
 
+/* Copy the message of the day to the console, once, before the first shell. */
+static void init_print_motd(void)
+{
+	char buf[512];
+	ssize_t n;
+	int fd = open(INIT_MOTD, O_RDONLY);
+
+	if (fd < 0)
+		return;
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		write(STDOUT_FILENO, buf, (size_t)n);
+	close(fd);
+}
+
 int main(void)
 {
 	int have_console = fcntl(STDIN_FILENO, F_GETFD) >= 0;
@@ -44,6 +60,8 @@ int main(void)
 	signal(SIGINT, SIG_IGN);
 	signal(SIGQUIT, SIG_IGN);
 	signal(SIGTSTP, SIG_IGN);
+	if (have_console)
+		init_print_motd();
 	for (;;) {
 		int status;
 		pid_t pid;
