@@ -672,8 +672,10 @@ int proc_status(pid_t pid, struct sbuf *sb)
 	return sbuf_error(sb);
 }
 
-/* See proc.h. */
-int proc_maps(pid_t pid, struct sbuf *sb)
+/* Write the text of one of pid's address-space files (display is
+ * mspace_display or mspace_display_smaps) into sb. 0, -ESRCH or -ENOMEM. */
+static int proc_display_mspace(pid_t pid, struct sbuf *sb,
+			       int (*display)(struct mspace *, struct sbuf *))
 {
 	struct proc snap;
 	struct mspace *ms;
@@ -683,25 +685,21 @@ int proc_maps(pid_t pid, struct sbuf *sb)
 	err = proc_snapshot(pid, &snap, &ppid, &ms);
 	if (err < 0 || ms == NULL)
 		return err;
-	err = mspace_display(ms, sb);
+	err = display(ms, sb);
 	mspace_destroy(ms);
 	return err;
 }
 
 /* See proc.h. */
+int proc_maps(pid_t pid, struct sbuf *sb)
+{
+	return proc_display_mspace(pid, sb, mspace_display);
+}
+
+/* See proc.h. */
 int proc_smaps(pid_t pid, struct sbuf *sb)
 {
-	struct proc snap;
-	struct mspace *ms;
-	pid_t ppid;
-	int err;
-
-	err = proc_snapshot(pid, &snap, &ppid, &ms);
-	if (err < 0 || ms == NULL)
-		return err;
-	err = mspace_display_smaps(ms, sb);
-	mspace_destroy(ms);
-	return err;
+	return proc_display_mspace(pid, sb, mspace_display_smaps);
 }
 
 /* See proc.h. => p is the current process, no locks held. */
