@@ -58,6 +58,8 @@ static struct sched_acct sched_acct[NPROC_MAX];
 
 static struct sched_acct *sched_acct_of(struct proc *p)
 {
+	KASSERT(p >= proc_table && p < proc_table + NPROC_MAX,
+		"sched: process %p not in proc_table", (void *)p);
 	return &sched_acct[p - proc_table];
 }
 

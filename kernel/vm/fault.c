@@ -28,14 +28,17 @@
  *      page goes into the amap and is mapped (fault_zero_fill).
  *   4. copy-on-write: a write to a private mapping of an object page, or
  *      to an anon another amap shares since fork, copies exactly that page
- *      into a new anon in the VMA's own amap (fault_cow).
+ *      into a new anon in the VMA's own amap (fault_cow). An object page
+ *      is copied busy (vm_object_page_busy), so a write() to it is not
+ *      seen half done.
  *   5. needs-copy: the first write (or zero fill) in a VMA whose amap fork
  *      shared: amap_copy gives the VMA an amap of its own whose slots share
  *      the same anons, each gaining a reference; no page is copied here
  *      (fault_needs_copy).
  *   6. stack growth: no VMA holds the address, but it lies between the
  *      stack VMA and the stack limit: the stack VMA grows down to it
- *      (fault_stack_grow).
+ *      (fault_stack_grow). After munmap inside the stack, each piece
+ *      grows: the upper one into the hole.
  *   7. swap-in: the anon's page is on the swap device: read it back
  *      [later issue].
  *   8. error: no VMA, or the VMA's protection forbids the access:
