@@ -753,8 +753,11 @@ static ssize_t ext2_write_page(struct vnode *vn, struct uio *uio)
 		/* The page is read in before its blocks exist on disk, so a
 		 * new block's stale contents are never read. */
 		err = ext2_alloc_range(vn, off, &n);
+		/* Busy: a copy-on-write fault copies no half-written page. */
+		vm_object_page_busy(obj, pg);
 		if (err == 0)
 			err = uio_move((uint8_t *)PA_TO_KVA(pg->pa) + in_page, n, uio, false);
+		vm_object_page_unbusy(obj, pg);
 		/* Dirty even on failure: new blocks must get the page. */
 		vm_object_page_dirty(obj, pg);
 		vm_object_release_page(obj, pg);

@@ -1,6 +1,6 @@
 /*
- * The scheduler: one round-robin run queue shared by every hart, sleep and
- * wakeup on channels, the deadline-ordered queue of timed sleeps, and each
+ * The scheduler: round robin over run queues shared by every hart (a woken
+ * sleeper runs within a tick or so, see below), sleep and wakeup on channels, the deadline-ordered queue of timed sleeps, and each
  * hart's idle loop, which waits in wfi and is kicked by an IPI.
  * Process lifetimes belong to proc.c; this file only moves states.
  *
@@ -21,11 +21,47 @@
 #include "arch/riscv/trap.h"
 
 /*
+ * Round robin with a bounded wait for sleepers. Two FIFO queues: wakeq
+ * holds processes just woken that still have budget, runq everything else
+ * runnable; a hart takes from wakeq first. Every tick preempts the running
+ * process if anything waits; a preempted, yielding or new process joins
+ * the tail of runq with a full budget (one quantum, SCHED_SLICE_NS).
+ *
+ * A process's budget shrinks by the CPU time it uses and grows back by
+ * the time it sleeps, up to one quantum. A woken process with budget left
+ * joins wakeq: a process that sleeps at least as long as it runs (an
+ * editor, a shell, a 10 ms sleeper) waits only for the processes ahead of
+ * it in wakeq, each of which runs at most its budget, and for the next
+ * tick on some hart, however many CPU-bound or forking processes fill
+ * runq. One that runs more than it sleeps uses up its budget and waits its
+ * turn in runq like any other, so wakeq cannot starve runq: each process
+ * takes at most one quantum from wakeq per pass through runq, plus what it
+ * earned sleeping.
+ *
  * Locking: (r) runq_lock.
  */
 static struct spinlock runq_lock = SPINLOCK_INIT("runq");
 static struct list_node runq = LIST_HEAD_INIT(runq);   /* (r) RUNNABLE procs */
+static struct list_node wakeq = LIST_HEAD_INIT(wakeq); /* (r) RUNNABLE, woken */
 static bool cpu_idle[NCPU_MAX];                         /* (r) hart in wfi */
+
+/* The quantum, and the most budget a process keeps. */
+#define SCHED_SLICE_NS  SCHED_TICK_NS
+
+/* Per process, indexed like proc_table. Locking: (p) proc->lock. */
+struct sched_acct {
+	int64_t budget;         /* (p) ns it may still run ahead of runq */
+	uint64_t since;         /* (p) timer_ns() it went on or off a hart */
+	bool boosted;           /* (p) queued on wakeq since its last wakeup */
+};
+static struct sched_acct sched_acct[NPROC_MAX];
+
+static struct sched_acct *sched_acct_of(struct proc *p)
+{
+	KASSERT(p >= proc_table && p < proc_table + NPROC_MAX,
+		"sched: process %p not in proc_table", (void *)p);
+	return &sched_acct[p - proc_table];
+}
 
 /* A timed sleep (sched_sleep_ns), on the sleeper's kernel stack.
  * Locking: (q) timerq_lock. */
@@ -39,15 +75,15 @@ struct sched_timer {
 static struct spinlock timerq_lock = SPINLOCK_INIT("timerq");
 static struct list_node timerq = LIST_HEAD_INIT(timerq);   /* (q) */
 
-/* Append p to the run queue and kick one idle hart (not this one).
+/* Append p to q (runq or wakeq) and kick one idle hart (not this one).
  * => p->lock held, p->state == P_RUNNABLE. */
-static void runq_push(struct proc *p)
+static void runq_push_on(struct list_node *q, struct proc *p)
 {
 	int self = cpu_self()->index;
 	int kick = -1;
 
 	spin_lock(&runq_lock);
-	list_push_back(&runq, &p->run_link);
+	list_push_back(q, &p->run_link);
 	for (int i = 0; i < NCPU_MAX; i++) {
 		if (cpu_idle[i] && i != self) {
 			cpu_idle[i] = false;
@@ -60,13 +96,59 @@ static void runq_push(struct proc *p)
 		trap_kick_cpu(kick);
 }
 
-/* Take the first runnable process, or mark this hart idle and return NULL. */
+/* p joins the tail of runq with a full budget (new, preempted, yielded).
+ * => p->lock held, p->state == P_RUNNABLE. */
+static void runq_push(struct proc *p)
+{
+	sched_acct_of(p)->budget = SCHED_SLICE_NS;
+	sched_acct_of(p)->boosted = false;
+	runq_push_on(&runq, p);
+}
+
+/* p, still runnable, leaves the hart (a tick or sched_yield): charge the
+ * time it ran; a woken process with budget left goes back on wakeq, any
+ * other to the tail of runq. => p->lock held, p->state == P_RUNNABLE. */
+static void runq_push_preempted(struct proc *p)
+{
+	struct sched_acct *a = sched_acct_of(p);
+	uint64_t now = timer_ns();
+
+	a->budget -= (int64_t)(now - a->since);
+	a->since = now;
+	if (a->boosted && a->budget > 0)
+		runq_push_on(&wakeq, p);
+	else
+		runq_push(p);
+}
+
+/* p, asleep since sched_acct.since, woke: credit the time slept (up to a
+ * quantum) and put it on wakeq if it has budget left, else on runq.
+ * => p->lock held, p->state == P_RUNNABLE. */
+static void runq_push_woken(struct proc *p)
+{
+	struct sched_acct *a = sched_acct_of(p);
+	uint64_t slept = timer_ns() - a->since;
+
+	a->budget = (int64_t)MIN((uint64_t)SCHED_SLICE_NS,
+				 (uint64_t)MAX(a->budget, 0) + slept);
+	if (a->budget > 0) {
+		a->boosted = true;
+		runq_push_on(&wakeq, p);
+	} else {
+		runq_push(p);
+	}
+}
+
+/* Take the first woken process, else the first runnable one, or mark this
+ * hart idle and return NULL. */
 static struct proc *runq_pop(struct cpu *c)
 {
 	struct list_node *n;
 
 	spin_lock(&runq_lock);
-	n = list_pop_front(&runq);
+	n = list_pop_front(&wakeq);
+	if (n == NULL)
+		n = list_pop_front(&runq);
 	cpu_idle[c->index] = (n == NULL);
 	spin_unlock(&runq_lock);
 	return n != NULL ? list_entry(n, struct proc, run_link) : NULL;
@@ -74,7 +156,21 @@ static struct proc *runq_pop(struct cpu *c)
 
 static bool runq_waiting(void)
 {
-	return !list_empty(&runq);      /* a hint: read without the lock */
+	/* A hint: read without the lock. */
+	return !list_empty(&wakeq) || !list_empty(&runq);
+}
+
+/* p left the hart: a sleeper's (or zombie's) budget loses the time it
+ * ran, and its sleep starts now. A process still runnable was charged
+ * when it was queued again (runq_push_preempted). => p->lock held. */
+static void sched_charge(struct proc *p)
+{
+	struct sched_acct *a = sched_acct_of(p);
+	uint64_t now = timer_ns();
+
+	if (p->state == P_SLEEPING || p->state == P_ZOMBIE)
+		a->budget -= (int64_t)(now - a->since);
+	a->since = now;
 }
 
 /* Run p on this hart until it gives the hart back.
@@ -86,11 +182,13 @@ static void sched_run_proc(struct cpu *c, struct proc *p)
 		p->pid, p->state);
 	p->state = P_RUNNING;
 	c->proc = p;
+	sched_acct_of(p)->since = timer_ns();
 	proc_activate_mspace(p);
 	switch_context(&c->sched_ctx, &p->ctx);
 	/* Leave p's page table: it may be destroyed while this hart idles. */
 	pmap_activate(pmap_kernel());
 	c->proc = NULL;
+	sched_charge(p);
 	spin_unlock(&p->lock);
 }
 
@@ -138,7 +236,7 @@ void sched_yield(void)
 		return;
 	spin_lock(&p->lock);
 	p->state = P_RUNNABLE;
-	runq_push(p);
+	runq_push_preempted(p);
 	sched_switch();
 	spin_unlock(&p->lock);
 }
@@ -201,7 +299,7 @@ static void sched_wake_locked(struct proc *p, void *chan)
 {
 	if (p->state == P_SLEEPING && p->chan == chan) {
 		p->state = P_RUNNABLE;
-		runq_push(p);
+		runq_push_woken(p);
 	}
 }
 
@@ -227,7 +325,7 @@ void sched_signal_wake(struct proc *p)
 	KASSERT(spin_holding(&p->lock), "proc lock not held");
 	if (p->state == P_SLEEPING && p->sleep_intr) {
 		p->state = P_RUNNABLE;
-		runq_push(p);
+		runq_push_woken(p);
 	}
 }
 

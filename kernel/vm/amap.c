@@ -283,7 +283,7 @@ fail:
 	return -ENOMEM;
 }
 
-int amap_split(struct amap *am, size_t slot, struct amap **out)
+int amap_split(struct amap *am, size_t slot, size_t pad, struct amap **out)
 {
 	struct amap *nw;
 	size_t s, i;
@@ -291,19 +291,19 @@ int amap_split(struct amap *am, size_t slot, struct amap **out)
 	KASSERT(am->refcnt == 1, "split of a shared amap");
 	KASSERT(slot > 0 && slot < am->nslots, "split at %lu of %lu",
 		(unsigned long)slot, (unsigned long)am->nslots);
-	nw = amap_create(am->nslots - slot);
+	nw = amap_create(pad + am->nslots - slot);
 	if (nw == NULL)
 		return -ENOMEM;
 	/* Allocate every chunk first so that moving the anons cannot fail. */
 	for (s = slot; amap_next(am, &s, am->nslots); s++) {
-		if (amap_chunk_get(nw, s - slot) == NULL) {
+		if (amap_chunk_get(nw, pad + s - slot) == NULL) {
 			amap_unref(nw);
 			return -ENOMEM;
 		}
 	}
 	spin_lock(&am->lock);
 	for (s = slot; amap_next(am, &s, am->nslots); s++)
-		_amap_add(nw, s - slot, _amap_remove(am, s));
+		_amap_add(nw, pad + s - slot, _amap_remove(am, s));
 	am->nslots = slot;
 	spin_unlock(&am->lock);
 	/* Chunks wholly past the new end are empty now. */

@@ -93,10 +93,12 @@ int amap_copy_eager(struct amap *src, size_t slot, size_t n, size_t at,
 		    struct amap **out);
 
 /* Split for a VMA split: move the anons of slots [slot, nslots) into a new
- * amap (refcnt 1) at slots [0, nslots - slot); am keeps slots [0, slot).
+ * amap (refcnt 1) at slots [pad, pad + nslots - slot); am keeps slots
+ * [0, slot). pad (pages) leaves empty slots below for a stack piece to
+ * grow down into (slots cost no chunk until used).
  * => am->refcnt == 1; its mspace's lock held.
  * Returns 0 and *out, or -ENOMEM (am unchanged). */
-int amap_split(struct amap *am, size_t slot, struct amap **out);
+int amap_split(struct amap *am, size_t slot, size_t pad, struct amap **out);
 
 /* Drop the anons of slots [slot, slot + n) (munmap of a heap tail,
  * MADV_DONTNEED). => am->refcnt == 1; its mspace's lock held; the pages

@@ -28,14 +28,17 @@
  *      page goes into the amap and is mapped (fault_zero_fill).
  *   4. copy-on-write: a write to a private mapping of an object page, or
  *      to an anon another amap shares since fork, copies exactly that page
- *      into a new anon in the VMA's own amap (fault_cow).
+ *      into a new anon in the VMA's own amap (fault_cow). An object page
+ *      is copied busy (vm_object_page_busy), so a write() to it is not
+ *      seen half done.
  *   5. needs-copy: the first write (or zero fill) in a VMA whose amap fork
  *      shared: amap_copy gives the VMA an amap of its own whose slots share
  *      the same anons, each gaining a reference; no page is copied here
  *      (fault_needs_copy).
  *   6. stack growth: no VMA holds the address, but it lies between the
  *      stack VMA and the stack limit: the stack VMA grows down to it
- *      (fault_stack_grow).
+ *      (fault_stack_grow). After munmap inside the stack, each piece
+ *      grows: the upper one into the hole.
  *   7. swap-in: the anon's page is on the swap device: read it back
  *      [later issue].
  *   8. error: no VMA, or the VMA's protection forbids the access:
@@ -79,6 +82,8 @@ struct fault_ctx {
 	struct vma *vma;
 	vm_prot_t prot;                 /* the VMA's, as the pmap takes it */
 	struct vm_page *page;           /* the page resolved */
+	bool keep;                      /* the caller wants page held */
+	struct vm_object *held;         /* page's object, if page is held */
 };
 
 static bool fault_is_write(const struct fault_ctx *fc)
@@ -195,11 +200,17 @@ static int fault_lower(struct fault_ctx *fc)
 		if (err == 0 && fault_is_write(fc))
 			vm_object_page_dirty(obj, pg);
 	} else if (fault_is_write(fc)) {
+		/* Busy: no write() changes the page halfway through the copy. */
+		vm_object_page_busy(obj, pg);
 		err = fault_cow(fc, NULL, pg);
+		vm_object_page_unbusy(obj, pg);
 	} else {
 		err = fault_enter(fc, pg, fc->prot & ~VM_PROT_WRITE);
 	}
-	vm_object_release_page(obj, pg);
+	if (err == 0 && fc->keep && fc->page == pg)
+		fc->held = obj;         /* the caller's: vm_fault_release */
+	else
+		vm_object_release_page(obj, pg);
 	if (err == 0)
 		VM_STAT_INC(fault_lower);
 	return err;
@@ -271,21 +282,24 @@ static int fault_zero_fill(struct fault_ctx *fc)
 	return 0;
 }
 
-/* Case 6: va lies in no VMA. If the next VMA up is the stack and va is
- * above the stack limit (with at least one unmapped page left below it),
- * grow the stack down to va's page. Returns 0 or -EFAULT. */
+/* Case 6: va lies in no VMA. If the next VMA up is the stack (or a piece
+ * of it left by munmap) and va is above the stack limit, grow that VMA
+ * down to va's page: below another mapping at least one unmapped guard
+ * page must stay, below another piece of the stack none need (the hole
+ * fills up). Returns 0 or -EFAULT. */
 static int fault_stack_grow(struct fault_ctx *fc)
 {
 	struct mspace *ms = fc->ms;
 	struct vma *stack = vma_tree_find_from(&ms->vmas, fc->va);
 	struct vma *below;
-	size_t grow;
+	size_t grow, gap;
 
 	if (stack == NULL || !(stack->flags & VMA_STACK) ||
 	    fc->va < ms->stack_limit)
 		return -EFAULT;
 	below = vma_tree_prev(stack);
-	if (below != NULL && below->end + PAGE_SIZE > fc->va)
+	gap = (below != NULL && (below->flags & VMA_STACK)) ? 0 : PAGE_SIZE;
+	if (below != NULL && below->end + gap > fc->va)
 		return -EFAULT;
 	grow = (stack->start - fc->va) >> PAGE_SHIFT;
 	if (stack->amap != NULL && stack->amap_off < grow)
@@ -331,11 +345,11 @@ static int fault_resolve(struct fault_ctx *fc)
 }
 
 int vm_fault_locked(struct mspace *ms, vaddr_t va, enum vm_access access,
-		    int flags, struct vm_page **pgp)
+		    int flags, struct vm_fault_hold *hold)
 {
 	struct fault_ctx fc = {
 		.ms = ms, .va = PAGE_ROUNDDOWN(va), .access = access,
-		.flags = flags,
+		.flags = flags, .keep = hold != NULL,
 	};
 	int err = 0;
 
@@ -352,9 +366,19 @@ int vm_fault_locked(struct mspace *ms, vaddr_t va, enum vm_access access,
 		VM_STAT_INC(fault_errors);
 	else if (err == -ENOMEM)
 		VM_STAT_INC(fault_nomem);
-	if (err == 0 && pgp != NULL)
-		*pgp = fc.page;
+	if (err == 0 && hold != NULL) {
+		hold->page = fc.page;
+		hold->obj = fc.held;
+	}
 	return err;
+}
+
+void vm_fault_release(struct vm_fault_hold *hold)
+{
+	if (hold->obj != NULL)
+		vm_object_release_page(hold->obj, hold->page);
+	hold->page = NULL;
+	hold->obj = NULL;
 }
 
 int vm_fault(struct mspace *ms, vaddr_t va, enum vm_access access)

@@ -21,12 +21,23 @@ int vm_fault(struct mspace *ms, vaddr_t va, enum vm_access access);
 /* vm_fault_locked flags */
 #define VM_FAULT_FORCE  0x1     /* ignore the VMA's protection (mspace_write) */
 
+/* A page resolved by vm_fault_locked, kept resident for its caller. */
+struct vm_fault_hold {
+	struct vm_page *page;
+	struct vm_object *obj;  /* page's memory object, holding the page
+	                         * (vm_object_get_page); NULL: an anon's page,
+	                         * kept by ms->lock alone */
+};
+
 /* vm_fault for a caller that holds ms->lock (mspace_write/read): resolves
- * the page at va and, if pgp is not NULL, returns it in *pgp; it stays
- * resident while the lock is held. Same returns as vm_fault.
+ * the page at va and, if hold is not NULL, returns it in hold->page with
+ * a hold that keeps it resident (a truncate of its file waits) until
+ * vm_fault_release. Same returns as vm_fault; on error nothing is held.
  * => ms->lock held. */
 int vm_fault_locked(struct mspace *ms, vaddr_t va, enum vm_access access,
-		    int flags, struct vm_page **pgp);
+		    int flags, struct vm_fault_hold *hold);
+/* Drop the hold vm_fault_locked returned. => ms->lock held. */
+void vm_fault_release(struct vm_fault_hold *hold);
 
 struct vma;
 /* Case 5 (needs-copy) on its own, for mspace.c's VMA split and

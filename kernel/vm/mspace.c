@@ -35,24 +35,18 @@
 static struct kmem_cache *mspace_cache;
 static struct kmem_cache *vma_cache;
 
-/* The caches are made on the first mspace_create: 0 none, 1 being made,
- * 2 ready. No fault or amap can come before the first mspace. */
-static int mspace_caches_state;
+/* The caches are made by the first mspace_create that gets to; no fault
+ * or amap can come before the first mspace. A failed attempt leaves the
+ * state NONE, so the next caller (or one that waited) tries again. */
+enum { CACHES_NONE, CACHES_MAKING, CACHES_READY };
+static int mspace_caches_state;         /* atomic */
 
-static int mspace_caches_init(void)
+/* Make whichever caches are missing. 0 or -ENOMEM (some may be left
+ * made; a retry makes the rest). => this caller set CACHES_MAKING. */
+static int mspace_caches_make(void)
 {
-	int expect = 0, err = 0;
+	int err = 0;
 
-	if (__atomic_load_n(&mspace_caches_state, __ATOMIC_ACQUIRE) == 2)
-		return 0;
-	if (!__atomic_compare_exchange_n(&mspace_caches_state, &expect, 1,
-					 false, __ATOMIC_ACQUIRE,
-					 __ATOMIC_RELAXED)) {
-		while (__atomic_load_n(&mspace_caches_state,
-				       __ATOMIC_ACQUIRE) != 2)
-			;
-		return 0;
-	}
 	if (mspace_cache == NULL)
 		mspace_cache = kmem_cache_create("mspace", sizeof(struct mspace), 0);
 	if (vma_cache == NULL)
@@ -60,8 +54,28 @@ static int mspace_caches_init(void)
 	if (mspace_cache == NULL || vma_cache == NULL || amap_init() != 0 ||
 	    anon_init() != 0)
 		err = -ENOMEM;
-	__atomic_store_n(&mspace_caches_state, err ? 0 : 2, __ATOMIC_RELEASE);
+	__atomic_store_n(&mspace_caches_state, err ? CACHES_NONE : CACHES_READY,
+			 __ATOMIC_RELEASE);
 	return err;
+}
+
+/* Returns 0 once the caches exist, or -ENOMEM if this caller's attempt to
+ * make them failed. A caller that finds another making them spins (the
+ * maker only allocates) and then looks again. */
+static int mspace_caches_init(void)
+{
+	int state;
+
+	for (;;) {
+		state = __atomic_load_n(&mspace_caches_state, __ATOMIC_ACQUIRE);
+		if (state == CACHES_READY)
+			return 0;
+		if (state == CACHES_NONE &&
+		    __atomic_compare_exchange_n(&mspace_caches_state, &state,
+						CACHES_MAKING, false,
+						__ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+			return mspace_caches_make();
+	}
 }
 
 /* ------------------------------------------------------------ names */
@@ -225,7 +239,10 @@ int mspace_vma_amap(struct mspace *ms, struct vma *v)
 /* The upper layer of a split at page `lower` of v: give nv (a copy of v
  * that will hold the upper half) its amap. A shared (needs-copy) amap is
  * copied first, so each half owns its slots and an unmap of one half drops
- * exactly its pages. 0 or -ENOMEM (v's contents unchanged).
+ * exactly its pages. A stack's upper half keeps the slot numbers of the
+ * whole (empty slots below it, down to the stack limit), so it can grow
+ * down into a hole left between the halves. 0 or -ENOMEM (v's contents
+ * unchanged).
  * => ms->lock held. */
 static int vma_split_amap(struct mspace *ms, struct vma *v, struct vma *nv,
 			  size_t lower)
@@ -239,13 +256,15 @@ static int vma_split_amap(struct mspace *ms, struct vma *v, struct vma *nv,
 			return err;
 	}
 	at = v->amap_off + lower;
-	nv->amap_off = 0;
+	nv->amap_off = (v->flags & VMA_STACK) ? at : 0;
 	if (at >= v->amap->nslots) {
-		/* The amap does not reach the upper half yet: no pages there. */
+		/* The amap does not reach the upper half yet: no pages there;
+		 * its first fault makes an amap (mspace_vma_amap). */
 		nv->amap = NULL;
+		nv->amap_off = 0;
 		return 0;
 	}
-	return amap_split(v->amap, at, &nv->amap);
+	return amap_split(v->amap, at, nv->amap_off, &nv->amap);
 }
 
 /*
@@ -787,7 +806,7 @@ static int mspace_copy(struct mspace *ms, vaddr_t va, char *kbuf, size_t len,
 		       bool write)
 {
 	enum vm_access access = write ? VM_ACCESS_WRITE : VM_ACCESS_READ;
-	struct vm_page *pg;
+	struct vm_fault_hold hold;
 	size_t off, n;
 	char *kva;
 	int err = 0;
@@ -796,16 +815,18 @@ static int mspace_copy(struct mspace *ms, vaddr_t va, char *kbuf, size_t len,
 		return -EFAULT;
 	mutex_lock(&ms->lock);
 	while (len > 0) {
-		err = vm_fault_locked(ms, va, access, VM_FAULT_FORCE, &pg);
+		/* The hold keeps a file's page from a truncate meanwhile. */
+		err = vm_fault_locked(ms, va, access, VM_FAULT_FORCE, &hold);
 		if (err)
 			break;
 		off = va & PAGE_MASK;
 		n = MIN(len, PAGE_SIZE - off);
-		kva = (char *)PA_TO_KVA(vm_page_to_pa(pg)) + off;
+		kva = (char *)PA_TO_KVA(vm_page_to_pa(hold.page)) + off;
 		if (write)
 			memcpy(kva, kbuf, n);
 		else
 			memcpy(kbuf, kva, n);
+		vm_fault_release(&hold);
 		va += n;
 		kbuf += n;
 		len -= n;

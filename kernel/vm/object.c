@@ -10,6 +10,15 @@
  * (wire_count) keeps a page resident while a caller copies to or from it
  * without the lock; shrinking an object waits for the holds on the pages
  * it frees.
+ *
+ * Busy pages: a holder that changes a page's contents without obj->lock
+ * (write() copying in from user memory, which may fault and sleep) marks
+ * it VM_PAGE_BUSY first (vm_object_page_busy), and so does anyone who
+ * needs the contents stable (the copy-on-write copy of fault_cow). Busy
+ * is exclusive: vm_object_page_busy sleeps until the page is not busy.
+ * Readers that only map the page or copy it out to a user do not wait.
+ * Swap-in will use the same bit: the page is busy while its I/O runs with
+ * the lock dropped, and every other fault on it waits.
  */
 #include "kernel/vm/object.h"
 #include "kernel/vm/pager.h"
@@ -159,9 +168,9 @@ static void object_free_chunks_from(struct vm_object *obj, uint64_t first)
 	}
 }
 
-/* => obj->lock, pg held by someone else. Sleep until its hold is gone;
- * obj->lock is dropped meanwhile and held again on return. */
-static void object_wait_unheld(struct vm_object *obj, struct vm_page *pg)
+/* => obj->lock. Sleep until pg's holds or busy bit change (the caller
+ * looks again); obj->lock is dropped meanwhile and held again on return. */
+static void object_wait_page(struct vm_object *obj, struct vm_page *pg)
 {
 	__atomic_fetch_add(&object_waiters, 1, __ATOMIC_SEQ_CST);
 	spin_lock(&object_wait_lock);
@@ -287,20 +296,50 @@ int vm_object_get_page(struct vm_object *obj, uint64_t off, struct vm_page **pgp
 	return err;
 }
 
+/* Wake whoever waits in object_wait_page for pg, if anyone does.
+ * => obj->lock not held (the change to pg was made under it). */
+static void object_wake_page(struct vm_page *pg)
+{
+	if (__atomic_load_n(&object_waiters, __ATOMIC_SEQ_CST) == 0)
+		return;
+	spin_lock(&object_wait_lock);
+	sched_wakeup(pg);
+	spin_unlock(&object_wait_lock);
+}
+
 void vm_object_release_page(struct vm_object *obj, struct vm_page *pg)
 {
 	mutex_lock(&obj->lock);
 	KASSERT(pg->owner == obj && pg->wire_count > 0,
 		"vm_object_release_page: page %lx owner %p holds %u",
 		(unsigned long)pg->pa, pg->owner, pg->wire_count);
-	bool wake = --pg->wire_count == 0 &&
-		    __atomic_load_n(&object_waiters, __ATOMIC_SEQ_CST) > 0;
+	bool wake = --pg->wire_count == 0;
 	mutex_unlock(&obj->lock);
-	if (wake) {
-		spin_lock(&object_wait_lock);
-		sched_wakeup(pg);
-		spin_unlock(&object_wait_lock);
-	}
+	if (wake)
+		object_wake_page(pg);
+}
+
+void vm_object_page_busy(struct vm_object *obj, struct vm_page *pg)
+{
+	mutex_lock(&obj->lock);
+	KASSERT(pg->owner == obj && pg->wire_count > 0,
+		"vm_object_page_busy: page %lx owner %p holds %u",
+		(unsigned long)pg->pa, pg->owner, pg->wire_count);
+	while (pg->flags & VM_PAGE_BUSY)
+		object_wait_page(obj, pg);
+	pg->flags |= VM_PAGE_BUSY;
+	mutex_unlock(&obj->lock);
+}
+
+void vm_object_page_unbusy(struct vm_object *obj, struct vm_page *pg)
+{
+	mutex_lock(&obj->lock);
+	KASSERT(pg->owner == obj && (pg->flags & VM_PAGE_BUSY),
+		"vm_object_page_unbusy: page %lx owner %p not busy",
+		(unsigned long)pg->pa, pg->owner);
+	pg->flags &= ~VM_PAGE_BUSY;
+	mutex_unlock(&obj->lock);
+	object_wake_page(pg);
 }
 
 void vm_object_page_dirty(struct vm_object *obj, struct vm_page *pg)
@@ -379,7 +418,7 @@ void vm_object_set_size(struct vm_object *obj, uint64_t size)
 		struct vm_page *pg;
 		while ((pg = object_next(obj, &idx, old_end)) != NULL) {
 			if (pg->wire_count > 0) {
-				object_wait_unheld(obj, pg);
+				object_wait_page(obj, pg);
 				continue;               /* look at idx again */
 			}
 			object_free_page(obj, idx, pg);

@@ -65,6 +65,18 @@ void vm_object_unref(struct vm_object *obj);
  * pager-backed object, -EIO, or -ENOMEM. */
 int vm_object_get_page(struct vm_object *obj, uint64_t off, struct vm_page **pgp);
 void vm_object_release_page(struct vm_object *obj, struct vm_page *pg);
+/* Mark the held page pg busy (VM_PAGE_BUSY), first sleeping while another
+ * caller has it busy: for changing its contents without obj->lock
+ * (write()), or for copying them whole (copy-on-write), so no copy sees a
+ * half-written page. Busy is exclusive and must not be taken twice by one
+ * caller; the page stays busy until vm_object_page_unbusy.
+ * => pg held (vm_object_get_page); obj->lock not held; no spinlock held;
+ *    may sleep. While busy, the caller must not take a copy-on-write fault
+ *    on pg itself (reading user memory is safe: a read fault never waits). */
+void vm_object_page_busy(struct vm_object *obj, struct vm_page *pg);
+/* End the busy state of pg and wake its waiters. => pg busy, held by the
+ * caller; obj->lock not held. */
+void vm_object_page_unbusy(struct vm_object *obj, struct vm_page *pg);
 /* The page was written through the kernel (write()): mark it dirty. */
 void vm_object_page_dirty(struct vm_object *obj, struct vm_page *pg);
 /* Write back the dirty pages of [off, off+len) (len 0: the whole object)

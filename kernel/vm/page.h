@@ -37,6 +37,8 @@ enum vm_zone_id {
 #define VM_PAGE_PTP     0x08    /* a page-table page */
 #define VM_PAGE_KMALLOC 0x10    /* a whole-page kmalloc block (order in order) */
 #define VM_PAGE_DIRTY   0x20    /* (o) object page newer than its backing store */
+#define VM_PAGE_BUSY    0x40    /* (o) contents changing without the owner's
+                                 * lock: wait before copying (object.h) */
 
 enum vm_page_queue { PQ_NONE, PQ_ACTIVE, PQ_INACTIVE, PQ_NQUEUES };
 

@@ -233,26 +233,34 @@ static void test_copy(void)
 	tap_ok(nothing_held(), "all free everything");
 }
 
-/* Split am (a sparse amap) at slot and check both halves. */
-static bool split_at(size_t slot)
+/* Split am (a sparse amap) at slot, the upper half pad slots up, and
+ * check both halves. */
+static bool split_at_pad(size_t slot, size_t pad)
 {
 	struct amap *am = sparse_amap(), *up = NULL;
 	bool ok;
 
-	ok = amap_split(am, slot, &up) == 0 && am->nslots == slot &&
-	     up->nslots == 10000 - slot && amap_check(am) == 0 &&
+	ok = amap_split(am, slot, pad, &up) == 0 && am->nslots == slot &&
+	     up->nslots == pad + 10000 - slot && amap_check(am) == 0 &&
 	     amap_check(up) == 0;
 	for (size_t i = 0; ok && i < ARRAY_SIZE(sparse); i++) {
 		if (sparse[i] < slot)
 			ok = has_tag(amap_lookup(am, sparse[i]), sparse[i]);
 		else
-			ok = has_tag(amap_lookup(up, sparse[i] - slot), sparse[i]);
+			ok = has_tag(amap_lookup(up, pad + sparse[i] - slot), sparse[i]);
 	}
+	for (size_t i = 0; ok && i < pad; i++)
+		ok = amap_lookup(up, i) == NULL;
 	ok &= am->nanons + up->nanons == ARRAY_SIZE(sparse);
 	ok &= anon_count() == ARRAY_SIZE(sparse);
 	amap_unref(am);
 	amap_unref(up);
 	return ok && nothing_held();
+}
+
+static bool split_at(size_t slot)
+{
+	return split_at_pad(slot, 0);
 }
 
 static void test_split_extend_free(void)
@@ -264,6 +272,8 @@ static void test_split_extend_free(void)
 	tap_ok(split_at(1024), "split at a chunk boundary");
 	tap_ok(split_at(1), "split after the first slot");
 	tap_ok(split_at(9999), "split before the last slot");
+	tap_ok(split_at_pad(700, 700), "split keeping the slot numbers (a stack)");
+	tap_ok(split_at_pad(5000, 3), "split with empty slots below the upper half");
 
 	am = amap_create(10);
 	amap_add(am, 9, tagged_anon(9));

@@ -196,6 +196,7 @@ bool bootarg_bool(const char *name, bool dflt)
  * pages by index, read in through the pager on first use (zero filled
  * without one) and written back by vm_object_sync. */
 static uint64_t objects_inuse, object_pages_inuse, object_dirty_calls;
+static uint64_t object_busy_calls;      /* vm_object_page_busy calls */
 static uint64_t object_pageins;         /* pages the pager read */
 
 struct vm_object *vm_object_create(uint64_t size, const struct pager_ops *pager,
@@ -300,6 +301,24 @@ void vm_object_release_page(struct vm_object *obj, struct vm_page *pg)
 	if (pg->wire_count == 0)
 		abort();
 	pg->wire_count--;
+}
+
+/* One thread here: a page found busy would wait forever. */
+void vm_object_page_busy(struct vm_object *obj, struct vm_page *pg)
+{
+	(void)obj;
+	if (pg->wire_count == 0 || (pg->flags & VM_PAGE_BUSY))
+		abort();
+	pg->flags |= VM_PAGE_BUSY;
+	object_busy_calls++;
+}
+
+void vm_object_page_unbusy(struct vm_object *obj, struct vm_page *pg)
+{
+	(void)obj;
+	if (!(pg->flags & VM_PAGE_BUSY))
+		abort();
+	pg->flags &= ~VM_PAGE_BUSY;
 }
 
 void vm_object_page_dirty(struct vm_object *obj, struct vm_page *pg)
@@ -726,6 +745,56 @@ static void test_stack(void)
 	tap_ok(nothing_held(), "nothing held");
 }
 
+/* Regression stack_grows_after_unmap: munmap of a page inside the stack
+ * splits it; each piece must still grow down, the upper one into the
+ * hole (no guard page between two pieces of the stack). */
+static void test_stack_hole(void)
+{
+	struct mspace *ms = mspace_create(), *child = NULL;
+	vaddr_t top = 0, low, hole, va;
+	bool ok = true;
+
+	mspace_map_stack(ms, &top);
+	low = top - MSPACE_STACK_INIT;
+	for (va = low; va < top; va += P)
+		ok &= poke(ms, va, va) == 0;
+	hole = top - 10 * P;
+	tap_ok(ok && mspace_unmap(ms, hole - 2 * P, 3 * P) == 0 && nvmas(ms) == 2 &&
+	       vm_fault(ms, hole + P, VM_ACCESS_READ) == 0 && ms_check(ms),
+	       "munmap inside the stack leaves two pieces");
+	tap_ok(mspace_fork(ms, &child) == 0, "fork with a hole in the stack");
+	tap_ok(vm_fault(ms, hole, VM_ACCESS_WRITE) == 0 &&
+	       vm_fault(ms, hole - 2 * P, VM_ACCESS_WRITE) == 0 &&
+	       nvmas(ms) == 2 && ms_check(ms) && peek(ms, hole) == 0 &&
+	       peek(ms, hole + P) == hole + P && peek(ms, hole - 3 * P) == hole - 3 * P,
+	       "stack_grows_after_unmap: the upper piece grows into the hole");
+	tap_ok(vm_fault(ms, low - 40 * P, VM_ACCESS_WRITE) == 0 &&
+	       peek(ms, low) == low && ms_check(ms),
+	       "the lower piece still grows below");
+	tap_ok(poke(child, hole - P, 7) == 0 && peek(child, hole - P) == 7 &&
+	       peek(child, hole + P) == hole + P && peek(ms, hole - P) == 0 &&
+	       vm_fault(child, low - 3 * P, VM_ACCESS_WRITE) == 0 && ms_check(child),
+	       "the child's pieces grow too; the parent does not see its stores");
+	mspace_destroy(child);
+	mspace_destroy(ms);
+
+	ms = mspace_create();
+	mspace_map_stack(ms, &top);
+	low = top - MSPACE_STACK_INIT;
+	poke(ms, low + 4 * P, 5);
+	tap_ok(mspace_unmap(ms, low, 2 * P) == 0 && nvmas(ms) == 1 &&
+	       vm_fault(ms, low + P, VM_ACCESS_WRITE) == 0 &&
+	       vm_fault(ms, low - 20 * P, VM_ACCESS_WRITE) == 0 &&
+	       peek(ms, low + 4 * P) == 5 && ms_check(ms),
+	       "stack_grows_after_unmap: unmapping its lowest pages keeps it growing");
+	map(ms, low - 30 * P, P, RW, VMA_PRIVATE, MSPACE_FIXED);
+	tap_ok(vm_fault(ms, low - 29 * P, VM_ACCESS_READ) == -EFAULT &&
+	       vm_fault(ms, low - 28 * P, VM_ACCESS_READ) == 0,
+	       "a guard page still stays above another mapping");
+	mspace_destroy(ms);
+	tap_ok(nothing_held(), "nothing held");
+}
+
 static void test_fork(void)
 {
 	struct mspace *ms = mspace_create(), *child = NULL;
@@ -920,10 +989,24 @@ static void test_file_private(void)
 	       vm_fault(ms, va + 4 * P, VM_ACCESS_WRITE) == -EIO &&
 	       anon_count() == 0,
 	       "a page wholly past the end of the file: -EIO (SIGBUS)");
+	uint64_t busy0 = object_busy_calls;
+	struct vm_page *src = stub_find(ms->pmap, va + P)->pg;
 	tap_ok(poke(ms, va + P + 8, 4242) == 0 && anon_count() == 1 &&
+	       object_busy_calls == busy0 + 1 && !(src->flags & VM_PAGE_BUSY) &&
+	       src->wire_count == 0 &&
 	       peek(ms, va + P + 8) == 4242 && peek(ms, va + P + 16) == P + 16 &&
 	       peek(ms2, va2 + P + 8) == P + 8 && ms_check(ms) && ms_check(ms2),
-	       "a write copies the page (case 4); the other mapping sees the file");
+	       "cow_of_busy_file_page: a write copies the page (case 4) with it busy; "
+	       "the other mapping sees the file");
+	struct vm_fault_hold hold = { NULL, NULL };
+	mutex_lock(&ms2->lock);
+	tap_ok(vm_fault_locked(ms2, va2 + 2 * P, VM_ACCESS_READ, 0, &hold) == 0 &&
+	       hold.obj == obj && hold.page->wire_count == 1,
+	       "fault_page_held: vm_fault_locked holds the object page it returns");
+	vm_fault_release(&hold);
+	tap_ok(stub_find(ms2->pmap, va2 + 2 * P)->pg->wire_count == 0 &&
+	       hold.page == NULL, "vm_fault_release drops the hold");
+	mutex_unlock(&ms2->lock);
 	tap_ok(mspace_sync(ms, va, 3 * P) == 0 &&
 	       *(uint64_t *)(file.data + P + 8) == P + 8,
 	       "msync of a private mapping: the file is unchanged");
@@ -1353,6 +1436,7 @@ int main(void)
 	test_fixed();
 	test_brk();
 	test_stack();
+	test_stack_hole();
 	test_fork();
 	test_cow_fork();
 	test_cow_exact_free();
