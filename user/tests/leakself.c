@@ -22,7 +22,7 @@
 #define SELF            "/tests/leakself"
 #define LEAKCHECK       "/tests/leakcheck"
 #define OUT_MAX         4096
-#define GONE_TRIES      100             /* 5 s for init to reap the holder */
+#define GONE_TRIES      200             /* 10 s for init to reap the holder */
 #define GONE_NS         50000000L       /* 50 ms */
 #define EXIT_LEAK       1               /* leakcheck's status on a leak */
 
