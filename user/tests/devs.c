@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
-#define PLAN            41
+#define PLAN            43
 #define SYS_MKNODAT     33
 #define SYS_LSEEK       62
 #define LX_ENXIO        6
@@ -216,6 +216,26 @@ static void test_mknod(void)
 		  "mknod below a missing directory gives ENOENT");
 }
 
+/* The mknod program makes a node as its arguments say. */
+static void test_mknod_program(void)
+{
+	char *const argv[] = { "mknod", NODE, "c", "1", "5", NULL };
+	struct stat st;
+	int status = -1;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		execv("/bin/mknod", argv);
+		_exit(127);
+	}
+	if (pid > 0 && waitpid(pid, &status, 0) != pid)
+		status = -1;
+	tap_exited_with(status, 0, "/bin/mknod " NODE " c 1 5 exits 0");
+	tap_ok(stat(NODE, &st) == 0 && S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 5),
+	       "and makes the node 1:5");
+	unlink(NODE);
+}
+
 int main(void)
 {
 	tap_plan(PLAN);
@@ -226,5 +246,6 @@ int main(void)
 	test_random_fork();
 	test_tty();
 	test_mknod();
+	test_mknod_program();
 	return tap_done();
 }
