@@ -14,6 +14,7 @@
 #define SYS_dup3            24
 #define SYS_fcntl           25
 #define SYS_ioctl           29
+#define SYS_mknodat         33
 #define SYS_mkdirat         34
 #define SYS_unlinkat        35
 #define SYS_symlinkat       36
@@ -89,6 +90,7 @@ long sys_dup(const struct syscall_args *);
 long sys_dup3(const struct syscall_args *);
 long sys_fcntl(const struct syscall_args *);
 long sys_ioctl(const struct syscall_args *);
+long sys_mknodat(const struct syscall_args *);
 long sys_mkdirat(const struct syscall_args *);
 long sys_unlinkat(const struct syscall_args *);
 long sys_linkat(const struct syscall_args *);

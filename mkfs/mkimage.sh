@@ -30,7 +30,8 @@ stage_tree() {
 	staging=$1
 	rm -rf "$staging"
 	mkdir -p "$staging/bin" "$staging/etc" "$staging/home/student" \
-		"$staging/tests" "$staging/extra" "$staging/tmp" "$staging/proc"
+		"$staging/tests" "$staging/extra" "$staging/tmp" "$staging/proc" \
+		"$staging/dev"
 	for p in ${BIN_PROGS:-}; do
 		[ -f "$p" ] || die "missing program $p"
 		cp "$p" "$staging/bin/"

@@ -44,6 +44,12 @@ PANIC_RE = re.compile(r"(?mi)^(?:\[[^\]\n]*\]\s*|hart ?\d+:?\s*)?"
                       r"(?:kernel )?panic\b[:!( ][^\n]*")
 # The whole line, newline included: a partly received line must not match.
 STATUS_RE = re.compile(r"(?m)^" + re.escape(STATUS_MARK) + r"(\S*)[ \t]*\n")
+# init's line when the shell itself ended (user/bin/init.c): the typed
+# command was `exit N` or killed the shell, so no status line will come.
+SHELL_EXIT_RE = re.compile(r"init: shell (exited with status|killed by signal)"
+                           r" (\d+)[ \t]*\n")
+SIGNAL_STATUS_BASE = 128            # a shell's $? for a death by signal N
+SHELL_RESTART_TIMEOUT = 10.0        # seconds for init's next shell prompt
 PLAN_RE = re.compile(r"^\s*1\.\.(\d+)\s*(#.*)?$")
 RESULT_RE = re.compile(r"^\s*(not )?ok\b\s*(\d+)?\s*(?:-\s*)?(.*)$")
 LEAK_RE = re.compile(r"^\s*(not )?ok - (?:no )?leak in ")
@@ -211,29 +217,53 @@ class CommandResult:
         self.output = ""        # what the command printed
         self.console = ""       # everything from typing to the end
         self.status = None      # exit status text, None if it never ended
+        self.shell_exited = False   # the command ended the shell itself
         self.problem = None     # "timeout", "panic", "qemu exited"
 
 
+def shell_exit_status(match):
+    """The status text of init's shell-exit line, as the shell's $? would
+    give it."""
+    n = int(match.group(2))
+    if match.group(1).startswith("killed"):
+        n += SIGNAL_STATUS_BASE
+    return str(n)
+
+
+def first_match(*matches):
+    """The match that starts first, ignoring None."""
+    found = [m for m in matches if m]
+    return min(found, key=lambda m: m.start()) if found else None
+
+
 def run_command(con, line, timeout):
-    """Type line followed by a status echo and wait for the status."""
+    """Type line followed by a status echo and wait for the status: the
+    echo's, or the shell's own exit status if the line ended the shell
+    (init then reports it and starts a new shell)."""
     res = CommandResult()
     start = len(con.text)
     con.type_line("%s; echo %s$?" % (line, STATUS_MARK))
     deadline = time.monotonic() + timeout
 
     def done(text):
-        return STATUS_RE.search(text, start) or PANIC_RE.search(text, start)
+        return (STATUS_RE.search(text, start) or PANIC_RE.search(text, start)
+                or SHELL_EXIT_RE.search(text, start))
     con.wait_for(done, deadline)
-    mark = STATUS_RE.search(con.text, start)
+    status = STATUS_RE.search(con.text, start)
+    exited = SHELL_EXIT_RE.search(con.text, start)
     panic = PANIC_RE.search(con.text, start)
+    mark = first_match(status, exited)
     if panic and (not mark or panic.start() < mark.start()):
         con.wait_quiet(0.5, time.monotonic() + PANIC_GRACE)
         res.problem = "kernel panic: " + panic.group(0).strip()
         mark = None
     elif mark:
-        res.status = mark.group(1)
+        res.status = mark.group(1) if mark is status else \
+            shell_exit_status(mark)
+        res.shell_exited = mark is exited
         con.wait_for(lambda t: prompt_at(t, mark.end()) >= 0,
-                     time.monotonic() + 5)
+                     time.monotonic() + (SHELL_RESTART_TIMEOUT
+                                         if res.shell_exited else 5))
     elif con.eof:
         res.problem = "QEMU exited"
     else:
@@ -417,6 +447,58 @@ def run_persist(args, con, timeout, results):
     return con
 
 
+SHELL_EXIT_SUITE = "run_shell_exit_status"
+SHELL_EXIT_LIMIT = 30.0     # seconds: "at once", far below a suite's limit
+SIGKILL = 9
+
+
+def run_shell_exit(con, timeout, results):
+    """Regression test run_shell_exit_status (issue 6): a command line that
+    ends the shell itself (`exit 3`, the shell killed) gives the shell's
+    status at once, and init's next shell takes the next command. Returns
+    the console, or None after a failure that needs a fresh boot."""
+    suite = Suite(SHELL_EXIT_SUITE, "qemu")
+    started = time.monotonic()
+    cases = [("exit 3", "3"),
+             ("kill -%d $$" % SIGKILL, str(SIGNAL_STATUS_BASE + SIGKILL)),
+             ("true", "0")]
+    limit = min(timeout, SHELL_EXIT_LIMIT)
+    num = 0
+    for line, want in cases:
+        t0 = time.monotonic()
+        res = run_command(con, line, limit)
+        took = time.monotonic() - t0
+        suite.console += res.console
+        ended = want != "0"
+        checks = [
+            (res.problem is None and res.status == want,
+             "`%s` gives status %s" % (line, want),
+             "got status %r, problem %r" % (res.status, res.problem)),
+            (res.shell_exited == ended,
+             "the shell %s" % ("itself ended" if ended else "went on"),
+             "shell_exited is %r" % res.shell_exited),
+            (res.problem is None and took < limit,
+             "within %.0f s" % limit, "took %.1f s" % took)]
+        for ok, desc, diag in checks:
+            num += 1
+            suite.asserts.append(Assertion(ok, num, desc,
+                                           "" if ok else "# " + diag + "\n"))
+        if res.problem:
+            suite.problems.append(res.problem)
+            break
+    suite.plan = 3 * len(cases)
+    if len(suite.asserts) != suite.plan:
+        suite.problems.append("planned %d tests, saw %d"
+                              % (suite.plan, len(suite.asserts)))
+    suite.seconds = time.monotonic() - started
+    results.append(suite)
+    report(suite)
+    if suite.problems:
+        con.kill()
+        return None
+    return con
+
+
 def run_suites(args, specs, results):
     """Run each suite in a booted kernel; reboot after a hang or crash.
     Returns True if QEMU was powered off cleanly at the end."""
@@ -452,6 +534,10 @@ def run_suites(args, specs, results):
         timeout = min(timeout, max(1.0, budget_end - time.monotonic()))
         if name == "persist":
             con = run_persist(args, con, timeout, results)
+            clean = clean and con is not None
+            continue
+        if name == SHELL_EXIT_SUITE:
+            con = run_shell_exit(con, timeout, results)
             clean = clean and con is not None
             continue
         res = run_command(con, "%s %s/%s" % (args.leakcheck, args.test_dir,

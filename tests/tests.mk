@@ -10,11 +10,13 @@ TEST_SUITES_CORE := syscalls files pipes proc mem efault exec oom smp
 TEST_SUITES_FOUND := $(sort $(basename $(notdir $(shell grep -lw tap_plan user/tests/*.c 2>/dev/null))))
 # persist runs last and across a reboot: write through MAP_SHARED, power
 # off, boot the same image, check (tests/run.py run_persist).
+# run_shell_exit_status is the runner's own check that a command ending the
+# shell gives its status at once (tests/run.py run_shell_exit).
 TEST_SUITES_SLOW := cow:400
 TEST_SUITES ?= syscalls files pipes proc mem efault exec oom:300 smp:300 \
                $(TEST_SUITES_SLOW) \
                $(filter-out $(TEST_SUITES_CORE) $(basename $(subst :,.,$(TEST_SUITES_SLOW))) persist,$(TEST_SUITES_FOUND)) \
-               persist
+               run_shell_exit_status persist
 TEST_TIMEOUT ?= 300
 TEST_FS     := $(BUILD)/test-fs.img
 TEST_SWAP   := $(BUILD)/test-swap.img

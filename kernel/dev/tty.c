@@ -5,10 +5,14 @@
  * The UART interrupt feeds tty_input; console_fops is the file interface.
  */
 #include "kernel/dev/console.h"
+#include "kernel/dev/chrdev.h"
 #include "kernel/dev/tty.h"
 #include "kernel/errno.h"
 #include "kernel/fs/file.h"
+#include "kernel/fs/stat.h"
 #include "kernel/fs/uio.h"
+#include "kernel/fs/vfs.h"
+#include "kernel/lib/string.h"
 #include "kernel/lock.h"
 #include "kernel/proc/proc.h"
 #include "kernel/proc/sched.h"
@@ -408,8 +412,61 @@ static long console_ioctl(struct file *f __unused, unsigned long cmd,
 	}
 }
 
+#define CONSOLE_MODE    (S_IFCHR | 0620)
+#define CONSOLE_BLKSIZE 1024            /* st_blksize, bytes */
+
+/* stat of the console files the kernel opens for init (fds 0-2): the
+ * character device 5:1, as /dev/console shows it. */
+static int console_stat(struct file *f __unused, struct stat *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->st_mode = CONSOLE_MODE;
+	st->st_nlink = 1;
+	st->st_rdev = RDEV_MAKE(TTYAUX_MAJOR, TTYAUX_CONSOLE);
+	st->st_blksize = CONSOLE_BLKSIZE;
+	return 0;
+}
+
 const struct file_ops console_fops = {
 	.read = console_read,
 	.write = console_fwrite,
 	.ioctl = console_ioctl,
+	.stat = console_stat,
 };
+
+/* The console opened through /dev/tty or /dev/console: the same tty, a
+ * reference to the device node in f->priv for stat. The file has no
+ * vnode, so it is not seekable (ESPIPE) and reads and writes never wait
+ * on each other's file position lock. */
+static int tty_dev_stat(struct file *f, struct stat *st)
+{
+	return vfs_stat(f->priv, st);
+}
+
+static void tty_dev_close(struct file *f)
+{
+	vnode_put(f->priv);
+}
+
+static const struct file_ops tty_dev_fops = {
+	.read = console_read,
+	.write = console_fwrite,
+	.ioctl = console_ioctl,
+	.stat = tty_dev_stat,
+	.close = tty_dev_close,
+};
+
+/* /dev/tty (5:0) and /dev/console (5:1) are both the one console: every
+ * process's controlling terminal is the console. See chrdev.h. */
+int tty_dev_open(struct vnode *vn, unsigned int minor, int flags, struct file **out)
+{
+	if (minor != TTYAUX_TTY && minor != TTYAUX_CONSOLE)
+		return -ENXIO;
+	struct file *f = file_alloc(&tty_dev_fops, flags & (O_ACCMODE | O_NONBLOCK));
+	if (f == NULL)
+		return -ENOMEM;
+	vnode_ref(vn);
+	f->priv = vn;
+	*out = f;
+	return 0;
+}

@@ -33,8 +33,11 @@
 #define BLK_SIZE_PROCFS   1024             /* st_blksize */
 #define KB_PER_PAGE       (PAGE_SIZE / 1024)
 /* readdir positions of the root: ".", "..", the files, "self", then
- * PIDS_POS + pid for each process. */
+ * PIDS_POS + pid for each process; of a process directory: ".", "..",
+ * then its files. Any other position (lseek allows every off_t >= 0) is
+ * the end of the directory. */
 #define PROCFS_DOTS       2
+#define PROCFS_PID_MAX    INT32_MAX        /* largest pid_t */
 
 typedef int (*procfs_gen_fn)(pid_t pid, struct sbuf *sb);
 
@@ -247,8 +250,10 @@ static int procfs_readdir_root(off_t *pos, struct vfs_dirent *de)
 		/* A link in Linux: its own number, so "../" walks name the pid. */
 		procfs_dirent(de, PROCFS_SELF_INO, DT_LNK, "self");
 	} else {
-		pid_t pid = proc_next_pid((pid_t)(*pos - PROCFS_PIDS_POS));
 		char name[16];
+		if (*pos - PROCFS_PIDS_POS >= PROCFS_PID_MAX)
+			return 0;       /* no pid is larger: the end */
+		pid_t pid = proc_next_pid((pid_t)(*pos - PROCFS_PIDS_POS));
 		if (pid < 0)
 			return 0;
 		snprintf(name, sizeof(name), "%d", pid);
@@ -275,9 +280,10 @@ static int procfs_readdir(struct vnode *dir, off_t *pos, struct vfs_dirent *de)
 	}
 	if (pid == 0)
 		return procfs_readdir_root(pos, de);
-	int i = (int)*pos - PROCFS_DOTS;
-	if (i >= (int)ARRAY_SIZE(procfs_pid_files))
+	/* Compare in off_t: a position past 2^31 must not wrap to an index. */
+	if (*pos - PROCFS_DOTS >= (off_t)ARRAY_SIZE(procfs_pid_files))
 		return 0;
+	int i = (int)(*pos - PROCFS_DOTS);
 	procfs_dirent(de, procfs_pid_ino(pid, i + 1), DT_REG, procfs_pid_files[i].name);
 	(*pos)++;
 	return 1;

@@ -485,6 +485,18 @@ long sys_mkdirat(const struct syscall_args *args)
 	return err;
 }
 
+/* mknodat(dirfd, path, mode, dev): dev in Linux's 32-bit encoding. */
+long sys_mknodat(const struct syscall_args *args)
+{
+	struct upath up;
+	int err = upath_get(sys_fd_arg(args, 0), (vaddr_t)args->a[1], &up);
+	if (err < 0)
+		return err;
+	err = vfs_mknod(up.start, up.path, (mode_t)args->a[2], (uint32_t)args->a[3]);
+	upath_put(&up);
+	return err;
+}
+
 long sys_unlinkat(const struct syscall_args *args)
 {
 	int flags = (int)args->a[2];

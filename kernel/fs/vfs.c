@@ -9,6 +9,7 @@
 #include "kernel/fs/uio.h"
 #include "kernel/fs/ext2.h"
 #include "kernel/fs/procfs.h"
+#include "kernel/fs/devfs.h"
 #include "kernel/fs/vnode_pager.h"
 #include "kernel/errno.h"
 #include "kernel/lib/printk.h"
@@ -459,6 +460,35 @@ int vfs_mkdir(struct vnode *start, const char *path, mode_t mode)
 		ino_t ino;
 		err = dir->ops->create == NULL ? -EACCES :
 		      dir->ops->create(dir, name, S_IFDIR | (mode & S_IPERM), &ino);
+	}
+	mutex_unlock(&dir->lock);
+	mutex_unlock(&dir->mnt->ns_lock);
+	vnode_put(dir);
+	return err;
+}
+
+int vfs_mknod(struct vnode *start, const char *path, mode_t mode, dev_t rdev)
+{
+	char name[NAME_MAX + 1];
+	bool trailing;
+	struct vnode *dir, *vn;
+	int err = vfs_walk(start, path, name, &trailing, &dir);
+	if (err < 0)
+		return err;
+	if (vfs_is_dot(name) || trailing) {
+		vnode_put(dir);
+		return -EEXIST;
+	}
+	mutex_lock(&dir->mnt->ns_lock);
+	mutex_lock(&dir->lock);
+	err = vfs_dir_get(dir, name, &vn);
+	if (err == 0) {
+		vnode_put(vn);
+		err = -EEXIST;
+	} else if (err == -ENOENT) {
+		ino_t ino;
+		err = dir->ops->mknod == NULL ? -EPERM :
+		      dir->ops->mknod(dir, name, mode, rdev, &ino);
 	}
 	mutex_unlock(&dir->lock);
 	mutex_unlock(&dir->mnt->ns_lock);
@@ -1017,6 +1047,17 @@ static void vfs_mount_proc(void)
 		printk("vfs: cannot mount /proc (%d)\n", err);
 }
 
+/* Mount devfs on /dev, making the directory if the image lacks it. */
+static void vfs_mount_dev(void)
+{
+	int err = vfs_mkdir(vfs_root, "/dev", 0755);
+	if (err < 0 && err != -EEXIST)
+		printk("vfs: cannot make /dev (%d)\n", err);
+	err = devfs_mount("/dev");
+	if (err < 0)
+		printk("vfs: cannot mount /dev (%d)\n", err);
+}
+
 void vfs_init(void)
 {
 	mutex_init(&vcache_load, "vcache load");
@@ -1030,4 +1071,5 @@ void vfs_init(void)
 	if (err < 0)
 		panic("vfs_init: cannot mount the root file system (%d)", err);
 	vfs_mount_proc();
+	vfs_mount_dev();
 }

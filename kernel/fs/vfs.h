@@ -1,7 +1,7 @@
 /*
  * The virtual file system: vnodes, the mount table, path lookup.
- * kernel/fs/vfs.c owns it; ext2 (kernel/fs/ext2.c) and procfs
- * (kernel/fs/procfs.c) provide vnode_ops. The fields listed here are the
+ * kernel/fs/vfs.c owns it; ext2 (kernel/fs/ext2.c), procfs
+ * (kernel/fs/procfs.c) and devfs (kernel/fs/devfs.c) provide vnode_ops. The fields listed here are the
  * ones other subsystems use (exec, /proc, mmap later).
  *
  * Lock order inside the file system (see kernel/vm/vm.h for the rest):
@@ -14,7 +14,8 @@
  *             ext2 map lock (mutex: one inode's block map)
  *               ext2 fs->lock (mutex: bitmaps, group descriptors, superblock)
  *                 bcache buffer lock (mutex)
- *                   vcache lock, bcache lock, pipe lock, file lock (spin, leaf)
+ *                   vcache lock, bcache lock, pipe lock, file lock, devfs lock
+ *                   (spin, leaf)
  */
 #ifndef KERNEL_FS_VFS_H
 #define KERNEL_FS_VFS_H
@@ -91,6 +92,12 @@ struct vnode_ops {
 	/* => ns_lock, dir->lock; name absent. A new regular file or directory
 	 * (mode has S_IFREG or S_IFDIR); its inode number in *ino. */
 	int (*create)(struct vnode *dir, const char *name, mode_t mode, ino_t *ino);
+	/* Optional (mknod; without it -EPERM). => ns_lock, dir->lock; name
+	 * absent. A device node of mode (S_IF* | permissions) and device
+	 * number rdev (Linux encoding, kernel/dev/chrdev.h); its inode number
+	 * in *ino. */
+	int (*mknod)(struct vnode *dir, const char *name, mode_t mode, dev_t rdev,
+		     ino_t *ino);
 	/* => ns_lock, dir->lock, vn->lock; name absent. */
 	int (*link)(struct vnode *dir, const char *name, struct vnode *vn);
 	/* => ns_lock, dir->lock, vn->lock; name names vn. Removes the entry;
@@ -133,7 +140,7 @@ struct mount {
 	struct mutex ns_lock;           /* serialises namespace changes */
 };
 
-void vfs_init(void);                    /* mount ext2 at / and procfs at /proc */
+void vfs_init(void);    /* mount ext2 at /, procfs at /proc, devfs at /dev */
 
 /* Look up path (absolute, or relative to the current process's cwd).
  * Returns 0 and a referenced vnode, or -ENOENT, -ENOTDIR, -ENAMETOOLONG,
@@ -169,6 +176,9 @@ int vfs_open(struct vnode *start, const char *path, int flags, mode_t mode,
 /* An open file on a vnode (takes a new vnode reference). */
 int vfs_open_vnode(struct vnode *vn, int flags, struct file **out);
 int vfs_mkdir(struct vnode *start, const char *path, mode_t mode);
+/* A device node (mknodat). Returns 0, -EEXIST, -EPERM (the file system
+ * makes no device nodes, or not of this type), or a lookup error. */
+int vfs_mknod(struct vnode *start, const char *path, mode_t mode, dev_t rdev);
 /* unlink, or rmdir when dir is true. */
 int vfs_unlink(struct vnode *start, const char *path, bool dir);
 int vfs_link(struct vnode *ostart, const char *opath,

@@ -18,6 +18,7 @@ static const syscall_fn_t syscall_table[NSYSCALLS] = {
 	[SYS_dup3] = sys_dup3,
 	[SYS_fcntl] = sys_fcntl,
 	[SYS_ioctl] = sys_ioctl,
+	[SYS_mknodat] = sys_mknodat,
 	[SYS_mkdirat] = sys_mkdirat,
 	[SYS_unlinkat] = sys_unlinkat,
 	[SYS_linkat] = sys_linkat,

@@ -1,9 +1,15 @@
 /*
  * init: process 1.  Runs an interactive /bin/sh on the console (fds 0-2,
- * opened by the kernel) and starts a new one whenever it exits; meanwhile
- * reaps every orphan that is re-parented to it.  It prints /etc/motd once
- * at boot.  If stdin is not open
- * there is no console to run a shell on, so it only reaps.
+ * opened by the kernel) and starts a new one whenever it exits, after
+ * saying how it ended on one line of its own:
+ *
+ *     init: shell exited with status 3
+ *     init: shell killed by signal 9
+ *
+ * (tests/run.py reads that line: `make run CMD='exit 3'` ends with 3).
+ * Meanwhile it reaps every orphan that is re-parented to it.  It prints
+ * /etc/motd once at boot.  If stdin is not open there is no console to run
+ * a shell on, so it only reaps.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -36,6 +42,22 @@ static pid_t init_start_shell(void)
 	if (pid < 0)
 		fprintf(stderr, "init: fork: %s\n", strerror(errno));
 	return pid;
+}
+
+/* Say on the console how the shell ended, as one write. */
+static void init_report_shell(int status)
+{
+	char line[64];
+	int n;
+
+	if (WIFSIGNALED(status))
+		n = snprintf(line, sizeof(line), "init: shell killed by signal %d\n",
+			     WTERMSIG(status));
+	else
+		n = snprintf(line, sizeof(line), "init: shell exited with status %d\n",
+			     WEXITSTATUS(status));
+	if (n > 0 && n < (int)sizeof(line))
+		write(STDOUT_FILENO, line, (size_t)n);
 }
 
 /* Copy the message of the day to the console, once, before the first shell. */
@@ -80,6 +102,7 @@ int main(void)
 		}
 		if (pid == shell) {
 			shell = -1;
+			init_report_shell(status);
 			if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
 				sleep(INIT_RETRY_SECONDS);	/* no shell to run */
 		}

@@ -82,6 +82,8 @@ int fstatat(int dirfd, const char *__restrict path, struct stat *__restrict st, 
 int mkdir(const char *path, mode_t mode);
 int mkdirat(int dirfd, const char *path, mode_t mode);
 mode_t umask(mode_t mask);
+int mknod(const char *path, mode_t mode, dev_t dev);
+int mknodat(int dirfd, const char *path, mode_t mode, dev_t dev);
 __END_DECLS
 
 #endif
