@@ -746,9 +746,16 @@ static ssize_t ext2_write_page(struct vnode *vn, struct uio *uio)
 	uint64_t old = vn->size;
 	size_t n = MIN(PAGE_SIZE - in_page, uio->resid);
 	struct vm_page *pg;
-	if (off + n > old)
+	int err = 0;
+	if (off + n > old) {
+		/* Stores past the end through a shared mapping must not
+		 * become file data: zero them before the end moves. */
+		err = vnode_pager_zero_tail(vn);
+		if (err < 0)
+			return err;
 		vm_object_set_size(obj, off + n);       /* room for the page */
-	int err = vm_object_get_page(obj, off - in_page, &pg);
+	}
+	err = vm_object_get_page(obj, off - in_page, &pg);
 	if (err == 0) {
 		/* The page is read in before its blocks exist on disk, so a
 		 * new block's stale contents are never read. */
@@ -762,10 +769,13 @@ static ssize_t ext2_write_page(struct vnode *vn, struct uio *uio)
 	if (off + n > old && err == 0) {
 		ext2_set_data_size(vn, off + n);
 	} else if (off + n > old) {
-		/* Undo the growth: the pages and blocks past the old end. */
+		/* Undo the growth: the pages and blocks past the old end, on
+		 * disk too (ext2_bmap already wrote the grown inode), or a
+		 * later load of the inode would free those blocks again. */
 		struct ext2_fs *fs = ext2_fs_of(vn);
 		ext2_set_data_size(vn, old);
 		ext2_free_from(vn, ROUNDUP(old, fs->blocksize) / fs->blocksize);
+		ext2_inode_update(vn);
 	}
 	return err < 0 ? err : (ssize_t)n;
 }
@@ -802,11 +812,17 @@ static ssize_t ext2_write(struct vnode *vn, struct uio *uio)
 /* => vn->lock. Shrink or grow the page cache to size bytes. The page
  * holding the new end is read in first, so its bytes past the end are
  * zeroed in memory and, when it is written back, on disk (a later growth
- * must read zeroes there). Returns 0, -EIO or -ENOMEM. */
+ * must read zeroes there); growing zeroes what stores through a shared
+ * mapping left past the old end. Returns 0, -EIO or -ENOMEM. */
 static int ext2_truncate_pages(struct vnode *vn, uint64_t size)
 {
 	struct vm_object *obj = vn->obj;
 	struct vm_page *pg = NULL;
+	if (size > vn->size) {
+		int err = vnode_pager_zero_tail(vn);
+		if (err < 0)
+			return err;
+	}
 	if (size < vn->size && (size & PAGE_MASK) != 0) {
 		int err = vm_object_get_page(obj, PAGE_ROUNDDOWN(size), &pg);
 		if (err < 0)
