@@ -760,10 +760,13 @@ static ssize_t ext2_write_page(struct vnode *vn, struct uio *uio)
 		/* The page is read in before its blocks exist on disk, so a
 		 * new block's stale contents are never read. */
 		err = ext2_alloc_range(vn, off, &n);
-		if (err == 0)
+		if (err == 0) {
 			err = uio_move((uint8_t *)PA_TO_KVA(pg->pa) + in_page, n, uio, false);
-		/* Dirty even on failure: new blocks must get the page. */
-		vm_object_page_dirty(obj, pg);
+			/* Dirty even if the copy failed: new blocks must get
+			 * the page. Not when no block was had: a write-back
+			 * would need one. */
+			vm_object_page_dirty(obj, pg);
+		}
 		vm_object_release_page(obj, pg);
 	}
 	if (off + n > old && err == 0) {
