@@ -43,7 +43,9 @@ static int op_write(struct vnode *root)
 	}
 	struct vnode *nf;
 	if (err == 0 && (err = tv_create(root, "newfile", S_IFREG | 0644, &nf)) == 0) {
-		uio = (struct uio){ (vaddr_t)user_buf, 3 * BLOCKSIZE, 0, true };
+		/* From the buffer's second page: with it bad, nothing is
+		 * written into the empty file (done == 0). */
+		uio = (struct uio){ (vaddr_t)user_buf + PAGE_SIZE, 3 * BLOCKSIZE, 0, true };
 		mutex_lock(&nf->lock);
 		ssize_t n = nf->ops->write(nf, &uio);
 		mutex_unlock(&nf->lock);
