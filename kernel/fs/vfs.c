@@ -435,7 +435,8 @@ static int vfs_open_prepare(struct vnode *vn, int flags)
 		return -ENOTDIR;
 	if (vn->type == VDIR && (acc != O_RDONLY || (flags & O_CREAT)))
 		return -EISDIR;
-	if (acc != O_RDONLY && vn->type == VREG && vn->writecount < 0)
+	if (acc != O_RDONLY && vn->type == VREG &&
+	    __atomic_load_n(&vn->writecount, __ATOMIC_ACQUIRE) < 0)
 		return -ETXTBSY;        /* a program runs it */
 	if ((flags & O_TRUNC) && acc != O_RDONLY && vn->type == VREG)
 		return vfs_truncate(vn, 0);

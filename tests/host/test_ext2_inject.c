@@ -4,7 +4,8 @@
  * image made by mke2fs -d, once for every block I/O it does with that
  * I/O failing (EIO), once for every block it allocates with the disk
  * full just before it (ENOSPC), and, for write, once for every page of
- * its user buffer with that page unmapped (EFAULT). After each run the
+ * its user buffer with that page unmapped (EFAULT); create also runs out
+ * of inodes at each of its inode allocations. After each run the
  * injection stops, every vnode is released, the file system is synced,
  * and ext2_check and e2fsck -fn must find it consistent.
  */
@@ -19,13 +20,16 @@
 #define WRITE_LEN    (14 * BLOCKSIZE)   /* crosses into the indirect block */
 #define MAX_RUNS     400
 #define FILLER_CHUNK BLOCKSIZE
+#define LONG_NAMES   20          /* 64-byte entries: more than one block */
 
 static char workdir[64] = "/tmp/pagoda-inject-XXXXXX";
 static char base_img[96], img[96];
 static uint8_t *user_buf;       /* the "user" buffer of write */
 
-enum inject { INJECT_NONE, INJECT_EIO, INJECT_ENOSPC, INJECT_EFAULT };
-static const char *const inject_names[] = { "none", "EIO", "ENOSPC", "EFAULT" };
+enum inject { INJECT_NONE, INJECT_EIO, INJECT_ENOSPC, INJECT_EFAULT, INJECT_NOINODE };
+static const char *const inject_names[] = {
+	"none", "EIO", "ENOSPC", "EFAULT", "ENOSPC (inodes)",
+};
 
 /* ---------------- the operations, each on a fresh mount ---------------- */
 
@@ -63,6 +67,12 @@ static int op_create(struct vnode *root)
 		err = tv_create(d, "newfile", S_IFREG | 0644, NULL);
 	if (err == 0)
 		err = tv_create(root, "rootfile", S_IFREG | 0644, NULL);
+	/* Enough long names that d needs a new block. */
+	for (int i = 0; i < LONG_NAMES && err == 0; i++) {
+		char name[80];
+		snprintf(name, sizeof(name), "a-long-name-that-fills-a-directory-block-quickly-%02d", i);
+		err = tv_create(d, name, S_IFREG | 0644, NULL);
+	}
 	if (d != NULL)
 		tv_put(d);
 	return err;
@@ -128,7 +138,7 @@ static void make_base(void)
 		 "/dev/urandom >%s/big; echo one >%s/d/f1; echo two >%s/d/f2",
 		 VICTIM_SIZE, staging, BIG_SIZE, staging, staging, staging);
 	system(cmd);
-	snprintf(cmd, sizeof(cmd), "mke2fs -q -F -t ext2 -b %d -I 128 -N 64 -d %s %s %d "
+	snprintf(cmd, sizeof(cmd), "mke2fs -q -F -t ext2 -b %d -I 128 -N 96 -d %s %s %d "
 		 ">/dev/null", BLOCKSIZE, staging, base_img, IMG_BLOCKS);
 	system(cmd);
 }
@@ -155,6 +165,27 @@ static struct vnode *fill_disk(struct vnode *root, uint32_t left)
 	return vn;
 }
 
+/* Use up the inodes so exactly `left` stay free (empty files i0, i1, ...
+ * in a directory made for them; released with the mount). */
+static void fill_inodes(struct vnode *root, long left)
+{
+	char name[32];
+	struct vnode *dir;
+	int n = 0;
+	if (tv_create(root, "inodes", S_IFDIR | 0755, &dir) < 0)
+		return;
+	for (;; n++) {
+		snprintf(name, sizeof(name), "i%d", n);
+		if (tv_create(dir, name, S_IFREG | 0644, NULL) < 0)
+			break;
+	}
+	for (int i = 0; i < left && i < n; i++) {
+		snprintf(name, sizeof(name), "i%d", i);
+		tv_unlink(dir, name);
+	}
+	tv_put(dir);
+}
+
 /* Run op with one injection; returns the op's result (1: the image was
  * not mountable). Checks consistency afterwards. */
 static int run_one(int op, enum inject kind, long n, bool *clean)
@@ -170,6 +201,8 @@ static int run_one(int op, enum inject kind, long n, bool *clean)
 	struct vnode *root = tv_get(EXT2_ROOT_INO), *filler = NULL;
 	if (kind == INJECT_ENOSPC)
 		filler = fill_disk(root, (uint32_t)n);
+	if (kind == INJECT_NOINODE)
+		fill_inodes(root, n);
 	if (kind == INJECT_EIO)
 		inject_io_at = n;
 	if (kind == INJECT_EFAULT) {
@@ -208,7 +241,7 @@ static int run_one(int op, enum inject kind, long n, bool *clean)
 static void inject_all(int op, enum inject kind)
 {
 	int runs = 0, bad = 0, failed = 0;
-	long n = kind == INJECT_ENOSPC ? 0 : 1;
+	long n = kind == INJECT_ENOSPC || kind == INJECT_NOINODE ? 0 : 1;
 	if (kind == INJECT_EFAULT)
 		n = 0;
 	for (; runs < MAX_RUNS; n++, runs++) {
@@ -216,7 +249,7 @@ static void inject_all(int op, enum inject kind)
 		int r = run_one(op, kind, n, &clean);
 		bad += !clean;
 		failed += r < 0;
-		if (r == 2 || (r == 0 && kind == INJECT_ENOSPC))
+		if (r == 2 || (r == 0 && (kind == INJECT_ENOSPC || kind == INJECT_NOINODE)))
 			break;
 		if (kind == INJECT_EFAULT && (n + 1) * PAGE_SIZE >= WRITE_LEN)
 			break;
@@ -243,6 +276,8 @@ int main(void)
 		inject_all(op, INJECT_ENOSPC);
 		if (ops[op].fn == op_write)
 			inject_all(op, INJECT_EFAULT);
+		if (ops[op].fn == op_create)
+			inject_all(op, INJECT_NOINODE);
 	}
 	free(user_buf);
 	run("rm -rf %s%s", workdir, "");
