@@ -96,6 +96,7 @@ long sys_unlinkat(const struct syscall_args *);
 long sys_linkat(const struct syscall_args *);
 long sys_renameat(const struct syscall_args *);
 long sys_renameat2(const struct syscall_args *);
+long sys_truncate(const struct syscall_args *);
 long sys_ftruncate(const struct syscall_args *);
 long sys_faccessat(const struct syscall_args *);
 long sys_chdir(const struct syscall_args *);

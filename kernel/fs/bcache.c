@@ -94,8 +94,8 @@ static struct buf *bcache_victim(struct bcache *bc)
 	return dirty;
 }
 
-/* Write b's block to disk. => b->lock. Returns 0 or -EIO; the buffer is
- * clean afterwards either way (a failed write is reported and dropped). */
+/* Write b's block to disk. => b->lock. Returns 0 or -EIO; a buffer
+ * whose write failed stays dirty (the caller decides what is lost). */
 static int bcache_writeout(struct buf *b)
 {
 	struct bcache *bc = b->cache;
@@ -104,9 +104,8 @@ static int bcache_writeout(struct buf *b)
 	spin_lock(&bc->lock);
 	bc->writes++;
 	spin_unlock(&bc->lock);
-	if (err < 0)
-		printk("bcache: write of block %lu failed (%d)\n", b->blockno, err);
-	b->dirty = false;
+	/* A block that failed stays dirty: the next sync tries again. */
+	b->dirty = err < 0;
 	return err < 0 ? -EIO : 0;
 }
 
@@ -155,8 +154,13 @@ static struct buf *bcache_lookup(struct bcache *bc, uint64_t blockno)
 			/* Still the old block: write it, then look again. */
 			spin_unlock(&bc->lock);
 			mutex_lock(&b->lock);
-			if (b->dirty)           /* not forgotten meanwhile */
-				bcache_writeout(b);
+			/* Not forgotten meanwhile. A block that cannot be
+			 * written is lost here: say so once. */
+			if (b->dirty && bcache_writeout(b) < 0) {
+				printk("bcache: block %lu lost: write failed\n",
+				       b->blockno);
+				b->dirty = false;
+			}
 			mutex_unlock(&b->lock);
 			bcache_unref(b, true);
 			continue;

@@ -37,7 +37,8 @@ struct ext2_group_loc {
  * One mounted ext2. Locking: (l) lock, (c) const after mount.
  * The bitmaps, group descriptors and superblock free counts change only
  * with lock held; their buffers are taken in the order descriptor,
- * bitmap, superblock.
+ * superblock, bitmap (ext2_counts_get first: a read error changes
+ * nothing).
  */
 struct ext2_fs {
 	struct mutex lock;
@@ -98,21 +99,6 @@ static uint32_t ext2_dtime(struct ext2_fs *fs)
 /* Superblock counts, group descriptors, bitmaps                        */
 /* ------------------------------------------------------------------ */
 
-/* => fs->lock. Add to the superblock's free block and inode counts. */
-static int ext2_super_adjust(struct ext2_fs *fs, int dblocks, int dinodes)
-{
-	struct buf *b;
-	int err = bcache_read(fs->bc, fs->sb_block, &b);
-	if (err < 0)
-		return err;
-	struct ext2_super *sb = (struct ext2_super *)(b->data + fs->sb_offset);
-	sb->s_free_blocks_count += dblocks;
-	sb->s_free_inodes_count += dinodes;
-	bcache_mark_dirty(b);
-	bcache_release(b);
-	return 0;
-}
-
 /* The locked buffer holding group g's descriptor, and the descriptor. */
 static int ext2_gd_get(struct ext2_fs *fs, uint32_t g, struct buf **bp,
 		       struct ext2_group_desc **gd)
@@ -123,6 +109,47 @@ static int ext2_gd_get(struct ext2_fs *fs, uint32_t g, struct buf **bp,
 		return err;
 	*gd = (struct ext2_group_desc *)(*bp)->data + g % per_block;
 	return 0;
+}
+
+/* The buffers a change of group g's free counts touches besides its
+ * bitmap: its descriptor and the superblock, both read and locked before
+ * anything changes, so a read error leaves every count as it was. */
+struct ext2_counts {
+	struct buf *gdb, *sbb;
+	struct ext2_group_desc *gd;
+	struct ext2_super *sb;
+};
+
+/* => fs->lock. Lock group g's descriptor and the superblock. 0 or -EIO. */
+static int ext2_counts_get(struct ext2_fs *fs, uint32_t g, struct ext2_counts *c)
+{
+	int err = ext2_gd_get(fs, g, &c->gdb, &c->gd);
+	if (err < 0)
+		return err;
+	err = bcache_read(fs->bc, fs->sb_block, &c->sbb);
+	if (err < 0) {
+		bcache_release(c->gdb);
+		return err;
+	}
+	c->sb = (struct ext2_super *)(c->sbb->data + fs->sb_offset);
+	return 0;
+}
+
+/* => fs->lock. Add to the free block and inode counts (and the used
+ * directories) of the group and the superblock, then unlock both. */
+static void ext2_counts_put(struct ext2_counts *c, int dblocks, int dinodes, int ddirs)
+{
+	if (dblocks != 0 || dinodes != 0 || ddirs != 0) {
+		c->gd->bg_free_blocks_count += dblocks;
+		c->gd->bg_free_inodes_count += dinodes;
+		c->gd->bg_used_dirs_count += ddirs;
+		c->sb->s_free_blocks_count += dblocks;
+		c->sb->s_free_inodes_count += dinodes;
+		bcache_mark_dirty(c->gdb);
+		bcache_mark_dirty(c->sbb);
+	}
+	bcache_release(c->sbb);
+	bcache_release(c->gdb);
 }
 
 /* Blocks in group g (the last group may be short). */
@@ -196,29 +223,23 @@ static int ext2_bitmap_clear(struct ext2_fs *fs, uint32_t bmblk, uint32_t bit)
 static int ext2_group_alloc_block(struct ext2_fs *fs, uint32_t g,
 				  uint32_t start, uint32_t *out)
 {
-	struct buf *b;
-	struct ext2_group_desc *gd;
-	int err = ext2_gd_get(fs, g, &b, &gd);
+	struct ext2_counts c;
+	int err = ext2_counts_get(fs, g, &c);
 	if (err < 0)
 		return err;
-	if (gd->bg_free_blocks_count == 0) {
-		bcache_release(b);
-		return -ENOSPC;
-	}
-	long bit = ext2_bitmap_alloc(fs, fs->groups[g].block_bitmap,
-				     ext2_group_nblocks(fs, g), start);
-	if (bit < 0) {
+	long bit = -ENOSPC;
+	if (c.gd->bg_free_blocks_count > 0) {
+		bit = ext2_bitmap_alloc(fs, fs->groups[g].block_bitmap,
+					ext2_group_nblocks(fs, g), start);
 		if (bit == -ENOSPC)
 			printk("ext2: group %u bitmap full but count %u\n", g,
-			       gd->bg_free_blocks_count);
-		bcache_release(b);
-		return (int)bit;
+			       c.gd->bg_free_blocks_count);
 	}
-	gd->bg_free_blocks_count--;
-	bcache_mark_dirty(b);
-	bcache_release(b);
+	ext2_counts_put(&c, bit >= 0 ? -1 : 0, 0, 0);
+	if (bit < 0)
+		return (int)bit;
 	*out = ext2_group_first_block(fs, g) + (uint32_t)bit;
-	return ext2_super_adjust(fs, -1, 0);
+	return 0;
 }
 
 /* Allocate a block, trying goal (a block number) first and then the
@@ -248,62 +269,55 @@ static int ext2_block_alloc(struct ext2_fs *fs, uint32_t goal, bool meta, uint32
 	return 0;
 }
 
-/* Return block blk to its group's free pool, forgetting any cached copy. */
-static void ext2_block_free(struct ext2_fs *fs, uint32_t blk)
+/* Return block blk to its group's free pool, forgetting any cached copy.
+ * Returns 0 or -EIO (the block stays in use). */
+static int ext2_block_free(struct ext2_fs *fs, uint32_t blk)
 {
 	if (blk < fs->first_data_block || blk >= fs->nblocks) {
 		printk("ext2: freeing bad block %u\n", blk);
-		return;
+		return 0;
 	}
-	bcache_forget(fs->bc, blk);
 	uint32_t g = (blk - fs->first_data_block) / fs->blocks_per_group;
 	uint32_t bit = (blk - fs->first_data_block) % fs->blocks_per_group;
+	struct ext2_counts c;
 	mutex_lock(&fs->lock);
-	struct buf *b;
-	struct ext2_group_desc *gd;
-	if (ext2_gd_get(fs, g, &b, &gd) == 0) {
+	int err = ext2_counts_get(fs, g, &c);
+	if (err == 0) {
 		int was_set = ext2_bitmap_clear(fs, fs->groups[g].block_bitmap, bit);
-		if (was_set == 1) {
-			gd->bg_free_blocks_count++;
-			bcache_mark_dirty(b);
-			ext2_super_adjust(fs, 1, 0);
-		} else if (was_set == 0) {
+		if (was_set == 0)
 			printk("ext2: block %u freed twice\n", blk);
-		}
-		bcache_release(b);
+		err = was_set < 0 ? was_set : 0;
+		ext2_counts_put(&c, was_set == 1 ? 1 : 0, 0, 0);
 	}
+	if (err == 0)
+		bcache_forget(fs->bc, blk);     /* before anyone can reuse it */
 	mutex_unlock(&fs->lock);
+	return err;
 }
 
 /* => fs->lock. Take a free inode of group g; counts a directory. */
 static int ext2_group_alloc_inode(struct ext2_fs *fs, uint32_t g, bool dir,
 				  uint32_t *ino)
 {
-	struct buf *b;
-	struct ext2_group_desc *gd;
-	int err = ext2_gd_get(fs, g, &b, &gd);
+	struct ext2_counts c;
+	int err = ext2_counts_get(fs, g, &c);
 	if (err < 0)
 		return err;
-	if (gd->bg_free_inodes_count == 0) {
-		bcache_release(b);
-		return -ENOSPC;
-	}
-	uint32_t start = g == 0 ? fs->first_ino - 1 : 0;
-	long bit = ext2_bitmap_alloc(fs, fs->groups[g].inode_bitmap,
-				     fs->inodes_per_group, start);
-	if (bit < 0 || (g == 0 && (uint32_t)bit + 1 < fs->first_ino)) {
-		if (bit >= 0)
+	long bit = -ENOSPC;
+	if (c.gd->bg_free_inodes_count > 0) {
+		uint32_t start = g == 0 ? fs->first_ino - 1 : 0;
+		bit = ext2_bitmap_alloc(fs, fs->groups[g].inode_bitmap,
+					fs->inodes_per_group, start);
+		if (bit >= 0 && g == 0 && (uint32_t)bit + 1 < fs->first_ino) {
 			printk("ext2: reserved inode %ld was free\n", bit + 1);
-		bcache_release(b);
-		return bit < 0 ? (int)bit : -ENOSPC;
+			bit = -ENOSPC;
+		}
 	}
-	gd->bg_free_inodes_count--;
-	if (dir)
-		gd->bg_used_dirs_count++;
-	bcache_mark_dirty(b);
-	bcache_release(b);
+	ext2_counts_put(&c, 0, bit >= 0 ? -1 : 0, bit >= 0 && dir ? 1 : 0);
+	if (bit < 0)
+		return (int)bit;
 	*ino = g * fs->inodes_per_group + (uint32_t)bit + 1;
-	return ext2_super_adjust(fs, 0, -1);
+	return 0;
 }
 
 /* The group for a new directory: the one with the most free inodes. */
@@ -339,28 +353,24 @@ static int ext2_inode_alloc(struct ext2_fs *fs, uint32_t g0, bool dir,
 	return err;
 }
 
-/* Return inode ino to its group's free pool. */
-static void ext2_inode_free(struct ext2_fs *fs, uint32_t ino, bool dir)
+/* Return inode ino to its group's free pool. Returns 0 or -EIO (the
+ * inode stays in use). */
+static int ext2_inode_free(struct ext2_fs *fs, uint32_t ino, bool dir)
 {
 	uint32_t g = ext2_ino_group(fs, ino);
 	uint32_t bit = (ino - 1) % fs->inodes_per_group;
+	struct ext2_counts c;
 	mutex_lock(&fs->lock);
-	struct buf *b;
-	struct ext2_group_desc *gd;
-	if (ext2_gd_get(fs, g, &b, &gd) == 0) {
+	int err = ext2_counts_get(fs, g, &c);
+	if (err == 0) {
 		int was_set = ext2_bitmap_clear(fs, fs->groups[g].inode_bitmap, bit);
-		if (was_set == 1) {
-			gd->bg_free_inodes_count++;
-			if (dir)
-				gd->bg_used_dirs_count--;
-			bcache_mark_dirty(b);
-			ext2_super_adjust(fs, 0, 1);
-		} else if (was_set == 0) {
+		if (was_set == 0)
 			printk("ext2: inode %u freed twice\n", ino);
-		}
-		bcache_release(b);
+		err = was_set < 0 ? was_set : 0;
+		ext2_counts_put(&c, 0, was_set == 1 ? 1 : 0, was_set == 1 && dir ? -1 : 0);
 	}
 	mutex_unlock(&fs->lock);
+	return err;
 }
 
 /* ------------------------------------------------------------------ */
@@ -412,6 +422,26 @@ static int ext2_inode_write(struct ext2_fs *fs, uint32_t ino,
 	}
 	bcache_mark_dirty(b);
 	bcache_release(b);
+	return 0;
+}
+
+/* Read the inode table blocks of the inodes an operation will change
+ * (0: none) before it changes anything, so that a read error there fails
+ * the operation at its start instead of losing its last step. 0 or -EIO. */
+static int ext2_inodes_prepare(struct ext2_fs *fs, uint32_t a, uint32_t b, uint32_t c)
+{
+	uint32_t inos[] = { a, b, c };
+	for (size_t i = 0; i < ARRAY_SIZE(inos); i++) {
+		uint32_t blk, off;
+		struct buf *bp;
+		if (inos[i] == 0)
+			continue;
+		ext2_inode_locate(fs, inos[i], &blk, &off);
+		int err = bcache_read(fs->bc, blk, &bp);
+		if (err < 0)
+			return err;
+		bcache_release(bp);
+	}
 	return 0;
 }
 
@@ -637,7 +667,8 @@ static int ext2_trunc_tree(struct vnode *vn, uint32_t *slot, int depth,
 			return -ENOMEM;
 		struct buf *b;
 		int err = bcache_read(fs->bc, *slot, &b);
-		if (err == 0) {
+		bool loaded = err == 0;
+		if (loaded) {
 			memcpy(ptrs, b->data, fs->blocksize);
 			bcache_release(b);
 		}
@@ -645,7 +676,10 @@ static int ext2_trunc_tree(struct vnode *vn, uint32_t *slot, int depth,
 		for (uint32_t i = 0; i < fs->ptrs && err == 0; i++)
 			err = ext2_trunc_tree(vn, &ptrs[i], depth - 1,
 					      base + i * child, keep);
-		if (err == 0 && base < keep && bcache_read(fs->bc, *slot, &b) == 0) {
+		/* The block stays: it must forget the children that went,
+		 * also those freed before an error. */
+		if (loaded && (err < 0 || base < keep) &&
+		    bcache_read(fs->bc, *slot, &b) == 0) {
 			memcpy(b->data, ptrs, fs->blocksize);
 			bcache_mark_dirty(b);
 			bcache_release(b);
@@ -654,7 +688,9 @@ static int ext2_trunc_tree(struct vnode *vn, uint32_t *slot, int depth,
 		if (err < 0 || base < keep)
 			return err;
 	}
-	ext2_block_free(fs, *slot);
+	int err = ext2_block_free(fs, *slot);
+	if (err < 0)
+		return err;
 	ext2_info(vn)->di.i_blocks -= EXT2_SECTORS(fs);
 	*slot = 0;
 	return 0;
@@ -690,6 +726,74 @@ static bool ext2_has_blocks(struct ext2_fs *fs, const struct ext2_inode *di)
 		return false;
 	uint32_t xattr = di->i_file_acl ? EXT2_SECTORS(fs) : 0;
 	return di->i_blocks > xattr;
+}
+
+/* Read the descriptor and block bitmap of the group holding block blk.
+ * 0 or -EIO. */
+static int ext2_block_group_read(struct ext2_fs *fs, uint32_t blk)
+{
+	struct buf *b;
+	if (blk < fs->first_data_block || blk >= fs->nblocks)
+		return 0;
+	uint32_t g = (blk - fs->first_data_block) / fs->blocks_per_group;
+	struct ext2_group_desc *gd;
+	int err = ext2_gd_get(fs, g, &b, &gd);
+	if (err < 0)
+		return err;
+	bcache_release(b);
+	err = bcache_read(fs->bc, fs->groups[g].block_bitmap, &b);
+	if (err == 0)
+		bcache_release(b);
+	return err;
+}
+
+/* => map_lock. Read what freeing the subtree of depth levels under blk
+ * needs: its indirect blocks and the bitmaps of all its blocks. */
+static int ext2_tree_read(struct ext2_fs *fs, uint32_t blk, int depth)
+{
+	struct buf *b;
+	if (blk == 0)
+		return 0;
+	int err = ext2_block_group_read(fs, blk);
+	if (err < 0 || depth == 0)
+		return err;
+	err = bcache_read(fs->bc, blk, &b);
+	if (err < 0)
+		return err;
+	const uint32_t *ptrs = (const uint32_t *)b->data;
+	for (uint32_t i = 0; i < fs->ptrs && err == 0; i++)
+		err = ext2_tree_read(fs, ptrs[i], depth - 1);
+	bcache_release(b);
+	return err;
+}
+
+/* Read every block deleting vn will change (its inode, its group's inode
+ * bitmap, the superblock, its indirect blocks and block bitmaps), so a
+ * read error fails unlink or rename before they change anything, not the
+ * deletion after the last close. 0 or -EIO. */
+static int ext2_delete_prepare(struct vnode *vn)
+{
+	struct ext2_fs *fs = ext2_fs_of(vn);
+	struct ext2_inode_info *ei = ext2_info(vn);
+	uint32_t g = ext2_ino_group(fs, (uint32_t)vn->ino);
+	struct ext2_counts c;
+	struct buf *b;
+	int err = ext2_inodes_prepare(fs, (uint32_t)vn->ino, 0, 0);
+	mutex_lock(&fs->lock);
+	if (err == 0 && (err = ext2_counts_get(fs, g, &c)) == 0)
+		ext2_counts_put(&c, 0, 0, 0);
+	if (err == 0 && (err = bcache_read(fs->bc, fs->groups[g].inode_bitmap, &b)) == 0)
+		bcache_release(b);
+	mutex_unlock(&fs->lock);
+	if (err < 0 || !ext2_has_blocks(fs, &ei->di))
+		return err;
+	mutex_lock(&ei->map_lock);
+	for (int i = 0; i < EXT2_NDIR_BLOCKS && err == 0; i++)
+		err = ext2_tree_read(fs, ei->di.i_block[i], 0);
+	for (int depth = 1; depth <= 3 && err == 0; depth++)
+		err = ext2_tree_read(fs, ei->di.i_block[EXT2_IND_BLOCK + depth - 1], depth);
+	mutex_unlock(&ei->map_lock);
+	return err;
 }
 
 /* ------------------------------------------------------------------ */
@@ -746,29 +850,42 @@ static ssize_t ext2_write_page(struct vnode *vn, struct uio *uio)
 	uint64_t old = vn->size;
 	size_t n = MIN(PAGE_SIZE - in_page, uio->resid);
 	struct vm_page *pg;
-	if (off + n > old)
+	int err = 0;
+	if (off + n > old) {
+		/* Stores past the end through a shared mapping must not
+		 * become file data: zero them before the end moves. */
+		err = vnode_pager_zero_tail(vn);
+		if (err < 0)
+			return err;
 		vm_object_set_size(obj, off + n);       /* room for the page */
-	int err = vm_object_get_page(obj, off - in_page, &pg);
+	}
+	err = vm_object_get_page(obj, off - in_page, &pg);
 	if (err == 0) {
 		/* The page is read in before its blocks exist on disk, so a
 		 * new block's stale contents are never read. */
 		err = ext2_alloc_range(vn, off, &n);
-		/* Busy: a copy-on-write fault copies no half-written page. */
-		vm_object_page_busy(obj, pg);
-		if (err == 0)
+		if (err == 0) {
+			/* Busy: a copy-on-write fault copies no half-written page. */
+			vm_object_page_busy(obj, pg);
 			err = uio_move((uint8_t *)PA_TO_KVA(pg->pa) + in_page, n, uio, false);
-		vm_object_page_unbusy(obj, pg);
-		/* Dirty even on failure: new blocks must get the page. */
-		vm_object_page_dirty(obj, pg);
+			vm_object_page_unbusy(obj, pg);
+			/* Dirty even if the copy failed: new blocks must get
+			 * the page. Not when no block was had: a write-back
+			 * would need one. */
+			vm_object_page_dirty(obj, pg);
+		}
 		vm_object_release_page(obj, pg);
 	}
 	if (off + n > old && err == 0) {
 		ext2_set_data_size(vn, off + n);
 	} else if (off + n > old) {
-		/* Undo the growth: the pages and blocks past the old end. */
+		/* Undo the growth: the pages and blocks past the old end, on
+		 * disk too (ext2_bmap already wrote the grown inode), or a
+		 * later load of the inode would free those blocks again. */
 		struct ext2_fs *fs = ext2_fs_of(vn);
 		ext2_set_data_size(vn, old);
 		ext2_free_from(vn, ROUNDUP(old, fs->blocksize) / fs->blocksize);
+		ext2_inode_update(vn);
 	}
 	return err < 0 ? err : (ssize_t)n;
 }
@@ -788,6 +905,9 @@ static ssize_t ext2_write(struct vnode *vn, struct uio *uio)
 		return -EINVAL;
 	if ((uint64_t)uio->offset >= fs->max_size && uio->resid > 0)
 		return -EFBIG;
+	int err = ext2_inodes_prepare(fs, (uint32_t)vn->ino, 0, 0);
+	if (err < 0)
+		return err;
 	uio->resid = MIN(uio->resid, fs->max_size - (uint64_t)uio->offset);
 	while (uio->resid > 0) {
 		n = ext2_write_page(vn, uio);
@@ -805,11 +925,17 @@ static ssize_t ext2_write(struct vnode *vn, struct uio *uio)
 /* => vn->lock. Shrink or grow the page cache to size bytes. The page
  * holding the new end is read in first, so its bytes past the end are
  * zeroed in memory and, when it is written back, on disk (a later growth
- * must read zeroes there). Returns 0, -EIO or -ENOMEM. */
+ * must read zeroes there); growing zeroes what stores through a shared
+ * mapping left past the old end. Returns 0, -EIO or -ENOMEM. */
 static int ext2_truncate_pages(struct vnode *vn, uint64_t size)
 {
 	struct vm_object *obj = vn->obj;
 	struct vm_page *pg = NULL;
+	if (size > vn->size) {
+		int err = vnode_pager_zero_tail(vn);
+		if (err < 0)
+			return err;
+	}
 	if (size < vn->size && (size & PAGE_MASK) != 0) {
 		int err = vm_object_get_page(obj, PAGE_ROUNDDOWN(size), &pg);
 		if (err < 0)
@@ -834,12 +960,17 @@ static int ext2_truncate(struct vnode *vn, uint64_t size)
 		return -EISDIR;
 	if (size > fs->max_size)
 		return -EFBIG;
-	int err = vn->obj != NULL ? ext2_truncate_pages(vn, size) : 0;
+	uint64_t old = ext2_inode_size(di);
+	int err = ext2_inodes_prepare(fs, (uint32_t)vn->ino, 0, 0);
+	if (err == 0 && vn->obj != NULL)
+		err = ext2_truncate_pages(vn, size);
 	if (err < 0)
 		return err;
-	if (size < ext2_inode_size(di) && ext2_has_blocks(fs, di))
+	if (size < old && ext2_has_blocks(fs, di))
 		err = ext2_free_from(vn, ROUNDUP(size, fs->blocksize) / fs->blocksize);
-	ext2_inode_set_size(di, size);
+	if (err < 0 && vn->obj != NULL)
+		vm_object_set_size(vn->obj, old);   /* blocks past size remain */
+	ext2_inode_set_size(di, err < 0 ? old : size);
 	ext2_touch(vn, true);
 	ext2_inode_update(vn);
 	return err;
@@ -1270,7 +1401,10 @@ static int ext2_create(struct vnode *dir, const char *name, mode_t mode, ino_t *
 	if (isdir && dir->nlink >= EXT2_LINK_MAX)
 		return -EMLINK;
 	uint32_t ino = 0;
-	int err = ext2_inode_alloc(fs, ext2_ino_group(fs, (uint32_t)dir->ino), isdir, &ino);
+	int err = ext2_inodes_prepare(fs, (uint32_t)dir->ino, 0, 0);
+	if (err < 0)
+		return err;
+	err = ext2_inode_alloc(fs, ext2_ino_group(fs, (uint32_t)dir->ino), isdir, &ino);
 	if (err < 0)
 		return err;
 	struct ext2_inode di;
@@ -1301,7 +1435,9 @@ static int ext2_link(struct vnode *dir, const char *name, struct vnode *vn)
 		return -ENOENT;
 	if (di->i_links_count >= EXT2_LINK_MAX)
 		return -EMLINK;
-	int err = ext2_dir_add(dir, name, (uint32_t)vn->ino, vn->mode);
+	int err = ext2_inodes_prepare(fs, (uint32_t)dir->ino, (uint32_t)vn->ino, 0);
+	if (err == 0)
+		err = ext2_dir_add(dir, name, (uint32_t)vn->ino, vn->mode);
 	if (err < 0)
 		return err;
 	di->i_links_count++;
@@ -1330,12 +1466,13 @@ static int ext2_unlink(struct vnode *dir, const char *name, struct vnode *vn)
 	struct ext2_fs *fs = ext2_fs_of(dir);
 	if (fs->readonly)
 		return -EROFS;
-	if (vn->type == VDIR) {
-		int err = ext2_dir_empty(vn);
-		if (err < 0)
-			return err;
-	}
-	int err = ext2_dir_remove(dir, name);
+	int err = ext2_inodes_prepare(fs, (uint32_t)dir->ino, (uint32_t)vn->ino, 0);
+	if (err == 0 && vn->type == VDIR)
+		err = ext2_dir_empty(vn);
+	if (err == 0 && (vn->type == VDIR || vn->nlink <= 1))
+		err = ext2_delete_prepare(vn);  /* its last name goes */
+	if (err == 0)
+		err = ext2_dir_remove(dir, name);
 	if (err < 0)
 		return err;
 	ext2_drop_links(dir, vn);
@@ -1356,6 +1493,24 @@ static int ext2_reparent(struct vnode *odir, struct vnode *vn, struct vnode *ndi
 	return 0;
 }
 
+/* Read what a rename changes before it changes anything: the inodes and
+ * the directory blocks holding oname and (moving a directory) "..". */
+static int ext2_rename_prepare(struct vnode *odir, const char *oname, struct vnode *vn,
+			       struct vnode *ndir, struct vnode *target)
+{
+	struct ext2_fs *fs = ext2_fs_of(odir);
+	ino_t ino;
+	int err = ext2_inodes_prepare(fs, (uint32_t)odir->ino, (uint32_t)ndir->ino,
+				      (uint32_t)vn->ino);
+	if (err == 0 && target != NULL && (target->type == VDIR || target->nlink <= 1))
+		err = ext2_delete_prepare(target);
+	if (err == 0)
+		err = ext2_lookup(odir, oname, &ino);
+	if (err == 0 && vn->type == VDIR)
+		err = ext2_lookup(vn, "..", &ino);
+	return err;
+}
+
 static int ext2_rename(struct vnode *odir, const char *oname, struct vnode *vn,
 		       struct vnode *ndir, const char *nname, struct vnode *target)
 {
@@ -1366,6 +1521,9 @@ static int ext2_rename(struct vnode *odir, const char *oname, struct vnode *vn,
 		return -EROFS;
 	if (ndir->nlink == 0)
 		return -ENOENT;
+	err = ext2_rename_prepare(odir, oname, vn, ndir, target);
+	if (err < 0)
+		return err;
 	if (target != NULL) {
 		if (target->type == VDIR && (err = ext2_dir_empty(target)) < 0)
 			return err;
@@ -1381,6 +1539,8 @@ static int ext2_rename(struct vnode *odir, const char *oname, struct vnode *vn,
 			return err;
 	}
 	err = ext2_dir_remove(odir, oname);
+	if (err < 0 && target == NULL)
+		ext2_dir_remove(ndir, nname);   /* undo: one name, as before */
 	if (err == 0 && moving_dir)
 		err = ext2_reparent(odir, vn, ndir);
 	ext2_touch(vn, false);
@@ -1460,8 +1620,16 @@ static void ext2_inode_delete(struct vnode *vn)
 {
 	struct ext2_fs *fs = ext2_fs_of(vn);
 	struct ext2_inode *di = &ext2_info(vn)->di;
-	if (ext2_has_blocks(fs, di) && ext2_free_from(vn, 0) < 0)
-		printk("ext2: inode %lu: blocks not freed\n", vn->ino);
+	int err = ext2_delete_prepare(vn);
+	if (err == 0 && ext2_has_blocks(fs, di))
+		err = ext2_free_from(vn, 0);
+	if (err < 0) {
+		/* Keep the inode with the blocks it still has (e2fsck can
+		 * put it in lost+found); write what was freed. */
+		printk("ext2: inode %lu: blocks not freed (%d)\n", vn->ino, err);
+		ext2_inode_write(fs, (uint32_t)vn->ino, di, false);
+		return;
+	}
 	ext2_xattr_release(fs, di);
 	if (!ext2_has_blocks(fs, di))
 		memset(di->i_block, 0, sizeof(di->i_block));

@@ -454,6 +454,26 @@ long sys_ftruncate(const struct syscall_args *args)
 	return r;
 }
 
+/* truncate(path, length): like ftruncate on the file path names. */
+long sys_truncate(const struct syscall_args *args)
+{
+	off_t len = args->a[1];
+	struct upath up;
+	struct vnode *vn;
+	if (len < 0)
+		return -EINVAL;
+	int err = upath_get(AT_FDCWD, (vaddr_t)args->a[0], &up);
+	if (err < 0)
+		return err;
+	err = vfs_lookup_at(NULL, up.path, &vn);
+	upath_put(&up);
+	if (err < 0)
+		return err;
+	long r = vfs_truncate(vn, (uint64_t)len);
+	vnode_put(vn);
+	return r;
+}
+
 long sys_sync(const struct syscall_args *args __unused)
 {
 	vfs_sync();

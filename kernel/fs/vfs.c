@@ -173,6 +173,41 @@ void vnode_put(struct vnode *vn)
 	mutex_unlock(&vcache_load);
 }
 
+/* Move vn->writecount by delta (+1 a writer, -1 a running program)
+ * unless it has the other sign. 0 or -ETXTBSY. */
+static int vnode_writecount_move(struct vnode *vn, int delta)
+{
+	int cur = __atomic_load_n(&vn->writecount, __ATOMIC_RELAXED);
+	do {
+		if (cur * delta < 0)
+			return -ETXTBSY;
+	} while (!__atomic_compare_exchange_n(&vn->writecount, &cur, cur + delta, false,
+					      __ATOMIC_ACQ_REL, __ATOMIC_RELAXED));
+	return 0;
+}
+
+int vnode_write_access(struct vnode *vn)
+{
+	return vnode_writecount_move(vn, 1);
+}
+
+void vnode_write_release(struct vnode *vn)
+{
+	int old = __atomic_fetch_sub(&vn->writecount, 1, __ATOMIC_ACQ_REL);
+	KASSERT(old > 0, "vnode_write_release: inode %lu count %d", vn->ino, old);
+}
+
+int vnode_deny_write(struct vnode *vn)
+{
+	return vnode_writecount_move(vn, -1);
+}
+
+void vnode_allow_write(struct vnode *vn)
+{
+	int old = __atomic_fetch_add(&vn->writecount, 1, __ATOMIC_ACQ_REL);
+	KASSERT(old < 0, "vnode_allow_write: inode %lu count %d", vn->ino, old);
+}
+
 /* ------------------------------------------------------------------ */
 /* Path resolution                                                      */
 /* ------------------------------------------------------------------ */
@@ -401,19 +436,34 @@ static int vfs_open_prepare(struct vnode *vn, int flags)
 		return -ENOTDIR;
 	if (vn->type == VDIR && (acc != O_RDONLY || (flags & O_CREAT)))
 		return -EISDIR;
+	if (acc != O_RDONLY && vn->type == VREG &&
+	    __atomic_load_n(&vn->writecount, __ATOMIC_ACQUIRE) < 0)
+		return -ETXTBSY;        /* a program runs it */
 	if ((flags & O_TRUNC) && acc != O_RDONLY && vn->type == VREG)
 		return vfs_truncate(vn, 0);
 	return 0;
+}
+
+/* Does an open file of vn with flags hold write access (vnode_file_close
+ * gives it back)? */
+static bool vnode_file_writes(struct vnode *vn, int flags)
+{
+	return vn->type == VREG && (flags & O_ACCMODE) != O_RDONLY;
 }
 
 int vfs_open_vnode(struct vnode *vn, int flags, struct file **out)
 {
 	if (vn->ops->open != NULL)
 		return vn->ops->open(vn, flags, out);
+	if (vnode_file_writes(vn, flags) && vnode_write_access(vn) < 0)
+		return -ETXTBSY;
 	struct file *f = file_alloc(&vnode_fops, flags & ~(O_CREAT | O_EXCL |
 				    O_TRUNC | O_CLOEXEC | O_NOCTTY));
-	if (f == NULL)
+	if (f == NULL) {
+		if (vnode_file_writes(vn, flags))
+			vnode_write_release(vn);
 		return -ENOMEM;
+	}
 	vnode_ref(vn);
 	f->vnode = vn;
 	*out = f;
@@ -714,6 +764,8 @@ int vfs_truncate(struct vnode *vn, uint64_t size)
 		return -EISDIR;
 	if (vn->type != VREG || vn->ops->truncate == NULL)
 		return -EINVAL;
+	if (__atomic_load_n(&vn->writecount, __ATOMIC_ACQUIRE) < 0)
+		return -ETXTBSY;        /* a program runs it */
 	mutex_lock(&vn->lock);
 	int err = vn->ops->truncate(vn, size);
 	mutex_unlock(&vn->lock);
@@ -881,6 +933,8 @@ static int vnode_file_stat(struct file *f, struct stat *st)
 
 static void vnode_file_close(struct file *f)
 {
+	if (vnode_file_writes(f->vnode, f->flags))
+		vnode_write_release(f->vnode);
 	vnode_put(f->vnode);
 }
 

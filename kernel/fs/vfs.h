@@ -34,7 +34,8 @@ struct file;
 enum vnode_type { VNON, VREG, VDIR, VCHR, VFIFO, VLNK };
 
 /*
- * Locking: (v) vn->lock (a mutex), (m) the vnode cache lock, (c) const.
+ * Locking: (v) vn->lock (a mutex), (m) the vnode cache lock, (c) const,
+ * (a) atomic.
  * Invariant: refcnt > 0 while the vnode is in the cache; mounted != NULL
  * only for a directory.
  */
@@ -53,6 +54,8 @@ struct vnode {
 	                                 * before the vnode is cached), or NULL;
 	                                 * holds one reference: vnode_pager.c */
 	struct mount *mounted;          /* (m) file system mounted here, or NULL */
+	int writecount;                 /* (a) atomic: > 0 open files that may
+	                                 * write it, < 0 programs running it */
 	struct list_node hash_link;     /* (m) vnode cache chain */
 };
 
@@ -156,6 +159,16 @@ void vfs_sync(void);
 /* Write vn's dirty pages, then its file system's metadata (fsync).
  * Returns 0, -EIO or -ENOSPC. */
 int vfs_fsync(struct vnode *vn);
+
+/* Write access and running text exclude each other (ETXTBSY). Take the
+ * right to write vn (an open for writing): 0, or -ETXTBSY while a program
+ * runs it. */
+int vnode_write_access(struct vnode *vn);
+void vnode_write_release(struct vnode *vn);
+/* Deny writes to vn while a program runs it (exec): 0, or -ETXTBSY while
+ * it is open for writing. vnode_allow_write undoes one denial. */
+int vnode_deny_write(struct vnode *vn);
+void vnode_allow_write(struct vnode *vn);
 
 /* ---- for file systems ---- */
 /* The referenced vnode of (mnt, ino), reading the inode on a miss.

@@ -38,6 +38,7 @@
 #include "kernel/vm/object.h"
 #include "kernel/vm/page.h"
 #include "kernel/vm/pager.h"
+#include "kernel/vm/pmap.h"
 
 /* A run of disk blocks contiguous on disk and in the page. */
 struct vnode_pager_run {
@@ -128,13 +129,39 @@ static int vnode_pager_get_page(struct vm_object *obj, uint64_t off, struct vm_p
 	return err < 0 ? -EIO : 0;
 }
 
+/* The bytes of the last page past the end of the file are zeroed first:
+ * stores through a shared mapping past the end never reach the disk
+ * (POSIX mmap: they are not file data), and the block's tail reads as
+ * zeroes when the file grows. A full disk is the caller's -ENOSPC (msync,
+ * fsync), never a console line. */
 static int vnode_pager_put_page(struct vm_object *obj, uint64_t off, struct vm_page *pg)
 {
+	size_t valid = vnode_pager_valid(obj->size, off);
+	if (valid < PAGE_SIZE)
+		memset((uint8_t *)PA_TO_KVA(pg->pa) + valid, 0, PAGE_SIZE - valid);
 	int err = vnode_pager_io(obj, off, pg, true);
-	if (err == -ENOSPC)
-		printk("vnode_pager: inode %lu: no space for the page at %lu\n",
-		       vnode_pager_vnode(obj)->ino, off);
 	return err == -ENOSPC ? err : (err < 0 ? -EIO : 0);
+}
+
+/* A store through a shared mapping is about to make the page at off
+ * writable: give every block under its valid bytes a disk block now, so
+ * that a full disk is the store's SIGBUS and never a write-back that
+ * fails later (Linux's page_mkwrite). The page is resident and held by
+ * the caller, so a new block is written whole from it. */
+static int vnode_pager_mkwrite(struct vm_object *obj, uint64_t off)
+{
+	struct vnode *vn = vnode_pager_vnode(obj);
+	int err = 0;
+	mutex_lock(&obj->lock);
+	size_t valid = vnode_pager_valid(obj->size, off);
+	for (size_t pos = 0; pos < valid && err == 0;) {
+		uint64_t sector;
+		uint32_t len;
+		err = vn->ops->bmap(vn, off + pos, true, &sector, &len);
+		pos += len;
+	}
+	mutex_unlock(&obj->lock);
+	return err;
 }
 
 /* The object does not own its vnode: nothing to release. */
@@ -154,6 +181,7 @@ const struct pager_ops vnode_pager_ops = {
 	.has_page = vnode_pager_has_page,
 	.get_page = vnode_pager_get_page,
 	.put_page = vnode_pager_put_page,
+	.mkwrite = vnode_pager_mkwrite,
 	.destroy = vnode_pager_destroy,
 	.unreferenced = vnode_pager_unreferenced,
 };
@@ -196,6 +224,24 @@ struct vm_object *vnode_object(struct vnode *vn)
 	if (!first)
 		vnode_put(vn);
 	return obj;
+}
+
+int vnode_pager_zero_tail(struct vnode *vn)
+{
+	uint64_t in_page = vn->size & PAGE_MASK;
+	struct vm_page *pg;
+	if (vn->obj == NULL || in_page == 0)
+		return 0;
+	int err = vm_object_get_page(vn->obj, vn->size - in_page, &pg);
+	if (err < 0)
+		return err;
+	/* Write-protect it first: a store from now on faults, and mkwrite
+	 * gives the blocks the growth brings under the page. */
+	pmap_page_protect(pg, VM_PROT_READ | VM_PROT_EXEC);
+	memset((uint8_t *)PA_TO_KVA(pg->pa) + in_page, 0, PAGE_SIZE - in_page);
+	vm_object_page_dirty(vn->obj, pg);
+	vm_object_release_page(vn->obj, pg);
+	return 0;
 }
 
 int vnode_pager_sync(struct vnode *vn)

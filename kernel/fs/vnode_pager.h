@@ -27,6 +27,12 @@ void vnode_pager_detach(struct vnode *vn);
  * => vn->lock. Returns bytes read (0 at the end), or -EFAULT, -EIO,
  * -ENOMEM if nothing was read. */
 ssize_t vnode_pager_read(struct vnode *vn, struct uio *uio);
+/* The file is about to grow past vn->size bytes: zero the bytes of its
+ * last page past the end (what stores through a shared mapping left
+ * there must read as zeroes, POSIX mmap), and write-protect that page in
+ * every pmap so the next store asks the pager for blocks again.
+ * => vn->lock. Returns 0, -EIO or -ENOMEM. */
+int vnode_pager_zero_tail(struct vnode *vn);
 /* Write back vn's dirty pages. Returns 0, -EIO or -ENOSPC. */
 int vnode_pager_sync(struct vnode *vn);
 

@@ -424,22 +424,50 @@ static int exec_zero_tail(struct mspace *ms, const Elf64_Phdr *ph,
 	return mspace_write(ms, end, zeroes, n);
 }
 
-/* The name /proc/<pid>/maps shows for the program vn run as path: path
- * made absolute with the current directory. NULL on -ENOMEM. */
-static struct vma_file *exec_file_name(struct vnode *vn, const char *path)
+/* The last VMA of a program's image let go: writes to its file are
+ * allowed again. */
+static void exec_text_release(void *arg)
+{
+	struct vnode *vn = arg;
+
+	vnode_allow_write(vn);
+	vnode_put(vn);
+}
+
+/* The name /proc/<pid>/maps shows for the program vn run as path (path
+ * made absolute with the current directory) in *out. While a VMA holds
+ * the name (forks and splits share it), the file cannot be opened for
+ * writing or truncated (ETXTBSY). 0, -ENOMEM, or -ETXTBSY if the file is
+ * open for writing. */
+static int exec_file_name(struct vnode *vn, const char *path,
+			  struct vma_file **out)
 {
 	struct vma_file *name;
 	char *abs = vfs_abspath(NULL, path);
+	int err;
 
+	*out = NULL;
 	if (abs == NULL)
-		return NULL;
+		return -ENOMEM;
 	name = vma_file_create(vn->mnt->dev, vn->ino, abs);
 	kfree(abs);
-	return name;
+	if (name == NULL)
+		return -ENOMEM;
+	err = vnode_deny_write(vn);
+	if (err < 0) {
+		vma_file_unref(name);
+		return err;
+	}
+	vnode_ref(vn);
+	name->release = exec_text_release;
+	name->release_arg = vn;
+	*out = name;
+	return 0;
 }
 
 /* Map the planned regions: private from the file's object (img->map_file)
- * or anonymous. 0, -ENOEXEC (a region does not fit), -ENOMEM. */
+ * or anonymous. 0, -ENOEXEC (a region does not fit), -ENOMEM, -ETXTBSY
+ * (the file is open for writing). */
 static int exec_map_regions(struct mspace *ms, struct vnode *vn,
 			    const struct exec_image *img, const char *path)
 {
@@ -449,8 +477,8 @@ static int exec_map_regions(struct mspace *ms, struct vnode *vn,
 
 	if (img->map_file) {
 		obj = vnode_object(vn);
-		name = exec_file_name(vn, path);
-		if (obj == NULL || name == NULL)
+		err = exec_file_name(vn, path, &name);
+		if (err == 0 && obj == NULL)
 			err = -ENOMEM;
 	}
 	for (int i = 0; i < img->nreg && err == 0; i++) {

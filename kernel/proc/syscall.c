@@ -24,6 +24,7 @@ static const syscall_fn_t syscall_table[NSYSCALLS] = {
 	[SYS_linkat] = sys_linkat,
 	[SYS_renameat] = sys_renameat,
 	[SYS_renameat2] = sys_renameat2,
+	[SYS_truncate] = sys_truncate,
 	[SYS_ftruncate] = sys_ftruncate,
 	[SYS_faccessat] = sys_faccessat,
 	[SYS_chdir] = sys_chdir,

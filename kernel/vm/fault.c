@@ -58,6 +58,7 @@
 #include "kernel/vm/amap.h"
 #include "kernel/vm/anon.h"
 #include "kernel/vm/object.h"
+#include "kernel/vm/pager.h"
 #include "kernel/vm/vma.h"
 #include "kernel/vm/mspace.h"
 #include "kernel/vm/fault.h"
@@ -177,6 +178,23 @@ static int fault_upper(struct fault_ctx *fc)
 	return err;
 }
 
+/* Case 2, shared: a pager with a mkwrite op reserves backing store for
+ * the page (pg, held) on a write fault, so a full disk is this store's
+ * SIGBUS (-EIO) and never a lost write-back; a read fault then maps the
+ * page without write access (*prot), so the first store comes back here.
+ * Returns 0 or -EIO. */
+static int fault_shared_mkwrite(struct fault_ctx *fc, struct vm_object *obj,
+				struct vm_page *pg, vm_prot_t *prot)
+{
+	if (obj->pager == NULL || obj->pager->mkwrite == NULL)
+		return 0;
+	if (!fault_is_write(fc)) {
+		*prot &= ~VM_PROT_WRITE;
+		return 0;
+	}
+	return obj->pager->mkwrite(obj, pg->offset) < 0 ? -EIO : 0;
+}
+
 /* Case 2: the VMA's memory object holds the page, resident or read in by
  * its pager. A shared VMA maps it with the VMA's protection (a write fault
  * also marks it dirty, for stores through mspace_write that set no D bit);
@@ -196,7 +214,10 @@ static int fault_lower(struct fault_ctx *fc)
 	if (err)
 		return err;
 	if (v->flags & VMA_SHARED) {
-		err = fault_enter(fc, pg, fc->prot);
+		vm_prot_t prot = fc->prot;
+		err = fault_shared_mkwrite(fc, obj, pg, &prot);
+		if (err == 0)
+			err = fault_enter(fc, pg, prot);
 		if (err == 0 && fault_is_write(fc))
 			vm_object_page_dirty(obj, pg);
 	} else if (fault_is_write(fc)) {

@@ -90,6 +90,8 @@ struct vma_file *vma_file_create(dev_t dev, ino_t ino, const char *path)
 	f->refcnt = 1;
 	f->dev = dev;
 	f->ino = ino;
+	f->release = NULL;
+	f->release_arg = NULL;
 	memcpy(f->path, path ? path : "", len + 1);
 	return f;
 }
@@ -101,8 +103,11 @@ static void vma_file_ref(struct vma_file *f)
 
 void vma_file_unref(struct vma_file *f)
 {
-	if (__atomic_sub_fetch(&f->refcnt, 1, __ATOMIC_ACQ_REL) == 0)
-		kfree(f);
+	if (__atomic_sub_fetch(&f->refcnt, 1, __ATOMIC_ACQ_REL) != 0)
+		return;
+	if (f->release != NULL)
+		f->release(f->release_arg);
+	kfree(f);
 }
 
 /* ------------------------------------------------------------ VMAs */

@@ -74,6 +74,9 @@ struct vma_file {
 	int refcnt;                     /* (r) VMAs naming it */
 	dev_t dev;                      /* (c) st_dev of the file */
 	ino_t ino;                      /* (c) inode number */
+	void (*release)(void *arg);     /* (c) called as the last VMA lets go
+	                                 * (exec: writes allowed again), or NULL */
+	void *release_arg;              /* (c) */
 	char path[];                    /* (c) absolute path, or "" if unknown */
 };
 

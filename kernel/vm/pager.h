@@ -31,6 +31,12 @@ struct pager_ops {
 	/* Write pg, the object's page at off, to the backing store.
 	 * Returns 0, -EIO, or -ENOSPC (no swap slot). */
 	int (*put_page)(struct vm_object *obj, uint64_t off, struct vm_page *pg);
+	/* Optional: a store through a shared mapping is about to make the
+	 * page at off (resident, held by the caller) writable: reserve its
+	 * backing store now. => obj->lock not held (the pager takes it).
+	 * Returns 0, -ENOSPC, -EFBIG or -EIO; the fault then fails (SIGBUS).
+	 * Without it, a shared page is mapped writable on any fault. */
+	int (*mkwrite)(struct vm_object *obj, uint64_t off);
 	/* The object is being freed: release the pager's private data. */
 	void (*destroy)(struct vm_object *obj);
 	/* Optional: only the owner's reference is left (refcnt fell to 1).
