@@ -83,10 +83,26 @@ static void trap_interrupt(uint64_t code, bool user)
 	}
 }
 
+/* The cause of a SIGBUS as vm_fault gives it (kernel/vm/fault.h). */
+static const char *trap_bus_cause(int err)
+{
+	switch (err) {
+	case -ENXIO:
+		return "past the end of a mapped file";
+	case -ENOSPC:
+		return "no space on the disk for a store to a mapped file";
+	case -EFBIG:
+		return "a store past the largest file size";
+	default:
+		return "I/O error on a mapped file";
+	}
+}
+
 /*
  * A page fault in user mode at tf->stval. Resolved by vm_fault; otherwise
  * the process dies: SIGSEGV for an access no VMA allows, SIGKILL when
- * memory ran out. Prints one console line naming process, address, cause.
+ * memory ran out, SIGBUS for a mapped file's page (past its end, full
+ * disk, I/O error). Prints one console line naming process, address, cause.
  */
 static void trap_user_fault(struct proc *p, struct trapframe *tf, uint64_t code)
 {
@@ -104,10 +120,10 @@ static void trap_user_fault(struct proc *p, struct trapframe *tf, uint64_t code)
 		proc_kill_self(SIGKILL);
 		return;
 	}
-	if (err == -EIO) {
-		printk("pagoda: %s[%d] pid %d: bus error at 0x%lx (%s, past the "
-		       "end of a mapped file)\n", p->name, p->pid, p->pid, va,
-		       trap_access_name(code));
+	if (err != -EFAULT) {
+		printk("pagoda: %s[%d] pid %d: bus error at 0x%lx (%s, %s)\n",
+		       p->name, p->pid, p->pid, va, trap_access_name(code),
+		       trap_bus_cause(err));
 		proc_kill_self(SIGBUS);
 		return;
 	}

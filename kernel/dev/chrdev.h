@@ -34,4 +34,8 @@ struct file;
 int mem_dev_open(struct vnode *vn, unsigned int minor, int flags, struct file **out);
 int tty_dev_open(struct vnode *vn, unsigned int minor, int flags, struct file **out);
 
+/* True if mapping f gives anonymous memory instead of the file's pages
+ * (f is /dev/zero: private or shared anonymous memory, as on Linux). */
+bool mem_dev_maps_anon(const struct file *f);
+
 #endif

@@ -4,7 +4,8 @@
  * vanish), /dev/random and /dev/urandom (reads give the kernel generator's
  * stream, kernel/dev/random.h; writes are mixed into its key). Opened
  * through devfs; each file holds a reference to its device node, so stat
- * and lseek work as on Linux.
+ * and lseek work as on Linux. mmap of /dev/zero is anonymous memory (the
+ * mmap system call asks mem_dev_maps_anon); the others cannot be mapped.
  */
 #include "kernel/dev/chrdev.h"
 #include "kernel/dev/random.h"
@@ -124,6 +125,11 @@ static const struct file_ops mem_random_fops = {
 	.stat = mem_stat,
 	.close = mem_close,
 };
+
+bool mem_dev_maps_anon(const struct file *f)
+{
+	return f->ops == &mem_zero_fops;
+}
 
 int mem_dev_open(struct vnode *vn, unsigned int minor, int flags, struct file **out)
 {

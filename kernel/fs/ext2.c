@@ -890,9 +890,11 @@ static ssize_t ext2_write_page(struct vnode *vn, struct uio *uio)
 	return err < 0 ? err : (ssize_t)n;
 }
 
-/* => vn->lock. Write at uio->offset, growing the file. Returns bytes
- * written, or -EFBIG, -ENOSPC, -EIO, -EFAULT, -ENOMEM, -EROFS if none
- * were. */
+/* => vn->lock. Write at uio->offset, growing the file, a page at a time;
+ * a signal stops it between pages (nothing of a page is allocated then),
+ * and the size on disk covers exactly the pages written. Returns bytes
+ * written, or -EFBIG, -ENOSPC, -EIO, -EFAULT, -ENOMEM, -EROFS, -EINTR if
+ * none were. */
 static ssize_t ext2_write(struct vnode *vn, struct uio *uio)
 {
 	struct ext2_fs *fs = ext2_fs_of(vn);
@@ -910,6 +912,10 @@ static ssize_t ext2_write(struct vnode *vn, struct uio *uio)
 		return err;
 	uio->resid = MIN(uio->resid, fs->max_size - (uint64_t)uio->offset);
 	while (uio->resid > 0) {
+		if (uio_interrupted(uio)) {
+			n = -EINTR;
+			break;
+		}
 		n = ext2_write_page(vn, uio);
 		if (n < 0)
 			break;

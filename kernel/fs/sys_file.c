@@ -9,7 +9,7 @@
 #include "kernel/fs/stat.h"
 #include "kernel/fs/uio.h"
 #include "kernel/fs/vfs.h"
-#include "kernel/dev/dev.h"
+#include "kernel/lib/printk.h"
 #include "kernel/errno.h"
 #include "kernel/lib/string.h"
 #include "kernel/proc/proc.h"
@@ -18,8 +18,7 @@
 
 #define MAX_RW_COUNT  0x7ffff000UL      /* Linux caps one transfer here */
 #define IOV_MAX       1024
-#define CONSOLE_BLKSIZE 1024            /* st_blksize of character devices */
-#define CONSOLE_MODE  (S_IFCHR | 0620)
+#define SSIZE_MAX     INT64_MAX         /* ssize_t is 64 bits */
 
 struct iovec {
 	uint64_t iov_base;
@@ -306,21 +305,47 @@ long sys_pwrite64(const struct syscall_args *args)
 	return sys_rw(args, true, true);
 }
 
-/* readv/writev: each iovec in turn, stopping at a short transfer. */
+/* Check the iovec array as POSIX readv/writev and Linux's rw_verify_area
+ * do, before anything moves: -EINVAL if a length or their sum passes
+ * SSIZE_MAX. Lengths past MAX_RW_COUNT in all are cut to it, as one
+ * read() is. */
+static int rwv_verify(struct iovec *iov, int iovcnt)
+{
+	size_t total = 0, room = MAX_RW_COUNT;
+	for (int i = 0; i < iovcnt; i++) {
+		if (iov[i].iov_len > (size_t)SSIZE_MAX - total)
+			return -EINVAL;
+		total += iov[i].iov_len;
+	}
+	for (int i = 0; i < iovcnt; i++) {
+		iov[i].iov_len = MIN(iov[i].iov_len, room);
+		room -= iov[i].iov_len;
+	}
+	return 0;
+}
+
+/* readv/writev(fd, iov, iovcnt): each iovec in turn, stopping at a short
+ * transfer (a signal too stops it, between chunks). Returns the bytes
+ * moved, or if none: -EBADF, -EINVAL (iovcnt < 0 or > IOV_MAX, lengths
+ * past SSIZE_MAX), -EFAULT, -ENOMEM, or the file's error. */
 static long sys_rwv(const struct syscall_args *args, bool write)
 {
 	int iovcnt = (int)args->a[2];
-	if (iovcnt < 0 || iovcnt > IOV_MAX)
-		return -EINVAL;
 	struct file *f = fd_get(sys_fd_arg(args, 0));
 	if (f == NULL)
 		return -EBADF;
+	if (iovcnt < 0 || iovcnt > IOV_MAX) {
+		file_close(f);
+		return -EINVAL;
+	}
 	struct iovec *iov = kmalloc(sizeof(*iov) * MAX(iovcnt, 1));
 	long total = iov == NULL ? -ENOMEM : 0;
 	if (iov != NULL && copyin(iov, (vaddr_t)args->a[1], sizeof(*iov) * iovcnt) < 0)
 		total = -EFAULT;
+	if (total == 0)
+		total = rwv_verify(iov, iovcnt);
 	for (int i = 0; i < iovcnt && total >= 0; i++) {
-		struct uio uio = { iov[i].iov_base, MIN(iov[i].iov_len, MAX_RW_COUNT), 0, true };
+		struct uio uio = { iov[i].iov_base, iov[i].iov_len, 0, true };
 		ssize_t n = file_rw(f, &uio, write, true);
 		if (n < 0) {
 			total = total > 0 ? total : n;
@@ -648,20 +673,14 @@ long sys_getcwd(const struct syscall_args *args)
 /* stat                                                                 */
 /* ------------------------------------------------------------------ */
 
-/* The stat of an open file; a file with neither stat nor vnode is the
- * console, a character device (so isatty works). */
+/* The stat of an open file: its kind's own (pipe, console, device), else
+ * its vnode's. Every file without a vnode has a stat op. */
 static int file_stat(struct file *f, struct stat *st)
 {
 	if (f->ops->stat != NULL)
 		return f->ops->stat(f, st);
-	if (f->vnode != NULL)
-		return vfs_stat(f->vnode, st);
-	memset(st, 0, sizeof(*st));
-	st->st_mode = CONSOLE_MODE;
-	st->st_nlink = 1;
-	st->st_rdev = DEV_ID(DEV_CONSOLE, 1);
-	st->st_blksize = CONSOLE_BLKSIZE;
-	return 0;
+	KASSERT(f->vnode != NULL, "file_stat: a file with neither stat nor vnode");
+	return vfs_stat(f->vnode, st);
 }
 
 static long stat_fd(int fd, vaddr_t ubuf)

@@ -17,7 +17,14 @@ struct uio {
 
 /* Move n bytes between kernel buffer kbuf and the uio, in the direction
  * given by `to_uio` (true: kbuf -> uio, a read). Advances the uio.
- * Returns 0 or -EFAULT. */
+ * Returns 0, -EFAULT, or -EINTR (nothing moved) if uio_interrupted: so
+ * every read or write loop, which moves a page or a chunk per call, stops
+ * at its next chunk when a signal comes and returns the bytes so far. */
 int uio_move(void *kbuf, size_t n, struct uio *uio, bool to_uio);
+
+/* True if the uio is a user transfer and the current process has a
+ * signal pending that ends the system call (in Pagoda every such signal
+ * ends the process; POSIX read/write: the bytes so far, or EINTR). */
+bool uio_interrupted(const struct uio *uio);
 
 #endif

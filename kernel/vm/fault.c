@@ -43,9 +43,11 @@
  *      [later issue].
  *   8. error: no VMA, or the VMA's protection forbids the access:
  *      -EFAULT (fault_check_access); the caller sends SIGSEGV or fails
- *      copyin. A page wholly past the end of a mapped file, or a pager's
- *      read error, gives -EIO (SIGBUS, as on Linux). Out of memory
- *      anywhere gives -ENOMEM. Nothing is leaked on any error.
+ *      copyin. SIGBUS (as on Linux), with its cause: a page wholly past
+ *      the end of a mapped file gives -ENXIO, a pager's read error -EIO,
+ *      no backing store for a store (mkwrite) -ENOSPC, -EFBIG or -EIO.
+ *      Out of memory anywhere gives -ENOMEM. Nothing is leaked on any
+ *      error.
  */
 #include "kernel/types.h"
 #include "kernel/errno.h"
@@ -180,9 +182,9 @@ static int fault_upper(struct fault_ctx *fc)
 
 /* Case 2, shared: a pager with a mkwrite op reserves backing store for
  * the page (pg, held) on a write fault, so a full disk is this store's
- * SIGBUS (-EIO) and never a lost write-back; a read fault then maps the
- * page without write access (*prot), so the first store comes back here.
- * Returns 0 or -EIO. */
+ * SIGBUS and never a lost write-back; a read fault then maps the page
+ * without write access (*prot), so the first store comes back here.
+ * Returns 0 or mkwrite's -ENOSPC, -EFBIG, -EIO. */
 static int fault_shared_mkwrite(struct fault_ctx *fc, struct vm_object *obj,
 				struct vm_page *pg, vm_prot_t *prot)
 {
@@ -192,15 +194,16 @@ static int fault_shared_mkwrite(struct fault_ctx *fc, struct vm_object *obj,
 		*prot &= ~VM_PROT_WRITE;
 		return 0;
 	}
-	return obj->pager->mkwrite(obj, pg->offset) < 0 ? -EIO : 0;
+	int err = obj->pager->mkwrite(obj, pg->offset);
+	return err == -ENOSPC || err == -EFBIG ? err : (err < 0 ? -EIO : 0);
 }
 
 /* Case 2: the VMA's memory object holds the page, resident or read in by
  * its pager. A shared VMA maps it with the VMA's protection (a write fault
  * also marks it dirty, for stores through mspace_write that set no D bit);
  * a private VMA maps it read-only for a read and copies it (case 4) for a
- * write. Returns 0, -EIO (the page lies wholly past the end of the file,
- * or the pager failed) or -ENOMEM. */
+ * write. Returns 0, -ENXIO (the page lies wholly past the end of the
+ * file), -EIO (the pager failed), mkwrite's -ENOSPC, -EFBIG, or -ENOMEM. */
 static int fault_lower(struct fault_ctx *fc)
 {
 	struct vma *v = fc->vma;
@@ -210,7 +213,7 @@ static int fault_lower(struct fault_ctx *fc)
 
 	err = vm_object_get_page(obj, v->obj_off + (fc->va - v->start), &pg);
 	if (err == -EFAULT)
-		return -EIO;            /* past the end of the file: SIGBUS */
+		return -ENXIO;          /* past the end of the file: SIGBUS */
 	if (err)
 		return err;
 	if (v->flags & VMA_SHARED) {
@@ -346,7 +349,8 @@ static int fault_check_access(struct fault_ctx *fc)
 }
 
 /* Find the page for an allowed access, trying the cases in the order the
- * header draws them. Returns 0, -ENOMEM, -EIO or -EFAULT. */
+ * header draws them. Returns 0, -ENOMEM, -EFAULT, or a SIGBUS cause
+ * (-ENXIO, -EIO, -ENOSPC, -EFBIG). */
 static int fault_resolve(struct fault_ctx *fc)
 {
 	struct vma *v = fc->vma;
@@ -383,10 +387,10 @@ int vm_fault_locked(struct mspace *ms, vaddr_t va, enum vm_access access,
 		err = fault_check_access(&fc);
 	if (err == 0)
 		err = fault_resolve(&fc);
-	if (err == -EFAULT || err == -EIO)
-		VM_STAT_INC(fault_errors);
-	else if (err == -ENOMEM)
+	if (err == -ENOMEM)
 		VM_STAT_INC(fault_nomem);
+	else if (err != 0)
+		VM_STAT_INC(fault_errors);
 	if (err == 0 && hold != NULL) {
 		hold->page = fc.page;
 		hold->obj = fc.held;

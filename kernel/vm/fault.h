@@ -13,9 +13,11 @@ struct vm_page;
 /* Resolve a fault at user va for access in ms.
  * => no locks held; may sleep.
  * Returns 0 when the access can be retried, -EFAULT when no VMA allows it
- * (the caller sends SIGSEGV or fails copyin), -EIO when the page lies past
- * the end of a mapped file or could not be read (the caller sends SIGBUS,
- * as Linux does, or fails copyin), -ENOMEM when memory ran out. */
+ * (the caller sends SIGSEGV or fails copyin), -ENOMEM when memory ran
+ * out; any other error is a SIGBUS (as Linux sends; copyin fails) and
+ * names its cause: -ENXIO the page lies past the end of a mapped file,
+ * -EIO its pager could not read it (or, for a store, reserve its block),
+ * -ENOSPC or -EFBIG no block could be had for a store into a hole. */
 int vm_fault(struct mspace *ms, vaddr_t va, enum vm_access access);
 
 /* vm_fault_locked flags */

@@ -11,6 +11,7 @@
 #include "kernel/proc/proc.h"
 #include "kernel/fs/file.h"
 #include "kernel/fs/vfs.h"
+#include "kernel/dev/chrdev.h"
 #include "kernel/vm/vm.h"
 #include "kernel/vm/object.h"
 #include "kernel/vm/mspace.h"
@@ -79,13 +80,14 @@ static int sys_mmap_flags(long flags, uint32_t *vma_flags, int *ms_flags)
 
 /* The highest protection a mapping of f may get (mprotect's limit), or
  * -EACCES if f's open mode forbids the mapping (POSIX mmap: a write-only
- * file, or PROT_WRITE + MAP_SHARED without O_RDWR), -ENODEV if f is not a
- * regular file (pipe, console, directory). */
+ * file, or PROT_WRITE + MAP_SHARED without O_RDWR), -ENODEV if f can not
+ * be mapped (pipe, console, directory, a device other than /dev/zero). */
 static long sys_mmap_maxprot(struct file *f, long prot, uint32_t vma_flags)
 {
 	int mode = f->flags & O_ACCMODE;
 
-	if (f->vnode == NULL || f->vnode->type != VREG)
+	if (!mem_dev_maps_anon(f) &&
+	    (f->vnode == NULL || f->vnode->type != VREG))
 		return -ENODEV;
 	if (mode == O_WRONLY)
 		return -EACCES;
@@ -98,8 +100,10 @@ static long sys_mmap_maxprot(struct file *f, long prot, uint32_t vma_flags)
 
 /* Map len bytes (page multiple) of the file open at fd from byte off on,
  * at *addr as mspace_map places it. The mapping holds the vnode's memory
- * object, so it outlives close(fd) and unlink. 0, -EBADF, -ENODEV,
- * -EACCES, -ENOMEM, or mspace_map's errors (-EINVAL if off + len wraps). */
+ * object, so it outlives close(fd) and unlink. /dev/zero maps anonymous
+ * memory instead (off is ignored), private or shared as asked. 0, -EBADF,
+ * -ENODEV, -EACCES, -ENOMEM, or mspace_map's errors (-EINVAL if off + len
+ * wraps). */
 static int sys_mmap_file(vaddr_t *addr, size_t len, long prot,
 			 uint32_t vma_flags, int ms_flags, int fd, uint64_t off)
 {
@@ -115,6 +119,11 @@ static int sys_mmap_file(vaddr_t *addr, size_t len, long prot,
 	if (err < 0)
 		goto out;
 	maxprot = (vm_prot_t)err;
+	if (mem_dev_maps_anon(f)) {
+		err = mspace_map(sys_mm_current(), addr, len, (vm_prot_t)prot,
+				 maxprot, vma_flags, ms_flags, NULL, 0);
+		goto out;
+	}
 	/* f->path is NULL if it was not opened by path: maps then shows only
 	 * dev and inode. */
 	obj = vnode_object(f->vnode);
@@ -135,13 +144,14 @@ out:
 }
 
 /* mmap(addr, len, prot, flags, fd, off): anonymous memory (private, or
- * shared through an anonymous object) or a regular file from byte off,
+ * shared through an anonymous object; /dev/zero gives the same) or a
+ * regular file from byte off,
  * private (copy on write) or shared (stores reach the file). Returns the
  * address or -EINVAL (zero length, bad flags or prot, misaligned offset or
  * fixed address), -EPERM (fixed below USER_MIN), -ENOMEM (no room, past
  * USER_MAX, out of memory), -EEXIST (MAP_FIXED_NOREPLACE over a mapping),
- * -EBADF (fd not open), -ENODEV (not a regular file), -EACCES (open mode
- * forbids it). */
+ * -EBADF (fd not open), -ENODEV (not a regular file nor /dev/zero),
+ * -EACCES (open mode forbids it). */
 long sys_mmap(const struct syscall_args *args)
 {
 	vaddr_t addr = (vaddr_t)args->a[0];

@@ -37,6 +37,23 @@ int blk_rw(dev_id_t dev __unused, enum blk_op op, uint64_t sector, void *buf,
 	return n == (ssize_t)len ? 0 : -EIO;
 }
 
+long inject_signal_at;
+
+/* One process, always current; a signal "arrives" at the
+ * inject_signal_at-th look and stays pending. */
+struct proc *proc_current(void)
+{
+	static char the_proc;
+	return (struct proc *)&the_proc;
+}
+
+bool proc_signal_pending(const struct proc *p __unused)
+{
+	if (inject_signal_at > 1)
+		inject_signal_at--;
+	return inject_signal_at == 1;
+}
+
 int sched_sleep(void *chan __unused, struct spinlock *lk __unused)
 {
 	panic("sched_sleep: a single-threaded test would block");

@@ -12,6 +12,7 @@
 #include "kernel/dev/blk.h"
 #include "kernel/errno.h"
 #include "kernel/proc/sched.h"
+#include "kernel/proc/proc.h"
 #include "kernel/vm/kmem.h"
 #include "kernel/vm/object.h"
 #include "kernel/vm/page.h"
@@ -42,6 +43,9 @@ extern long host_frames;        /* frames handed out and not freed */
 extern long inject_io_at;
 extern long inject_io_calls;
 extern vaddr_t inject_bad_lo, inject_bad_hi;
+/* A signal is pending from the inject_signal_at-th look on (1: now; 0:
+ * never), so a user transfer stops there (uio_interrupted). */
+extern long inject_signal_at;
 
 struct vnode *tv_get(ino_t ino);
 void tv_put(struct vnode *vn);

@@ -4,7 +4,8 @@
  * image made by mke2fs -d, once for every block I/O it does with that
  * I/O failing (EIO), once for every block it allocates with the disk
  * full just before it (ENOSPC), and, for write, once for every page of
- * its user buffer with that page unmapped (EFAULT); create also runs out
+ * its user buffer with that page unmapped (EFAULT) and once for every
+ * page with a signal arriving before it (EINTR); create also runs out
  * of inodes at each of its inode allocations. After each run the
  * injection stops, every vnode is released, the file system is synced,
  * and ext2_check and e2fsck -fn must find it consistent.
@@ -26,9 +27,10 @@ static char workdir[64] = "/tmp/pagoda-inject-XXXXXX";
 static char base_img[96], img[96];
 static uint8_t *user_buf;       /* the "user" buffer of write */
 
-enum inject { INJECT_NONE, INJECT_EIO, INJECT_ENOSPC, INJECT_EFAULT, INJECT_NOINODE };
+enum inject { INJECT_NONE, INJECT_EIO, INJECT_ENOSPC, INJECT_EFAULT, INJECT_NOINODE,
+	      INJECT_EINTR };
 static const char *const inject_names[] = {
-	"none", "EIO", "ENOSPC", "EFAULT", "ENOSPC (inodes)",
+	"none", "EIO", "ENOSPC", "EFAULT", "ENOSPC (inodes)", "a signal",
 };
 
 /* ---------------- the operations, each on a fresh mount ---------------- */
@@ -209,6 +211,8 @@ static int run_one(int op, enum inject kind, long n, bool *clean)
 		inject_bad_lo = (vaddr_t)user_buf + (vaddr_t)n * PAGE_SIZE;
 		inject_bad_hi = inject_bad_lo + PAGE_SIZE;
 	}
+	if (kind == INJECT_EINTR)
+		inject_signal_at = n;
 	long calls0 = inject_io_calls;
 	int err = ops[op].fn(root);
 	if (filler != NULL)
@@ -218,6 +222,8 @@ static int run_one(int op, enum inject kind, long n, bool *clean)
 	long io = inject_io_calls - calls0;
 	inject_io_at = 0;
 	inject_bad_lo = inject_bad_hi = 0;
+	bool signalled = inject_signal_at == 1;
+	inject_signal_at = 0;
 	bool ok = tv_live() == 0 && ext2_check(&test_mnt) == 0 &&
 		  test_mnt.ops->sync(&test_mnt) == 0;
 	fclose(disk);
@@ -232,7 +238,9 @@ static int run_one(int op, enum inject kind, long n, bool *clean)
 		printf("# %s with %s at %ld: result %d\n", ops[op].name, inject_names[kind], n, err);
 	fflush(stdout);
 	*clean = ok;
-	return kind == INJECT_EIO && n > io ? 2 : err;
+	if ((kind == INJECT_EIO && n > io) || (kind == INJECT_EINTR && !signalled))
+		return 2;
+	return err;
 }
 
 /* Every injection point of one kind for op: runs until the op no longer
@@ -244,6 +252,8 @@ static void inject_all(int op, enum inject kind)
 	long n = kind == INJECT_ENOSPC || kind == INJECT_NOINODE ? 0 : 1;
 	if (kind == INJECT_EFAULT)
 		n = 0;
+	if (kind == INJECT_EINTR)
+		n = 1;
 	for (; runs < MAX_RUNS; n++, runs++) {
 		bool clean;
 		int r = run_one(op, kind, n, &clean);
@@ -276,6 +286,8 @@ int main(void)
 		inject_all(op, INJECT_ENOSPC);
 		if (ops[op].fn == op_write)
 			inject_all(op, INJECT_EFAULT);
+		if (ops[op].fn == op_write)     /* killable_long_write */
+			inject_all(op, INJECT_EINTR);
 		if (ops[op].fn == op_create)
 			inject_all(op, INJECT_NOINODE);
 	}

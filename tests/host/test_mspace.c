@@ -985,10 +985,10 @@ static void test_file_private(void)
 	tap_ok(peek(ms, va + P + 8) == P + 8 && peek(ms, va + 3 * P + 88) == 3 * P + 88 &&
 	       peek(ms, va + 3 * P + 104) == 0 && peek(ms, va + 3 * P + 800) == 0,
 	       "the file's bytes; the tail of the last page reads zero");
-	tap_ok(vm_fault(ms, va + 4 * P, VM_ACCESS_READ) == -EIO &&
-	       vm_fault(ms, va + 4 * P, VM_ACCESS_WRITE) == -EIO &&
+	tap_ok(vm_fault(ms, va + 4 * P, VM_ACCESS_READ) == -ENXIO &&
+	       vm_fault(ms, va + 4 * P, VM_ACCESS_WRITE) == -ENXIO &&
 	       anon_count() == 0,
-	       "a page wholly past the end of the file: -EIO (SIGBUS)");
+	       "a page wholly past the end of the file: -ENXIO (SIGBUS)");
 	uint64_t busy0 = object_busy_calls;
 	struct vm_page *src = stub_find(ms->pmap, va + P)->pg;
 	tap_ok(poke(ms, va + P + 8, 4242) == 0 && anon_count() == 1 &&
@@ -1067,6 +1067,62 @@ static void test_file_shared(void)
 	mspace_destroy(ms);
 	mspace_destroy(ms2);
 	tap_ok(file.destroyed == 1 && nothing_held(), "nothing held");
+}
+
+/* A fake file whose pager fails as told: get_page and mkwrite results. */
+static int failing_get_err, failing_mkwrite_err;
+
+static int failing_get_page(struct vm_object *obj, uint64_t off, struct vm_page *pg)
+{
+	return failing_get_err != 0 ? failing_get_err : fake_get_page(obj, off, pg);
+}
+
+static int failing_mkwrite(struct vm_object *obj __unused, uint64_t off __unused)
+{
+	return failing_mkwrite_err;
+}
+
+static const struct pager_ops failing_pager = {
+	.name = "failing",
+	.get_page = failing_get_page,
+	.put_page = fake_put_page,
+	.mkwrite = failing_mkwrite,
+	.destroy = fake_destroy,
+};
+
+/* sigbus_cause: vm_fault names why a shared file page cannot be had, for
+ * the SIGBUS console line: past the end, a full disk or too big a file
+ * at mkwrite, a read error of the pager. */
+static void test_sigbus_cause(void)
+{
+	static struct fake_file file;
+	struct mspace *ms = mspace_create();
+	struct vm_object *obj = fake_file_object(&file, 2 * P, 0);
+	vaddr_t va = 0x10000000;
+
+	obj->pager = &failing_pager;
+	mspace_map(ms, &va, 3 * P, RW, VM_PROT_ALL, VMA_SHARED, MSPACE_FIXED, obj, 0);
+	vm_object_unref(obj);
+	tap_ok(vm_fault(ms, va + 2 * P, VM_ACCESS_READ) == -ENXIO,
+	       "sigbus_cause: past the end of the file is -ENXIO");
+	failing_mkwrite_err = -ENOSPC;
+	int full = vm_fault(ms, va, VM_ACCESS_WRITE);
+	failing_mkwrite_err = -EFBIG;
+	int big = vm_fault(ms, va, VM_ACCESS_WRITE);
+	failing_mkwrite_err = -EIO;
+	int io = vm_fault(ms, va, VM_ACCESS_WRITE);
+	failing_mkwrite_err = 0;
+	tap_ok(full == -ENOSPC && big == -EFBIG && io == -EIO &&
+	       vm_fault(ms, va, VM_ACCESS_READ) == 0 &&
+	       !(stub_find(ms->pmap, va)->prot & VM_PROT_WRITE) &&
+	       vm_fault(ms, va, VM_ACCESS_WRITE) == 0,
+	       "sigbus_cause: mkwrite's -ENOSPC, -EFBIG, -EIO come back; a read maps it read-only");
+	failing_get_err = -EIO;
+	tap_ok(vm_fault(ms, va + P, VM_ACCESS_READ) == -EIO,
+	       "sigbus_cause: a pager read error is -EIO");
+	failing_get_err = 0;
+	mspace_destroy(ms);
+	tap_ok(file.destroyed == 1 && nothing_held(), "sigbus_cause: nothing held");
 }
 
 /* /proc maps for file mappings and smaps sizes. */
@@ -1443,6 +1499,7 @@ int main(void)
 	test_cow_off();
 	test_file_private();
 	test_file_shared();
+	test_sigbus_cause();
 	test_file_display();
 	test_shared_anon();
 	test_display();

@@ -1,7 +1,8 @@
 /*
  * ls [-l] [-a] [path...]: list directories (sorted, one name a line) and
  * files; -a shows names starting with '.', -l the long format (mode, links,
- * owner, group, size, modification time, name).
+ * owner, group, size or, for a device, "major, minor", modification time,
+ * name), as coreutils prints it.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -9,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -53,8 +55,12 @@ static void ls_entry(const char *path, const char *name)
 	ls_mode_string(st.st_mode, mode);
 	mtime = st.st_mtim.tv_sec;
 	strftime(when, sizeof(when), "%b %e %H:%M", gmtime(&mtime));
-	printf("%s %3u %4u %4u %8ld %s %s", mode, st.st_nlink, st.st_uid,
-	       st.st_gid, st.st_size, when, name);
+	printf("%s %3u %4u %4u ", mode, st.st_nlink, st.st_uid, st.st_gid);
+	if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode))
+		printf("%3u, %3u", major(st.st_rdev), minor(st.st_rdev));
+	else
+		printf("%8ld", st.st_size);
+	printf(" %s %s", when, name);
 	if (S_ISLNK(st.st_mode) && (n = readlink(path, target, sizeof(target) - 1)) >= 0) {
 		target[n] = '\0';
 		printf(" -> %s", target);

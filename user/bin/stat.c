@@ -1,15 +1,18 @@
 /*
- * stat file...: print the fields of struct stat for each file.
+ * stat file...: print the fields of struct stat for each file in
+ * coreutils' layout: its type ("character special file"), the device it
+ * is on and, for a device node, its own numbers ("Device type: 1,3").
  */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <time.h>
 
-static const char *stat_type(unsigned mode)
+static const char *stat_type(unsigned mode, long size)
 {
-	if (S_ISREG(mode)) return "regular file";
+	if (S_ISREG(mode)) return size == 0 ? "regular empty file" : "regular file";
 	if (S_ISDIR(mode)) return "directory";
 	if (S_ISLNK(mode)) return "symbolic link";
 	if (S_ISCHR(mode)) return "character special file";
@@ -28,14 +31,39 @@ static void stat_time(const char *label, const struct timespec *ts)
 	printf("%s: %s.%09ld UTC\n", label, buf, ts->tv_nsec);
 }
 
+/* "crw-rw-rw-" for mode, as ls -l shows it. */
+static void stat_mode_string(unsigned mode, char out[11])
+{
+	static const char rwx[] = "rwxrwxrwx";
+	char type = '-';
+
+	if (S_ISDIR(mode)) type = 'd';
+	else if (S_ISLNK(mode)) type = 'l';
+	else if (S_ISCHR(mode)) type = 'c';
+	else if (S_ISBLK(mode)) type = 'b';
+	else if (S_ISFIFO(mode)) type = 'p';
+	else if (S_ISSOCK(mode)) type = 's';
+	out[0] = type;
+	for (int i = 0; i < 9; i++)
+		out[i + 1] = (mode & (0400u >> i)) ? rwx[i] : '-';
+	out[10] = '\0';
+}
+
 static void stat_print(const char *path, const struct stat *st)
 {
+	char mode[11];
+
 	printf("  File: %s\n", path);
 	printf("  Size: %-10ld Blocks: %-10ld IO Block: %-6d %s\n", st->st_size,
-	       st->st_blocks, st->st_blksize, stat_type(st->st_mode));
-	printf("Device: %lxh/%lud Inode: %-10lu Links: %u\n", st->st_dev, st->st_dev,
-	       st->st_ino, st->st_nlink);
-	printf("Access: (%04o) Uid: %u Gid: %u\n", st->st_mode & 07777, st->st_uid, st->st_gid);
+	       st->st_blocks, st->st_blksize, stat_type(st->st_mode, st->st_size));
+	printf("Device: %u,%u\tInode: %-11lu Links: %-5u", major(st->st_dev),
+	       minor(st->st_dev), st->st_ino, st->st_nlink);
+	if (S_ISCHR(st->st_mode) || S_ISBLK(st->st_mode))
+		printf(" Device type: %u,%u", major(st->st_rdev), minor(st->st_rdev));
+	printf("\n");
+	stat_mode_string(st->st_mode, mode);
+	printf("Access: (%04o/%s)  Uid: %u  Gid: %u\n", st->st_mode & 07777, mode,
+	       st->st_uid, st->st_gid);
 	stat_time("Access", &st->st_atim);
 	stat_time("Modify", &st->st_mtim);
 	stat_time("Change", &st->st_ctim);
