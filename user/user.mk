@@ -14,7 +14,7 @@ USER_CFLAGS  := $(USER_ARCH) -O2 -g -Wall -Wextra -Werror -std=gnu11 \
 # so its malloc, signal, fflush, fdopen, ... win over picolibc's.
 # --wrap: libpagoda's __wrap_X replaces picolibc's X for every caller, and
 # reaches the original as __real_X (user/README.md, "Overriding picolibc").
-USER_WRAPS   := -Wl,--wrap=strtod,--wrap=fgetc,--wrap=getc
+USER_WRAPS   := -Wl,--wrap=strtod,--wrap=fgetc,--wrap=getc,--wrap=vfprintf
 USER_LDFLAGS := $(USER_ARCH) --specs=picolibc.specs -static -nostartfiles \
                 -T user/user.ld -Wl,--build-id=none -Wl,-z,noexecstack \
                 $(USER_WRAPS)
