@@ -31,7 +31,7 @@ USER_BIN_PROGS := $(patsubst user/bin/%.c,$(BUILD)/user/bin/%,$(USER_BIN_SRCS))
 USER_TEST_SRCS  := $(sort $(wildcard user/tests/*.c))
 USER_TEST_PROGS := $(patsubst user/tests/%.c,$(BUILD)/user/tests/%,$(USER_TEST_SRCS))
 
-USER_LINK_DEPS := $(USER_CRT0) $(USER_LIB) user/user.ld
+USER_LINK_DEPS := $(USER_CRT0) $(USER_LIB) user/user.ld user/user.mk
 
 $(USER_LIBDIR)/%.o: user/lib/%.c
 	@mkdir -p $(@D)

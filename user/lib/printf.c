@@ -8,6 +8,7 @@
  * written out in full as a decimal big number and rounded once, to
  * nearest with ties to even.  Every other conversion, one at a time, and
  * any format with positional (%n$) arguments go to picolibc's vfprintf.
+ * Nothing here may call the printf family: it would come back here.
  */
 #include <ctype.h>
 #include <float.h>
@@ -231,10 +232,11 @@ static int pg_fmt_double(char *out, double d, const struct pg_spec *s,
 	else if (s->space)
 		out[len++] = ' ';
 	*numeric = isfinite(d);
-	if (!isfinite(d))
-		return len + sprintf(out + len, "%s", isnan(d) ?
-				     (upper ? "NAN" : "nan") :
-				     (upper ? "INF" : "inf"));
+	if (!isfinite(d)) {
+		memcpy(out + len, isnan(d) ? (upper ? "NAN" : "nan") :
+		       (upper ? "INF" : "inf"), 3);
+		return len + 3;
+	}
 	if (d == 0) {
 		dec.n = 0;
 		dec.point = 1;
@@ -351,14 +353,41 @@ static void pg_parse_spec(const char **fp, struct pg_spec *s, va_list *ap)
 	*fp = p;
 }
 
-/* Rebuild s as a format for picolibc, with width and precision as numbers. */
+/* Append the decimal digits of v (>= 0) at *pp. */
+static void pg_put_uint(char **pp, int v)
+{
+	char tmp[12];
+	int k = 0;
+
+	do
+		tmp[k++] = (char)('0' + v % 10);
+	while ((v /= 10) > 0);
+	while (k > 0)
+		*(*pp)++ = tmp[--k];
+}
+
+/* Rebuild s as a format for picolibc, with width and precision as numbers.
+ * Built by hand: snprintf would come back here. */
 static void pg_spec_string(char *buf, const struct pg_spec *s)
 {
-	snprintf(buf, PG_SPEC_MAX, "%%%s%s%s%s%s%.0d%s%.0d%s%c",
-		 s->minus ? "-" : "", s->plus ? "+" : "", s->space ? " " : "",
-		 s->alt ? "#" : "", s->zero ? "0" : "",
-		 s->width > 0 ? s->width : 0, s->prec >= 0 ? "." : "",
-		 s->prec > 0 ? s->prec : 0, s->len, s->conv);
+	char *p = buf;
+
+	*p++ = '%';
+	if (s->minus) *p++ = '-';
+	if (s->plus) *p++ = '+';
+	if (s->space) *p++ = ' ';
+	if (s->alt) *p++ = '#';
+	if (s->zero) *p++ = '0';
+	if (s->width > 0)
+		pg_put_uint(&p, s->width);
+	if (s->prec >= 0) {
+		*p++ = '.';
+		pg_put_uint(&p, s->prec);
+	}
+	for (const char *l = s->len; *l; l++)
+		*p++ = *l;
+	*p++ = s->conv;
+	*p = '\0';
 }
 
 /* picolibc's vfprintf with a variadic front, for one conversion. */
