@@ -55,7 +55,7 @@ static void strtod_is(const char *s, uint64_t want, long used, int want_errno)
 }
 
 /* strtod_hex_fraction, strtod_0x_without_digit: C17 7.22.1.3p3, p6. */
-static void test_strtod(void)
+static void strtod_hex_fraction_and_0x_without_digit(void)
 {
 	strtod_is("0x.8", bits(0.5), 4, 0);
 	strtod_is("0x1.8p1", bits(3.0), 7, 0);
@@ -80,7 +80,7 @@ static void test_strtod(void)
 }
 
 /* floor_ceil_carry: C17 7.12.9.1-2, exact at every magnitude. */
-static void test_floor_ceil(void)
+static void floor_ceil_carry(void)
 {
 	static const struct { double x, floor, ceil; } c[] = {
 		{ 2147483647.5, 2147483647.0, 2147483648.0 },
@@ -108,7 +108,7 @@ static void test_floor_ceil(void)
 }
 
 /* printf_17g_digits: C17 7.21.6.1p8, %g uses the precision asked for. */
-static void test_printf(void)
+static void printf_17g_digits(void)
 {
 	char buf[64];
 
@@ -125,7 +125,7 @@ static void test_printf(void)
 }
 
 /* getc_write_only_sets_error: C17 7.21.7.1p3, POSIX fgetc [EBADF]. */
-static void test_getc(void)
+static void getc_write_only_sets_error(void)
 {
 	FILE *f = fopen(TMP_FILE, "w");
 	int c;
@@ -157,7 +157,7 @@ static void test_getc(void)
 }
 
 /* _setjmp_longjmp: POSIX _longjmp, C17 7.13.2.1p4 (0 becomes 1). */
-static void test_setjmp(void)
+static void setjmp_underscore_missing(void)
 {
 	static jmp_buf env;
 	volatile int passes = 0;
@@ -166,12 +166,12 @@ static void test_setjmp(void)
 	r = _setjmp(env);
 	passes++;
 	if (passes == 1)
-		_longjmp(env, 0);
+		_longjmp(env, 0);	/* 0 must arrive as 1 */
 	tap_ok(r == 1 && passes == 2, "_longjmp(env, 0) returns 1 from _setjmp");
 }
 
 /* popen_pclose: POSIX.1-2017 XSH popen, pclose. */
-static void test_popen(void)
+static void popen_pclose_missing(void)
 {
 	char line[64] = "";
 	FILE *f;
@@ -205,7 +205,7 @@ static void test_popen(void)
 }
 
 /* system_runs_shell: C17 7.22.4.8, POSIX system. */
-static void test_system(void)
+static void system_was_a_stub(void)
 {
 	int st;
 
@@ -239,7 +239,7 @@ static void spin(int64_t ns)
 }
 
 /* time_from_rtc, cpu_clocks: POSIX clock_gettime, C17 7.27.2.1, 7.27.2.4. */
-static void test_time(void)
+static void time_was_zero_and_cpu_clocks_einval(void)
 {
 	struct timespec ts;
 	time_t t = time(NULL);
@@ -276,7 +276,7 @@ static void test_time(void)
 }
 
 /* wait4_rusage: the child's CPU time and ru_maxrss (Linux getrusage(2)). */
-static void test_rusage(void)
+static void wait4_rusage_all_zero(void)
 {
 	struct rusage_linux ru;
 	int status = -1;
@@ -330,7 +330,7 @@ static long status_kb(const char *name)
 }
 
 /* proc_status_peaks: VmPeak and VmHWM survive an munmap. */
-static void test_vm_peaks(void)
+static void proc_status_vmpeak_vmhwm(void)
 {
 	long size0 = status_kb("VmSize"), rss0 = status_kb("VmRSS");
 	long kb = RSS_PAGES * (PAGE / 1024);
@@ -352,7 +352,7 @@ static void test_vm_peaks(void)
 }
 
 /* env_i: env -i runs a command with an empty environment. */
-static void test_env(void)
+static void env_i_failed(void)
 {
 	char line[64] = "x";
 	FILE *f = popen("env -i A=1 /bin/env", "r");
@@ -370,17 +370,17 @@ static void test_env(void)
 int main(void)
 {
 	tap_plan(20 + 11 + 4 + 4 + 1 + 6 + 4 + 7 + 5 + 2 + 1);
-	test_strtod();
-	test_floor_ceil();
-	test_printf();
-	test_getc();
-	test_setjmp();
-	test_popen();
-	test_system();
-	test_time();
-	test_rusage();
-	test_vm_peaks();
-	test_env();
+	strtod_hex_fraction_and_0x_without_digit();
+	floor_ceil_carry();
+	printf_17g_digits();
+	getc_write_only_sets_error();
+	setjmp_underscore_missing();
+	popen_pclose_missing();
+	system_was_a_stub();
+	time_was_zero_and_cpu_clocks_einval();
+	wait4_rusage_all_zero();
+	proc_status_vmpeak_vmhwm();
+	env_i_failed();
 	unlink(TMP_FILE);
 	return tap_done();
 }
