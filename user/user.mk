@@ -12,8 +12,12 @@ USER_CFLAGS  := $(USER_ARCH) -O2 -g -Wall -Wextra -Werror -std=gnu11 \
                 -Iuser/include -MMD -MP
 # Our crt0 and linker script; libpagoda in one group with libc and libgcc
 # so its malloc, signal, fflush, fdopen, ... win over picolibc's.
+# --wrap: libpagoda's __wrap_X replaces picolibc's X for every caller, and
+# reaches the original as __real_X (user/README.md, "Overriding picolibc").
+USER_WRAPS   := -Wl,--wrap=strtod,--wrap=fgetc,--wrap=getc,--wrap=vfprintf
 USER_LDFLAGS := $(USER_ARCH) --specs=picolibc.specs -static -nostartfiles \
-                -T user/user.ld -Wl,--build-id=none -Wl,-z,noexecstack
+                -T user/user.ld -Wl,--build-id=none -Wl,-z,noexecstack \
+                $(USER_WRAPS)
 USER_LIBDIR  := $(BUILD)/user/lib
 USER_CRT0    := $(USER_LIBDIR)/crt0.o
 USER_LIB     := $(USER_LIBDIR)/libpagoda.a
@@ -27,7 +31,7 @@ USER_BIN_PROGS := $(patsubst user/bin/%.c,$(BUILD)/user/bin/%,$(USER_BIN_SRCS))
 USER_TEST_SRCS  := $(sort $(wildcard user/tests/*.c))
 USER_TEST_PROGS := $(patsubst user/tests/%.c,$(BUILD)/user/tests/%,$(USER_TEST_SRCS))
 
-USER_LINK_DEPS := $(USER_CRT0) $(USER_LIB) user/user.ld
+USER_LINK_DEPS := $(USER_CRT0) $(USER_LIB) user/user.ld user/user.mk
 
 $(USER_LIBDIR)/%.o: user/lib/%.c
 	@mkdir -p $(@D)
@@ -72,7 +76,7 @@ $(SYSROOT)/bin/pagoda-cc: user/pagoda-cc.in $(USER_LINK_DEPS) $(USER_HEADERS)
 	cp -R user/include/. $(SYSROOT)/include/
 	cp $(USER_CRT0) $(USER_LIB) $(SYSROOT)/lib/
 	cp user/user.ld $(SYSROOT)/lib/pagoda.ld
-	sed -e 's|@CC@|$(CC)|g' user/pagoda-cc.in > $@
+	sed -e 's|@CC@|$(CC)|g' -e 's|@WRAPS@|$(USER_WRAPS)|g' user/pagoda-cc.in > $@
 	chmod +x $@
 
 -include $(USER_LIB_OBJS:.o=.d) $(USER_BIN_PROGS:%=%.d) $(USER_TEST_PROGS:%=%.d)

@@ -1,10 +1,12 @@
 /*
  * Device registry: every device found in the DTB gets a kind and a unit
- * number (1..16 within its kind). dev_init registers the RAM ranges and
- * probes the virtio-mmio slots; other drivers register their own devices.
+ * number (1..16 within its kind). dev_init registers the RAM ranges, reads
+ * the RTC and probes the virtio-mmio slots; other drivers register their
+ * own devices.
  */
 #include "kernel/dev/dev.h"
 #include "kernel/dev/blk.h"
+#include "kernel/dev/rtc.h"
 #include "kernel/dev/virtio.h"
 #include "kernel/dtb.h"
 #include "kernel/errno.h"
@@ -180,6 +182,7 @@ static void dev_probe_virtio(void)
 void dev_init(void)
 {
 	dev_find_memory();
+	rtc_init();
 	blk_init();
 	dev_probe_virtio();
 }

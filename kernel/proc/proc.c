@@ -101,6 +101,8 @@ static void proc_reset(struct proc *p, vaddr_t kstack)
 	p->sigignore = 0;
 	p->start_ticks = sched_ticks();
 	p->utime = p->stime = 0;
+	p->cutime = p->cstime = 0;
+	p->maxrss = p->cmaxrss = 0;
 	p->sleep_intr = false;
 	p->need_resched = false;
 	memset(&p->fp, 0, sizeof(p->fp));
@@ -176,6 +178,17 @@ void proc_activate_mspace(struct proc *p)
 		pmap_activate(pmap_kernel());
 }
 
+/* Raise p->maxrss to the peak resident pages of ms, an mspace p is about to
+ * drop. => p is the current process; no locks held. */
+static void proc_note_maxrss(struct proc *p, struct mspace *ms)
+{
+	struct mspace_stats st;
+
+	mspace_get_stats(ms, &st);
+	if (st.resident_peak > p->maxrss)
+		p->maxrss = st.resident_peak;
+}
+
 /* Detach p's mspace under p->lock (so /proc readers see it or NULL, never a
  * freed one), switch this hart to the kernel page table, and drop it.
  * => p is the current process; no locks held. */
@@ -188,8 +201,10 @@ static void proc_release_mspace(struct proc *p)
 	p->ms = NULL;
 	proc_activate_mspace(p);
 	spin_unlock(&p->lock);
-	if (ms != NULL)
+	if (ms != NULL) {
+		proc_note_maxrss(p, ms);
 		mspace_destroy(ms);
+	}
 }
 
 /* The mspace of the current process becomes ms (exec); the old one is
@@ -204,8 +219,10 @@ void proc_replace_mspace(struct mspace *ms)
 	p->ms = ms;
 	proc_activate_mspace(p);
 	spin_unlock(&p->lock);
-	if (old != NULL)
+	if (old != NULL) {
+		proc_note_maxrss(p, old);
 		mspace_destroy(old);
+	}
 }
 
 /* A child's first instructions: the scheduler still holds its lock. */
@@ -309,22 +326,38 @@ static bool proc_wait_match(const struct proc *p, const struct proc *c,
 	return c->pgid == -pid;
 }
 
-/* Reap a zombie child c: its pid, its wait status in *status, and its
+/* What c used with its reaped descendants. => c->lock held. */
+static void proc_usage_of(const struct proc *c, struct proc_usage *u)
+{
+	u->utime_ns = (c->utime + c->cutime) * SCHED_TICK_NS;
+	u->stime_ns = (c->stime + c->cstime) * SCHED_TICK_NS;
+	u->maxrss_pages = c->maxrss > c->cmaxrss ? c->maxrss : c->cmaxrss;
+}
+
+/* Reap a zombie child c of the current process p: its pid, its wait status
+ * in *status, its usage in *u (also added to p's children totals), and its
  * kernel stack in *kstack for the caller to free after unlocking.
  * => proc_table_lock and c->lock held. */
-static pid_t proc_reap(struct proc *c, int *status, vaddr_t *kstack)
+static pid_t proc_reap(struct proc *p, struct proc *c, int *status,
+		       struct proc_usage *u, vaddr_t *kstack)
 {
 	pid_t pid = c->pid;
 
 	*status = c->xstatus;
+	proc_usage_of(c, u);
+	p->cutime += c->utime + c->cutime;
+	p->cstime += c->stime + c->cstime;
+	if (u->maxrss_pages > p->cmaxrss)
+		p->cmaxrss = u->maxrss_pages;
 	*kstack = proc_free(c);
 	return pid;
 }
 
 /* See proc.h. */
-long proc_wait(pid_t pid, int *status, int options)
+long proc_wait(pid_t pid, int *status, int options, struct proc_usage *usage)
 {
 	struct proc *p = proc_current();
+	struct proc_usage u;
 	vaddr_t kstack = 0;
 	bool children;
 	pid_t found;
@@ -341,7 +374,7 @@ long proc_wait(pid_t pid, int *status, int options)
 			children = true;
 			spin_lock(&c->lock);
 			if (c->state == P_ZOMBIE)
-				found = proc_reap(c, status, &kstack);
+				found = proc_reap(p, c, status, &u, &kstack);
 			spin_unlock(&c->lock);
 		}
 		if (found != 0 || !children || (options & WNOHANG))
@@ -354,6 +387,8 @@ long proc_wait(pid_t pid, int *status, int options)
 	spin_unlock(&proc_table_lock);
 	if (found != 0) {
 		kva_free_stack(kstack);
+		if (usage != NULL)
+			*usage = u;
 		return found;
 	}
 	return children ? 0 : -ECHILD;
@@ -583,6 +618,18 @@ void proc_account_tick(struct proc *p, bool user)
 }
 
 /* See proc.h. */
+uint64_t proc_cpu_ns(void)
+{
+	struct proc *p = proc_current();
+	uint64_t ticks;
+
+	spin_lock(&p->lock);
+	ticks = p->utime + p->stime;
+	spin_unlock(&p->lock);
+	return ticks * SCHED_TICK_NS;
+}
+
+/* See proc.h. */
 pid_t proc_next_pid(pid_t after)
 {
 	pid_t best = -1;
@@ -663,8 +710,11 @@ int proc_status(pid_t pid, struct sbuf *sb)
 	if (ms != NULL) {
 		mspace_get_stats(ms, &st);
 		mspace_destroy(ms);
-		sbuf_printf(sb, "VmSize:\t%8lu kB\nVmRSS:\t%8lu kB\n",
+		sbuf_printf(sb, "VmPeak:\t%8lu kB\nVmSize:\t%8lu kB\n"
+			    "VmHWM:\t%8lu kB\nVmRSS:\t%8lu kB\n",
+			    st.virt_peak * (PAGE_SIZE / 1024),
 			    st.virt * (PAGE_SIZE / 1024),
+			    st.resident_peak * (PAGE_SIZE / 1024),
 			    st.resident * (PAGE_SIZE / 1024));
 	}
 	sbuf_printf(sb, "Threads:\t1\nUtime:\t%lu\nStime:\t%lu\n",

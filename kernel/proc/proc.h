@@ -53,6 +53,11 @@ struct proc {
 	uint64_t sigignore;             /* (s) signals set to SIG_IGN */
 	uint64_t start_ticks;           /* (c) */
 	uint64_t utime, stime;          /* (p) ticks */
+	uint64_t cutime, cstime;        /* (s) ticks of reaped children, theirs
+	                                 * included (wait4's rusage) */
+	uint64_t maxrss;                /* (s) most resident pages of the
+	                                 * mspaces dropped so far (exec, exit) */
+	uint64_t cmaxrss;               /* (s) largest maxrss of reaped children */
 
 	bool sleep_intr;                /* (p) a signal may end this sleep */
 	volatile bool need_resched;     /* (h) time slice over: yield at user
@@ -95,12 +100,24 @@ void proc_start_init(void);
  * the user stack newsp if non-zero. Returns the child's pid, -EAGAIN (no
  * free slot) or -ENOMEM. */
 long proc_fork(vaddr_t newsp);
+/* What a reaped child used, for wait4's struct rusage: its own and its
+ * reaped descendants' CPU time (ns) and its largest resident set (pages). */
+struct proc_usage {
+	uint64_t utime_ns;
+	uint64_t stime_ns;
+	uint64_t maxrss_pages;
+};
+
 /* Wait for a child to end: pid > 0 that child, -1 any child, 0 any child in
  * the caller's process group, < -1 any child in group -pid. options may
- * hold WNOHANG. Reaps it, stores its wait status in *status and returns its
- * pid; 0 with WNOHANG if none has ended; -ECHILD if no child matches;
- * -EINTR if a signal came. => process context. */
-long proc_wait(pid_t pid, int *status, int options);
+ * hold WNOHANG. Reaps it, stores its wait status in *status and its usage in
+ * *usage (if not NULL), and returns its pid; 0 with WNOHANG if none has
+ * ended; -ECHILD if no child matches; -EINTR if a signal came.
+ * => process context. */
+long proc_wait(pid_t pid, int *status, int options, struct proc_usage *usage);
+/* CPU time of the current process in ns: user + system, counted in timer
+ * ticks (SCHED_TICK_NS each). */
+uint64_t proc_cpu_ns(void);
 /* Parent's pid of p (0 for init). */
 pid_t proc_getppid(struct proc *p);
 /* setpgid(pid, pgid) (0 means the caller / pid itself): the caller or one

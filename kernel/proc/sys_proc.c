@@ -8,6 +8,7 @@
 #include "kernel/errno.h"
 #include "kernel/syscall.h"
 #include "kernel/dev/console.h"
+#include "kernel/dev/rtc.h"
 #include "kernel/lib/string.h"
 #include "kernel/fs/vfs.h"
 #include "kernel/proc/proc.h"
@@ -19,10 +20,13 @@
 #include "arch/riscv/timer.h"
 
 #define NSEC_PER_SEC 1000000000L
+#define NSEC_PER_USEC 1000L
 
 /* Clock ids of clock_gettime (include/uapi/linux/time.h). */
 #define CLOCK_REALTIME          0
 #define CLOCK_MONOTONIC         1
+#define CLOCK_PROCESS_CPUTIME_ID 2
+#define CLOCK_THREAD_CPUTIME_ID 3
 #define CLOCK_MONOTONIC_RAW     4
 #define CLOCK_REALTIME_COARSE   5
 #define CLOCK_MONOTONIC_COARSE  6
@@ -47,6 +51,20 @@ struct timespec {
 	int64_t tv_sec;
 	int64_t tv_nsec;
 };
+
+struct timeval {
+	int64_t tv_sec;
+	int64_t tv_usec;
+};
+
+/* struct rusage (Linux asm-generic layout): two timevals, then 14 longs. */
+struct rusage {
+	struct timeval ru_utime;
+	struct timeval ru_stime;
+	int64_t ru_maxrss;              /* kB */
+	int64_t ru_other[13];           /* ixrss .. nivcsw: not counted */
+};
+_Static_assert(sizeof(struct rusage) == RUSAGE_SIZE, "struct rusage layout");
 
 #define UTS_LEN 65
 struct utsname {
@@ -174,24 +192,34 @@ long sys_nanosleep(const struct syscall_args *args)
 	return err;
 }
 
-/* clock_gettime(clk, tp): every clock counts from boot (no RTC).
- * -EINVAL for an unknown clock, -EFAULT. */
+/* clock_gettime(clk, tp): the realtime clocks count from the epoch (the
+ * RTC read at boot), the monotonic ones from boot, the CPU-time clocks the
+ * calling process's user + system time (one thread: both the same, at
+ * timer-tick resolution). -EINVAL for an unknown clock, -EFAULT. */
 long sys_clock_gettime(const struct syscall_args *args)
 {
 	struct timespec ts;
+	uint64_t ns;
 
 	switch (args->a[0]) {
 	case CLOCK_REALTIME:
+	case CLOCK_REALTIME_COARSE:
+		ns = rtc_realtime_ns();
+		break;
 	case CLOCK_MONOTONIC:
 	case CLOCK_MONOTONIC_RAW:
-	case CLOCK_REALTIME_COARSE:
 	case CLOCK_MONOTONIC_COARSE:
 	case CLOCK_BOOTTIME:
+		ns = timer_ns();
+		break;
+	case CLOCK_PROCESS_CPUTIME_ID:
+	case CLOCK_THREAD_CPUTIME_ID:
+		ns = proc_cpu_ns();
 		break;
 	default:
 		return -EINVAL;
 	}
-	ts = timespec_from_ns(timer_ns());
+	ts = timespec_from_ns(ns);
 	return copyout(args->a[1], &ts, sizeof(ts)) < 0 ? -EFAULT : 0;
 }
 
@@ -324,24 +352,38 @@ long sys_clone(const struct syscall_args *args)
 	return proc_fork((vaddr_t)args->a[1]);
 }
 
+/* A struct rusage from what proc_wait reports: user and system time, and
+ * ru_maxrss in kB; the other counters stay 0. */
+static void rusage_fill(struct rusage *ru, const struct proc_usage *u)
+{
+	memset(ru, 0, sizeof(*ru));
+	ru->ru_utime.tv_sec = (int64_t)(u->utime_ns / NSEC_PER_SEC);
+	ru->ru_utime.tv_usec = (int64_t)(u->utime_ns % NSEC_PER_SEC / NSEC_PER_USEC);
+	ru->ru_stime.tv_sec = (int64_t)(u->stime_ns / NSEC_PER_SEC);
+	ru->ru_stime.tv_usec = (int64_t)(u->stime_ns % NSEC_PER_SEC / NSEC_PER_USEC);
+	ru->ru_maxrss = (int64_t)(u->maxrss_pages * (PAGE_SIZE / 1024));
+}
+
 /* wait4(pid, wstatus, options, rusage): see proc_wait. The rusage, if
- * asked for, reads all zero. -EFAULT for bad pointers. */
+ * asked for, gets the child's CPU times and ru_maxrss (rusage_fill).
+ * -EFAULT for bad pointers. */
 long sys_wait4(const struct syscall_args *args)
 {
-	static const char zero_rusage[RUSAGE_SIZE];
 	vaddr_t ustatus = args->a[1], urusage = args->a[3];
+	struct proc_usage usage;
+	struct rusage ru;
 	int status = 0;
 	long pid;
 
 	if (args->a[2] & ~(long)(WNOHANG | WUNTRACED))
 		return -EINVAL;
-	pid = proc_wait((pid_t)args->a[0], &status, (int)args->a[2]);
+	pid = proc_wait((pid_t)args->a[0], &status, (int)args->a[2], &usage);
 	if (pid <= 0)
 		return pid;
 	if (ustatus != 0 && copyout(ustatus, &status, sizeof(status)) < 0)
 		return -EFAULT;
-	if (urusage != 0 &&
-	    copyout(urusage, zero_rusage, sizeof(zero_rusage)) < 0)
+	rusage_fill(&ru, &usage);
+	if (urusage != 0 && copyout(urusage, &ru, sizeof(ru)) < 0)
 		return -EFAULT;
 	return pid;
 }

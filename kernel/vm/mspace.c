@@ -188,6 +188,8 @@ static void mspace_count(struct mspace *ms, const struct vma *v, int sign)
 	uint64_t n = vma_pages(v) * (uint64_t)sign;
 
 	ms->virt_pages += n;
+	if (ms->virt_pages > ms->virt_peak)
+		ms->virt_peak = ms->virt_pages;
 	if (v->flags & VMA_SHARED)
 		ms->shared_pages += n;
 	else
@@ -204,10 +206,21 @@ static int mspace_link(struct mspace *ms, struct vma *v)
 	return err;
 }
 
+/* Raise resident_peak to the pages now in the pmap; called before pages
+ * leave it. => ms->lock held (or the last reference). */
+static void mspace_note_resident(struct mspace *ms)
+{
+	uint64_t r = pmap_resident_count(ms->pmap);
+
+	if (r > ms->resident_peak)
+		ms->resident_peak = r;
+}
+
 /* Take v out of ms: unmap its pages, write a shared file mapping's dirty
  * pages back, remove it from the tree, free it. => ms->lock held. */
 static void mspace_drop_vma(struct mspace *ms, struct vma *v)
 {
+	mspace_note_resident(ms);
 	pmap_remove(ms->pmap, v->start, v->end);
 	vma_sync(v, v->start, v->end);  /* an I/O error loses the stores */
 	vma_tree_remove(&ms->vmas, v);
@@ -592,8 +605,10 @@ static void vma_set_prot(struct mspace *ms, struct vma *v, vm_prot_t prot)
 	v->prot = prot;
 	if ((old & ~now) == 0)
 		return;
-	if (now == VM_PROT_NONE)
+	if (now == VM_PROT_NONE) {
+		mspace_note_resident(ms);
 		pmap_remove(ms->pmap, v->start, v->end);
+	}
 	else
 		pmap_protect(ms->pmap, v->start, v->end, now);
 }
@@ -627,6 +642,7 @@ static int vma_dontneed(struct mspace *ms, struct vma *v, vaddr_t s, vaddr_t e)
 {
 	int err;
 
+	mspace_note_resident(ms);
 	pmap_remove(ms->pmap, s, e);
 	if (!(v->flags & VMA_PRIVATE) || v->amap == NULL)
 		return 0;
@@ -964,5 +980,8 @@ void mspace_get_stats(struct mspace *ms, struct mspace_stats *st)
 	st->private = ms->private_pages;
 	st->shared = ms->shared_pages;
 	st->resident = pmap_resident_count(ms->pmap);
+	mspace_note_resident(ms);
+	st->virt_peak = ms->virt_peak;
+	st->resident_peak = ms->resident_peak;
 	mutex_unlock(&ms->lock);
 }

@@ -63,6 +63,10 @@ struct mspace {
 	uint64_t virt_pages;            /* (m) pages in all VMAs */
 	uint64_t private_pages;         /* (m) pages in VMA_PRIVATE VMAs */
 	uint64_t shared_pages;          /* (m) pages in VMA_SHARED VMAs */
+	uint64_t virt_peak;             /* (m) most virt_pages ever */
+	uint64_t resident_peak;         /* (m) most resident pages seen: sampled
+	                                 * before pages leave the pmap and by
+	                                 * mspace_get_stats */
 };
 
 /*
@@ -92,6 +96,8 @@ struct mspace_stats {
 	uint64_t private;       /* virtual pages of private mappings */
 	uint64_t shared;        /* virtual pages of shared mappings */
 	uint64_t resident;      /* pages entered in the pmap */
+	uint64_t virt_peak;     /* VmPeak: most mapped virtual pages */
+	uint64_t resident_peak; /* VmHWM: most resident pages */
 };
 
 /* A new empty address space over [USER_MIN, USER_MAX) with its own pmap,

@@ -1,6 +1,7 @@
 /*
- * env [NAME=value...] [command [args...]]: print the environment, or run
- * command with the assignments added to it.
+ * env [-i] [-u NAME]... [NAME=value...] [command [args...]]: print the
+ * environment, or run command with it (POSIX env; -u as in GNU env).
+ * -i (or a lone -) starts from an empty environment.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -12,8 +13,23 @@ extern char **environ;
 
 int main(int argc, char **argv)
 {
+	static char *empty_env[1];
 	int i = 1;
 
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		if (strcmp(argv[i], "-i") == 0 || strcmp(argv[i], "-") == 0) {
+			environ = empty_env;
+		} else if (strcmp(argv[i], "-u") == 0 && i + 1 < argc) {
+			unsetenv(argv[++i]);
+		} else if (strcmp(argv[i], "--") == 0) {
+			i++;
+			break;
+		} else {
+			fprintf(stderr, "usage: env [-i] [-u name] [name=value]... "
+				"[command [arg]...]\n");
+			return 125;
+		}
+	}
 	for (; i < argc && strchr(argv[i], '='); i++) {
 		char *eq = strchr(argv[i], '=');
 		*eq = '\0';

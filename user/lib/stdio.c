@@ -199,3 +199,66 @@ ssize_t getline(char **line, size_t *cap, FILE *f)
 {
 	return getdelim(line, cap, '\n', f);
 }
+
+/*
+ * fgetc (C17 7.21.7.1), linked in place of picolibc's with --wrap=fgetc:
+ * reading a stream not open for reading sets its error indicator (and
+ * errno EBADF) before returning EOF, as C17 7.21.7.1p3 asks; picolibc
+ * returns EOF with neither indicator set.
+ */
+int __real_fgetc(FILE *f);
+int __wrap_fgetc(FILE *f)
+{
+	if (!(f->flags & __SRD)) {
+		f->flags |= __SERR;
+		errno = EBADF;
+		return EOF;
+	}
+	return __real_fgetc(f);
+}
+
+int __wrap_getc(FILE *f)
+{
+	return __wrap_fgetc(f);
+}
+
+/*
+ * The *_unlocked calls and stream locks (POSIX.1-2017 XSH flockfile,
+ * getc_unlocked).  A Pagoda process has one thread, so a stream never
+ * needs a lock: these are the plain calls and no-ops.
+ */
+int getc_unlocked(FILE *f)
+{
+	return __wrap_fgetc(f);
+}
+
+int getchar_unlocked(void)
+{
+	return __wrap_fgetc(stdin);
+}
+
+int putc_unlocked(int c, FILE *f)
+{
+	return fputc(c, f);
+}
+
+int putchar_unlocked(int c)
+{
+	return fputc(c, stdout);
+}
+
+void flockfile(FILE *f)
+{
+	(void)f;
+}
+
+int ftrylockfile(FILE *f)
+{
+	(void)f;
+	return 0;
+}
+
+void funlockfile(FILE *f)
+{
+	(void)f;
+}
