@@ -43,7 +43,10 @@ DEFAULT_BUDGET = 780.0              # seconds for all suites together
 PANIC_RE = re.compile(r"(?mi)^(?:\[[^\]\n]*\]\s*|hart ?\d+:?\s*)?"
                       r"(?:kernel )?panic\b[:!( ][^\n]*")
 # The whole line, newline included: a partly received line must not match.
-STATUS_RE = re.compile(r"(?m)^" + re.escape(STATUS_MARK) + r"(\S*)[ \t]*\n")
+# Not anchored to a line start: a command whose output ends without a
+# newline puts the mark after it. Digits only, so the echo of the typed
+# line (the mark followed by `$?`) never matches.
+STATUS_RE = re.compile(re.escape(STATUS_MARK) + r"(\d+)[ \t]*\n")
 # init's line when the shell itself ended (user/bin/init.c): the typed
 # command was `exit N` or killed the shell, so no status line will come.
 SHELL_EXIT_RE = re.compile(r"init: shell (exited with status|killed by signal)"
@@ -455,16 +458,20 @@ SIGKILL = 9
 def run_shell_exit(con, timeout, results):
     """Regression test run_shell_exit_status (issue 6): a command line that
     ends the shell itself (`exit 3`, the shell killed) gives the shell's
-    status at once, and init's next shell takes the next command. Returns
+    status at once, and init's next shell takes the next command; an
+    output with no final newline still ends at its status. Returns
     the console, or None after a failure that needs a fresh boot."""
     suite = Suite(SHELL_EXIT_SUITE, "qemu")
     started = time.monotonic()
-    cases = [("exit 3", "3"),
-             ("kill -%d $$" % SIGKILL, str(SIGNAL_STATUS_BASE + SIGKILL)),
-             ("true", "0")]
+    # The last case is an output with no final newline: its status mark
+    # comes on the same line as the output and must still be found.
+    cases = [("exit 3", "3", None),
+             ("kill -%d $$" % SIGKILL, str(SIGNAL_STATUS_BASE + SIGKILL), None),
+             ("true", "0", None),
+             ("echo -n .", "0", ".")]
     limit = min(timeout, SHELL_EXIT_LIMIT)
     num = 0
-    for line, want in cases:
+    for line, want, output in cases:
         t0 = time.monotonic()
         res = run_command(con, line, limit)
         took = time.monotonic() - t0
@@ -479,6 +486,10 @@ def run_shell_exit(con, timeout, results):
              "shell_exited is %r" % res.shell_exited),
             (res.problem is None and took < limit,
              "within %.0f s" % limit, "took %.1f s" % took)]
+        if output is not None:
+            checks.append((res.output == output,
+                           "the output is exactly %r" % output,
+                           "output %r" % res.output))
         for ok, desc, diag in checks:
             num += 1
             suite.asserts.append(Assertion(ok, num, desc,
@@ -486,7 +497,7 @@ def run_shell_exit(con, timeout, results):
         if res.problem:
             suite.problems.append(res.problem)
             break
-    suite.plan = 3 * len(cases)
+    suite.plan = 3 * len(cases) + sum(1 for c in cases if c[2] is not None)
     if len(suite.asserts) != suite.plan:
         suite.problems.append("planned %d tests, saw %d"
                               % (suite.plan, len(suite.asserts)))
