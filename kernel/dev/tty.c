@@ -270,6 +270,16 @@ static size_t _tty_take(char *kbuf, size_t max)
 	return n;
 }
 
+/* Give back bytes [start, end) that _tty_take took but a reader could not
+ * copy out (a bad buffer, or a signal during the copy), unless another
+ * reader took bytes since or new input may have reused their slots.
+ * => tty.lock held. */
+static void _tty_untake(uint32_t start, uint32_t end)
+{
+	if (tty.rpos == end && tty.edit - start <= TTY_BUF_SIZE)
+		tty.rpos = start;
+}
+
 /*
  * read(2) on the console: sleep until input is readable (a line in
  * canonical mode, at least one byte otherwise), then copy it out.
@@ -280,6 +290,7 @@ static ssize_t console_read(struct file *f, struct uio *uio)
 {
 	char kbuf[TTY_IO_CHUNK];
 	size_t want = MIN(uio->resid, sizeof(kbuf)), n;
+	uint32_t start, end;
 	int err;
 
 	if (want == 0)
@@ -291,12 +302,21 @@ static ssize_t console_read(struct file *f, struct uio *uio)
 			return (f->flags & O_NONBLOCK) ? -EAGAIN : -EINTR;
 		}
 	}
+	start = tty.rpos;
 	n = _tty_take(kbuf, want);
+	end = tty.rpos;
 	spin_unlock(&tty.lock);
 	if (n == 0)
 		return 0;
 	err = uio_move(kbuf, n, uio, true);
-	return err < 0 ? err : (ssize_t)n;
+	if (err < 0) {
+		/* Typed input is not lost to a failed copy. */
+		spin_lock(&tty.lock);
+		_tty_untake(start, end);
+		spin_unlock(&tty.lock);
+		return err;
+	}
+	return (ssize_t)n;
 }
 
 /*
