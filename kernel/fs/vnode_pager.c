@@ -77,8 +77,12 @@ static int vnode_pager_run_io(struct vnode *vn, struct vnode_pager_run *run,
  * => obj->lock. Move the page at off of a file between pg and its blocks:
  * every block under the valid bytes of the page, contiguous blocks in one
  * request. A read zero-fills holes and the bytes past the end of the
- * file; a write allocates blocks under holes (a store through a shared
- * mapping). Returns 0, -EIO, or -ENOSPC.
+ * file; a write skips holes and never allocates: every byte stored into
+ * a page has a block under it (write() allocates before it copies,
+ * mkwrite before a store through a shared mapping), and what lies over a
+ * hole is zeroes (read in as zeroes, or zeroed by vnode_pager_zero_tail
+ * when the file grew). So a write-back never meets a full disk.
+ * Returns 0 or -EIO.
  */
 static int vnode_pager_io(struct vm_object *obj, uint64_t off, struct vm_page *pg,
 			  bool write)
@@ -91,7 +95,7 @@ static int vnode_pager_io(struct vm_object *obj, uint64_t off, struct vm_page *p
 	while (pos < valid && err == 0) {
 		uint64_t sector;
 		uint32_t len;
-		err = vn->ops->bmap(vn, off + pos, write, &sector, &len);
+		err = vn->ops->bmap(vn, off + pos, false, &sector, &len);
 		if (err < 0)
 			break;
 		len = (uint32_t)MIN((size_t)len, PAGE_SIZE - pos);
@@ -132,15 +136,15 @@ static int vnode_pager_get_page(struct vm_object *obj, uint64_t off, struct vm_p
 /* The bytes of the last page past the end of the file are zeroed first:
  * stores through a shared mapping past the end never reach the disk
  * (POSIX mmap: they are not file data), and the block's tail reads as
- * zeroes when the file grows. A full disk is the caller's -ENOSPC (msync,
- * fsync), never a console line. */
+ * zeroes when the file grows. No block is allocated here (see
+ * vnode_pager_io), so the only error is -EIO. */
 static int vnode_pager_put_page(struct vm_object *obj, uint64_t off, struct vm_page *pg)
 {
 	size_t valid = vnode_pager_valid(obj->size, off);
 	if (valid < PAGE_SIZE)
 		memset((uint8_t *)PA_TO_KVA(pg->pa) + valid, 0, PAGE_SIZE - valid);
 	int err = vnode_pager_io(obj, off, pg, true);
-	return err == -ENOSPC ? err : (err < 0 ? -EIO : 0);
+	return err < 0 ? -EIO : 0;
 }
 
 /* A store through a shared mapping is about to make the page at off
