@@ -54,7 +54,7 @@
 #define POLL_NS         20000000L               /* parent's poll period */
 #define MAX_ERRNO       4095
 #define MAX_LINUX_ERRNO 133
-#define LOG_FD          200             /* -v output, kept out of the fuzz */
+#define LOG_FD          63              /* -v output (NOFILE - 1), kept out of the fuzz */
 #define MSG_BYTES       240
 #define MIN_CALLS       100             /* a run makes at least this many */
 #define REAP_EVERY      16              /* calls between WNOHANG reaps */
@@ -592,30 +592,9 @@ static const short fuzz_nrs[] = {
 	SYS_symlinkat, SYS_truncate, SYS_readlinkat,
 };
 
-/* Numbers in the kernel's table (kernel/proc/syscall.c), so that the
- * others can be checked for -ENOSYS. */
-static const short implemented[] = {
-	SYS_getcwd, SYS_dup, SYS_dup3, SYS_fcntl, SYS_ioctl, SYS_mkdirat,
-	SYS_unlinkat, SYS_linkat, SYS_renameat, SYS_renameat2, SYS_ftruncate,
-	SYS_faccessat, SYS_chdir, SYS_fchdir, SYS_openat, SYS_close, SYS_pipe2,
-	SYS_getdents64, SYS_lseek, SYS_read, SYS_write, SYS_readv, SYS_writev,
-	SYS_pread64, SYS_pwrite64, SYS_newfstatat, SYS_fstat, SYS_sync,
-	SYS_fsync, SYS_brk, SYS_mmap, SYS_munmap, SYS_mprotect, SYS_madvise,
-	SYS_msync, SYS_exit, SYS_exit_group, SYS_set_tid_address,
-	SYS_nanosleep, SYS_clock_gettime, SYS_sched_yield, SYS_kill,
-	SYS_rt_sigaction, SYS_rt_sigprocmask, SYS_rt_sigreturn, SYS_reboot,
-	SYS_setpgid, SYS_getpgid, SYS_uname, SYS_getpid, SYS_getppid,
-	SYS_getuid, SYS_geteuid, SYS_getgid, SYS_getegid, SYS_gettid,
-	SYS_clone, SYS_execve, SYS_wait4,
-};
-
-static int is_implemented(long nr)
-{
-	for (unsigned i = 0; i < sizeof(implemented) / sizeof(implemented[0]); i++)
-		if (implemented[i] == nr)
-			return 1;
-	return 0;
-}
+/* Numbers at or above this are outside the kernel's table (NSYSCALLS in
+ * kernel/syscall.h) and must give -ENOSYS, however large. */
+#define FIRST_UNUSED_NR 300
 
 /* The next call: one from the list, a number nobody implements, or one
  * that ends the process (made by a child: see worker_child_call). */
@@ -623,9 +602,9 @@ static void gen_call(struct call *c)
 {
 	memset(c, 0, sizeof(*c));
 	if (one_in(40)) {
-		c->nr = one_in(4) ? gen_int() : (long)below(1024);
-		if (c->nr >= 0 && c->nr < 1024 && is_implemented(c->nr))
-			c->nr = 299;
+		c->nr = one_in(2) ? gen_int() : FIRST_UNUSED_NR + (long)below(1024);
+		if (c->nr >= 0 && c->nr < FIRST_UNUSED_NR)
+			c->nr += FIRST_UNUSED_NR;
 		c->enosys = 1;
 	} else if (one_in(100)) {
 		c->nr = PICK(((const short[]){ SYS_exit, SYS_exit_group, SYS_rt_sigreturn }));
@@ -703,6 +682,12 @@ static void log_call(int slot, long index, const struct call *c)
 		return;
 	n = snprintf(line, sizeof(line), "# w%d.%d %ld: ", slot, sh->slot[slot].generation, index);
 	n += describe(line + n, sizeof(line) - n - 1, c);
+	if ((c->nr == SYS_readv || c->nr == SYS_writev) && c->a[1] == (long)inbuf) {
+		const unsigned long *iov = (const unsigned long *)inbuf;
+
+		for (int i = 0; i < 4 && n < (int)sizeof(line) - 40; i++)
+			n += snprintf(line + n, sizeof(line) - n, " [%#lx %#lx]", iov[2 * i], iov[2 * i + 1]);
+	}
 	if (n > (int)sizeof(line) - 2)
 		n = sizeof(line) - 2;
 	line[n++] = '\n';
@@ -902,6 +887,7 @@ struct runner {
 	long seen;              /* progress at the last look */
 	long seen_at;           /* when it last changed (ns) */
 	long killed_at;         /* when we sent SIGKILL, 0 if not */
+	int unkillable;         /* outlived REAP_BOUND_NS after SIGKILL */
 };
 
 static struct runner run[MAX_PROCS];
@@ -917,7 +903,7 @@ static void spawn(int i)
 	if (pid < 0)
 		return;
 	workers++;
-	run[i] = (struct runner){ pid, sh->slot[i].progress, now_ns(), 0 };
+	run[i] = (struct runner){ pid, sh->slot[i].progress, now_ns(), 0, 0 };
 }
 
 static void kill_worker(int i)
@@ -959,7 +945,9 @@ static void watch(int i, long t)
 	if (!r->pid)
 		return;
 	if (r->killed_at) {
-		if (t - r->killed_at > REAP_BOUND_NS && unkillable++ == 0) {
+		if (t - r->killed_at > REAP_BOUND_NS && !r->unkillable) {
+			r->unkillable = 1;
+			unkillable++;
 			describe(unkillable_msg, sizeof(unkillable_msg), &s->last);
 			tap_diag("worker %d (pid %d) not reaped %ld s after SIGKILL, in %s",
 				 i, (int)r->pid, REAP_BOUND_NS / NS_PER_SEC, unkillable_msg);
