@@ -425,11 +425,10 @@ static long open_flags(int abs)
 	return f;
 }
 
-/* Fill c with the arguments of call number c->nr. */
-static void gen_args(struct call *c)
+/* Arguments of the descriptor calls: I/O, seeks, fcntl, ioctl, pipes; 0 if c->nr is not one. */
+static int gen_file_args(struct call *c)
 {
 	long *a = c->a;
-	unsigned long room;
 
 	switch (c->nr) {
 	case SYS_read: case SYS_write: case SYS_getdents64:
@@ -443,10 +442,6 @@ static void gen_args(struct call *c)
 		a[0] = gen_fd(); a[1] = gen_iov(c, 0, 4); break;
 	case SYS_lseek:
 		a[0] = gen_fd(); a[1] = gen_off(); a[2] = one_in(4) ? gen_int() : (long)below(5); break;
-	case SYS_openat:
-		a[0] = gen_dirfd(); a[1] = gen_path(c, 0, 1);
-		a[2] = open_flags(a[1] == (long)pathbuf[0] && pathbuf[0][0] == '/');
-		a[3] = one_in(4) ? gen_int() : 0644; break;
 	case SYS_close: case SYS_fsync: case SYS_fchdir: case SYS_dup:
 		a[0] = gen_fd(); break;
 	case SYS_dup3:
@@ -458,6 +453,28 @@ static void gen_args(struct call *c)
 		a[0] = gen_fd();
 		a[1] = one_in(3) ? gen_int() : 0x5401 + (long)below(0x20);
 		a[2] = gen_ptr(c); break;
+	case SYS_ftruncate:
+		a[0] = gen_fd(); a[1] = gen_off(); break;
+	case SYS_pipe2:
+		a[0] = gen_ptr(c); a[1] = one_in(2) ? 0 : (one_in(2) ? O_NONBLOCK | O_CLOEXEC : gen_int()); break;
+	case SYS_fstat:
+		a[0] = gen_fd(); a[1] = gen_ptr(c); break;
+	default:
+		return 0;
+	}
+	return 1;
+}
+
+/* Arguments of the calls that take a path (or fill one in); 0 if c->nr is not one. */
+static int gen_path_args(struct call *c)
+{
+	long *a = c->a;
+
+	switch (c->nr) {
+	case SYS_openat:
+		a[0] = gen_dirfd(); a[1] = gen_path(c, 0, 1);
+		a[2] = open_flags(a[1] == (long)pathbuf[0] && pathbuf[0][0] == '/');
+		a[3] = one_in(4) ? gen_int() : 0644; break;
 	case SYS_mkdirat:
 		a[0] = gen_dirfd(); a[1] = gen_path(c, 0, 0); a[2] = one_in(4) ? gen_int() : 0755; break;
 	case SYS_unlinkat:
@@ -470,8 +487,6 @@ static void gen_args(struct call *c)
 		a[0] = gen_dirfd(); a[1] = gen_path(c, 0, 0);
 		a[2] = gen_dirfd(); a[3] = gen_path(c, 1, 0);
 		a[4] = one_in(2) ? 0 : (one_in(2) ? (long)below(8) : gen_int()); break;
-	case SYS_ftruncate:
-		a[0] = gen_fd(); a[1] = gen_off(); break;
 	case SYS_faccessat:
 		a[0] = gen_dirfd(); a[1] = gen_path(c, 0, 1); a[2] = one_in(4) ? gen_int() : (long)below(8);
 		a[3] = one_in(2) ? 0 : gen_int(); break;
@@ -479,13 +494,31 @@ static void gen_args(struct call *c)
 		a[0] = gen_path(c, 0, 1); break;
 	case SYS_getcwd:
 		a[0] = gen_ptr(c); a[1] = gen_len(); break;
-	case SYS_pipe2:
-		a[0] = gen_ptr(c); a[1] = one_in(2) ? 0 : (one_in(2) ? O_NONBLOCK | O_CLOEXEC : gen_int()); break;
 	case SYS_newfstatat:
 		a[0] = gen_dirfd(); a[1] = gen_path(c, 0, 1); a[2] = gen_ptr(c);
 		a[3] = one_in(2) ? 0 : (one_in(2) ? AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW : gen_int()); break;
-	case SYS_fstat:
-		a[0] = gen_fd(); a[1] = gen_ptr(c); break;
+	case SYS_execve: {
+		long *argv = (long *)(inbuf + 4096);
+
+		for (int i = 0; i < 4; i++)
+			argv[i] = one_in(2) ? (long)"x" : gen_ptr(c);
+		argv[4] = one_in(4) ? gen_ptr(c) : 0;
+		a[0] = gen_path(c, 0, 1);
+		a[1] = one_in(4) ? 0 : gen_in(c, 4096); a[2] = one_in(4) ? 0 : gen_in(c, 4096); break;
+	}
+	default:
+		return 0;
+	}
+	return 1;
+}
+
+/* Arguments of the memory calls: brk, mmap and the range calls; 0 if c->nr is not one. */
+static int gen_mem_args(struct call *c)
+{
+	long *a = c->a;
+	unsigned long room;
+
+	switch (c->nr) {
 	case SYS_brk:
 		a[0] = PICK(((const long[]){ 0, (long)brk0, (long)brk0 + PAGE, (long)brk0 + (1 << 20),
 					       (long)brk0 - PAGE, (long)brk0 + 1, (long)KERNEL_DIRECT, -1,
@@ -508,6 +541,18 @@ static void gen_args(struct call *c)
 		if (c->nr == SYS_madvise && one_in(2))
 			a[2] = PICK(((const long[]){ 0, 1, 2, 3, 4, 8, 9, 10, 100 }));
 		break;
+	default:
+		return 0;
+	}
+	return 1;
+}
+
+/* Arguments of the process, signal and time calls; 0 if c->nr is not one. */
+static int gen_proc_args(struct call *c)
+{
+	long *a = c->a;
+
+	switch (c->nr) {
 	case SYS_nanosleep: {
 		long *ts = (long *)(inbuf + 1024);
 
@@ -558,20 +603,20 @@ static void gen_args(struct call *c)
 		a[0] = one_in(2) ? SIGCHLD : gen_int();
 		a[1] = one_in(2) ? 0 : gen_ptr(c); a[2] = gen_ptr(c);
 		a[3] = gen_ptr(c); a[4] = gen_ptr(c); break;
-	case SYS_execve: {
-		long *argv = (long *)(inbuf + 4096);
+	default:
+		return 0;
+	}
+	return 1;
+}
 
-		for (int i = 0; i < 4; i++)
-			argv[i] = one_in(2) ? (long)"x" : gen_ptr(c);
-		argv[4] = one_in(4) ? gen_ptr(c) : 0;
-		a[0] = gen_path(c, 0, 1);
-		a[1] = one_in(4) ? 0 : gen_in(c, 4096); a[2] = one_in(4) ? 0 : gen_in(c, 4096); break;
-	}
-	default:                /* no arguments, or ENOSYS: anything */
-		for (int i = 0; i < 6; i++)
-			a[i] = gen_int();
-		break;
-	}
+/* Fill c with the arguments of call number c->nr: anything for a call
+ * that takes none, or a number nobody implements. */
+static void gen_args(struct call *c)
+{
+	if (gen_file_args(c) || gen_path_args(c) || gen_mem_args(c) || gen_proc_args(c))
+		return;
+	for (int i = 0; i < 6; i++)
+		c->a[i] = gen_int();
 }
 
 /* The calls the fuzz makes, each as often as it is listed. */
