@@ -75,11 +75,14 @@ struct call {
 	int enosys;     /* a number Pagoda does not implement */
 };
 
-/* Registers x0..x31 around the ecall (index = register number). x0's
- * slot holds sp before the call, so out.x[0] == out.x[2] checks sp. */
+/* Registers x0..x31 and f0..f31 around the ecall (index = register
+ * number). x0's slot holds sp before the call, so out.x[0] == out.x[2]
+ * checks sp. fuzz_ecall knows this layout (f at byte 256). */
 struct regs {
 	unsigned long x[32];
+	unsigned long f[32];
 };
+_Static_assert(sizeof(struct regs) == 512, "fuzz_ecall's offsets");
 
 /* Shared between the parent and its workers (MAP_SHARED). */
 struct slot {
@@ -121,11 +124,13 @@ static unsigned long brk0;
 static volatile int in_grandchild;
 
 /*
- * fuzz_ecall(in, out): load x1 and x3..x31 from in->x (a0 last), ecall,
- * store x1..x31 to out->x and sp before the call to out->x[0]. ra, gp, tp
- * and s0-s11 are the caller's again on return. The child of a successful
- * clone (a0 = 0 with a7 = clone) calls exit_group(0) before touching
- * memory, whatever stack it was given.
+ * fuzz_ecall(in, out): load x1, x3..x31 and f0..f31 from *in (a0 last),
+ * ecall, store x1..x31 and f0..f31 to *out and sp before the call to
+ * out->x[0]. ra, gp, tp, s0-s11 and fs0-fs11 are the caller's again on
+ * return. The child of a successful clone (a0 = 0 with a7 = 220, clone)
+ * calls exit_group(0) before touching memory, whatever stack it was given.
+ * Frame: 0-255 x stores, 256 ra, 264 gp, 272 tp, 280 out, 320-472 s regs
+ * (256 + 8 * register number), 480-568 fs regs.
  */
 __asm__(
 	".text\n"
@@ -133,15 +138,21 @@ __asm__(
 	".type fuzz_ecall, @function\n"
 	".balign 4\n"
 	"fuzz_ecall:\n"
-	"	addi sp, sp, -512\n"
+	"	addi sp, sp, -640\n"
 	"	sd ra, 256(sp)\n"
 	"	.irp n, 8,9,18,19,20,21,22,23,24,25,26,27\n"
 	"	sd x\\n, (256 + \\n * 8)(sp)\n"
+	"	.endr\n"
+	"	.irp i, 0,1,2,3,4,5,6,7,8,9,10,11\n"
+	"	fsd fs\\i, (480 + \\i * 8)(sp)\n"
 	"	.endr\n"
 	"	sd gp, 264(sp)\n"
 	"	sd tp, 272(sp)\n"
 	"	sd a1, 280(sp)\n"
 	"	sd sp, 0(sp)\n"
+	"	.irp n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31\n"
+	"	fld f\\n, (256 + \\n * 8)(a0)\n"
+	"	.endr\n"
 	"	.irp n, 1,3,4,5,6,7,8,9,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31\n"
 	"	ld x\\n, (\\n * 8)(a0)\n"
 	"	.endr\n"
@@ -161,14 +172,18 @@ __asm__(
 	"	.irp n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31\n"
 	"	ld t1, (\\n * 8)(sp)\n"
 	"	sd t1, (\\n * 8)(t0)\n"
+	"	fsd f\\n, (256 + \\n * 8)(t0)\n"
 	"	.endr\n"
 	"	ld ra, 256(sp)\n"
 	"	.irp n, 8,9,18,19,20,21,22,23,24,25,26,27\n"
 	"	ld x\\n, (256 + \\n * 8)(sp)\n"
 	"	.endr\n"
+	"	.irp i, 0,1,2,3,4,5,6,7,8,9,10,11\n"
+	"	fld fs\\i, (480 + \\i * 8)(sp)\n"
+	"	.endr\n"
 	"	ld gp, 264(sp)\n"
 	"	ld tp, 272(sp)\n"
-	"	addi sp, sp, 512\n"
+	"	addi sp, sp, 640\n"
 	"	ret\n"
 	".size fuzz_ecall, . - fuzz_ecall\n");
 void fuzz_ecall(const struct regs *in, struct regs *out);
@@ -747,6 +762,8 @@ static long make_call(const struct call *c)
 
 	for (int i = 1; i < 32; i++)
 		in.x[i] = next64();
+	for (int i = 0; i < 32; i++)
+		in.f[i] = next64();
 	in.x[17] = (unsigned long)c->nr;
 	for (int i = 0; i < 6; i++)
 		in.x[10 + i] = (unsigned long)c->a[i];
@@ -757,6 +774,12 @@ static long make_call(const struct call *c)
 		if (i == 2 || i == 10 || out.x[i] == in.x[i])
 			continue;
 		report(&sh->reg_bad, c, "register x%ld changed", i);
+		break;
+	}
+	for (int i = 0; i < 32; i++) {
+		if (out.f[i] == in.f[i])
+			continue;
+		report(&sh->reg_bad, c, "register f%ld changed", i);
 		break;
 	}
 	if (out.x[2] != out.x[0])
@@ -1127,7 +1150,7 @@ int main(int argc, char **argv)
 		tap_diag("first failure: %s", sh->msg);
 	tap_ok(total >= (opt_calls && opt_calls * opt_procs < MIN_CALLS ? opt_calls * opt_procs : MIN_CALLS),
 	       "the workers made calls (%ld)", total);
-	tap_is(sh->reg_bad, 0, "every register but a0 survives every call");
+	tap_is(sh->reg_bad, 0, "every register but a0 (x and f) survives every call");
 	tap_is(sh->ret_bad, 0, "every result is a value or -errno (1..%d)", MAX_LINUX_ERRNO);
 	tap_is(sh->kleak, 0, "no read or write moved bytes through a kernel address");
 	tap_is(sh->enosys_bad, 0, "unimplemented numbers return -ENOSYS");
