@@ -48,3 +48,6 @@ host-test:
 	$(if $(HOST_TESTS),-@$(MAKE) --no-print-directory -k $(HOST_TESTS))
 	$(PYTHON) tests/run.py --log-dir $(BUILD)/host-test-logs \
 	  --results-dir $(BUILD)/host-test-results $(addprefix --host-test ,$(HOST_TESTS))
+
+# `make fuzz SECONDS=600`: a long system-call fuzzing run.
+-include tests/fuzz.mk
