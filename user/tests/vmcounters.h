@@ -304,21 +304,12 @@ static inline int vmc_pages_back(const struct vmc *base, long pt_kept, long move
 	return ok;
 }
 
-/* Run once before the first reading: page in this program's whole text
- * and rodata (its file's page cache, which code first run during the
- * test would otherwise grow) and write the readings' buffers, so the
- * test's own footprint does not change between readings. */
-extern const char __ehdr_start[];      /* the first byte of the image (ld) */
-extern const char _etext[];             /* the end of text and rodata (user.ld) */
-
+/* Run once before the first reading: meminfo_touch_self, and write the
+ * vmstat buffer too. */
 static inline void vmc_touch_self(void)
 {
-	const volatile char *text = __ehdr_start;
-
-	for (long off = 0; text + off < _etext; off += 4096)
-		(void)text[off];
+	meminfo_touch_self();
 	memset(vmc_text, 0, sizeof(vmc_text));
-	memset(meminfo_text, 0, sizeof(meminfo_text));
 }
 
 #endif
