@@ -24,11 +24,12 @@
 #define CHILD_WRITES    256                /* pages the child writes */
 #define PARENT_WRITES   256                /* pages the parent writes */
 /*
- * What a fork costs, measured 15 pages: 4 kernel stack, 5 page tables
- * (root, and one L1 and L0 table each for the text/data and the stack),
- * 4 slab pages (process, mspace, VMAs, amaps) and 2 anons (below). The
- * bound doubles it for the slab pages the new objects may open; copying
- * the heap would cost 16384.
+ * What a fork costs by the first reading after it, measured 19 pages: 4
+ * kernel stack, 5 page tables (the child's root, and an L1 and an L0
+ * table each for text/data and stack), 6 slab pages (process, mspace,
+ * VMAs, amaps, pv entries) and FORK_NEW_ANONS anons. The bound leaves
+ * room for a slab page in each further cache the new objects may open;
+ * copying the heap would cost 16384 pages.
  */
 #define FORK_MAX_PAGES  32
 /* Anons a fork adds before the first reading: the stack page the parent
@@ -44,15 +45,20 @@
 #define AMAP_CHUNK_SLOTS 512               /* anon pointers in a page */
 #define COPY_AMAP_PAGES (TOUCHED_PAGES / AMAP_CHUNK_SLOTS)
 #define COPY_OBJ_PAGES  6                  /* 3 anon, 2 pv_entry, 1 amap */
+/* Amaps a fork adds: the needs-copy copies of the stack's amap the
+ * parent and the child each made on their first write. Measured 2. */
+#define FORK_NEW_AMAPS  2
 /*
- * Slab pages of moved objects (vmc_pages_back): the parent's anons and pv
- * entries made after a fork (its stack and tap buffer copied on write)
- * land in the late slabs a big region's anons and pv entries filled; when
- * the region goes, they keep one otherwise empty page in each of the two
- * caches. Measured 2 (shrink of the 64 MiB heap and of the big heap); the
- * slab object count itself must be back exactly.
+ * Slab pages of moved objects (vmc_pages_back): objects the parent made
+ * after a fork and keeps (its anons: FORK_NEW_ANONS but the child's
+ * stack page; their pv entries; its amap copy and that amap's directory)
+ * are taken from whatever slab of their cache is partial then: with a
+ * big region's 16384 anons and pv entries live, a late one. When the
+ * region goes, each can keep one otherwise empty slab page (never more:
+ * the slab object count must be back exactly, and an empty slab is
+ * freed at once). So at most 2 * 3 + 2 = 8; measured 1 to 3.
  */
-#define MOVED_SLAB_PAGES 2
+#define MOVED_SLAB_PAGES (2 * (FORK_NEW_ANONS - 1) + 2 * (FORK_NEW_AMAPS / 2))
 
 /* The big heap. */
 #define BIG_NUM         2                  /* heap = 2/3 of free memory */

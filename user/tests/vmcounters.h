@@ -295,7 +295,10 @@ static inline int vmc_pages_back(const struct vmc *base, long pt_kept, long move
 		vmc_nap(VMC_SETTLE_NS);
 	}
 	int ok = vmc_back_but(base, now, pt_kept, moved_max);
-	if (!tap_ok(ok, "%s", what)) {
+	if (tap_ok(ok, "%s", what)) {
+		tap_diag("  kept %ld page tables and %ld slab pages of moved objects", pt_kept,
+			 now->v[VMC_SLAB_PAGES] - base->v[VMC_SLAB_PAGES]);
+	} else {
 		tap_diag("  free pages before %ld, after %ld; expected %ld page tables kept "
 			 "and at most %ld slab pages of moved objects", base->v[VMC_FREE],
 			 now->v[VMC_FREE], pt_kept, moved_max);
