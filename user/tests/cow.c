@@ -83,6 +83,16 @@
 #define DEPTH           3                  /* worker, child, grandchild */
 #define ROUND_PAGES     8
 #define STACK_PREFAULT  (64 * KIB)
+/*
+ * Slab pages of moved objects after a round (vmc_pages_back): the top
+ * process writes its stack while its workers still share it, so each
+ * round it makes new anons for up to 2 stack pages, their pv entries, a
+ * copy of its stack's amap and that amap's directory, and frees the old
+ * ones when the workers exit; each new object can sit alone in a slab
+ * page. So at most 2 * 2 + 2 = 6; measured 0 (2 harts) and 1 (4 harts,
+ * from some round on).
+ */
+#define ROUND_MOVED_SLAB_PAGES (2 * 2 + 2)
 
 static const char tmp_file[] = "/tmp/cow-file";
 
@@ -699,6 +709,8 @@ static int nest_round(void)
 struct round_tally {
 	int workers_bad;                /* rounds with a failed worker */
 	int off[VMC_NCOUNTERS];         /* rounds where counter k did not return */
+	long moved_max;                 /* most slab pages of moved objects */
+	struct vmc first_free_off;      /* the reading of the first round off in pages */
 	int first_off[VMC_NCOUNTERS];   /* the first such round */
 	long off_value[VMC_NCOUNTERS];  /* its value */
 };
@@ -708,13 +720,19 @@ static void round_check(struct round_tally *t, int r, const struct vmc *base)
 	static const int in_use[] = { VMC_FREE, VMC_ANONS, VMC_AMAPS, VMC_OBJECTS };
 	struct vmc now;
 
-	vmc_settle(base, 0, &now);
+	/* Free pages: exact but for moved objects' slab pages, with the
+	 * slab object count exact too (vmc_back_but). */
+	int pages_ok = vmc_settle_but(base, 0, ROUND_MOVED_SLAB_PAGES, &now);
+	if (now.v[VMC_SLAB_PAGES] - base->v[VMC_SLAB_PAGES] > t->moved_max)
+		t->moved_max = now.v[VMC_SLAB_PAGES] - base->v[VMC_SLAB_PAGES];
 	for (unsigned i = 0; i < sizeof(in_use) / sizeof(in_use[0]); i++) {
 		int k = in_use[i];
-		int ok = now.v[k] == base->v[k];
+		int ok = k == VMC_FREE ? pages_ok : now.v[k] == base->v[k];
 		if (base->v[k] >= 0 && !ok && t->off[k]++ == 0) {
 			t->first_off[k] = r;
 			t->off_value[k] = now.v[k];
+			if (k == VMC_FREE)
+				t->first_free_off = now;
 		}
 	}
 }
@@ -729,6 +747,11 @@ static void round_assert(const struct round_tally *t, const struct vmc *base, in
 	if (!tap_ok(t->off[k] == 0, "%s", what))
 		tap_diag("  %d rounds off; first round %d: %ld, baseline %ld", t->off[k],
 			 t->first_off[k], t->off_value[k], base->v[k]);
+	if (k == VMC_FREE && t->off[k] != 0)
+		vmc_explain(base, &t->first_free_off);
+	if (k == VMC_FREE)
+		tap_diag("  at most %ld slab pages of moved objects (allowed %d)", t->moved_max,
+			 ROUND_MOVED_SLAB_PAGES);
 }
 
 static void test_rounds(void)
@@ -755,7 +778,7 @@ static void test_rounds(void)
 	if (!tap_ok(t.workers_bad == 0, "100 rounds of 4 workers, each forking 2 levels deep, "
 		    "saw only their parents' and their own writes"))
 		tap_diag("  %d rounds had a failed worker", t.workers_bad);
-	round_assert(&t, &base, VMC_FREE, "after every round, free pages return (exactly)");
+	round_assert(&t, &base, VMC_FREE, "after every round, free pages return (but moved objects' slab pages)");
 	round_assert(&t, &base, VMC_ANONS, "after every round, anons return");
 	round_assert(&t, &base, VMC_AMAPS, "after every round, amaps return");
 	round_assert(&t, &base, VMC_OBJECTS, "after every round, memory objects return");
