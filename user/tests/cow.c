@@ -184,22 +184,6 @@ static int prefault_stack(void)
 	return area[0];
 }
 
-/* Read the counters until the in-use counts are stable. */
-static void vmc_stable(struct vmc *c)
-{
-	struct vmc prev;
-
-	vmc_read(&prev);
-	for (int t = 0; t < VMC_SETTLE_TRIES; t++) {
-		vmc_nap(VMC_SETTLE_NS);
-		vmc_read(c);
-		if (c->v[VMC_ANONS] == prev.v[VMC_ANONS] && c->v[VMC_AMAPS] == prev.v[VMC_AMAPS] &&
-		    c->v[VMC_OBJECTS] == prev.v[VMC_OBJECTS] && c->v[VMC_FREE] == prev.v[VMC_FREE])
-			return;
-		prev = *c;
-	}
-}
-
 /* ------------------------------------------- fork copies no page (64 MiB) */
 
 /* The child of test_fork_copies_nothing: wait, write its pages, wait,
@@ -319,7 +303,7 @@ static void test_fork_copies_nothing(void)
 {
 	struct vmc start, before, after;
 
-	vmc_stable(&start);             /* before sbrk: its VMA goes with the shrink */
+	vmc_quiet(&start);             /* before sbrk: its VMA goes with the shrink */
 	unsigned char *heap = sbrk(TOUCHED_BYTES);
 	if (!tap_ok(heap != (void *)-1, "sbrk 64 MiB of heap")) {
 		fail_rest(15, "no heap");
@@ -327,7 +311,7 @@ static void test_fork_copies_nothing(void)
 	}
 	for (long i = 0; i < TOUCHED_PAGES; i++)
 		stamp(heap, i, 'P');
-	vmc_stable(&before);
+	vmc_quiet(&before);
 	grew_by(&start, &before, VMC_ZERO_FAULTS, TOUCHED_PAGES,
 		"touching 64 MiB took a zero-fill fault per page");
 	lazy_fork(heap, &before);
@@ -361,7 +345,7 @@ static void test_big_heap(void)
 
 	if (pages > BIG_MAX_BYTES / PAGE)
 		pages = BIG_MAX_BYTES / PAGE;
-	vmc_stable(&before);
+	vmc_quiet(&before);
 	unsigned char *heap = pages > 0 ? sbrk(pages * PAGE) : (void *)-1;
 	if (!tap_ok(heap != (void *)-1, "sbrk two thirds of free memory (%ld MiB)",
 		    pages * PAGE / MIB)) {
@@ -768,7 +752,7 @@ static void test_rounds(void)
 	for (long i = 0; i < ROUND_PAGES; i++)
 		stamp(round_buf, i, 0);
 	nest_round();                   /* warm the caches */
-	vmc_stable(&base);
+	vmc_quiet(&base);
 	for (int r = 0; r < ROUNDS; r++) {
 		if (nest_round() != WORKERS)
 			t.workers_bad++;

@@ -280,9 +280,7 @@ int main(int argc, char **argv)
 	long file_pages = (st.st_size + PAGE - 1) / PAGE;
 	int pipes = tap_sys(SYS_pipe2, ready, O_NONBLOCK, 0) == 0 && pipe(go) == 0;
 	tap_ok(pipes, "make the pipes");
-	vmc_read(&start);
-	vmc_nap(VMC_SETTLE_NS);
-	vmc_read(&start);
+	vmc_quiet(&start);
 	pids[0] = start_copy();
 	await_reports(1, 1);
 	vmc_read(&one);

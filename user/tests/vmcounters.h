@@ -181,6 +181,30 @@ static inline void vmc_nap(long ns)
 	nanosleep(&t, NULL);
 }
 
+/* Take a baseline: read until two readings VMC_SETTLE_NS apart agree on
+ * free pages and every holder and in-use count (frees of processes that
+ * ended just before, e.g. the image an exec replaced, may still be
+ * running on another hart), at most VMC_SETTLE_TRIES times. */
+static inline void vmc_quiet(struct vmc *c)
+{
+	static const int watched[] = { VMC_FREE, VMC_ANONS, VMC_AMAPS, VMC_OBJECTS,
+				       VMC_SLAB_PAGES, VMC_SLAB_OBJECTS, VMC_PT_PAGES,
+				       VMC_OBJECT_PAGES, VMC_KSTACK_PAGES };
+	struct vmc prev;
+
+	vmc_read(&prev);
+	for (int t = 0; t < VMC_SETTLE_TRIES; t++) {
+		int same = 1;
+		vmc_nap(VMC_SETTLE_NS);
+		vmc_read(c);
+		for (unsigned i = 0; i < sizeof(watched) / sizeof(watched[0]); i++)
+			same &= c->v[watched[i]] == prev.v[watched[i]];
+		if (same)
+			return;
+		prev = *c;
+	}
+}
+
 /*
  * Print where the difference in free pages between base and now went:
  * the change of each page holder (vmc_holders) and what none explains.
