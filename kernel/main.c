@@ -175,21 +175,33 @@ void main(uint64_t hartid, paddr_t dtb_pa)
 	sched_run();
 }
 
+/* What main_secondary prints about how a hart entered (BOOT_ENTRY_*). */
+static const char *boot_entry_note(int entry)
+{
+	if (entry == BOOT_ENTRY_STALE_START)
+		return " (firmware sent it to _start: stale start address)";
+	if (entry == BOOT_ENTRY_STALE_OPAQUE)
+		return " (firmware passed a stale a1)";
+	return "";
+}
+
 /*
- * Every other hart, from entry.S on the boot page table with tp set: join
- * the kernel page table, take interrupts and ticks, and schedule.
+ * Every other hart, from entry.S on the boot page table with tp and sp set
+ * for cpus[cpu], which entry.S found from the hart id: join the kernel page
+ * table, take interrupts and ticks, acknowledge the start, and schedule.
  */
-void main_secondary(int cpu)
+void main_secondary(int cpu, int entry)
 {
 	struct cpu *c = cpu_self();
 
-	KASSERT(c->index == cpu, "tp names cpu %d, entry passed %d",
-		c->index, cpu);
+	KASSERT(c->index == cpu && c != &cpus[0],
+		"main_secondary: tp names cpu %d, entry found %d", c->index, cpu);
 	pmap_init_hart();
 	plic_init_hart();
 	timer_init_hart();
-	c->started = true;
-	printk("hart %lu up as cpu %d\n", c->hartid, cpu);
+	printk("hart %lu up as cpu %d%s\n", c->hartid, cpu,
+	       boot_entry_note(entry));
+	cpu_mark_started(c);
 	sched_run();
 }
 
