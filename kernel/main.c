@@ -85,6 +85,23 @@ static void boot_find_ram(void)
 }
 
 /*
+ * Drop RAM the direct map cannot reach: the page allocator hands frames out
+ * by their direct-map address, and vm_page_init writes the page arrays
+ * through the boot page table, which maps the same DIRECT_MAP_SIZE bytes.
+ */
+static void boot_clamp_ram(void)
+{
+	uint64_t dropped = vm_page_clamp_ranges(bootmem.ram, &bootmem.nram,
+						DIRECT_MAP_SIZE);
+
+	if (dropped > 0)
+		printk("boot: %lu MiB of RAM above %lu GiB (the direct map) "
+		       "left unused\n", dropped / MIB, DIRECT_MAP_SIZE >> 30);
+	if (bootmem.nram == 0)
+		panic("main: no RAM below %lu GiB", DIRECT_MAP_SIZE >> 30);
+}
+
+/*
  * Memory the page allocator must never hand out: /reserved-memory children
  * (OpenSBI's firmware region), the DTB's reservation block, the kernel image
  * and the firmware's copy of the DTB.
@@ -156,6 +173,7 @@ void main(uint64_t hartid, paddr_t dtb_pa)
 	boot_find_reserved();
 	if (bootmem.nram == 0)
 		panic("main: no memory node in the device tree");
+	boot_clamp_ram();
 	boot_print_banner(hartid);
 
 	vm_page_init(bootmem.ram, bootmem.nram, bootmem.reserved,

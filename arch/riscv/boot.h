@@ -13,7 +13,7 @@
 #define BOOT_PT_IDENT_FIRST     2       /* identity map from PA 0x80000000 */
 #define BOOT_PT_IDENT_COUNT     4       /* ... for 4 GiB */
 #define BOOT_PT_DMAP_FIRST      256     /* DIRECT_MAP_BASE */
-#define BOOT_PT_DMAP_COUNT      64      /* PA 0 .. 64 GiB */
+#define BOOT_PT_DMAP_COUNT      128     /* PA 0 .. 128 GiB: DIRECT_MAP_SIZE */
 #define BOOT_PT_KERNEL          510     /* KERNEL_BASE -> KERNEL_PHYS */
 
 /* How a secondary hart entered, passed to main_secondary. */

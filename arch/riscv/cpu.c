@@ -35,6 +35,10 @@ _Static_assert(BOOT_STACK_SIZE == KERNEL_STACK_SIZE,
 #define ROOT_INDEX(va)  (((va) / GIGAPAGE_SIZE) % (PAGE_SIZE / sizeof(uint64_t)))
 _Static_assert(BOOT_PT_DMAP_FIRST == ROOT_INDEX(DIRECT_MAP_BASE),
 	       "boot page table direct-map index");
+_Static_assert(BOOT_PT_DMAP_COUNT * GIGAPAGE_SIZE == DIRECT_MAP_SIZE,
+	       "the boot page table maps the whole direct map");
+_Static_assert(BOOT_PT_DMAP_FIRST + BOOT_PT_DMAP_COUNT <=
+	       ROOT_INDEX(KVA_ARENA_BASE), "boot direct map below the arena");
 _Static_assert(BOOT_PT_KERNEL == ROOT_INDEX(KERNEL_BASE),
 	       "boot page table kernel index");
 _Static_assert(BOOT_PT_IDENT_FIRST == ROOT_INDEX(KERNEL_PHYS),

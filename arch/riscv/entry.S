@@ -169,7 +169,8 @@ boot_claimed:
 /*
  * The boot page table (Sv39 root, all gigapage leaves): identity map of
  * 4 GiB from PA 0x80000000 for the instructions around the satp write, the
- * kernel image at KERNEL_BASE, and the direct map of PA 0 .. 64 GiB at
+ * kernel image at KERNEL_BASE, and the direct map of PA 0 .. 128 GiB
+ * (DIRECT_MAP_SIZE, all RAM main lets the page allocator use) at
  * DIRECT_MAP_BASE. pmap_bootstrap replaces it with the real kernel table.
  */
 	.section .data
