@@ -181,6 +181,7 @@ void main(uint64_t hartid, paddr_t dtb_pa)
 	boot_print_zones();
 	kmem_init();
 	pmap_bootstrap(bootmem.ram, bootmem.nram);
+	pmap_selftest();
 	kva_init();
 	dev_init();
 	plic_init();

@@ -205,6 +205,10 @@ def main():
         problem, console, regs, was_stale = boot_once(args, monitor_path)
         boots += 1
         stale += was_stale
+        if was_stale:           # the race of issue 6 point 5, survived
+            with open(os.path.join(args.out, "stale-%dcpu-%03d-console.txt"
+                                   % (args.cpus, i)), "w") as f:
+                f.write(console)
         if problem is None:
             if i % 10 == 0:
                 print("boot %d ok (%.1f s)" % (i, time.monotonic() - t0),

@@ -31,6 +31,7 @@ struct cpu {
 	bool intena;            /* (h) interrupts were on before push_off */
 	struct pmap *pmap;      /* (h) pmap loaded in satp */
 	uint64_t ticks;         /* (h) timer ticks on this hart */
+	uint64_t icache_gen;    /* (h) pmap's icache generation at its last fence.i */
 	bool started;           /* (a) acknowledged its start (cpu.c) */
 };
 

@@ -117,8 +117,8 @@ boot_secondary:
 	mv	s3, a0
 	mv	s4, a1
 	boot_enable_paging
-	/* The boot hart wrote cpus[] and ncpu before hart_start; order our
-	 * reads after the firmware's (SBI 9.1: a STARTED hart sees them). */
+	/* The boot hart wrote cpus[] and ncpu, then fenced, before its
+	 * first hart_start: order our loads after the firmware's handshake. */
 	fence	rw, rw
 	/* s1 = the index i >= 1 with cpus[i].hartid == a0 (hartid is the
 	 * first field of struct cpu); a hart not in cpus[] parks. */
