@@ -113,6 +113,13 @@ run: setup
 	@$(MAKE) --no-print-directory build >/dev/null
 	@$(PYTHON) tests/run.py --run "$(CMD)" --cpus $(CPUS) --mem $(MEM)
 
+# Boot to the shell and power off N times (default 500); failures' consoles
+# and hart registers go to build/bootloop/. `make bootloop N=500 CPUS=2`
+.PHONY: bootloop
+bootloop: setup
+	@$(MAKE) --no-print-directory build >/dev/null
+	$(PYTHON) tools/bootloop.py -n $(or $(N),500) --cpus $(CPUS) --mem $(MEM)
+
 # ---------------------------------------------------------------- tests
 include tests/tests.mk
 -include tests/bench.mk

@@ -85,6 +85,23 @@ static void boot_find_ram(void)
 }
 
 /*
+ * Drop RAM the direct map cannot reach: the page allocator hands frames out
+ * by their direct-map address, and vm_page_init writes the page arrays
+ * through the boot page table, which maps the same DIRECT_MAP_SIZE bytes.
+ */
+static void boot_clamp_ram(void)
+{
+	uint64_t dropped = vm_page_clamp_ranges(bootmem.ram, &bootmem.nram,
+						DIRECT_MAP_SIZE);
+
+	if (dropped > 0)
+		printk("boot: %lu MiB of RAM above %lu GiB (the direct map) "
+		       "left unused\n", dropped / MIB, DIRECT_MAP_SIZE >> 30);
+	if (bootmem.nram == 0)
+		panic("main: no RAM below %lu GiB", DIRECT_MAP_SIZE >> 30);
+}
+
+/*
  * Memory the page allocator must never hand out: /reserved-memory children
  * (OpenSBI's firmware region), the DTB's reservation block, the kernel image
  * and the firmware's copy of the DTB.
@@ -156,6 +173,7 @@ void main(uint64_t hartid, paddr_t dtb_pa)
 	boot_find_reserved();
 	if (bootmem.nram == 0)
 		panic("main: no memory node in the device tree");
+	boot_clamp_ram();
 	boot_print_banner(hartid);
 
 	vm_page_init(bootmem.ram, bootmem.nram, bootmem.reserved,
@@ -163,6 +181,7 @@ void main(uint64_t hartid, paddr_t dtb_pa)
 	boot_print_zones();
 	kmem_init();
 	pmap_bootstrap(bootmem.ram, bootmem.nram);
+	pmap_selftest();
 	kva_init();
 	dev_init();
 	plic_init();
@@ -175,21 +194,33 @@ void main(uint64_t hartid, paddr_t dtb_pa)
 	sched_run();
 }
 
+/* What main_secondary prints about how a hart entered (BOOT_ENTRY_*). */
+static const char *boot_entry_note(int entry)
+{
+	if (entry == BOOT_ENTRY_STALE_START)
+		return " (firmware sent it to _start: stale start address)";
+	if (entry == BOOT_ENTRY_STALE_OPAQUE)
+		return " (firmware passed a stale a1)";
+	return "";
+}
+
 /*
- * Every other hart, from entry.S on the boot page table with tp set: join
- * the kernel page table, take interrupts and ticks, and schedule.
+ * Every other hart, from entry.S on the boot page table with tp and sp set
+ * for cpus[cpu], which entry.S found from the hart id: join the kernel page
+ * table, take interrupts and ticks, acknowledge the start, and schedule.
  */
-void main_secondary(int cpu)
+void main_secondary(int cpu, int entry)
 {
 	struct cpu *c = cpu_self();
 
-	KASSERT(c->index == cpu, "tp names cpu %d, entry passed %d",
-		c->index, cpu);
+	KASSERT(c->index == cpu && c != &cpus[0],
+		"main_secondary: tp names cpu %d, entry found %d", c->index, cpu);
 	pmap_init_hart();
 	plic_init_hart();
 	timer_init_hart();
-	c->started = true;
-	printk("hart %lu up as cpu %d\n", c->hartid, cpu);
+	printk("hart %lu up as cpu %d%s\n", c->hartid, cpu,
+	       boot_entry_note(entry));
+	cpu_mark_started(c);
 	sched_run();
 }
 

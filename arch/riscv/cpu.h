@@ -19,6 +19,8 @@ struct pmap;
 
 /*
  * Locking: (h) only this hart touches it, with interrupts off.
+ * (c) set by the boot hart before any other hart starts.
+ * (a) atomic: stored once with release by the hart itself, read with acquire.
  */
 struct cpu {
 	uint64_t hartid;        /* (c) */
@@ -29,7 +31,8 @@ struct cpu {
 	bool intena;            /* (h) interrupts were on before push_off */
 	struct pmap *pmap;      /* (h) pmap loaded in satp */
 	uint64_t ticks;         /* (h) timer ticks on this hart */
-	bool started;
+	uint64_t icache_gen;    /* (h) pmap's icache generation at its last fence.i */
+	bool started;           /* (a) acknowledged its start (cpu.c) */
 };
 
 extern struct cpu cpus[NCPU_MAX];

@@ -2,8 +2,16 @@
  * Boot entry of every hart. Turns on Sv39 with the static boot page table,
  * jumps to the kernel's high addresses, takes a boot stack and tp = &cpus[i],
  * then calls main (boot hart) or main_secondary (the others).
- * Touches only its registers, the bss (boot hart, before anything else runs)
- * and the hart's own boot stack.
+ * Touches only its registers, boot_claimed, the bss (boot hart, before
+ * anything else runs) and the hart's own boot stack.
+ *
+ * A secondary hart trusts only a0 (its hart id). The SBI spec (v1.0 9.1,
+ * hart_start) promises start_addr and a1 = opaque, but OpenSBI 1.1 marks the
+ * hart START_PENDING before it stores start_addr and opaque, so a secondary
+ * that wakes early from its wait loop enters with the previous values: the
+ * boot hart's _start and a1 = the DTB address. Hence: the first hart to
+ * enter _start wins boot_claimed and is the boot hart; any later one goes
+ * the secondary way, and a secondary finds its cpus[] index by its hart id.
  */
 #include "arch/riscv/csr.h"
 #include "arch/riscv/boot.h"
@@ -78,6 +86,12 @@
 _start:
 	csrw	sie, zero
 	csrci	sstatus, SSTATUS_SIE
+	/* Only the first hart here is the boot hart (see the file comment). */
+	lla	t0, boot_claimed
+	li	t1, 1
+	amoswap.w.aqrl t1, t1, (t0)
+	li	s2, BOOT_ENTRY_STALE_START
+	bnez	t1, boot_secondary
 	boot_enable_paging
 	/* Clear the bss: nothing else runs yet (the other harts are stopped). */
 	lla	t0, _bss_start
@@ -92,14 +106,41 @@ _start:
 	j	boot_park
 
 	.globl _start_secondary
-/* Other harts (SBI HSM hart_start): a0 = hart id, a1 = cpus[] index. */
+/* Other harts (SBI HSM hart_start): a0 = hart id, a1 = cpus[] index as
+ * the opaque value; a1 is only compared, never used (see the file comment). */
 _start_secondary:
 	csrw	sie, zero
 	csrci	sstatus, SSTATUS_SIE
+	li	s2, BOOT_ENTRY_NORMAL
+/* A secondary hart: s2 = how it entered, a0 = hart id, a1 = opaque. */
+boot_secondary:
+	mv	s3, a0
+	mv	s4, a1
 	boot_enable_paging
-	mv	s1, a1
-	boot_setup_hart s1
+	/* The boot hart wrote cpus[] and ncpu, then fenced, before its
+	 * first hart_start: order our loads after the firmware's handshake. */
+	fence	rw, rw
+	/* s1 = the index i >= 1 with cpus[i].hartid == a0 (hartid is the
+	 * first field of struct cpu); a hart not in cpus[] parks. */
+	lla	t0, ncpu
+	lw	t2, 0(t0)
+	lla	t0, cpu_struct_size
+	ld	t3, 0(t0)
+	lla	t0, cpus
+	li	s1, 1
+4:	bge	s1, t2, boot_park
+	mul	t1, s1, t3
+	add	t1, t1, t0
+	ld	t1, 0(t1)
+	beq	t1, s3, 5f
+	addi	s1, s1, 1
+	j	4b
+5:	beq	s1, s4, 6f
+	bnez	s2, 6f
+	li	s2, BOOT_ENTRY_STALE_OPAQUE
+6:	boot_setup_hart s1
 	mv	a0, s1
+	mv	a1, s2
 	call	main_secondary
 	j	boot_park
 
@@ -117,10 +158,19 @@ boot_trap_vector:
 	call	boot_trap
 	j	boot_park
 
+/* Nonzero once a hart has taken the boot path of _start. In .data, not
+ * .bss: the boot hart clears the bss after claiming. */
+	.section .data
+	.balign 4
+	.globl boot_claimed
+boot_claimed:
+	.word	0
+
 /*
  * The boot page table (Sv39 root, all gigapage leaves): identity map of
  * 4 GiB from PA 0x80000000 for the instructions around the satp write, the
- * kernel image at KERNEL_BASE, and the direct map of PA 0 .. 64 GiB at
+ * kernel image at KERNEL_BASE, and the direct map of PA 0 .. 128 GiB
+ * (DIRECT_MAP_SIZE, all RAM main lets the page allocator use) at
  * DIRECT_MAP_BASE. pmap_bootstrap replaces it with the real kernel table.
  */
 	.section .data

@@ -110,9 +110,24 @@ static uint64_t asid_gen = 1;           /* (a) current generation */
 static uint64_t asid_next = PMAP_ASID_FIRST;   /* (a) next free ASID */
 static uint64_t asid_flush_pending;     /* (a) cpus owing a full flush */
 
+/* Instruction-cache coherence (Zifencei): bumped whenever a page is mapped
+ * executable; a hart whose cpu->icache_gen differs runs fence.i before it
+ * next enters user mode. Its page may have been written through the direct
+ * map (page-in, copy-on-write copy, exec, a reused frame) since any hart
+ * last fenced: a per-page record would need every writer's help, this
+ * costs one fence.i per hart per batch of executable mappings. */
+static uint64_t icache_gen = 1;         /* (atomic) */
+
+_Static_assert(USER_MIN + PAGE_SIZE < USER_MAX, "room for the self-test page");
+
 enum pmap_flush { PMAP_FLUSH_NONE, PMAP_FLUSH_ASID, PMAP_FLUSH_ALL };
 
 /* ---------------------------------------------------------------- hardware */
+
+static inline void fence_i(void)
+{
+	__asm__ volatile("fence.i" ::: "memory");
+}
 
 static inline void sfence_vma_all(void)
 {
@@ -859,6 +874,44 @@ void pmap_deactivate(struct pmap *pmap)
 	pop_off();
 }
 
+/* ---------------------------------------------------------------- icache */
+
+/*
+ * A page is about to be mapped executable in pmap: every hart fences before
+ * it next returns to user mode (pmap_icache_sync), and the other harts that
+ * have pmap loaded now fence at once through SBI RFENCE remote_fence_i
+ * (SBI v1.0 section 8.1), before the PTE can be used (a hart running the
+ * same address space would not pass through trap_return first).
+ */
+static void pmap_icache_invalidate(struct pmap *pmap)
+{
+	uint64_t others, hmask, base = 0;
+	long err;
+
+	__atomic_fetch_add(&icache_gen, 1, __ATOMIC_SEQ_CST);
+	push_off();
+	others = __atomic_load_n(&pmap->active, __ATOMIC_ACQUIRE) &
+		 ~pmap_self_bit();
+	pop_off();
+	while (others != 0) {
+		hmask = pmap_hart_mask_next(&others, &base);
+		err = sbi_remote_fence_i(hmask, base);
+		KASSERT(err == 0, "SBI remote fence.i failed: %ld", err);
+	}
+}
+
+/* See pmap.h. */
+void pmap_icache_sync(void)
+{
+	struct cpu *c = cpu_self();
+	uint64_t gen = __atomic_load_n(&icache_gen, __ATOMIC_ACQUIRE);
+
+	if (c->icache_gen != gen) {
+		fence_i();
+		c->icache_gen = gen;
+	}
+}
+
 /* ---------------------------------------------------------------- mappings */
 
 /* See pmap.h. */
@@ -880,6 +933,10 @@ int pmap_enter(struct pmap *pmap, vaddr_t va, struct vm_page *pg,
 	    (pv = pmap_pv_alloc()) == NULL)
 		return -ENOMEM;
 	pte |= pa_to_pte(vm_page_to_pa(pg)) | PTE_V | PTE_A;
+	if ((flags & PMAP_MODIFIED) && (pte & PTE_W))
+		pte |= PTE_D;
+	if (pte & PTE_X)
+		pmap_icache_invalidate(pmap);
 	if (flags & PMAP_USER)
 		pte |= PTE_U;
 	if (flags & PMAP_WIRED)
@@ -902,6 +959,46 @@ int pmap_enter(struct pmap *pmap, vaddr_t va, struct vm_page *pg,
 	spin_unlock(&pmap->lock);
 	pmap_pv_free(pv);       /* unused when the same page was mapped again */
 	return 0;
+}
+
+/* The PTE bit that must be set for access, and the bits the hardware
+ * would set for it (4.3.2 step 7). */
+static pte_t pmap_access_need(enum vm_access access, pte_t *set)
+{
+	*set = PTE_A;
+	if (access == VM_ACCESS_WRITE) {
+		*set |= PTE_D;
+		return PTE_W;
+	}
+	return access == VM_ACCESS_EXEC ? PTE_X : PTE_R;
+}
+
+/* See pmap.h. */
+bool pmap_fault_ad(struct pmap *pmap, vaddr_t va, enum vm_access access)
+{
+	pte_t set, need = pmap_access_need(access, &set);
+	pte_t *ptep, pte;
+	bool fixed = false;
+
+	va = PAGE_ROUNDDOWN(va);
+	if (!pmap_is_valid_user_va(va))
+		return false;
+	spin_lock(&pmap->lock);
+	spin_lock(&pv_lock);
+	ptep = pmap_walk(pmap, va, 0, false);
+	if (ptep != NULL) {
+		pte = *ptep;
+		if (pte_is_valid(pte) && (pte & PTE_U) && (pte & need) &&
+		    (pte & set) != set) {
+			__atomic_fetch_or(ptep, set, __ATOMIC_ACQ_REL);
+			fixed = true;
+		}
+	}
+	spin_unlock(&pv_lock);
+	spin_unlock(&pmap->lock);
+	if (fixed)      /* the faulting hart may cache the old PTE (4.3.2) */
+		pmap_tlb_flush_new(pmap, va);
+	return fixed;
 }
 
 /* See pmap.h. */
@@ -1175,4 +1272,72 @@ void pmap_check(struct pmap *pmap)
 		"kernel half differs from the kernel root");
 	spin_unlock(&pv_lock);
 	spin_unlock(&pmap->lock);
+}
+
+/* ---------------------------------------------------------------- self-test */
+
+/* The leaf PTE of va in a user pmap (mapped). */
+static pte_t pmap_selftest_pte(struct pmap *pmap, vaddr_t va)
+{
+	pte_t pte;
+
+	spin_lock(&pmap->lock);
+	pte = *pmap_walk(pmap, va, 0, false);
+	spin_unlock(&pmap->lock);
+	return pte;
+}
+
+#define SELFTEST(cond, what) \
+	KASSERT(cond, "pmap_selftest: %s (pte %lx)", what, \
+		pmap_selftest_pte(pm, va))
+
+/* See pmap.h. */
+void pmap_selftest(void)
+{
+	uint64_t ptps = pmap_ptp_count(), pvs = pmap_pv_count();
+	uint64_t gen = __atomic_load_n(&icache_gen, __ATOMIC_RELAXED);
+	struct pmap *pm = pmap_create();
+	struct vm_page *pg = vm_page_alloc1(VM_ALLOC_ZERO);
+	vaddr_t va = USER_MIN;
+	pte_t pte;
+
+	if (pm == NULL || pg == NULL)
+		panic("pmap_selftest: no memory at boot");
+	KASSERT(pmap_enter(pm, va, pg, VM_PROT_READ | VM_PROT_WRITE,
+			   PMAP_USER) == 0, "pmap_selftest: enter");
+	pte = pmap_selftest_pte(pm, va);
+	SELFTEST((pte & (PTE_A | PTE_D | PTE_W)) == (PTE_A | PTE_W),
+		 "read-faulted writable page: A set, D clear");
+	SELFTEST(pmap_fault_ad(pm, va + 8, VM_ACCESS_WRITE),
+		 "store with D clear is an A/D fault");
+	SELFTEST(pmap_selftest_pte(pm, va) & PTE_D, "pmap_fault_ad sets D");
+	SELFTEST(!pmap_fault_ad(pm, va, VM_ACCESS_WRITE),
+		 "nothing left to fix");
+	SELFTEST(pmap_clear_reference(pg) && !(pmap_selftest_pte(pm, va) & PTE_A),
+		 "clear_reference clears A");
+	SELFTEST(pmap_fault_ad(pm, va, VM_ACCESS_READ) &&
+		 (pmap_selftest_pte(pm, va) & PTE_A), "a load sets A again");
+	SELFTEST(pmap_clear_modify(pg) &&
+		 pmap_enter(pm, va, pg, VM_PROT_READ | VM_PROT_WRITE,
+			    PMAP_USER | PMAP_MODIFIED) == 0 &&
+		 (pmap_selftest_pte(pm, va) & (PTE_A | PTE_D)) == (PTE_A | PTE_D),
+		 "a write fault enters the page dirty");
+	SELFTEST(pmap_enter(pm, va, pg, VM_PROT_READ, PMAP_USER) == 0 &&
+		 !pmap_fault_ad(pm, va, VM_ACCESS_WRITE) &&
+		 !pmap_fault_ad(pm, va, VM_ACCESS_EXEC),
+		 "a protection fault is not an A/D fault");
+	SELFTEST(!pmap_fault_ad(pm, va + PAGE_SIZE, VM_ACCESS_READ),
+		 "an unmapped page is not an A/D fault");
+	SELFTEST(__atomic_load_n(&icache_gen, __ATOMIC_RELAXED) == gen,
+		 "no executable mapping yet");
+	SELFTEST(pmap_enter(pm, va, pg, VM_PROT_READ | VM_PROT_EXEC,
+			    PMAP_USER) == 0 &&
+		 __atomic_load_n(&icache_gen, __ATOMIC_RELAXED) == gen + 1,
+		 "an executable mapping bumps the icache generation");
+	pmap_remove(pm, va, va + PAGE_SIZE);
+	pmap_destroy(pm);
+	vm_page_free(pg, 0);
+	KASSERT(pmap_ptp_count() == ptps && pmap_pv_count() == pvs,
+		"pmap_selftest: leaked page tables or pv entries");
+	printk("pmap: self-test passed (A/D bits, icache generation)\n");
 }

@@ -20,6 +20,7 @@
 #define SBI_BASE_PROBE_EXTENSION        3
 #define SBI_TIME_SET_TIMER              0
 #define SBI_IPI_SEND_IPI                0
+#define SBI_RFENCE_FENCE_I              0
 #define SBI_RFENCE_SFENCE_VMA           1
 #define SBI_RFENCE_SFENCE_VMA_ASID      2
 #define SBI_HSM_HART_START              0
@@ -79,6 +80,12 @@ long sbi_remote_sfence_vma_asid(uint64_t hart_mask, uint64_t hart_mask_base,
 {
 	return sbi_call(SBI_EXT_RFENCE, SBI_RFENCE_SFENCE_VMA_ASID, hart_mask,
 			hart_mask_base, start, size, asid, 0).error;
+}
+
+long sbi_remote_fence_i(uint64_t hart_mask, uint64_t hart_mask_base)
+{
+	return sbi_call(SBI_EXT_RFENCE, SBI_RFENCE_FENCE_I, hart_mask,
+			hart_mask_base, 0, 0, 0, 0).error;
 }
 
 long sbi_remote_sfence_vma(uint64_t hart_mask, uint64_t hart_mask_base,

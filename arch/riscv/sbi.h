@@ -25,6 +25,9 @@ long sbi_remote_sfence_vma_asid(uint64_t hart_mask, uint64_t hart_mask_base,
 				vaddr_t start, uint64_t size, uint64_t asid);
 long sbi_remote_sfence_vma(uint64_t hart_mask, uint64_t hart_mask_base,
 			   vaddr_t start, uint64_t size);
+/* RFENCE remote_fence_i (SBI v1.0 section 8.1): FENCE.I on the harts in
+ * hart_mask. */
+long sbi_remote_fence_i(uint64_t hart_mask, uint64_t hart_mask_base);
 /* IPI send_ipi to the harts in the mask. */
 long sbi_send_ipi(uint64_t hart_mask, uint64_t hart_mask_base);
 /* TIME set_timer: the next timer interrupt at `time` value stime_value

@@ -14,6 +14,8 @@
 #include "kernel/proc/sched.h"
 #include "kernel/proc/signal.h"
 #include "kernel/vm/fault.h"
+#include "kernel/vm/mspace.h"
+#include "kernel/vm/pmap.h"
 #include "arch/riscv/cpu.h"
 #include "arch/riscv/csr.h"
 #include "arch/riscv/intr.h"
@@ -99,7 +101,9 @@ static const char *trap_bus_cause(int err)
 }
 
 /*
- * A page fault in user mode at tf->stval. Resolved by vm_fault; otherwise
+ * A page fault in user mode at tf->stval. A fault only for a clear A or D
+ * bit (Svade hardware) is fixed in the pmap; any other is resolved by
+ * vm_fault; otherwise
  * the process dies: SIGSEGV for an access no VMA allows, SIGKILL when
  * memory ran out, SIGBUS for a mapped file's page (past its end, full
  * disk, I/O error). Prints one console line naming process, address, cause.
@@ -110,6 +114,8 @@ static void trap_user_fault(struct proc *p, struct trapframe *tf, uint64_t code)
 	enum vm_access access = trap_fault_access(code);
 	int err;
 
+	if (p->ms != NULL && pmap_fault_ad(p->ms->pmap, va, access))
+		return;
 	err = (p->ms != NULL) ? vm_fault(p->ms, va, access) : -EFAULT;
 	if (err == 0)
 		return;
@@ -239,6 +245,7 @@ void trap_return(void)
 	s &= ~(SSTATUS_SPP | SSTATUS_SUM | SSTATUS_FS | SSTATUS_SIE);
 	s |= SSTATUS_SPIE | (tf->sstatus & SSTATUS_FS);
 	tf->sstatus = s;
+	pmap_icache_sync();
 	trap_user_return(tf);
 }
 
@@ -270,7 +277,9 @@ static void trap_kernel_fault(struct trapframe *f, uint64_t code)
 	if (p->ms != NULL) {
 		if (f->sstatus & SSTATUS_SPIE)
 			intr_on();
-		err = vm_fault(p->ms, f->stval, trap_fault_access(code));
+		err = pmap_fault_ad(p->ms->pmap, f->stval,
+				    trap_fault_access(code)) ? 0 :
+		      vm_fault(p->ms, f->stval, trap_fault_access(code));
 		intr_off();
 	}
 	if (err == 0)

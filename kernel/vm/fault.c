@@ -95,13 +95,14 @@ static bool fault_is_write(const struct fault_ctx *fc)
 }
 
 /* Enter pg at the fault address with prot (a forced fault on a PROT_NONE
- * VMA only resolves the page). Returns 0 or -ENOMEM from pmap_enter. */
+ * VMA only resolves the page), dirty at once for a write (Svade). Returns 0 or -ENOMEM from pmap_enter. */
 static int fault_enter(struct fault_ctx *fc, struct vm_page *pg, vm_prot_t prot)
 {
 	fc->page = pg;
 	if (prot == VM_PROT_NONE)
 		return 0;
-	return pmap_enter(fc->ms->pmap, fc->va, pg, prot, PMAP_USER);
+	return pmap_enter(fc->ms->pmap, fc->va, pg, prot, PMAP_USER |
+			  (fault_is_write(fc) ? PMAP_MODIFIED : 0));
 }
 
 /* Case 4: copy-on-write. Copy src (the page of old, an anon still shared,

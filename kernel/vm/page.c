@@ -486,9 +486,34 @@ void vm_page_init_zones(const struct mem_range *ram, int nram,
 	}
 }
 
+/* See page.h. */
+uint64_t vm_page_clamp_ranges(struct mem_range *ram, int *nram, paddr_t limit)
+{
+	uint64_t dropped = 0;
+	int i, kept = 0;
+
+	KASSERT(PAGE_ALIGNED(limit), "limit %lx", (unsigned long)limit);
+	for (i = 0; i < *nram; i++) {
+		struct mem_range r = ram[i];
+
+		if (r.end > limit) {
+			dropped += r.end - MAX(r.start, limit);
+			r.end = limit;
+		}
+		if (r.start < r.end)
+			ram[kept++] = r;
+	}
+	*nram = kept;
+	return dropped;
+}
+
 void vm_page_init(const struct mem_range *ram, int nram,
 		  const struct mem_range *reserved, int nreserved)
 {
+	for (int i = 0; i < nram; i++)
+		KASSERT(ram[i].end <= DIRECT_MAP_SIZE,
+			"vm_page_init: RAM [%lx, %lx) beyond the direct map",
+			(unsigned long)ram[i].start, (unsigned long)ram[i].end);
 	vm_page_init_zones(ram, nram, reserved, nreserved, ZONE_DMA32_LIMIT);
 }
 

@@ -85,6 +85,15 @@ struct vm_zone_info {
 
 struct sbuf;
 
+/*
+ * Cut every RAM range at `limit` (bytes, physical, page aligned): the part
+ * of a range at or above limit is dropped, a range wholly above it removed
+ * and *nram lowered. Returns the bytes dropped (0 if none). The boot hart
+ * calls it before vm_page_init with the size of the direct map, which the
+ * page allocator needs to reach every frame it manages.
+ */
+uint64_t vm_page_clamp_ranges(struct mem_range *ram, int *nram, paddr_t limit);
+
 /* Build the vm_page arrays and zones from RAM, minus the reserved ranges
  * (firmware, kernel image, DTB). Runs once on the boot hart, with the direct
  * map live. The page arrays are carved from RAM itself and reserved. */

@@ -23,6 +23,7 @@ struct mem_range;
 /* pmap_enter flags */
 #define PMAP_WIRED      0x1     /* count in wired pages; not for page-out */
 #define PMAP_USER       0x2     /* a user mapping (PTE U bit) */
+#define PMAP_MODIFIED   0x4     /* entered for a write: mark it dirty now */
 
 /* True if va may carry a user mapping: inside [USER_MIN, USER_MAX). */
 static inline bool pmap_is_valid_user_va(vaddr_t va)
@@ -58,14 +59,38 @@ void pmap_deactivate(struct pmap *pmap);
 
 /* Map the page pg at user va (page aligned, pmap_is_valid_user_va) with
  * prot; replaces any old mapping (its A/D bits are saved for the old page).
- * flags: PMAP_USER for a user-accessible page, PMAP_WIRED. prot
- * VM_PROT_NONE removes the mapping at va. The new PTE has A set; the
- * hardware sets D on the first write (4.3.1).
+ * flags: PMAP_USER for a user-accessible page, PMAP_WIRED, PMAP_MODIFIED
+ * when a write is about to use the mapping. prot VM_PROT_NONE removes the
+ * mapping at va. The new PTE has A set, and D when PMAP_MODIFIED and prot
+ * allows writes: hardware that raises a page fault instead of setting A or
+ * D (Svade, privileged spec 4.3.1 / 4.3.2 step 7) must not fault again on
+ * the access that brought the page in. A read-faulted writable page keeps
+ * D clear until its first store (pmap_fault_ad sets it on such hardware),
+ * so clean pages stay clean. A mapping with VM_PROT_EXEC makes every hart
+ * fence.i before it next runs user code (pmap_icache_sync).
  * => no lock ranking below amap/anon locks held
  * Returns 0, or -ENOMEM if a page-table page or pv entry could not be
  * allocated (no mapping changed then). */
 int pmap_enter(struct pmap *pmap, vaddr_t va, struct vm_page *pg,
 	       vm_prot_t prot, int flags);
+/* A page fault at user va (any alignment) whose only cause is a clear A,
+ * or a clear D on a write: the PTE is valid, user, and allows `access`.
+ * Sets A (and D for a write) as hardware with Svadu would, flushes this
+ * hart's TLB entry and returns true; false if the fault needs vm_fault.
+ * => no pmap lock held */
+bool pmap_fault_ad(struct pmap *pmap, vaddr_t va, enum vm_access access);
+/* Before this hart returns to user mode, interrupts off: fence.i if a page
+ * was mapped executable since its last fence.i (Zifencei: instruction
+ * fetch sees earlier stores to a page, by the kernel or by a device, only
+ * after a FENCE.I on the fetching hart). */
+void pmap_icache_sync(void);
+/* Boot self-test, once on the boot hart after pmap_bootstrap: the A and D
+ * bits pmap_enter and pmap_fault_ad leave, and the icache generation an
+ * executable mapping bumps, checked in a scratch pmap (QEMU sets A and D in
+ * hardware, so no user program can see them). Leaks nothing; panics if the
+ * pmap is wrong. */
+void pmap_selftest(void);
+
 /* Remove mappings in [sva, eva) (bytes, page aligned, user half). Empty
  * page-table pages stay until pmap_destroy. */
 void pmap_remove(struct pmap *pmap, vaddr_t sva, vaddr_t eva);

@@ -545,8 +545,31 @@ static void test_display(void)
 	sbuf_free(&sb);
 }
 
+/* Issue 6 point 11: RAM beyond the direct map is cut off before the page
+ * arrays are built, and the bytes dropped are counted. */
+static void test_clamp_ranges(void)
+{
+	const paddr_t gib = 1UL << 30, limit = 128 * gib;
+	struct mem_range r[3] = {
+		{ 2 * gib, 4 * gib },
+		{ limit - gib, limit + 2 * gib },
+		{ limit + 4 * gib, limit + 5 * gib },
+	};
+	int n = 3;
+
+	tap_ok(vm_page_clamp_ranges(r, &n, limit) == 3 * gib,
+	       "clamp: the 3 GiB above the limit dropped");
+	tap_ok(n == 2 && r[0].start == 2 * gib && r[0].end == 4 * gib,
+	       "clamp: a range below the limit is kept whole");
+	tap_ok(r[1].start == limit - gib && r[1].end == limit,
+	       "clamp: a range across the limit ends at it");
+	tap_ok(vm_page_clamp_ranges(r, &n, limit) == 0 && n == 2,
+	       "clamp: nothing more to drop the second time");
+}
+
 int main(void)
 {
+	test_clamp_ranges();
 	test_split_merge();
 	test_zones();
 	test_two_ranges();
