@@ -488,7 +488,33 @@ int vfs_open(struct vnode *start, const char *path, int flags, mode_t mode,
 	return err;
 }
 
-int vfs_mkdir(struct vnode *start, const char *path, mode_t mode)
+/* Make a directory in dir (dir->lock held): -EACCES where the file
+ * system makes none. */
+static int vfs_make_dir(struct vnode *dir, const char *name, mode_t mode,
+			dev_t rdev __unused)
+{
+	ino_t ino;
+	return dir->ops->create == NULL ? -EACCES :
+	       dir->ops->create(dir, name, S_IFDIR | (mode & S_IPERM), &ino);
+}
+
+/* Make a device node in dir (dir->lock held): -EPERM where the file
+ * system keeps none. */
+static int vfs_make_node(struct vnode *dir, const char *name, mode_t mode,
+			 dev_t rdev)
+{
+	ino_t ino;
+	return dir->ops->mknod == NULL ? -EPERM :
+	       dir->ops->mknod(dir, name, mode, rdev, &ino);
+}
+
+/* The shared part of mkdir and mknod: walk to path's directory and, under
+ * its mount's namespace lock and its own lock, make the last name with
+ * make unless it exists (-EEXIST, also for "." and ".." and, where
+ * !trailing_ok, a name written with a trailing slash). */
+static int vfs_make(struct vnode *start, const char *path, bool trailing_ok,
+		    mode_t mode, dev_t rdev,
+		    int (*make)(struct vnode *, const char *, mode_t, dev_t))
 {
 	char name[NAME_MAX + 1];
 	bool trailing;
@@ -496,7 +522,7 @@ int vfs_mkdir(struct vnode *start, const char *path, mode_t mode)
 	int err = vfs_walk(start, path, name, &trailing, &dir);
 	if (err < 0)
 		return err;
-	if (vfs_is_dot(name)) {
+	if (vfs_is_dot(name) || (trailing && !trailing_ok)) {
 		vnode_put(dir);
 		return -EEXIST;
 	}
@@ -507,9 +533,7 @@ int vfs_mkdir(struct vnode *start, const char *path, mode_t mode)
 		vnode_put(vn);
 		err = -EEXIST;
 	} else if (err == -ENOENT) {
-		ino_t ino;
-		err = dir->ops->create == NULL ? -EACCES :
-		      dir->ops->create(dir, name, S_IFDIR | (mode & S_IPERM), &ino);
+		err = make(dir, name, mode, rdev);
 	}
 	mutex_unlock(&dir->lock);
 	mutex_unlock(&dir->mnt->ns_lock);
@@ -517,33 +541,14 @@ int vfs_mkdir(struct vnode *start, const char *path, mode_t mode)
 	return err;
 }
 
+int vfs_mkdir(struct vnode *start, const char *path, mode_t mode)
+{
+	return vfs_make(start, path, true, mode, 0, vfs_make_dir);
+}
+
 int vfs_mknod(struct vnode *start, const char *path, mode_t mode, dev_t rdev)
 {
-	char name[NAME_MAX + 1];
-	bool trailing;
-	struct vnode *dir, *vn;
-	int err = vfs_walk(start, path, name, &trailing, &dir);
-	if (err < 0)
-		return err;
-	if (vfs_is_dot(name) || trailing) {
-		vnode_put(dir);
-		return -EEXIST;
-	}
-	mutex_lock(&dir->mnt->ns_lock);
-	mutex_lock(&dir->lock);
-	err = vfs_dir_get(dir, name, &vn);
-	if (err == 0) {
-		vnode_put(vn);
-		err = -EEXIST;
-	} else if (err == -ENOENT) {
-		ino_t ino;
-		err = dir->ops->mknod == NULL ? -EPERM :
-		      dir->ops->mknod(dir, name, mode, rdev, &ino);
-	}
-	mutex_unlock(&dir->lock);
-	mutex_unlock(&dir->mnt->ns_lock);
-	vnode_put(dir);
-	return err;
+	return vfs_make(start, path, false, mode, rdev, vfs_make_node);
 }
 
 /* Is vn the root of a mount or covered by one? */

@@ -13,28 +13,11 @@
 #include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
+#include <pagoda/modestr.h>
 
 #define LS_PATH_MAX 4096
 
 static int ls_long, ls_all;
-
-/* "drwxr-xr-x" for mode. */
-static void ls_mode_string(unsigned mode, char out[11])
-{
-	static const char rwx[] = "rwxrwxrwx";
-	char type = '-';
-
-	if (S_ISDIR(mode)) type = 'd';
-	else if (S_ISLNK(mode)) type = 'l';
-	else if (S_ISCHR(mode)) type = 'c';
-	else if (S_ISBLK(mode)) type = 'b';
-	else if (S_ISFIFO(mode)) type = 'p';
-	else if (S_ISSOCK(mode)) type = 's';
-	out[0] = type;
-	for (int i = 0; i < 9; i++)
-		out[i + 1] = (mode & (0400u >> i)) ? rwx[i] : '-';
-	out[10] = '\0';
-}
 
 /* Print one entry; path is used for lstat/readlink, name is shown. */
 static void ls_entry(const char *path, const char *name)
@@ -52,7 +35,7 @@ static void ls_entry(const char *path, const char *name)
 		fprintf(stderr, "ls: %s: %s\n", path, strerror(errno));
 		return;
 	}
-	ls_mode_string(st.st_mode, mode);
+	pg_mode_string(st.st_mode, mode);
 	mtime = st.st_mtim.tv_sec;
 	strftime(when, sizeof(when), "%b %e %H:%M", gmtime(&mtime));
 	printf("%s %3u %4u %4u ", mode, st.st_nlink, st.st_uid, st.st_gid);

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <time.h>
+#include <pagoda/modestr.h>
 
 static const char *stat_type(unsigned mode, long size)
 {
@@ -31,24 +32,6 @@ static void stat_time(const char *label, const struct timespec *ts)
 	printf("%s: %s.%09ld UTC\n", label, buf, ts->tv_nsec);
 }
 
-/* "crw-rw-rw-" for mode, as ls -l shows it. */
-static void stat_mode_string(unsigned mode, char out[11])
-{
-	static const char rwx[] = "rwxrwxrwx";
-	char type = '-';
-
-	if (S_ISDIR(mode)) type = 'd';
-	else if (S_ISLNK(mode)) type = 'l';
-	else if (S_ISCHR(mode)) type = 'c';
-	else if (S_ISBLK(mode)) type = 'b';
-	else if (S_ISFIFO(mode)) type = 'p';
-	else if (S_ISSOCK(mode)) type = 's';
-	out[0] = type;
-	for (int i = 0; i < 9; i++)
-		out[i + 1] = (mode & (0400u >> i)) ? rwx[i] : '-';
-	out[10] = '\0';
-}
-
 static void stat_print(const char *path, const struct stat *st)
 {
 	char mode[11];
@@ -61,7 +44,7 @@ static void stat_print(const char *path, const struct stat *st)
 	if (S_ISCHR(st->st_mode) || S_ISBLK(st->st_mode))
 		printf(" Device type: %u,%u", major(st->st_rdev), minor(st->st_rdev));
 	printf("\n");
-	stat_mode_string(st->st_mode, mode);
+	pg_mode_string(st->st_mode, mode);
 	printf("Access: (%04o/%s)  Uid: %u  Gid: %u\n", st->st_mode & 07777, mode,
 	       st->st_uid, st->st_gid);
 	stat_time("Access", &st->st_atim);
