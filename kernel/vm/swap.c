@@ -306,10 +306,12 @@ int swap_alloc(size_t npages, swap_slot_t *first)
 		return -ENOSPC;
 	}
 	want = npages > swap.nfree ? swap.nfree : (uint32_t)npages;
-	/* Two passes: cursor..end, then 1..cursor (runs do not wrap). */
+	/* Next-fit: first cursor..end; if no run of want is there, the whole
+	 * area from slot 1 (so a run across the cursor is seen whole), taking
+	 * the first run of want, else the longest. */
 	for (pass = 0; pass < 2 && best_len < want; pass++) {
 		start = pass == 0 ? swap.cursor : 1;
-		limit = pass == 0 ? swap.nslots : swap.cursor;
+		limit = swap.nslots;
 		for (i = next_free(start, limit); i < limit; i = next_free(i + n, limit)) {
 			n = free_run(i, limit, want);
 			if (n > best_len) {
