@@ -6,7 +6,9 @@
 #   mkimage.sh fs OUT STAGING     root file system (ext2); reads the
 #                                 environment: BIN_PROGS, TEST_PROGS (paths of
 #                                 built programs), EXTRA_DIR (optional)
-#   mkimage.sh swap OUT           swap disk (mkswap v1 header)
+#   mkimage.sh swap OUT           swap disk (mkswap v1 header); reads the
+#                                 environment: SWAP_SIZE (e.g. 64M, 1G;
+#                                 default 64M)
 set -eu
 
 # Everything fixed, so two builds give byte-identical images.
@@ -20,7 +22,7 @@ FS_INODE_SIZE=256
 FS_INODES=4096
 SWAP_UUID=5061676f-6461-2d73-7761-702d64697363    # "Pagoda-swap-disc"
 SWAP_LABEL=pagoda-swap
-SWAP_SIZE_MIB=64
+SWAP_SIZE=${SWAP_SIZE:-64M}
 
 here=$(dirname "$0")
 die() { echo "mkimage: $*" >&2; exit 1; }
@@ -95,6 +97,13 @@ make_fs() {
 
 make_swap() {
 	out=$1
+	case $SWAP_SIZE in
+	*[!0-9MG]*|''|[MG]*|*[MG]?*) die "SWAP=$SWAP_SIZE: want a size such as 64M or 1G" ;;
+	*G)	SWAP_SIZE_MIB=$(( ${SWAP_SIZE%G} * 1024 )) ;;
+	*M)	SWAP_SIZE_MIB=${SWAP_SIZE%M} ;;
+	*)	SWAP_SIZE_MIB=$SWAP_SIZE ;;
+	esac
+	[ "$SWAP_SIZE_MIB" -ge 1 ] || die "SWAP=$SWAP_SIZE: too small"
 	tmp="$out.tmp"
 	rm -f "$tmp"
 	dd if=/dev/zero of="$tmp" bs=1M count="$SWAP_SIZE_MIB" 2>/dev/null

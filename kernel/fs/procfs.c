@@ -18,6 +18,7 @@
 #include "kernel/vm/kmem.h"
 #include "kernel/vm/object.h"
 #include "kernel/vm/page.h"
+#include "kernel/vm/swap.h"
 #include "kernel/vm/vmstat.h"
 
 /* Inode numbers: the root, one per top-level file, and for process pid a
@@ -84,8 +85,12 @@ static bool procfs_has_line(const char *text, const char *name)
 static int procfs_gen_meminfo(pid_t pid __unused, struct sbuf *sb)
 {
 	int err = vm_page_display_meminfo(sb);
-	if (err < 0 || procfs_has_line(sb->buf, "Cached:"))
+	if (err < 0)
 		return err;
+	if (!procfs_has_line(sb->buf, "SwapTotal:"))
+		swap_display_meminfo(sb);
+	if (procfs_has_line(sb->buf, "Cached:"))
+		return sbuf_error(sb);
 	sbuf_printf(sb, "%-16s%8lu kB\n", "Cached:",
 		    (unsigned long)(vm_object_resident_pages() * KB_PER_PAGE));
 	sbuf_printf(sb, "%-16s%8lu\n", "CachedPages:",
@@ -98,6 +103,11 @@ static int procfs_gen_meminfo(pid_t pid __unused, struct sbuf *sb)
 static int procfs_gen_zoneinfo(pid_t pid __unused, struct sbuf *sb)
 {
 	return vm_page_display_zoneinfo(sb);
+}
+
+static int procfs_gen_swaps(pid_t pid __unused, struct sbuf *sb)
+{
+	return swap_display_swaps(sb);
 }
 
 static int procfs_gen_buddyinfo(pid_t pid __unused, struct sbuf *sb)
@@ -117,6 +127,7 @@ static const struct procfs_entry procfs_files[] = {
 	{ "slabinfo", procfs_gen_slabinfo },
 	{ "vmstat", procfs_gen_vmstat },
 	{ "devices", procfs_gen_devices },
+	{ "swaps", procfs_gen_swaps },
 };
 #define PROCFS_NFILES   ((int)ARRAY_SIZE(procfs_files))
 #define PROCFS_SELF_POS (PROCFS_DOTS + PROCFS_NFILES)

@@ -23,6 +23,7 @@
 #include "kernel/vm/kva.h"
 #include "kernel/vm/mspace.h"
 #include "kernel/vm/vma.h"
+#include "kernel/vm/swap.h"
 #include "kernel/vm/pmap.h"
 #include "arch/riscv/cpu.h"
 #include "arch/riscv/intr.h"
@@ -781,7 +782,8 @@ static void proc_open_console(void)
 }
 
 /* The first process's first run, in kernel mode on its own stack: mount
- * the file systems (this may sleep on the disk), then exec init. */
+ * the file systems and find the swap disk (both may sleep on the disk),
+ * then exec init. */
 static void proc_init_main(void)
 {
 	struct proc *p = proc_current();
@@ -790,6 +792,7 @@ static void proc_init_main(void)
 	spin_unlock(&p->lock);  /* held by the scheduler */
 	intr_on();
 	vfs_init();
+	swap_init();
 	if (vfs_lookup("/", &p->cwd) < 0)
 		panic("proc_init_main: no root directory");
 	proc_open_console();

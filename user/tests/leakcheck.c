@@ -184,10 +184,18 @@ static int judge(const struct reading *rb, const struct reading *ra,
 			 a->slab_objects - b->slab_objects, slab_slack);
 		because(reason);
 	}
-	if (b->swap_free_pages >= 0 && a->swap_free_pages >= 0 &&
-	    a->swap_free_pages < b->swap_free_pages - SWAP_SLACK_PAGES) {
+	/* Exact both ways: a slot kept is a leak, a slot freed that the
+	 * program did not hold is a reference-count bug. */
+	if (b->swap_free_pages < 0 || a->swap_free_pages < 0) {
+		if (b->swap_total_pages > 0)
+			because("/proc/meminfo has SwapTotal but no SwapFree");
+	} else if (a->swap_free_pages < b->swap_free_pages - SWAP_SLACK_PAGES) {
 		snprintf(reason, sizeof(reason), "%ld swap pages still in use",
 			 b->swap_free_pages - a->swap_free_pages);
+		because(reason);
+	} else if (a->swap_free_pages > b->swap_free_pages) {
+		snprintf(reason, sizeof(reason), "%ld more free swap pages than before",
+			 a->swap_free_pages - b->swap_free_pages);
 		because(reason);
 	}
 	return why[0] != 0;
