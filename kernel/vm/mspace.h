@@ -48,7 +48,10 @@ struct vnode;
  * (c) const after mspace_create.
  * Invariants: every VMA lies in [min, max); brk_start <= brk;
  * stack_limit <= stack_top; virt_pages == sum of vma_pages over the tree,
- * private_pages + shared_pages == virt_pages.
+ * private_pages + shared_pages == virt_pages; commit_pages == sum of
+ * mspace_vma_commit over the tree (and is this mspace's part of
+ * Committed_AS, kernel/vm/commit.h); vmas.count <= vm_max_map_count unless
+ * the tunable was lowered since.
  */
 struct mspace {
 	struct mutex lock;
@@ -63,6 +66,8 @@ struct mspace {
 	uint64_t virt_pages;            /* (m) pages in all VMAs */
 	uint64_t private_pages;         /* (m) pages in VMA_PRIVATE VMAs */
 	uint64_t shared_pages;          /* (m) pages in VMA_SHARED VMAs */
+	uint64_t commit_pages;          /* (m) committed (private writable)
+	                                 * pages */
 	uint64_t virt_peak;             /* (m) most virt_pages ever */
 	uint64_t resident_peak;         /* (m) most resident pages seen: sampled
 	                                 * before pages leave the pmap and by
@@ -227,6 +232,15 @@ int mspace_display_smaps(struct mspace *ms, struct sbuf *sb);
 
 /* Counters in pages. => no locks held. */
 void mspace_get_stats(struct mspace *ms, struct mspace_stats *st);
+
+/* The pages of v that count as committed (kernel/vm/commit.h): all of a
+ * private writable VMA, as Linux counts (anonymous, file MAP_PRIVATE with
+ * PROT_WRITE, heap, stack), none of a shared or read-only one. */
+static inline uint64_t mspace_vma_commit(const struct vma *v)
+{
+	return ((v->flags & VMA_PRIVATE) && (v->prot & VM_PROT_WRITE)) ?
+	       vma_pages(v) : 0;
+}
 
 /* The protection a VMA's prot gives the pmap: write implies read, as
  * PROT_WRITE does on Linux (there are no write-only pages). */
