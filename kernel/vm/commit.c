@@ -6,7 +6,6 @@
 #include "kernel/types.h"
 #include "kernel/errno.h"
 #include "kernel/lib/bootargs.h"
-#include "kernel/lib/printk.h"
 #include "kernel/vm/page.h"
 #include "kernel/vm/swap.h"
 #include "kernel/vm/commit.h"
@@ -18,38 +17,22 @@ int vm_max_map_count = VM_MAX_MAP_COUNT_DEFAULT;
 static int64_t committed;               /* (atomic) pages */
 static int commit_booted;               /* (atomic) boot options read */
 
-/* The boot option name as a decimal in [min, max] into *var; a value
- * that is not one is ignored with a console warning. */
-static void commit_bootarg(const char *name, int *var, int min, int max)
-{
-	const char *s = bootarg_get(name);
-	long v = 0;
-
-	if (s == NULL)
-		return;
-	if (*s == '\0')
-		goto bad;
-	for (; *s != '\0'; s++) {
-		if (*s < '0' || *s > '9' || v > max)
-			goto bad;
-		v = v * 10 + (*s - '0');
-	}
-	if (v < min || v > max)
-		goto bad;
-	__atomic_store_n(var, (int)v, __ATOMIC_RELAXED);
-	return;
-bad:
-	printk("bootargs: %s wants a number in [%d, %d], ignored\n", name, min,
-	       max);
-}
-
 void vm_commit_init(void)
 {
 	if (__atomic_exchange_n(&commit_booted, 1, __ATOMIC_ACQ_REL))
 		return;
-	commit_bootarg("vm.overcommit_memory", &vm_overcommit_memory, 0, 2);
-	commit_bootarg("vm.overcommit_ratio", &vm_overcommit_ratio, 0, 100000);
-	commit_bootarg("vm.max_map_count", &vm_max_map_count, 1, INT32_MAX);
+	__atomic_store_n(&vm_overcommit_memory,
+			 (int)bootarg_int("vm.overcommit_memory",
+					  VM_OVERCOMMIT_GUESS, 0, 2),
+			 __ATOMIC_RELAXED);
+	__atomic_store_n(&vm_overcommit_ratio,
+			 (int)bootarg_int("vm.overcommit_ratio",
+					  VM_OVERCOMMIT_RATIO_DEFAULT, 0, 100000),
+			 __ATOMIC_RELAXED);
+	__atomic_store_n(&vm_max_map_count,
+			 (int)bootarg_int("vm.max_map_count",
+					  VM_MAX_MAP_COUNT_DEFAULT, 1, INT32_MAX),
+			 __ATOMIC_RELAXED);
 }
 
 uint64_t vm_commit_limit(void)

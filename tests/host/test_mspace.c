@@ -191,9 +191,10 @@ bool bootarg_bool(const char *name, bool dflt)
 	return strcmp(name, "cow") == 0 ? cow_on : dflt;
 }
 
-const char *bootarg_get(const char *name __attribute__((unused)))
+long bootarg_int(const char *name __attribute__((unused)), long dflt,
+		 long min __attribute__((unused)), long max __attribute__((unused)))
 {
-	return NULL;
+	return dflt;
 }
 
 /* ------------------------------------------------------------ object stub */
