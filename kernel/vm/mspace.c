@@ -133,7 +133,7 @@ static struct vma *vma_new(vaddr_t start, vaddr_t end, vm_prot_t prot,
 			   struct vm_object *obj, uint64_t off,
 			   struct vma_file *file)
 {
-	struct vma *v = kmem_cache_zalloc(vma_cache);
+	struct vma *v = kmem_cache_zalloc_user(vma_cache);
 
 	if (v == NULL)
 		return NULL;
@@ -322,7 +322,7 @@ static int vma_split(struct mspace *ms, struct vma *v, vaddr_t va)
 		(unsigned long)v->end, (unsigned long)va);
 	if (!mspace_room_for_vma(ms))
 		return -ENOMEM;
-	nv = kmem_cache_alloc(vma_cache);
+	nv = kmem_cache_alloc_user(vma_cache);
 	if (nv == NULL)
 		return -ENOMEM;
 	*nv = *v;
@@ -382,7 +382,7 @@ struct mspace *mspace_create(void)
 
 	if (mspace_caches_init() != 0)
 		return NULL;
-	ms = kmem_cache_zalloc(mspace_cache);
+	ms = kmem_cache_zalloc_user(mspace_cache);
 	if (ms == NULL)
 		return NULL;
 	ms->pmap = pmap_create();
@@ -433,7 +433,7 @@ static void vma_fork_cow(struct mspace *parent, struct vma *v, struct vma *nv)
  * now. NULL on -ENOMEM. => the parent's lock held. */
 static struct vma *vma_fork(struct mspace *parent, struct vma *v, bool cow)
 {
-	struct vma *nv = kmem_cache_alloc(vma_cache);
+	struct vma *nv = kmem_cache_alloc_user(vma_cache);
 	size_t pad;
 
 	if (nv == NULL)
