@@ -1,8 +1,9 @@
 /*
- * procfs (kernel/fs/procfs.h): a read-only file system whose files are
- * text made at open time into an sbuf kept with the open file (freed at
- * close). Inode numbers encode what a vnode is; no state is kept per
- * vnode. The text comes from the memory, device and process modules.
+ * procfs (kernel/fs/procfs.h): a file system whose files are text made at
+ * open time into an sbuf kept with the open file (freed at close). Inode
+ * numbers encode what a vnode is; no state is kept per vnode. The text
+ * comes from the memory, device and process modules. The files of
+ * /proc/sys/vm/ are integer tunables (sysctls) that root may also write.
  */
 #include "kernel/fs/procfs.h"
 #include "kernel/fs/vfs.h"
@@ -20,6 +21,7 @@
 #include "kernel/vm/page.h"
 #include "kernel/vm/swap.h"
 #include "kernel/vm/vmstat.h"
+#include "kernel/vm/commit.h"
 
 /* Inode numbers: the root, one per top-level file, and for process pid a
  * directory at PID_BASE + pid * PID_STRIDE followed by its files. */
@@ -28,7 +30,12 @@
 #define PROCFS_SELF_INO   (PROCFS_PID_BASE - 1)    /* only in readdir */
 #define PROCFS_PID_BASE   0x10000
 #define PROCFS_PID_STRIDE 4
+#define PROCFS_SYS_INO    0x100                  /* /proc/sys */
+#define PROCFS_SYSVM_INO  0x101                  /* /proc/sys/vm */
+#define PROCFS_SYSCTL_INO 0x110                  /* its files, in order */
 #define PROCFS_DEV        DEV_ID(DEV_NONE, 1)
+#define PROCFS_SYSCTL_MODE (S_IFREG | 0644)
+#define PROCFS_SYSCTL_MAX 24                     /* bytes a write may have */
 #define PROCFS_DIR_MODE   (S_IFDIR | 0555)
 #define PROCFS_FILE_MODE  (S_IFREG | 0444)
 #define BLK_SIZE_PROCFS   1024             /* st_blksize */
@@ -89,6 +96,10 @@ static int procfs_gen_meminfo(pid_t pid __unused, struct sbuf *sb)
 		return err;
 	if (!procfs_has_line(sb->buf, "SwapTotal:"))
 		swap_display_meminfo(sb);
+	sbuf_printf(sb, "%-16s%8lu kB\n", "CommitLimit:",
+		    (unsigned long)(vm_commit_limit() * KB_PER_PAGE));
+	sbuf_printf(sb, "%-16s%8lu kB\n", "Committed_AS:",
+		    (unsigned long)(vm_committed_pages() * KB_PER_PAGE));
 	if (procfs_has_line(sb->buf, "Cached:"))
 		return sbuf_error(sb);
 	sbuf_printf(sb, "%-16s%8lu kB\n", "Cached:",
@@ -131,7 +142,36 @@ static const struct procfs_entry procfs_files[] = {
 };
 #define PROCFS_NFILES   ((int)ARRAY_SIZE(procfs_files))
 #define PROCFS_SELF_POS (PROCFS_DOTS + PROCFS_NFILES)
-#define PROCFS_PIDS_POS (PROCFS_SELF_POS + 1)
+#define PROCFS_SYS_POS  (PROCFS_SELF_POS + 1)
+#define PROCFS_PIDS_POS (PROCFS_SYS_POS + 1)
+
+/* An integer tunable of /proc/sys/vm: reads give "%d\n", writes take a
+ * decimal in [min, max] (kernel/vm/commit.h owns the variables). */
+struct procfs_sysctl {
+	const char *name;
+	int *var;                       /* (atomic) */
+	int min, max;
+};
+
+static const struct procfs_sysctl procfs_sysctls[] = {
+	{ "overcommit_memory", &vm_overcommit_memory, 0, 2 },
+	{ "overcommit_ratio", &vm_overcommit_ratio, 0, 100000 },
+	{ "max_map_count", &vm_max_map_count, 1, INT32_MAX },
+};
+#define PROCFS_NSYSCTLS ((int)ARRAY_SIZE(procfs_sysctls))
+
+/* The sysctl of inode ino, or NULL. */
+static const struct procfs_sysctl *procfs_sysctl_of(ino_t ino)
+{
+	if (ino < PROCFS_SYSCTL_INO || ino >= PROCFS_SYSCTL_INO + PROCFS_NSYSCTLS)
+		return NULL;
+	return &procfs_sysctls[ino - PROCFS_SYSCTL_INO];
+}
+
+static bool procfs_sys_dir(ino_t ino)
+{
+	return ino == PROCFS_SYS_INO || ino == PROCFS_SYSVM_INO;
+}
 
 /* The files of each process directory (index 1.. after the directory). */
 static const struct procfs_entry procfs_pid_files[] = {
@@ -181,6 +221,14 @@ static int procfs_vget(struct mount *mnt __unused, struct vnode *vn)
 {
 	pid_t pid;
 	int index;
+	vn->ops = &procfs_vnode_ops;
+	if (procfs_sys_dir(vn->ino) || procfs_sysctl_of(vn->ino) != NULL) {
+		bool dir = procfs_sys_dir(vn->ino);
+		vn->type = dir ? VDIR : VREG;
+		vn->mode = dir ? PROCFS_DIR_MODE : PROCFS_SYSCTL_MODE;
+		vn->nlink = dir ? 2 : 1;
+		return 0;
+	}
 	procfs_decode(vn->ino, &pid, &index);
 	bool ok = pid == 0 ? index >= 0 && index <= PROCFS_NFILES :
 		  index <= (int)ARRAY_SIZE(procfs_pid_files) && procfs_pid_alive(pid);
@@ -215,6 +263,10 @@ static int procfs_lookup_root(const char *name, ino_t *ino)
 			return 0;
 		}
 	}
+	if (strcmp(name, "sys") == 0) {
+		*ino = PROCFS_SYS_INO;
+		return 0;
+	}
 	struct proc *cur = proc_current();
 	pid_t pid = strcmp(name, "self") == 0 && cur != NULL ? cur->pid :
 		    procfs_parse_pid(name);
@@ -224,10 +276,34 @@ static int procfs_lookup_root(const char *name, ino_t *ino)
 	return 0;
 }
 
+/* Lookup in /proc/sys (vm) or /proc/sys/vm (the sysctls). */
+static int procfs_lookup_sys(ino_t dir, const char *name, ino_t *ino)
+{
+	if (strcmp(name, "..") == 0) {
+		*ino = dir == PROCFS_SYS_INO ? PROCFS_ROOT_INO : PROCFS_SYS_INO;
+		return 0;
+	}
+	if (dir == PROCFS_SYS_INO) {
+		if (strcmp(name, "vm") != 0)
+			return -ENOENT;
+		*ino = PROCFS_SYSVM_INO;
+		return 0;
+	}
+	for (int i = 0; i < PROCFS_NSYSCTLS; i++) {
+		if (strcmp(name, procfs_sysctls[i].name) == 0) {
+			*ino = PROCFS_SYSCTL_INO + i;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
 static int procfs_lookup(struct vnode *dir, const char *name, ino_t *ino)
 {
 	pid_t pid;
 	int index;
+	if (procfs_sys_dir(dir->ino))
+		return procfs_lookup_sys(dir->ino, name, ino);
 	procfs_decode(dir->ino, &pid, &index);
 	if (strcmp(name, "..") == 0) {
 		*ino = PROCFS_ROOT_INO;
@@ -260,6 +336,8 @@ static int procfs_readdir_root(off_t *pos, struct vfs_dirent *de)
 	} else if (*pos == PROCFS_SELF_POS) {
 		/* A link in Linux: its own number, so "../" walks name the pid. */
 		procfs_dirent(de, PROCFS_SELF_INO, DT_LNK, "self");
+	} else if (*pos == PROCFS_SYS_POS) {
+		procfs_dirent(de, PROCFS_SYS_INO, DT_DIR, "sys");
 	} else {
 		char name[16];
 		if (*pos - PROCFS_PIDS_POS >= PROCFS_PID_MAX)
@@ -276,6 +354,24 @@ static int procfs_readdir_root(off_t *pos, struct vfs_dirent *de)
 	return 1;
 }
 
+/* The entries after the dots of /proc/sys ("vm") or /proc/sys/vm. */
+static int procfs_readdir_sys(ino_t dir, off_t *pos, struct vfs_dirent *de)
+{
+	off_t i = *pos - PROCFS_DOTS;
+	if (dir == PROCFS_SYS_INO) {
+		if (i != 0)
+			return 0;
+		procfs_dirent(de, PROCFS_SYSVM_INO, DT_DIR, "vm");
+	} else {
+		if (i >= PROCFS_NSYSCTLS)
+			return 0;
+		procfs_dirent(de, PROCFS_SYSCTL_INO + (ino_t)i, DT_REG,
+			      procfs_sysctls[i].name);
+	}
+	(*pos)++;
+	return 1;
+}
+
 static int procfs_readdir(struct vnode *dir, off_t *pos, struct vfs_dirent *de)
 {
 	pid_t pid;
@@ -284,11 +380,15 @@ static int procfs_readdir(struct vnode *dir, off_t *pos, struct vfs_dirent *de)
 	if (*pos < 0)
 		return 0;
 	if (*pos < PROCFS_DOTS) {
-		procfs_dirent(de, *pos == 0 ? dir->ino : PROCFS_ROOT_INO, DT_DIR,
+		ino_t up = dir->ino == PROCFS_SYSVM_INO ? PROCFS_SYS_INO :
+			   PROCFS_ROOT_INO;
+		procfs_dirent(de, *pos == 0 ? dir->ino : up, DT_DIR,
 			      *pos == 0 ? "." : "..");
 		(*pos)++;
 		return 1;
 	}
+	if (procfs_sys_dir(dir->ino))
+		return procfs_readdir_sys(dir->ino, pos, de);
 	if (pid == 0)
 		return procfs_readdir_root(pos, de);
 	/* Compare in off_t: a position past 2^31 must not wrap to an index. */
@@ -314,13 +414,21 @@ static int procfs_stat(struct vnode *vn, struct stat *st)
 /* Make the text of file vn into a new sbuf. */
 static int procfs_generate(struct vnode *vn, struct sbuf **out)
 {
-	pid_t pid;
-	const struct procfs_entry *e = procfs_entry_of(vn, &pid);
+	pid_t pid = 0;
+	const struct procfs_sysctl *sc = procfs_sysctl_of(vn->ino);
+	const struct procfs_entry *e = sc ? NULL : procfs_entry_of(vn, &pid);
 	struct sbuf *sb = kmalloc(sizeof(*sb));
+	int err;
 	if (sb == NULL)
 		return -ENOMEM;
 	sbuf_init(sb);
-	int err = e->gen(pid, sb);
+	if (sc != NULL) {
+		vm_commit_init();
+		sbuf_printf(sb, "%d\n", __atomic_load_n(sc->var, __ATOMIC_RELAXED));
+		err = 0;
+	} else {
+		err = e->gen(pid, sb);
+	}
 	if (err == 0)
 		err = sbuf_error(sb);
 	if (err < 0) {
@@ -360,7 +468,7 @@ static ssize_t procfs_read(struct vnode *vn, struct uio *uio)
 static int procfs_open(struct vnode *vn, int flags, struct file **out)
 {
 	struct sbuf *sb = NULL;
-	if ((flags & O_ACCMODE) != O_RDONLY)
+	if ((flags & O_ACCMODE) != O_RDONLY && procfs_sysctl_of(vn->ino) == NULL)
 		return vn->type == VDIR ? -EISDIR : -EACCES;
 	if (vn->type == VREG) {
 		int err = procfs_generate(vn, &sb);
@@ -388,6 +496,42 @@ static ssize_t procfs_file_read(struct file *f, struct uio *uio)
 	return procfs_copy(f->priv, uio);
 }
 
+/* A write to a sysctl: one decimal in [min, max], optionally followed by
+ * white space (echo's newline). -EINVAL for anything else; -EACCES for
+ * other files (never opened for writing). */
+static ssize_t procfs_file_write(struct file *f, struct uio *uio)
+{
+	const struct procfs_sysctl *sc = procfs_sysctl_of(f->vnode->ino);
+	char buf[PROCFS_SYSCTL_MAX + 1];
+	size_t n = uio->resid, i = 0;
+	int64_t v = 0;
+	int err;
+	if (sc == NULL)
+		return -EACCES;
+	if (n == 0 || n > PROCFS_SYSCTL_MAX)
+		return -EINVAL;
+	err = uio_move(buf, n, uio, false);
+	if (err < 0)
+		return err;
+	buf[n] = '\0';
+	for (; buf[i] >= '0' && buf[i] <= '9' && v <= INT32_MAX; i++)
+		v = v * 10 + (buf[i] - '0');
+	if (i == 0 || v < sc->min || v > sc->max)
+		return -EINVAL;
+	for (; i < n; i++)
+		if (buf[i] != '\n' && buf[i] != ' ' && buf[i] != '\t')
+			return -EINVAL;
+	vm_commit_init();       /* the boot options first, so they do not win */
+	__atomic_store_n(sc->var, (int)v, __ATOMIC_RELAXED);
+	return (ssize_t)n;
+}
+
+/* O_TRUNC on a sysctl (echo N > file): nothing to cut. */
+static int procfs_truncate(struct vnode *vn, uint64_t size __unused)
+{
+	return procfs_sysctl_of(vn->ino) != NULL ? 0 : -EINVAL;
+}
+
 static int procfs_file_stat(struct file *f, struct stat *st)
 {
 	return vfs_stat(f->vnode, st);
@@ -403,6 +547,7 @@ static void procfs_file_close(struct file *f)
 
 static const struct file_ops procfs_fops = {
 	.read = procfs_file_read,
+	.write = procfs_file_write,
 	.stat = procfs_file_stat,
 	.close = procfs_file_close,
 };
@@ -413,6 +558,7 @@ static const struct vnode_ops procfs_vnode_ops = {
 	.readdir = procfs_readdir,
 	.stat = procfs_stat,
 	.open = procfs_open,
+	.truncate = procfs_truncate,
 };
 
 static const struct mount_ops procfs_mount_ops = {

@@ -123,3 +123,21 @@ bool bootarg_bool(const char *name, bool dflt)
 	       dflt ? "on" : "off");
 	return dflt;
 }
+
+/* See bootargs.h. */
+long bootarg_int(const char *name, long dflt, long min, long max)
+{
+	const char *s = bootarg_get(name), *p;
+	long v = 0;
+
+	if (s == NULL)
+		return dflt;
+	for (p = s; *p >= '0' && *p <= '9' && v <= max; p++)
+		v = v * 10 + (*p - '0');
+	if (p == s || *p != '\0' || v < min || v > max) {
+		printk("bootargs: %s=%s is not a number in [%ld, %ld], using %ld\n",
+		       name, s, min, max, dflt);
+		return dflt;
+	}
+	return v;
+}

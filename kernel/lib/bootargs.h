@@ -36,4 +36,11 @@ const char *bootarg_get(const char *name);
  */
 bool bootarg_bool(const char *name, bool dflt);
 
+/*
+ * A decimal option `name=N` with min <= N <= max (e.g. vm.overcommit_memory=2).
+ * An absent name gives dflt, and so does a value that is not such a
+ * number (with a console warning).
+ */
+long bootarg_int(const char *name, long dflt, long min, long max);
+
 #endif

@@ -203,11 +203,12 @@ static bool obj_looks_free(const struct kmem_cache *c, const void *obj)
  * allocator, marks each VM_PAGE_SLAB with the slab as owner, writes the
  * header at the end and threads every object onto the slab's free list in
  * address order. Returns the slab, on no list yet, or NULL (-ENOMEM).
+ * flags: 0 or VM_ALLOC_NORESERVE (page.h).
  * => c->lock not held (the page allocator's locks rank above it).
  */
-static struct kmem_slab *kmem_slab_refill(struct kmem_cache *c)
+static struct kmem_slab *kmem_slab_refill(struct kmem_cache *c, int flags)
 {
-	struct vm_page *pg = vm_page_alloc(c->order, VM_ZONE_ANY, 0);
+	struct vm_page *pg = vm_page_alloc(c->order, VM_ZONE_ANY, flags);
 	size_t bytes = PAGE_SIZE << c->order;
 	struct kmem_slab *slab;
 	char *base;
@@ -294,8 +295,9 @@ static bool cache_put(struct kmem_cache *c, struct kmem_slab *slab, void *obj)
 	return true;
 }
 
-/* An object of cache c, or NULL on -ENOMEM. Never sleeps. */
-void *kmem_cache_alloc(struct kmem_cache *c)
+/* An object of cache c, a new slab's pages allocated with flags, or NULL
+ * on -ENOMEM. Never sleeps. */
+static void *kmem_cache_alloc_flags(struct kmem_cache *c, int flags)
 {
 	struct kmem_slab *fresh;
 	void *obj;
@@ -303,7 +305,7 @@ void *kmem_cache_alloc(struct kmem_cache *c)
 	spin_lock(&c->lock);
 	if (list_empty(&c->partial)) {
 		spin_unlock(&c->lock);
-		fresh = kmem_slab_refill(c);
+		fresh = kmem_slab_refill(c, flags);
 		if (fresh == NULL)
 			return NULL;
 		spin_lock(&c->lock);
@@ -317,9 +319,28 @@ void *kmem_cache_alloc(struct kmem_cache *c)
 	return obj;
 }
 
+void *kmem_cache_alloc(struct kmem_cache *c)
+{
+	return kmem_cache_alloc_flags(c, 0);
+}
+
+void *kmem_cache_alloc_user(struct kmem_cache *c)
+{
+	return kmem_cache_alloc_flags(c, VM_ALLOC_NORESERVE);
+}
+
 void *kmem_cache_zalloc(struct kmem_cache *c)
 {
 	void *obj = kmem_cache_alloc(c);
+
+	if (obj != NULL)
+		memset(obj, 0, c->objsize);
+	return obj;
+}
+
+void *kmem_cache_zalloc_user(struct kmem_cache *c)
+{
+	void *obj = kmem_cache_alloc_user(c);
 
 	if (obj != NULL)
 		memset(obj, 0, c->objsize);

@@ -34,6 +34,13 @@ void kmem_cache_destroy(struct kmem_cache *cache);
 void *kmem_cache_alloc(struct kmem_cache *cache);
 /* Like kmem_cache_alloc, but zero-filled. */
 void *kmem_cache_zalloc(struct kmem_cache *cache);
+/* An object allocated on a process's behalf (its VMAs): a new slab must
+ * leave the zone above its min watermark (VM_ALLOC_NORESERVE), so a user
+ * cannot pin the kernel's reserve. Returns an object, or NULL on -ENOMEM.
+ * Never sleeps. */
+void *kmem_cache_alloc_user(struct kmem_cache *cache);
+/* Like kmem_cache_alloc_user, but zero-filled. */
+void *kmem_cache_zalloc_user(struct kmem_cache *cache);
 void kmem_cache_free(struct kmem_cache *cache, void *obj);
 
 /* General-purpose allocation in bytes; NULL on -ENOMEM. Memory is in the

@@ -22,6 +22,7 @@
 #include "kernel/vm/fault.h"
 #include "kernel/vm/vma.h"
 #include "kernel/vm/mspace.h"
+#include "kernel/vm/commit.h"
 #include "kernel/lib/bootargs.h"
 
 /* Column where /proc/<pid>/maps puts the name, as Linux does on 64-bit:
@@ -132,7 +133,7 @@ static struct vma *vma_new(vaddr_t start, vaddr_t end, vm_prot_t prot,
 			   struct vm_object *obj, uint64_t off,
 			   struct vma_file *file)
 {
-	struct vma *v = kmem_cache_zalloc(vma_cache);
+	struct vma *v = kmem_cache_zalloc_user(vma_cache);
 
 	if (v == NULL)
 		return NULL;
@@ -186,7 +187,10 @@ static int vma_sync(struct vma *v, vaddr_t start, vaddr_t end)
 static void mspace_count(struct mspace *ms, const struct vma *v, int sign)
 {
 	uint64_t n = vma_pages(v) * (uint64_t)sign;
+	int64_t c = (int64_t)mspace_vma_commit(v) * sign;
 
+	ms->commit_pages += (uint64_t)c;
+	vm_commit_add(c);
 	ms->virt_pages += n;
 	if (ms->virt_pages > ms->virt_peak)
 		ms->virt_peak = ms->virt_pages;
@@ -196,10 +200,23 @@ static void mspace_count(struct mspace *ms, const struct vma *v, int sign)
 		ms->private_pages += n;
 }
 
-/* Insert v into ms's tree. => ms->lock held. 0, -EEXIST or -EINVAL. */
+/* Whether ms may get one more VMA (vm.max_map_count). => ms->lock held. */
+static bool mspace_room_for_vma(struct mspace *ms)
+{
+	vm_commit_init();
+	return ms->vmas.count <
+	       (size_t)__atomic_load_n(&vm_max_map_count, __ATOMIC_RELAXED);
+}
+
+/* Insert v into ms's tree. => ms->lock held. 0, -EEXIST, -EINVAL, or
+ * -ENOMEM (ms has vm.max_map_count VMAs). */
 static int mspace_link(struct mspace *ms, struct vma *v)
 {
-	int err = vma_tree_insert(&ms->vmas, v);
+	int err;
+
+	if (!mspace_room_for_vma(ms))
+		return -ENOMEM;
+	err = vma_tree_insert(&ms->vmas, v);
 
 	if (err == 0)
 		mspace_count(ms, v, 1);
@@ -291,7 +308,8 @@ static int vma_split_amap(struct mspace *ms, struct vma *v, struct vma *nv,
  * into the tree. The upper layer follows: the amap is split so each half
  * owns its pages. The lower layer is shared, its offset moved by
  * va - start.
- * => ms->lock held. Returns 0, or -ENOMEM (v unchanged).
+ * => ms->lock held. Returns 0, or -ENOMEM (out of memory, or ms has
+ * vm.max_map_count VMAs; v unchanged).
  */
 static int vma_split(struct mspace *ms, struct vma *v, vaddr_t va)
 {
@@ -302,7 +320,9 @@ static int vma_split(struct mspace *ms, struct vma *v, vaddr_t va)
 	KASSERT(v->start < va && va < v->end && PAGE_ALIGNED(va),
 		"split of %lx-%lx at %lx", (unsigned long)v->start,
 		(unsigned long)v->end, (unsigned long)va);
-	nv = kmem_cache_alloc(vma_cache);
+	if (!mspace_room_for_vma(ms))
+		return -ENOMEM;
+	nv = kmem_cache_alloc_user(vma_cache);
 	if (nv == NULL)
 		return -ENOMEM;
 	*nv = *v;
@@ -362,7 +382,7 @@ struct mspace *mspace_create(void)
 
 	if (mspace_caches_init() != 0)
 		return NULL;
-	ms = kmem_cache_zalloc(mspace_cache);
+	ms = kmem_cache_zalloc_user(mspace_cache);
 	if (ms == NULL)
 		return NULL;
 	ms->pmap = pmap_create();
@@ -413,7 +433,7 @@ static void vma_fork_cow(struct mspace *parent, struct vma *v, struct vma *nv)
  * now. NULL on -ENOMEM. => the parent's lock held. */
 static struct vma *vma_fork(struct mspace *parent, struct vma *v, bool cow)
 {
-	struct vma *nv = kmem_cache_alloc(vma_cache);
+	struct vma *nv = kmem_cache_alloc_user(vma_cache);
 	size_t pad;
 
 	if (nv == NULL)
@@ -450,13 +470,23 @@ int mspace_fork(struct mspace *parent, struct mspace **childp)
 		return -ENOMEM;
 	mutex_lock(&parent->lock);
 	for (v = vma_tree_first(&parent->vmas); v; v = vma_tree_next(v)) {
+		/* Linux's dup_mmap: each private writable VMA is charged. */
+		err = vm_commit_charge(mspace_vma_commit(v));
+		if (err)
+			break;
 		nv = vma_fork(parent, v, cow);
+		if (nv != NULL) {
+			/* Not mspace_link: the child may have as many VMAs as
+			 * its parent, even if max_map_count was lowered. */
+			err = vma_tree_insert(&child->vmas, nv);
+			KASSERT(err == 0, "fork: VMA copy does not fit: %d", err);
+			mspace_count(child, nv, 1);
+		}
+		vm_commit_add(-(int64_t)mspace_vma_commit(v));
 		if (nv == NULL) {
 			err = -ENOMEM;
 			break;
 		}
-		err = mspace_link(child, nv);
-		KASSERT(err == 0, "fork: VMA copy does not fit: %d", err);
 	}
 	child->brk_start = parent->brk_start;
 	child->brk = parent->brk;
@@ -523,6 +553,7 @@ int mspace_map_file(struct mspace *ms, vaddr_t *va, size_t len, vm_prot_t prot,
 {
 	struct vma *v;
 	vaddr_t at = *va;
+	size_t charge;
 	int err;
 
 	err = mspace_map_args(len, prot, maxprot, vma_flags, flags, at);
@@ -530,6 +561,11 @@ int mspace_map_file(struct mspace *ms, vaddr_t *va, size_t len, vm_prot_t prot,
 		return err;
 	if (obj != NULL && (!PAGE_ALIGNED(off) || off + len < off))
 		return -EINVAL;
+	charge = ((vma_flags & VMA_PRIVATE) && (prot & VM_PROT_WRITE)) ?
+		 len >> PAGE_SHIFT : 0;
+	err = vm_commit_charge(charge);
+	if (err)
+		return err;
 	mutex_lock(&ms->lock);
 	err = mspace_place(ms, &at, len, flags);
 	if (err)
@@ -542,10 +578,15 @@ int mspace_map_file(struct mspace *ms, vaddr_t *va, size_t len, vm_prot_t prot,
 		goto out;
 	}
 	err = mspace_link(ms, v);
-	KASSERT(err == 0, "placed VMA does not fit: %d", err);
+	if (err) {
+		KASSERT(err == -ENOMEM, "placed VMA does not fit: %d", err);
+		vma_free(v);
+		goto out;
+	}
 	*va = at;
 out:
 	mutex_unlock(&ms->lock);
+	vm_commit_add(-(int64_t)charge);        /* the VMA counts itself */
 	return err;
 }
 
@@ -602,7 +643,9 @@ static void vma_set_prot(struct mspace *ms, struct vma *v, vm_prot_t prot)
 {
 	vm_prot_t old = mspace_pmap_prot(v->prot), now = mspace_pmap_prot(prot);
 
+	mspace_count(ms, v, -1);        /* writability moves the commit */
 	v->prot = prot;
+	mspace_count(ms, v, 1);
 	if ((old & ~now) == 0)
 		return;
 	if (now == VM_PROT_NONE) {
@@ -613,9 +656,25 @@ static void vma_set_prot(struct mspace *ms, struct vma *v, vm_prot_t prot)
 		pmap_protect(ms->pmap, v->start, v->end, now);
 }
 
+/* The private pages of [start, end) that are not writable now: what
+ * giving them write adds to the commit. => ms->lock held. */
+static size_t mspace_range_uncommitted(struct mspace *ms, vaddr_t start,
+				       vaddr_t end)
+{
+	struct vma *v;
+	size_t n = 0;
+
+	for (v = vma_tree_find_from(&ms->vmas, start); v && v->start < end;
+	     v = vma_tree_next(v))
+		if ((v->flags & VMA_PRIVATE) && !(v->prot & VM_PROT_WRITE))
+			n += (MIN(v->end, end) - MAX(v->start, start)) >> PAGE_SHIFT;
+	return n;
+}
+
 int mspace_protect(struct mspace *ms, vaddr_t va, size_t len, vm_prot_t prot)
 {
 	struct vma *v;
+	size_t charge = 0;
 	int err;
 
 	if (!mspace_range_ok(ms, va, len) || (prot & ~VM_PROT_ALL))
@@ -624,6 +683,12 @@ int mspace_protect(struct mspace *ms, vaddr_t va, size_t len, vm_prot_t prot)
 		return 0;
 	mutex_lock(&ms->lock);
 	err = mspace_range_allows(ms, va, va + len, prot);
+	if (err == 0 && (prot & VM_PROT_WRITE)) {
+		charge = mspace_range_uncommitted(ms, va, va + len);
+		err = vm_commit_charge(charge);
+		if (err)
+			charge = 0;
+	}
 	if (err == 0)
 		err = mspace_split_edges(ms, va, va + len);
 	if (err == 0) {
@@ -632,6 +697,7 @@ int mspace_protect(struct mspace *ms, vaddr_t va, size_t len, vm_prot_t prot)
 			vma_set_prot(ms, v, prot);
 	}
 	mutex_unlock(&ms->lock);
+	vm_commit_add(-(int64_t)charge);        /* the VMAs count themselves */
 	return err;
 }
 
@@ -772,9 +838,13 @@ int mspace_brk(struct mspace *ms, vaddr_t newbrk)
 	}
 	oldend = PAGE_ROUNDUP(ms->brk);
 	newend = PAGE_ROUNDUP(newbrk);
-	if (newend > oldend)
-		err = mspace_heap_grow(ms, oldend, newend);
-	else if (newend < oldend)
+	if (newend > oldend) {
+		err = vm_commit_charge((newend - oldend) >> PAGE_SHIFT);
+		if (err == 0) {
+			err = mspace_heap_grow(ms, oldend, newend);
+			vm_commit_add(-(int64_t)((newend - oldend) >> PAGE_SHIFT));
+		}
+	} else if (newend < oldend)
 		err = _mspace_unmap(ms, newend, oldend);
 	if (err == 0)
 		ms->brk = newbrk;
@@ -799,6 +869,9 @@ int mspace_map_stack(struct mspace *ms, vaddr_t *sp_top)
 	struct vma *v;
 	int err;
 
+	err = vm_commit_charge(MSPACE_STACK_INIT >> PAGE_SHIFT);
+	if (err)
+		return err;
 	mutex_lock(&ms->lock);
 	v = vma_new(start, USER_STACK_TOP, VM_PROT_READ | VM_PROT_WRITE,
 		    VM_PROT_ALL, VMA_PRIVATE | VMA_STACK, NULL, 0, NULL);
@@ -809,7 +882,8 @@ int mspace_map_stack(struct mspace *ms, vaddr_t *sp_top)
 	err = mspace_link(ms, v);
 	if (err) {
 		vma_free(v);
-		err = -EEXIST;
+		if (err != -ENOMEM)
+			err = -EEXIST;
 		goto out;
 	}
 	ms->stack_top = USER_STACK_TOP;
@@ -817,6 +891,7 @@ int mspace_map_stack(struct mspace *ms, vaddr_t *sp_top)
 	*sp_top = USER_STACK_TOP;
 out:
 	mutex_unlock(&ms->lock);
+	vm_commit_add(-(int64_t)(MSPACE_STACK_INIT >> PAGE_SHIFT));
 	return err;
 }
 

@@ -48,7 +48,10 @@ struct vnode;
  * (c) const after mspace_create.
  * Invariants: every VMA lies in [min, max); brk_start <= brk;
  * stack_limit <= stack_top; virt_pages == sum of vma_pages over the tree,
- * private_pages + shared_pages == virt_pages.
+ * private_pages + shared_pages == virt_pages; commit_pages == sum of
+ * mspace_vma_commit over the tree (and is this mspace's part of
+ * Committed_AS, kernel/vm/commit.h); vmas.count <= vm_max_map_count unless
+ * the tunable was lowered since.
  */
 struct mspace {
 	struct mutex lock;
@@ -63,6 +66,8 @@ struct mspace {
 	uint64_t virt_pages;            /* (m) pages in all VMAs */
 	uint64_t private_pages;         /* (m) pages in VMA_PRIVATE VMAs */
 	uint64_t shared_pages;          /* (m) pages in VMA_SHARED VMAs */
+	uint64_t commit_pages;          /* (m) committed (private writable)
+	                                 * pages */
 	uint64_t virt_peak;             /* (m) most virt_pages ever */
 	uint64_t resident_peak;         /* (m) most resident pages seen: sampled
 	                                 * before pages leave the pmap and by
@@ -119,8 +124,10 @@ void mspace_destroy(struct mspace *ms);
  * (vm_fault cases 4 and 5). With the boot option cow=off the anonymous pages
  * are copied now (eager fork). The child's pmap starts empty; its faults
  * map the pages.
+ * Each private writable VMA is charged to Committed_AS (commit.h).
  * => no locks held (takes parent->lock). Returns 0 and *child, or
- * -ENOMEM (nothing allocated stays). */
+ * -ENOMEM (out of memory, or the commit policy refused; nothing allocated
+ * stays). */
 int mspace_fork(struct mspace *parent, struct mspace **child);
 
 /* Map len bytes (page multiple, > 0) with prot (<= maxprot) and vma_flags
@@ -134,10 +141,12 @@ int mspace_fork(struct mspace *parent, struct mspace **child);
  * or shared (VMA_SHARED: stores reach the object). With obj NULL: demand-
  * zero memory, private, or shared through a new anonymous object (off is
  * ignored then).
+ * A private writable mapping is charged to Committed_AS (commit.h).
  * => no locks held. Returns 0 and *va (bytes), -EINVAL (bad length,
  * alignment, offset or flags), -EACCES (prot above maxprot), -ENOMEM (no
- * room, outside [USER_MIN, USER_MAX), or out of memory), -EEXIST
- * (NOREPLACE and occupied). */
+ * room, outside [USER_MIN, USER_MAX), out of memory, refused by the
+ * commit policy, or vm.max_map_count VMAs), -EEXIST (NOREPLACE and
+ * occupied). */
 int mspace_map(struct mspace *ms, vaddr_t *va, size_t len, vm_prot_t prot,
 	       vm_prot_t maxprot, uint32_t vma_flags, int flags,
 	       struct vm_object *obj, uint64_t off);
@@ -150,14 +159,16 @@ int mspace_map_file(struct mspace *ms, vaddr_t *va, size_t len, vm_prot_t prot,
 /* Unmap [va, va + len) (bytes, page aligned), splitting VMAs at the edges;
  * unmapped holes in the range are fine. Pages only this mapping held are
  * freed. => no locks held. Returns 0, -EINVAL (misaligned, outside user
- * space), -ENOMEM (no memory to split a VMA; nothing unmapped). */
+ * space), -ENOMEM (no memory to split a VMA, or the split would pass
+ * vm.max_map_count; nothing unmapped). */
 int mspace_unmap(struct mspace *ms, vaddr_t va, size_t len);
 
 /* Set the protection of [va, va + len) (bytes, page aligned) to prot,
  * splitting VMAs at the edges. => no locks held. Returns 0, -EINVAL
  * (misaligned or outside user space), -ENOMEM (part of the range is not
- * mapped, or no memory to split), -EACCES (prot above a VMA's maxprot).
- * Nothing changes on an error. */
+ * mapped, no memory to split, a split past vm.max_map_count, or the
+ * commit policy refused the private pages that gain write), -EACCES
+ * (prot above a VMA's maxprot). Nothing changes on an error. */
 int mspace_protect(struct mspace *ms, vaddr_t va, size_t len, vm_prot_t prot);
 
 /* MADV_DONTNEED on [va, va + len) (bytes, page aligned): the pages are
@@ -188,8 +199,10 @@ int mspace_set_brk(struct mspace *ms, vaddr_t start);
 
 /* brk: move the break to newbrk (bytes). Growing maps demand-zero pages
  * (extending the heap VMA); shrinking unmaps and frees whole pages above
- * the new break. => no locks held. Returns 0, or -ENOMEM (below the heap
- * start, into another mapping or the stack area, or out of memory). */
+ * the new break. Growth is charged to Committed_AS (commit.h).
+ * => no locks held. Returns 0, or -ENOMEM (below the heap start, into
+ * another mapping or the stack area, out of memory, or refused by the
+ * commit policy). */
 int mspace_brk(struct mspace *ms, vaddr_t newbrk);
 /* The current break (bytes). => no locks held. */
 vaddr_t mspace_get_brk(struct mspace *ms);
@@ -227,6 +240,15 @@ int mspace_display_smaps(struct mspace *ms, struct sbuf *sb);
 
 /* Counters in pages. => no locks held. */
 void mspace_get_stats(struct mspace *ms, struct mspace_stats *st);
+
+/* The pages of v that count as committed (kernel/vm/commit.h): all of a
+ * private writable VMA, as Linux counts (anonymous, file MAP_PRIVATE with
+ * PROT_WRITE, heap, stack), none of a shared or read-only one. */
+static inline uint64_t mspace_vma_commit(const struct vma *v)
+{
+	return ((v->flags & VMA_PRIVATE) && (v->prot & VM_PROT_WRITE)) ?
+	       vma_pages(v) : 0;
+}
 
 /* The protection a VMA's prot gives the pmap: write implies read, as
  * PROT_WRITE does on Linux (there are no write-only pages). */

@@ -185,7 +185,8 @@ static struct vm_page *zone_alloc_block(struct vm_zone *z, unsigned order)
 /* ---------------------------------------------------------------- zones */
 
 /* May z hand out 2^order pages to this caller? Kernel allocations may use
- * the reserve below the min watermark; VM_ALLOC_USER ones may not.
+ * the reserve below the min watermark; VM_ALLOC_USER and VM_ALLOC_NORESERVE
+ * ones may not.
  * => z->lock held. */
 static bool zone_watermark_ok(const struct vm_zone *z, unsigned order, int flags)
 {
@@ -193,7 +194,8 @@ static bool zone_watermark_ok(const struct vm_zone *z, unsigned order, int flags
 
 	if (z->free_pages < want)
 		return false;
-	if ((flags & VM_ALLOC_USER) && z->free_pages - want < z->wmark_min)
+	if ((flags & (VM_ALLOC_USER | VM_ALLOC_NORESERVE)) &&
+	    z->free_pages - want < z->wmark_min)
 		return false;
 	for (unsigned k = order; k < VM_PAGE_NORDERS; k++)
 		if (z->nfree[k] > 0)

@@ -29,6 +29,8 @@ enum vm_zone_id {
 /* vm_page_alloc flags */
 #define VM_ALLOC_ZERO   0x1     /* fill with zeroes */
 #define VM_ALLOC_USER   0x2     /* a user page: enters the page queues */
+#define VM_ALLOC_NORESERVE 0x4  /* on a process's behalf (its VMAs): stay
+                                 * above the min watermark, as USER does */
 
 /* vm_page.flags */
 #define VM_PAGE_FREE    0x01    /* on a buddy free list (head of a block) */
@@ -107,9 +109,9 @@ void vm_page_init_zones(const struct mem_range *ram, int nram,
 			paddr_t dma32_limit);
 
 /* Allocate 2^order physically contiguous frames from the first zone in
- * zonemask (NORMAL before DMA32) that has them. A VM_ALLOC_USER allocation
- * must leave the zone at or above its min watermark; kernel allocations may
- * use the reserve below it. Leaving a zone below its low watermark counts
+ * zonemask (NORMAL before DMA32) that has them. A VM_ALLOC_USER or
+ * VM_ALLOC_NORESERVE allocation must leave the zone at or above its min
+ * watermark; kernel allocations may use the reserve below it. Leaving a zone below its low watermark counts
  * an event and calls vm_pageout_wakeup.
  * => no locks that rank below zone->lock.
  * Returns the first page, or NULL if no zone can satisfy it (-ENOMEM). */

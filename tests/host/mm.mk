@@ -30,8 +30,9 @@ $(BUILD)/host/test_cow: tests/host/test_cow.c kernel/vm/amap.c kernel/vm/anon.c 
 	  kernel/vm/anon.c kernel/vm/kmem.c kernel/vm/page.c tests/host/shim/host_sbuf.c
 
 MM_MSPACE_SRCS := kernel/vm/mspace.c kernel/vm/fault.c kernel/vm/vma.c \
+  kernel/vm/commit.c kernel/vm/swap.c \
   kernel/vm/amap.c kernel/vm/anon.c kernel/vm/kmem.c kernel/vm/page.c \
-  tests/host/shim/host_sbuf.c
+  tests/host/shim/host_sbuf.c tests/host/shim/host_nodisk.c
 
 $(BUILD)/host/test_mspace: tests/host/test_mspace.c $(MM_MSPACE_SRCS) $(MM_HOST_DEPS)
 	@mkdir -p $(@D)

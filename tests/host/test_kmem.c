@@ -268,6 +268,45 @@ static void test_out_of_memory(void)
 	tap_ok(nothing_held(), "and recovers every page");
 }
 
+/* Objects allocated on a process's behalf leave the reserve below the min
+ * watermark to the kernel: kmem_cache_alloc_user fails where
+ * kmem_cache_alloc still gets a slab. */
+static void test_user_reserve(void)
+{
+	static struct vm_page *pages[4096];
+	struct kmem_cache *c;
+	void *kobj, *uobj;
+	size_t n = 0;
+
+	setup(8 * MiB);
+	c = kmem_cache_create("userobj", 256, 0);
+	while (n < ARRAY_SIZE(pages) &&
+	       (pages[n] = vm_page_alloc1(VM_ALLOC_NORESERVE)) != NULL)
+		n++;
+	uobj = c ? kmem_cache_alloc_user(c) : NULL;
+	kobj = c ? kmem_cache_alloc(c) : NULL;
+	tap_ok(c != NULL && n > 0 && n < ARRAY_SIZE(pages) && uobj == NULL &&
+	       kobj != NULL && vm_page_free_count() > 0,
+	       "at the min watermark: a user slab refused, a kernel one granted "
+	       "(%zu pages taken, %lu left)", n,
+	       (unsigned long)vm_page_free_count());
+	uobj = c ? kmem_cache_zalloc_user(c) : NULL;
+	tap_ok(uobj != NULL, "a user object from the kernel's partial slab is fine");
+	if (uobj != NULL)
+		kmem_cache_free(c, uobj);
+	if (kobj != NULL)
+		kmem_cache_free(c, kobj);
+	while (n > 0)
+		vm_page_free(pages[--n], 0);
+	uobj = c ? kmem_cache_alloc_user(c) : NULL;
+	tap_ok(uobj != NULL, "above the watermark again: granted");
+	if (uobj != NULL)
+		kmem_cache_free(c, uobj);
+	if (c != NULL)
+		kmem_cache_destroy(c);
+	tap_ok(nothing_held(), "and nothing held");
+}
+
 /* Random kmalloc/kfree over all sizes, checked after each step. */
 static void test_trace(void)
 {
@@ -382,6 +421,7 @@ int main(void)
 	test_display();
 	test_panics();
 	test_out_of_memory();
+	test_user_reserve();
 	free(ram);
 	return tap_done();
 }

@@ -26,6 +26,7 @@
 #include "kernel/vm/mspace.h"
 #include "kernel/vm/fault.h"
 #include "kernel/vm/vmstat.h"
+#include "kernel/vm/commit.h"
 #include "tests/host/tap.h"
 
 #define MiB             (1UL << 20)
@@ -188,6 +189,12 @@ static bool cow_on = true;      /* the boot option cow= */
 bool bootarg_bool(const char *name, bool dflt)
 {
 	return strcmp(name, "cow") == 0 ? cow_on : dflt;
+}
+
+long bootarg_int(const char *name __attribute__((unused)), long dflt,
+		 long min __attribute__((unused)), long max __attribute__((unused)))
+{
+	return dflt;
 }
 
 /* ------------------------------------------------------------ object stub */
@@ -452,7 +459,7 @@ static bool nothing_held(void)
 	vm_page_check();
 	return amap_count() == 0 && anon_count() == 0 &&
 	       anon_shared_count() == 0 && objects_inuse == 0 &&
-	       object_pages_inuse == 0 &&
+	       object_pages_inuse == 0 && vm_committed_pages() == 0 &&
 	       kmem_objects_inuse() == objs_base &&
 	       vm_page_free_count() == free_base;
 }
@@ -520,9 +527,15 @@ static bool ms_check(struct mspace *ms)
 	uint64_t pages = 0;
 	struct vma *v;
 
-	for (v = vma_tree_first(&ms->vmas); v; v = vma_tree_next(v))
+	uint64_t commit = 0;
+
+	for (v = vma_tree_first(&ms->vmas); v; v = vma_tree_next(v)) {
 		pages += vma_pages(v);
+		if ((v->flags & VMA_PRIVATE) && (v->prot & VM_PROT_WRITE))
+			commit += vma_pages(v);
+	}
 	return vma_tree_check(&ms->vmas) == 0 && pages == ms->virt_pages &&
+	       commit == ms->commit_pages &&
 	       ms->private_pages + ms->shared_pages == ms->virt_pages &&
 	       pmap_consistent(ms) && vmas_consistent(ms);
 }
@@ -1448,10 +1461,15 @@ static void test_trace(void)
 static void test_out_of_memory(void)
 {
 	struct mspace *ms = mspace_create(), *child = NULL;
-	size_t len = RAM_SIZE, n = 0;
-	vaddr_t va = map(ms, 0x10000000, len, RW, VMA_PRIVATE, MSPACE_FIXED);
+	size_t len, n = 0;
+	vaddr_t va;
 	uint64_t anons;
 	int err;
+
+	/* Map and fork all of RAM: past what mode 0 grants in one request. */
+	vm_overcommit_memory = VM_OVERCOMMIT_ALWAYS;
+	len = RAM_SIZE;
+	va = map(ms, 0x10000000, len, RW, VMA_PRIVATE, MSPACE_FIXED);
 
 	enter_failures = 1;
 	tap_ok(vm_fault(ms, va, VM_ACCESS_WRITE) == -ENOMEM && anon_count() == 0 &&
@@ -1482,6 +1500,122 @@ static void test_out_of_memory(void)
 	       "once the parent is gone the write needs no copy");
 	mspace_destroy(child);
 	tap_ok(nothing_held(), "and everything comes back");
+	vm_overcommit_memory = VM_OVERCOMMIT_GUESS;
+}
+
+/* Commit accounting: each mode refuses and grants what Linux's would;
+ * Committed_AS follows map, unmap, mprotect, brk, fork and destroy by
+ * exactly the private writable pages. */
+static void test_commit(void)
+{
+	struct mspace *ms = mspace_create(), *child = NULL;
+	uint64_t ram = vm_page_total_count(), limit;
+	vaddr_t va = 0, base = 0x200000, at;
+
+	tap_ok(vm_overcommit_memory == VM_OVERCOMMIT_GUESS &&
+	       vm_committed_pages() == 0, "mode 0 by default, nothing committed");
+	tap_ok(mspace_map(ms, &va, (ram + 1) * P, RW, VM_PROT_ALL, VMA_PRIVATE,
+			  0, NULL, 0) == -ENOMEM && nvmas(ms) == 0 &&
+	       vm_committed_pages() == 0,
+	       "mode 0: one private writable request above RAM: -ENOMEM");
+	tap_ok(mspace_set_brk(ms, base) == 0 &&
+	       mspace_brk(ms, base + (ram + 1) * P) == -ENOMEM &&
+	       mspace_get_brk(ms) == base && vm_committed_pages() == 0,
+	       "mode 0: brk above RAM: -ENOMEM");
+	va = 0;
+	tap_ok(mspace_map(ms, &va, (ram + 1) * P, VM_PROT_READ, VM_PROT_ALL,
+			  VMA_PRIVATE, 0, NULL, 0) == 0 &&
+	       vm_committed_pages() == 0 && ms->commit_pages == 0,
+	       "a read-only private mapping commits nothing");
+	tap_ok(mspace_protect(ms, va, (ram + 1) * P, RW) == -ENOMEM &&
+	       vm_committed_pages() == 0 && ms_check(ms),
+	       "mprotect adding write to all of it: -ENOMEM, nothing changed");
+	tap_ok(mspace_protect(ms, va, 10 * P, RW) == 0 &&
+	       vm_committed_pages() == 10 && ms->commit_pages == 10 &&
+	       nvmas(ms) == 2 && ms_check(ms),
+	       "mprotect adding write to 10 pages commits 10");
+	tap_ok(mspace_protect(ms, va + 5 * P, 5 * P, VM_PROT_READ) == 0 &&
+	       vm_committed_pages() == 5 && ms_check(ms),
+	       "taking write away uncommits");
+	tap_ok(mspace_unmap(ms, va, (ram + 1) * P) == 0 &&
+	       vm_committed_pages() == 0 && nvmas(ms) == 0, "munmap uncommits");
+	va = 0;
+	tap_ok(mspace_map(ms, &va, (ram + 1) * P, RW, VM_PROT_ALL, VMA_SHARED,
+			  0, NULL, 0) == 0 && vm_committed_pages() == 0 &&
+	       mspace_unmap(ms, va, (ram + 1) * P) == 0,
+	       "a shared writable mapping commits nothing");
+
+	vm_overcommit_memory = VM_OVERCOMMIT_ALWAYS;
+	va = 0;
+	tap_ok(mspace_map(ms, &va, 4 * ram * P, RW, VM_PROT_ALL, VMA_PRIVATE,
+			  0, NULL, 0) == 0 && vm_committed_pages() == 4 * ram &&
+	       mspace_unmap(ms, va, 4 * ram * P) == 0 && vm_committed_pages() == 0,
+	       "mode 1: 4x RAM granted, counted, uncounted");
+
+	vm_overcommit_memory = VM_OVERCOMMIT_NEVER;
+	vm_overcommit_ratio = 10;
+	limit = vm_commit_limit();
+	tap_ok(limit == ram * 10 / 100, "mode 2: CommitLimit is RAM x ratio (%lu)",
+	       (unsigned long)limit);
+	tap_ok(mspace_brk(ms, base + (limit - 4) * P) == 0 &&
+	       vm_committed_pages() == limit - 4, "brk up to 4 below the limit");
+	va = 0;
+	tap_ok(mspace_map(ms, &va, 5 * P, RW, VM_PROT_ALL, VMA_PRIVATE, 0, NULL,
+			  0) == -ENOMEM && vm_committed_pages() == limit - 4,
+	       "5 more pages: -ENOMEM");
+	tap_ok(mspace_map(ms, &va, 4 * P, RW, VM_PROT_ALL, VMA_PRIVATE, 0, NULL,
+			  0) == 0 && vm_committed_pages() == limit,
+	       "exactly 4 more: granted");
+	tap_ok(mspace_fork(ms, &child) == -ENOMEM && vm_committed_pages() == limit,
+	       "fork past the limit: -ENOMEM, nothing left counted");
+	tap_ok(mspace_brk(ms, base + (limit / 2 - 4) * P) == 0 &&
+	       vm_committed_pages() == limit / 2 &&
+	       mspace_fork(ms, &child) == 0 && vm_committed_pages() == limit &&
+	       child->commit_pages == limit / 2 && ms_check(child),
+	       "after shrinking brk, fork fits and is counted");
+	at = base + (limit / 2 - 4) * P;
+	tap_ok(mspace_brk(ms, at + P) == -ENOMEM && mspace_get_brk(ms) == at,
+	       "and then brk refuses one page more");
+	mspace_destroy(child);
+	tap_ok(vm_committed_pages() == limit / 2, "destroy uncharges the child");
+	tap_ok(mspace_unmap(ms, va, 4 * P) == 0 && mspace_brk(ms, at + 4 * P) == 0,
+	       "munmap makes room again");
+
+	vm_overcommit_memory = VM_OVERCOMMIT_GUESS;
+	vm_overcommit_ratio = VM_OVERCOMMIT_RATIO_DEFAULT;
+	mspace_destroy(ms);
+	tap_ok(nothing_held(), "nothing held, nothing committed");
+}
+
+/* vm.max_map_count: a map or a split past it is -ENOMEM, changing nothing. */
+static void test_max_map_count(void)
+{
+	struct mspace *ms = mspace_create();
+	vaddr_t va = 0x10000000, at = 0;
+	size_t i;
+
+	vm_max_map_count = 4;
+	for (i = 0; i < 4; i++)
+		map(ms, va + 2 * i * P, P, RW, VMA_PRIVATE, MSPACE_FIXED);
+	tap_ok(nvmas(ms) == 4 &&
+	       mspace_map(ms, &at, P, RW, VM_PROT_ALL, VMA_PRIVATE, 0, NULL, 0) ==
+	       -ENOMEM && nvmas(ms) == 4 && vm_committed_pages() == 4,
+	       "a fifth VMA: -ENOMEM");
+	tap_ok(mspace_unmap(ms, va, P) == 0 && nvmas(ms) == 3 &&
+	       mspace_unmap(ms, va + 2 * P, 2 * P) == 0 && nvmas(ms) == 2,
+	       "unmapping whole VMAs needs no room");
+	map(ms, va, 3 * P, RW, VMA_PRIVATE, MSPACE_FIXED);
+	map(ms, va + 8 * P, P, RW, VMA_PRIVATE, MSPACE_FIXED);
+	tap_ok(nvmas(ms) == 4 && mspace_protect(ms, va + P, P, VM_PROT_READ) ==
+	       -ENOMEM && mspace_unmap(ms, va + P, P) == -ENOMEM &&
+	       nvmas(ms) == 4 && vm_committed_pages() == 6 && ms_check(ms),
+	       "splits past the cap: -ENOMEM, nothing changed");
+	vm_max_map_count = VM_MAX_MAP_COUNT_DEFAULT;
+	tap_ok(mspace_unmap(ms, va + P, P) == 0 && nvmas(ms) == 5 &&
+	       vm_committed_pages() == 5 && ms_check(ms),
+	       "with the default cap the split works");
+	mspace_destroy(ms);
+	tap_ok(nothing_held(), "nothing held");
 }
 
 int main(void)
@@ -1505,6 +1639,8 @@ int main(void)
 	test_display();
 	test_trace();
 	test_out_of_memory();
+	test_commit();
+	test_max_map_count();
 	free(ram);
 	return tap_done();
 }
