@@ -177,13 +177,38 @@ static void test_always(void)
 
 /* Set the ratio so CommitLimit is about room pages above Committed_AS
  * now. Returns the limit in pages, or -1. */
+/* Padding that limit_above maps so that Committed_AS + room lies above
+ * the swap part of CommitLimit (swap + RAM x ratio / 100): the ratio can
+ * only add to the swap, never go below it. Private writable and never
+ * touched, so it costs commit and no memory. */
+static void *pad_addr = MAP_FAILED;
+static long pad_pages;
+
+static void pad_drop(void)
+{
+	if (pad_addr != MAP_FAILED)
+		munmap(pad_addr, pad_pages * PAGE);
+	pad_addr = MAP_FAILED;
+	pad_pages = 0;
+}
+
+/* Set the ratio so that CommitLimit is room pages above Committed_AS, or
+ * up to 1% of RAM more (the ratio rounds up). Returns CommitLimit, or -1. */
 static long limit_above(long room)
 {
 	struct meminfo m;
-	long ratio;
+	long ratio, swap;
 
+	pad_drop();
 	meminfo_read(&m);
-	ratio = (committed() + room) * 100 / m.total_pages + 1;
+	swap = m.swap_total_pages > 0 ? m.swap_total_pages : 0;
+	if (committed() + room < swap + m.total_pages / 100) {
+		pad_pages = swap + m.total_pages / 100 - committed() - room;
+		pad_addr = map(pad_pages * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE);
+		if (pad_addr == MAP_FAILED)
+			return -1;
+	}
+	ratio = (committed() + room - swap) * 100 / m.total_pages + 1;
 	if (sysctl_set("overcommit_ratio", ratio) != 0)
 		return -1;
 	return commit_limit();
@@ -235,6 +260,7 @@ static void test_never(void)
 	tap_ok(pid == -1 && errno == ENOMEM, "mode 2: fork that would pass CommitLimit: ENOMEM");
 	if (p != MAP_FAILED)
 		munmap(p, fork_pages * PAGE);
+	pad_drop();
 	tap_ok(sysctl_set("overcommit_memory", DEFAULT_MODE) == 0 &&
 	       sysctl_set("overcommit_ratio", DEFAULT_RATIO) == 0,
 	       "back to mode 0, ratio 50");
