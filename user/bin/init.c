@@ -23,7 +23,10 @@
 #define INIT_MOTD "/etc/motd"
 #define INIT_RETRY_SECONDS 1
 
-static char *const init_env[] = { "PATH=/bin", "HOME=/", "TERM=vt100", NULL };
+#define INIT_HOME "/home/student"
+
+/* The shell starts in the student's home, where the motd says README is. */
+static char *const init_env[] = { "PATH=/bin", "HOME=" INIT_HOME, "TERM=vt100", NULL };
 
 static pid_t init_start_shell(void)
 {
@@ -35,6 +38,8 @@ static pid_t init_start_shell(void)
 		signal(SIGQUIT, SIG_DFL);
 		signal(SIGTSTP, SIG_DFL);
 		setpgid(0, 0);
+		if (chdir(INIT_HOME) < 0)
+			chdir("/");
 		execve(INIT_SHELL, argv, init_env);
 		fprintf(stderr, "init: %s: %s\n", INIT_SHELL, strerror(errno));
 		_exit(127);
