@@ -8,6 +8,7 @@
 #include "kernel/dev/console.h"
 #include "kernel/dev/dev.h"
 #include "kernel/lib/bootargs.h"
+#include "kernel/vm/commit.h"
 #include "kernel/lib/printk.h"
 #include "kernel/lib/string.h"
 #include "kernel/proc/proc.h"
@@ -180,6 +181,7 @@ void main(uint64_t hartid, paddr_t dtb_pa)
 		     bootmem.nreserved);
 	boot_print_zones();
 	kmem_init();
+	vm_commit_init();
 	pmap_bootstrap(bootmem.ram, bootmem.nram);
 	pmap_selftest();
 	kva_init();

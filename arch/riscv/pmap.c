@@ -973,6 +973,13 @@ static pte_t pmap_access_need(enum vm_access access, pte_t *set)
 	return access == VM_ACCESS_EXEC ? PTE_X : PTE_R;
 }
 
+/* A valid user PTE that allows the access (need) but lacks A or D (set). */
+static bool pmap_ad_fixable(pte_t pte, pte_t need, pte_t set)
+{
+	return pte_is_valid(pte) && (pte & PTE_U) && (pte & need) &&
+	       (pte & set) != set;
+}
+
 /* See pmap.h. */
 bool pmap_fault_ad(struct pmap *pmap, vaddr_t va, enum vm_access access)
 {
@@ -983,16 +990,19 @@ bool pmap_fault_ad(struct pmap *pmap, vaddr_t va, enum vm_access access)
 	va = PAGE_ROUNDDOWN(va);
 	if (!pmap_is_valid_user_va(va))
 		return false;
+	/* Most faults are for pages not mapped at all: look without locks
+	 * first. Page-table pages live until pmap_destroy, so the walk is
+	 * safe; a PTE that changes meanwhile is checked again below. */
+	ptep = pmap_walk(pmap, va, 0, false);
+	if (ptep == NULL || !pmap_ad_fixable(__atomic_load_n(ptep, __ATOMIC_RELAXED),
+					     need, set))
+		return false;
 	spin_lock(&pmap->lock);
 	spin_lock(&pv_lock);
-	ptep = pmap_walk(pmap, va, 0, false);
-	if (ptep != NULL) {
-		pte = *ptep;
-		if (pte_is_valid(pte) && (pte & PTE_U) && (pte & need) &&
-		    (pte & set) != set) {
-			__atomic_fetch_or(ptep, set, __ATOMIC_ACQ_REL);
-			fixed = true;
-		}
+	pte = *ptep;
+	if (pmap_ad_fixable(pte, need, set)) {
+		__atomic_fetch_or(ptep, set, __ATOMIC_ACQ_REL);
+		fixed = true;
 	}
 	spin_unlock(&pv_lock);
 	spin_unlock(&pmap->lock);

@@ -13,21 +13,9 @@
 #include "kernel/fs/file.h"
 #include "kernel/fs/uio.h"
 #include "kernel/fs/vfs.h"
-#include "kernel/proc/proc.h"
+#include "kernel/lib/string.h"
 
-#define MEM_CHUNK       256             /* bytes per uio_move of random data */
-#define MEM_ZERO_BYTES  4096            /* bytes per uio_move of zeros */
-
-static char mem_zeros[MEM_ZERO_BYTES];  /* never written */
-
-/* Reads stop early at a signal so a huge read can be interrupted:
- * the bytes so far, or -EINTR if none. */
-static bool mem_interrupted(void)
-{
-	struct proc *p = proc_current();
-
-	return p != NULL && proc_signal_pending(p);
-}
+#define MEM_CHUNK       256             /* bytes per uio_move */
 
 static ssize_t mem_null_read(struct file *f __unused, struct uio *uio __unused)
 {
@@ -45,38 +33,36 @@ static ssize_t mem_sink_write(struct file *f __unused, struct uio *uio)
 	return (ssize_t)n;
 }
 
-static ssize_t mem_zero_read(struct file *f __unused, struct uio *uio)
-{
-	ssize_t done = 0;
-
-	while (uio->resid > 0) {
-		size_t n = MIN(uio->resid, sizeof(mem_zeros));
-		int err = uio_move(mem_zeros, n, uio, true);
-		if (err < 0)
-			return done > 0 ? done : err;
-		done += (ssize_t)n;
-		if (uio->resid > 0 && mem_interrupted())
-			break;
-	}
-	return done;
-}
-
-static ssize_t mem_random_read(struct file *f __unused, struct uio *uio)
+/* Give the reader chunks made by fill (NULL: zeros) until it has what it
+ * asked for. uio_move returns -EINTR at a pending signal, so a huge read
+ * stops there. Returns the bytes copied, or the error if none. */
+static ssize_t mem_read_chunks(struct uio *uio, void (*fill)(void *, size_t))
 {
 	char kbuf[MEM_CHUNK];
 	ssize_t done = 0;
 
+	if (fill == NULL)
+		memset(kbuf, 0, sizeof(kbuf));
 	while (uio->resid > 0) {
 		size_t n = MIN(uio->resid, sizeof(kbuf));
-		random_bytes(kbuf, n);
+		if (fill != NULL)
+			fill(kbuf, n);
 		int err = uio_move(kbuf, n, uio, true);
 		if (err < 0)
 			return done > 0 ? done : err;
 		done += (ssize_t)n;
-		if (uio->resid > 0 && mem_interrupted())
-			break;
 	}
 	return done;
+}
+
+static ssize_t mem_zero_read(struct file *f __unused, struct uio *uio)
+{
+	return mem_read_chunks(uio, NULL);
+}
+
+static ssize_t mem_random_read(struct file *f __unused, struct uio *uio)
+{
+	return mem_read_chunks(uio, random_bytes);
 }
 
 static ssize_t mem_random_write(struct file *f __unused, struct uio *uio)

@@ -423,7 +423,6 @@ static int procfs_generate(struct vnode *vn, struct sbuf **out)
 		return -ENOMEM;
 	sbuf_init(sb);
 	if (sc != NULL) {
-		vm_commit_init();
 		sbuf_printf(sb, "%d\n", __atomic_load_n(sc->var, __ATOMIC_RELAXED));
 		err = 0;
 	} else {
@@ -521,7 +520,6 @@ static ssize_t procfs_file_write(struct file *f, struct uio *uio)
 	for (; i < n; i++)
 		if (buf[i] != '\n' && buf[i] != ' ' && buf[i] != '\t')
 			return -EINVAL;
-	vm_commit_init();       /* the boot options first, so they do not win */
 	__atomic_store_n(sc->var, (int)v, __ATOMIC_RELAXED);
 	return (ssize_t)n;
 }

@@ -91,6 +91,20 @@ static void upath_put(struct upath *up)
 	kfree(up->path);
 }
 
+/* Look the user path at uaddr up from the working directory; *vn is held.
+ * Returns 0, an error of the copy (-EFAULT, -ENAMETOOLONG) or of the
+ * lookup. */
+static int upath_lookup_cwd(vaddr_t uaddr, struct vnode **vn)
+{
+	struct upath up;
+	int err = upath_get(AT_FDCWD, uaddr, &up);
+	if (err < 0)
+		return err;
+	err = vfs_lookup_at(up.start, up.path, vn);
+	upath_put(&up);
+	return err;
+}
+
 /* ------------------------------------------------------------------ */
 /* Descriptors                                                          */
 /* ------------------------------------------------------------------ */
@@ -483,15 +497,10 @@ long sys_ftruncate(const struct syscall_args *args)
 long sys_truncate(const struct syscall_args *args)
 {
 	off_t len = args->a[1];
-	struct upath up;
 	struct vnode *vn;
 	if (len < 0)
 		return -EINVAL;
-	int err = upath_get(AT_FDCWD, (vaddr_t)args->a[0], &up);
-	if (err < 0)
-		return err;
-	err = vfs_lookup_at(NULL, up.path, &vn);
-	upath_put(&up);
+	int err = upath_lookup_cwd((vaddr_t)args->a[0], &vn);
 	if (err < 0)
 		return err;
 	long r = vfs_truncate(vn, (uint64_t)len);
@@ -632,13 +641,8 @@ static long chdir_to(struct vnode *dir)
 
 long sys_chdir(const struct syscall_args *args)
 {
-	struct upath up;
 	struct vnode *vn;
-	int err = upath_get(AT_FDCWD, (vaddr_t)args->a[0], &up);
-	if (err < 0)
-		return err;
-	err = vfs_lookup_at(NULL, up.path, &vn);
-	upath_put(&up);
+	int err = upath_lookup_cwd((vaddr_t)args->a[0], &vn);
 	if (err < 0)
 		return err;
 	long r = chdir_to(vn);

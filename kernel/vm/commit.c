@@ -15,12 +15,9 @@ int vm_overcommit_ratio = VM_OVERCOMMIT_RATIO_DEFAULT;
 int vm_max_map_count = VM_MAX_MAP_COUNT_DEFAULT;
 
 static int64_t committed;               /* (atomic) pages */
-static int commit_booted;               /* (atomic) boot options read */
 
 void vm_commit_init(void)
 {
-	if (__atomic_exchange_n(&commit_booted, 1, __ATOMIC_ACQ_REL))
-		return;
 	__atomic_store_n(&vm_overcommit_memory,
 			 (int)bootarg_int("vm.overcommit_memory",
 					  VM_OVERCOMMIT_GUESS, 0, 2),
@@ -39,7 +36,6 @@ uint64_t vm_commit_limit(void)
 {
 	int ratio = __atomic_load_n(&vm_overcommit_ratio, __ATOMIC_RELAXED);
 
-	vm_commit_init();
 	return swap_total_pages() + vm_page_total_count() * (uint64_t)ratio / 100;
 }
 
@@ -61,7 +57,6 @@ int vm_commit_charge(size_t pages)
 {
 	int64_t now;
 
-	vm_commit_init();
 	now = __atomic_add_fetch(&committed, (int64_t)pages, __ATOMIC_RELAXED);
 	switch (__atomic_load_n(&vm_overcommit_memory, __ATOMIC_RELAXED)) {
 	case VM_OVERCOMMIT_ALWAYS:

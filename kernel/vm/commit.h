@@ -19,14 +19,15 @@
 #define VM_OVERCOMMIT_RATIO_DEFAULT 50          /* percent of RAM */
 #define VM_MAX_MAP_COUNT_DEFAULT    65530       /* VMAs per mspace */
 
-/* The tunables (atomic ints; read through vm_commit_init first, which
- * takes the boot options once). */
+/* The tunables (atomic ints; vm_commit_init sets them from the boot
+ * options, then /proc/sys/vm may change them). */
 extern int vm_overcommit_memory;
 extern int vm_overcommit_ratio;
 extern int vm_max_map_count;
 
-/* Read the boot options vm.overcommit_memory, vm.overcommit_ratio and
- * vm.max_map_count the first time; later calls do nothing. Any context. */
+/* Set the tunables from the boot options vm.overcommit_memory,
+ * vm.overcommit_ratio and vm.max_map_count (their defaults where absent).
+ * Called once by main, after bootargs_init and before any process. */
 void vm_commit_init(void);
 
 /*

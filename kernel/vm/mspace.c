@@ -203,7 +203,6 @@ static void mspace_count(struct mspace *ms, const struct vma *v, int sign)
 /* Whether ms may get one more VMA (vm.max_map_count). => ms->lock held. */
 static bool mspace_room_for_vma(struct mspace *ms)
 {
-	vm_commit_init();
 	return ms->vmas.count <
 	       (size_t)__atomic_load_n(&vm_max_map_count, __ATOMIC_RELAXED);
 }
