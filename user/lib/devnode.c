@@ -7,10 +7,6 @@
 #include <sys/stat.h>
 #include "pagoda.h"
 
-#ifndef SYS_mknodat
-#define SYS_mknodat 33          /* Linux riscv64 (asm-generic) */
-#endif
-
 /* The kernel takes the 32-bit Linux encoding. picolibc's dev_t is a
  * 16-bit short on this target: widen it without its sign. */
 static unsigned int devnode_rdev(dev_t dev)

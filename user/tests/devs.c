@@ -13,10 +13,6 @@
 #include <sys/sysmacros.h>
 
 #define PLAN            43
-#define SYS_MKNODAT     33
-#define SYS_LSEEK       62
-#define LX_ENXIO        6
-#define LX_ESPIPE       29
 #define TCGETS          0x5401
 #define RANDOM_BYTES    65536
 #define BYTE_VALUES     256
@@ -157,7 +153,7 @@ static void test_tty(void)
 	tap_ok(fd >= 0 && ioctl(fd, TCGETS, termios) == 0, "/dev/tty is a terminal (TCGETS)");
 	tap_ok(fd >= 0 && fstat(fd, &st) == 0 && S_ISCHR(st.st_mode) &&
 	       st.st_rdev == makedev(5, 0), "fstat of open /dev/tty gives 5:0");
-	tap_is(fd >= 0 ? tap_sys(SYS_LSEEK, fd, 0, SEEK_SET) : 0, -LX_ESPIPE,
+	tap_is(fd >= 0 ? tap_sys(SYS_lseek, fd, 0, SEEK_SET) : 0, -LX_ESPIPE,
 	       "lseek on /dev/tty gives ESPIPE");
 	if (fd >= 0)
 		close(fd);
@@ -179,7 +175,7 @@ static void test_mknod(void)
 {
 	struct stat st;
 	char b[8];
-	long r = tap_sys6(SYS_MKNODAT, AT_FDCWD, (long)NODE, S_IFCHR | 0644,
+	long r = tap_sys6(SYS_mknodat, AT_FDCWD, (long)NODE, S_IFCHR | 0644,
 			  (long)makedev(1, 3), 0, 0);
 
 	tap_is(r, 0, "mknodat (33) makes a character node in /dev");
@@ -210,7 +206,7 @@ static void test_mknod(void)
 		  "mknod on ext2 gives EPERM (device nodes live in /dev)");
 	tap_errno(mknod(NODE, S_IFREG | 0644, 0), EPERM,
 		  "mknod of a non-device in /dev gives EPERM");
-	tap_is(tap_sys6(SYS_MKNODAT, AT_FDCWD, (long)TAP_KERNEL_ADDR, S_IFCHR | 0644, 0, 0, 0),
+	tap_is(tap_sys6(SYS_mknodat, AT_FDCWD, (long)TAP_KERNEL_ADDR, S_IFCHR | 0644, 0, 0, 0),
 	       -LX_EFAULT, "mknodat with a kernel address gives EFAULT");
 	tap_errno(mknod("/dev/no/such", S_IFCHR | 0644, makedev(1, 3)), ENOENT,
 		  "mknod below a missing directory gives ENOENT");

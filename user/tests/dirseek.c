@@ -13,8 +13,6 @@
 
 #include <fcntl.h>
 
-#define SYS_GETDENTS64  61
-#define SYS_LSEEK       62
 #define BUF_BYTES       8192
 #define MAX_NAMES       128
 #define NAME_BYTES      64
@@ -53,12 +51,12 @@ static struct listing full;
 
 static long getdents(int fd)
 {
-	return tap_sys(SYS_GETDENTS64, fd, buf, sizeof(buf));
+	return tap_sys(SYS_getdents64, fd, buf, sizeof(buf));
 }
 
 static long seek(int fd, long off)
 {
-	return tap_sys(SYS_LSEEK, fd, off, SEEK_SET);
+	return tap_sys(SYS_lseek, fd, off, SEEK_SET);
 }
 
 /* Call fn on each record of the n bytes in buf; stop if it returns 0.

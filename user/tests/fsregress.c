@@ -30,8 +30,6 @@
 #define PTRS_PER_BLOCK  (BLOCK / 4)     /* block numbers in an indirect block */
 #define WRITEV_CHUNK    (1L << 20)      /* bytes per iovec of the long writev */
 #define WRITEV_COUNT    1024            /* IOV_MAX */
-#define LX_ENODEV       19
-#define LX_ESPIPE       29
 #define SHARED_VALUE    0x5a5a1234L
 #define OUT_MAX         4096            /* bytes of a program's output kept */
 
@@ -44,12 +42,7 @@ static char dir[64];
 
 static const char *path_of(const char *name)
 {
-	static char buf[4][96];
-	static int next;
-	char *p = buf[next++ % 4];
-
-	snprintf(p, sizeof(buf[0]), "%s/%s", dir, name);
-	return p;
+	return tap_path(dir, name);
 }
 
 static long now_ms(void)

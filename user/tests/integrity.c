@@ -34,12 +34,7 @@ static char dir[64];
 
 static const char *path_of(const char *name)
 {
-	static char buf[4][96];
-	static int next;
-	char *p = buf[next++ % 4];
-
-	snprintf(p, sizeof(buf[0]), "%s/%s", dir, name);
-	return p;
+	return tap_path(dir, name);
 }
 
 static long blocks_of(const char *path)

@@ -18,11 +18,24 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+/* dir/name in one of four rotating buffers, so a call may use up to
+ * four paths at once (e.g. rename's two). */
+static inline const char *tap_path(const char *dir, const char *name)
+{
+	static char buf[4][96];
+	static int next;
+	char *p = buf[next++ % 4];
+
+	snprintf(p, sizeof(buf[0]), "%s/%s", dir, name);
+	return p;
+}
+
 /* Linux errno values, for results of raw system calls (-errno in a0).
  * libc's errno constants may differ (picolibc numbers them its own way). */
 #define LX_EPERM     1
 #define LX_ENOENT    2
 #define LX_ESRCH     3
+#define LX_ENXIO     6
 #define LX_ENOEXEC   8
 #define LX_EBADF     9
 #define LX_ECHILD    10
@@ -30,9 +43,11 @@
 #define LX_EACCES    13
 #define LX_EFAULT    14
 #define LX_EEXIST    17
+#define LX_ENODEV    19
 #define LX_ENOTDIR   20
 #define LX_EISDIR    21
 #define LX_EINVAL    22
+#define LX_ESPIPE    29
 #define LX_EPIPE     32
 #define LX_ENAMETOOLONG 36
 #define LX_ENOSYS    38

@@ -92,10 +92,11 @@ static unsigned long stack_low(void)
 }
 
 /* Child: grow the stack, punch a hole of HOLE_PAGES below sp (or, if
- * lowest, at the bottom of the stack VMA), recurse through it. Exit codes:
+ * arg is non-NULL, at the bottom of the stack VMA), recurse through it. Exit codes:
  * 0 ok, 2 first recursion wrong, 3 munmap failed, 4 deep recursion wrong. */
-static void stack_child(bool lowest)
+static void stack_child(void *arg)
 {
+	bool lowest = arg != NULL;
 	volatile char here;
 	unsigned long hole;
 
@@ -112,21 +113,9 @@ static void stack_child(bool lowest)
 	_exit(0);
 }
 
-static int run_child(void (*fn)(bool), bool arg)
-{
-	int st = -1;
-	pid_t pid = fork();
-
-	if (pid == 0)
-		fn(arg);
-	if (pid < 0 || waitpid(pid, &st, 0) != pid)
-		return -1;
-	return st;
-}
-
 static void test_stack_grows_after_unmap(void)
 {
-	int st = run_child(stack_child, false);
+	int st = tap_in_child(stack_child, NULL);
 
 	tap_ok(WIFEXITED(st) && WEXITSTATUS(st) == 0,
 	       "stack_grows_after_unmap: recursion through a hole inside the stack");
@@ -134,7 +123,7 @@ static void test_stack_grows_after_unmap(void)
 		tap_diag("  child killed by signal %d", WTERMSIG(st));
 	else
 		tap_diag("  child status %#x", st);
-	st = run_child(stack_child, true);
+	st = tap_in_child(stack_child, (void *)1);
 	tap_ok(WIFEXITED(st) && WEXITSTATUS(st) == 0,
 	       "stack_grows_after_unmap: its lowest pages unmapped, it grows below");
 	if (!(WIFEXITED(st) && WEXITSTATUS(st) == 0))
