@@ -8,6 +8,7 @@
 
 #include "kernel/types.h"
 #include "kernel/lock.h"
+#include "kernel/vm/swap.h"
 
 struct vm_page;
 
@@ -21,7 +22,8 @@ struct vm_page;
 struct anon {
 	struct spinlock lock;
 	int refcnt;                     /* (a) amap slots holding it */
-	struct vm_page *page;           /* (a) resident page */
+	struct vm_page *page;           /* (a) resident page, or NULL */
+	swap_slot_t slot;               /* (a) swap slot, or SWAP_SLOT_NONE */
 };
 
 /* Create the anon cache. Called once before the first anon_alloc_zero

@@ -87,6 +87,7 @@ struct fault_ctx {
 	struct vm_page *page;           /* the page resolved */
 	bool keep;                      /* the caller wants page held */
 	struct vm_object *held;         /* page's object, if page is held */
+	bool major;                     /* waited for a pager or swap read */
 };
 
 static bool fault_is_write(const struct fault_ctx *fc)
@@ -370,8 +371,10 @@ static int fault_resolve(struct fault_ctx *fc)
 	return fault_zero_fill(fc);
 }
 
-int vm_fault_locked(struct mspace *ms, vaddr_t va, enum vm_access access,
-		    int flags, struct vm_fault_hold *hold)
+/* vm_fault_locked, also saying in *major (if not NULL) whether the fault
+ * waited for a read from a pager or swap (a major fault). */
+static int fault_run(struct mspace *ms, vaddr_t va, enum vm_access access,
+		     int flags, struct vm_fault_hold *hold, bool *major)
 {
 	struct fault_ctx fc = {
 		.ms = ms, .va = PAGE_ROUNDDOWN(va), .access = access,
@@ -396,7 +399,17 @@ int vm_fault_locked(struct mspace *ms, vaddr_t va, enum vm_access access,
 		hold->page = fc.page;
 		hold->obj = fc.held;
 	}
+	if (major != NULL)
+		*major = fc.major;
+	if (fc.major)
+		vm_event_add(VM_EV_PGMAJFAULT, 1);
 	return err;
+}
+
+int vm_fault_locked(struct mspace *ms, vaddr_t va, enum vm_access access,
+		    int flags, struct vm_fault_hold *hold)
+{
+	return fault_run(ms, va, access, flags, hold, NULL);
 }
 
 void vm_fault_release(struct vm_fault_hold *hold)
@@ -409,7 +422,16 @@ void vm_fault_release(struct vm_fault_hold *hold)
 
 int vm_fault(struct mspace *ms, vaddr_t va, enum vm_access access)
 {
+	return vm_fault_ex(ms, va, access, NULL);
+}
+
+int vm_fault_ex(struct mspace *ms, vaddr_t va, enum vm_access access,
+		bool *major)
+{
 	int err;
+
+	if (major != NULL)
+		*major = false;
 
 	if (va < ms->min || va >= ms->max) {
 		VM_STAT_INC(faults);
@@ -417,12 +439,26 @@ int vm_fault(struct mspace *ms, vaddr_t va, enum vm_access access)
 		return -EFAULT;
 	}
 	mutex_lock(&ms->lock);
-	err = vm_fault_locked(ms, va, access, 0, NULL);
+	err = fault_run(ms, va, access, 0, NULL, major);
 	mutex_unlock(&ms->lock);
 	return err;
 }
 
 /* ------------------------------------------------------------ counters */
+
+static uint64_t vm_events[VM_NEVENTS];  /* atomic */
+
+void vm_event_add(enum vm_event ev, uint64_t n)
+{
+	KASSERT(ev < VM_NEVENTS, "vm event %d", ev);
+	__atomic_fetch_add(&vm_events[ev], n, __ATOMIC_RELAXED);
+}
+
+uint64_t vm_event_get(enum vm_event ev)
+{
+	KASSERT(ev < VM_NEVENTS, "vm event %d", ev);
+	return __atomic_load_n(&vm_events[ev], __ATOMIC_RELAXED);
+}
 
 #define VM_STAT_LOAD(field) __atomic_load_n(&vm_stats.field, __ATOMIC_RELAXED)
 

@@ -19,6 +19,11 @@ struct vm_page;
  * -EIO its pager could not read it (or, for a store, reserve its block),
  * -ENOSPC or -EFBIG no block could be had for a store into a hole. */
 int vm_fault(struct mspace *ms, vaddr_t va, enum vm_access access);
+/* vm_fault that also says in *major (if not NULL) whether the fault had to
+ * wait for a read from a pager or the swap device (a major fault, counted
+ * in /proc/<pid>/stat's majflt; the others are minor). Same returns. */
+int vm_fault_ex(struct mspace *ms, vaddr_t va, enum vm_access access,
+		bool *major);
 
 /* vm_fault_locked flags */
 #define VM_FAULT_FORCE  0x1     /* ignore the VMA's protection (mspace_write) */

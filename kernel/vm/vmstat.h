@@ -31,6 +31,28 @@ struct vm_stats {
 	uint64_t pageins;               /* pages read in by a pager (object.c) */
 };
 
+/*
+ * Paging events with Linux's /proc/vmstat names, counted by the fault
+ * path, the swap pager, the page daemon and the OOM killer.
+ */
+enum vm_event {
+	VM_EV_PGMAJFAULT,       /* pgmajfault: faults that waited for a read */
+	VM_EV_PSWPIN,           /* pswpin: pages read from swap */
+	VM_EV_PSWPOUT,          /* pswpout: pages written to swap */
+	VM_EV_PGSCAN,           /* pgscan: pages the page daemon looked at */
+	VM_EV_PGSTEAL,          /* pgsteal: pages it freed */
+	VM_EV_PGACTIVATE,       /* pgactivate: inactive -> active (referenced) */
+	VM_EV_PGDEACTIVATE,     /* pgdeactivate: active -> inactive */
+	VM_EV_OOM_KILL,         /* oom_kill: processes the OOM killer killed */
+	VM_EV_ALLOCSTALL,       /* allocstall: user allocations that slept */
+	VM_NEVENTS
+};
+
+/* Add n to event ev's count; any context, no locks. */
+void vm_event_add(enum vm_event ev, uint64_t n);
+/* The count of ev since boot. */
+uint64_t vm_event_get(enum vm_event ev);
+
 /* The current counts. */
 void vm_stats_get(struct vm_stats *out);
 
