@@ -33,6 +33,7 @@ static struct anon *anon_alloc_page(struct vm_page *pg)
 	spin_init(&anon->lock, "anon");
 	anon->refcnt = 1;
 	anon->page = pg;
+	anon->slot = SWAP_SLOT_NONE;
 	pg->owner = anon;
 	pg->offset = 0;
 	__atomic_fetch_add(&anons_inuse, 1, __ATOMIC_RELAXED);

@@ -108,6 +108,13 @@ size_t swap_free_pages(void);
  * the first violation. Takes the swap lock. */
 int swap_check(void);
 
+/* swapoff's VM half (kernel/vm/swapoff.c): bring every page on swap back
+ * into memory and free its slot, so the device can be detached. Process
+ * context; may sleep. Returns 0 (no slot in use any more), -ENOMEM (not
+ * enough memory for them: the pages already read in stay in memory, the
+ * rest stay on swap, nothing is lost), -EINTR (a fatal signal) or -EIO. */
+int vm_swapoff(void);
+
 /* /proc/swaps (Linux's format) and the Swap lines of /proc/meminfo. */
 int swap_display_swaps(struct sbuf *sb);
 void swap_display_meminfo(struct sbuf *sb);
