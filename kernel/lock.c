@@ -35,6 +35,19 @@ void spin_lock(struct spinlock *lk)
 	lk->owner = cpu_self();
 }
 
+bool spin_trylock(struct spinlock *lk)
+{
+	push_off();
+	if (spin_holding(lk))
+		panic("spin_trylock: %s already held by this hart", lk->name);
+	if (__atomic_exchange_n(&lk->locked, 1, __ATOMIC_ACQUIRE) != 0) {
+		pop_off();
+		return false;
+	}
+	lk->owner = cpu_self();
+	return true;
+}
+
 /* Release lk. => lk held by this hart. */
 void spin_unlock(struct spinlock *lk)
 {
@@ -116,6 +129,20 @@ void mutex_lock(struct mutex *m)
 	m->locked = true;
 	m->owner_pid = mutex_owner_id();
 	spin_unlock(&m->lk);
+}
+
+bool mutex_trylock(struct mutex *m)
+{
+	bool got = false;
+
+	spin_lock(&m->lk);
+	if (!m->locked) {
+		m->locked = true;
+		m->owner_pid = mutex_owner_id();
+		got = true;
+	}
+	spin_unlock(&m->lk);
+	return got;
 }
 
 /* Release m and wake its waiters. => m held by the caller. */

@@ -23,6 +23,10 @@ void spin_init(struct spinlock *lk, const char *name);
 void spin_lock(struct spinlock *lk);
 void spin_unlock(struct spinlock *lk);
 bool spin_holding(const struct spinlock *lk);
+/* Take lk if it is free, without spinning; true if taken (then as
+ * spin_lock). For code that holds a lock ranking below lk (the page
+ * daemon holds the page-queue lock and tries an owner's lock). */
+bool spin_trylock(struct spinlock *lk);
 
 /* Interrupt-disable nesting used by spinlocks: push_off disables, the
  * matching pop_off restores the state at the outermost push_off. */
@@ -40,5 +44,8 @@ void mutex_init(struct mutex *m, const char *name);
 void mutex_lock(struct mutex *m);       /* may sleep */
 void mutex_unlock(struct mutex *m);
 bool mutex_holding(struct mutex *m);
+/* Take m if no one holds it, never sleeping; true if taken. May be called
+ * with spinlocks held (the page daemon, out of lock order). */
+bool mutex_trylock(struct mutex *m);
 
 #endif

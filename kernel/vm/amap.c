@@ -275,6 +275,7 @@ int amap_copy_eager(struct amap *src, size_t slot, size_t n, size_t at,
 			anon_unref(copy);
 			goto fail;
 		}
+		anon_page_unhold(copy);         /* unmapped: the daemon may take it */
 	}
 	*out = dst;
 	return 0;
@@ -334,7 +335,8 @@ int amap_check(struct amap *am)
 
 	for (s = 0; amap_next(am, &s, SIZE_MAX); s++) {
 		anon = am->chunks[s / AMAP_CHUNK_SLOTS][s % AMAP_CHUNK_SLOTS];
-		if (s >= am->nslots || anon->refcnt < 1 || anon->page == NULL) {
+		if (s >= am->nslots || anon->refcnt < 1 ||
+		    (anon->page == NULL && anon->slot == SWAP_SLOT_NONE)) {
 			printk("amap_check: amap %p slot %lu: bad anon\n",
 			       (void *)am, (unsigned long)s);
 			return -EINVAL;

@@ -1,20 +1,39 @@
 /*
- * Anons: allocation, copying and reference counting of anonymous pages.
- * Called by amap.c and fault.c; touches pages only through page.h and
- * pmap.h (zeroing and copying through the direct map).
+ * Anons: allocation, copying and reference counting of anonymous pages,
+ * and their two states on the swap device (swap-in for the fault path,
+ * page-out for the page daemon). Called by amap.c, fault.c and pageout.c;
+ * touches pages only through page.h and pmap.h (zeroing and copying
+ * through the direct map) and the swap device through swap.h.
+ *
+ * The states of an anon (anon->lock):
+ *
+ *   page, no slot      resident only; may be mapped writable
+ *   page and slot      swap cache: the page equals its slot and is never
+ *                      mapped writable, so it can be dropped without a write
+ *                      (a write fault frees the slot first: anon_make_writable)
+ *   slot, no page      on swap only: a fault reads it back (anon_swapin)
+ *   page busy          I/O in flight (swap-in read or page-out write): the
+ *                      page is mapped nowhere; whoever needs it waits
+ *                      (anon_wait_busy), and the I/O's owner ends it
+ *                      (anon_unbusy), freeing the anon if its last
+ *                      reference went while it was busy.
  */
 #include "kernel/types.h"
 #include "kernel/errno.h"
 #include "kernel/lock.h"
 #include "kernel/lib/printk.h"
+#include "kernel/proc/sched.h"
 #include "kernel/vm/page.h"
 #include "kernel/vm/pmap.h"
 #include "kernel/vm/kmem.h"
+#include "kernel/vm/swap.h"
+#include "kernel/vm/vmstat.h"
 #include "kernel/vm/anon.h"
 
 static struct kmem_cache *anon_cache;
 static uint64_t anons_inuse;            /* atomic */
 static uint64_t anons_shared;           /* atomic: anons with refcnt > 1 */
+static uint64_t anons_swapped;          /* atomic: anons holding a slot */
 
 int anon_init(void)
 {
@@ -23,19 +42,30 @@ int anon_init(void)
 	return anon_cache ? 0 : -ENOMEM;
 }
 
-/* A new anon owning pg (refcnt 1), or NULL on -ENOMEM. */
+/* Make pg the page of anon, held once (wire_count 1) so the page daemon
+ * leaves it alone until the caller maps it and calls anon_page_unhold;
+ * then put it on the active queue. => anon not yet visible to others. */
+static void anon_set_page(struct anon *anon, struct vm_page *pg)
+{
+	anon->page = pg;
+	pg->owner = anon;
+	pg->offset = 0;
+	pg->flags |= VM_PAGE_ANON;
+	pg->wire_count = 1;
+	vm_page_activate(pg);   /* after owner: the daemon sees a whole anon */
+}
+
+/* A new anon owning pg (refcnt 1, pg held), or NULL on -ENOMEM. */
 static struct anon *anon_alloc_page(struct vm_page *pg)
 {
-	struct anon *anon = kmem_cache_alloc(anon_cache);
+	struct anon *anon = kmem_cache_alloc_user(anon_cache);
 
 	if (anon == NULL)
 		return NULL;
 	spin_init(&anon->lock, "anon");
 	anon->refcnt = 1;
-	anon->page = pg;
 	anon->slot = SWAP_SLOT_NONE;
-	pg->owner = anon;
-	pg->offset = 0;
+	anon_set_page(anon, pg);
 	__atomic_fetch_add(&anons_inuse, 1, __ATOMIC_RELAXED);
 	return anon;
 }
@@ -71,8 +101,53 @@ struct anon *anon_copy_page(struct vm_page *src)
 
 struct anon *anon_copy(struct anon *src)
 {
-	KASSERT(src->page != NULL, "anon %p has no page", (void *)src);
-	return anon_copy_page(src->page);
+	struct vm_page *pg;
+	struct anon *copy;
+	int err;
+
+	while ((err = anon_page_hold(src, &pg)) == -EAGAIN)
+		;
+	if (err)
+		return NULL;
+	copy = anon_copy_page(pg);
+	anon_page_release(src, pg);
+	return copy;
+}
+
+int anon_page_hold(struct anon *anon, struct vm_page **pgp)
+{
+	struct vm_page *pg;
+
+	spin_lock(&anon->lock);
+	pg = anon->page;
+	if (pg != NULL && !(pg->flags & VM_PAGE_BUSY)) {
+		pg->wire_count++;
+		spin_unlock(&anon->lock);
+		*pgp = pg;
+		return 0;
+	}
+	spin_unlock(&anon->lock);
+	if (pg != NULL) {
+		anon_wait_busy(anon);
+		return -EAGAIN;
+	}
+	int err = anon_swapin(anon);
+	return err ? err : -EAGAIN;
+}
+
+void anon_page_release(struct anon *anon, struct vm_page *pg)
+{
+	spin_lock(&anon->lock);
+	KASSERT(anon->page == pg && pg->wire_count > 0,
+		"anon %p page %lx released but not held", (void *)anon,
+		(unsigned long)pg->pa);
+	pg->wire_count--;
+	spin_unlock(&anon->lock);
+}
+
+void anon_page_unhold(struct anon *anon)
+{
+	anon_page_release(anon, anon->page);
 }
 
 void anon_ref(struct anon *anon)
@@ -85,9 +160,38 @@ void anon_ref(struct anon *anon)
 	spin_unlock(&anon->lock);
 }
 
+/* Free a slot the anon held. => the anon is the slot's holder. */
+static void anon_drop_slot(swap_slot_t slot)
+{
+	swap_slot_free(slot);
+	__atomic_fetch_sub(&anons_swapped, 1, __ATOMIC_RELAXED);
+}
+
+/* Free what is left of an anon whose last reference is gone: its page
+ * (mapped nowhere), its slot, itself. => no locks; no one else can reach
+ * the anon (refcnt 0, not busy). */
+static void anon_free(struct anon *anon)
+{
+	struct vm_page *pg = anon->page;
+
+	if (pg != NULL) {
+		KASSERT(pg->pv_list == NULL, "page %lx of anon %p is still mapped",
+			(unsigned long)pg->pa, (void *)anon);
+		/* Off the queues first, under their lock: then the page
+		 * daemon no longer finds this anon through pg->owner. */
+		vm_page_dequeue(pg);
+		pg->owner = NULL;
+		vm_page_free(pg, 0);
+	}
+	if (anon->slot != SWAP_SLOT_NONE)
+		anon_drop_slot(anon->slot);
+	kmem_cache_free(anon_cache, anon);
+	__atomic_fetch_sub(&anons_inuse, 1, __ATOMIC_RELAXED);
+}
+
 void anon_unref(struct anon *anon)
 {
-	struct vm_page *pg;
+	bool busy;
 	int left;
 
 	spin_lock(&anon->lock);
@@ -96,16 +200,11 @@ void anon_unref(struct anon *anon)
 	left = --anon->refcnt;
 	if (left == 1)
 		__atomic_fetch_sub(&anons_shared, 1, __ATOMIC_RELAXED);
+	busy = anon->page != NULL && (anon->page->flags & VM_PAGE_BUSY);
 	spin_unlock(&anon->lock);
-	if (left > 0)
-		return;
-	pg = anon->page;
-	KASSERT(pg->pv_list == NULL, "page %lx of anon %p is still mapped",
-		(unsigned long)pg->pa, (void *)anon);
-	pg->owner = NULL;
-	vm_page_free(pg, 0);
-	kmem_cache_free(anon_cache, anon);
-	__atomic_fetch_sub(&anons_inuse, 1, __ATOMIC_RELAXED);
+	/* A busy page's I/O owner sees refcnt 0 in anon_unbusy and frees. */
+	if (left == 0 && !busy)
+		anon_free(anon);
 }
 
 int anon_refs(struct anon *anon)
@@ -118,6 +217,115 @@ int anon_refs(struct anon *anon)
 	return n;
 }
 
+/* ------------------------------------------------------------ swap */
+
+void anon_wait_busy(struct anon *anon)
+{
+	spin_lock(&anon->lock);
+	while (anon->page != NULL && (anon->page->flags & VM_PAGE_BUSY))
+		sched_sleep_noint(anon, &anon->lock);
+	spin_unlock(&anon->lock);
+}
+
+bool anon_unbusy(struct anon *anon, bool drop_page)
+{
+	struct vm_page *pg;
+	bool dead;
+
+	spin_lock(&anon->lock);
+	pg = anon->page;
+	KASSERT(pg != NULL && (pg->flags & VM_PAGE_BUSY),
+		"anon %p: unbusy of a page not busy", (void *)anon);
+	pg->flags &= ~VM_PAGE_BUSY;
+	dead = anon->refcnt == 0;
+	if (drop_page && !dead)
+		anon->page = NULL;
+	spin_unlock(&anon->lock);
+	sched_wakeup(anon);
+	if (dead) {
+		anon_free(anon);
+		return true;
+	}
+	if (drop_page) {
+		pg->owner = NULL;
+		vm_page_free(pg, 0);
+	}
+	return false;
+}
+
+int anon_swapin(struct anon *anon)
+{
+	struct vm_page *pg;
+	swap_slot_t slot;
+	int err;
+
+	pg = vm_page_alloc(0, VM_ZONE_ANY, VM_ALLOC_USER);
+	if (pg == NULL)
+		return -ENOMEM;
+	spin_lock(&anon->lock);
+	if (anon->page != NULL) {
+		/* Read in (or busy) meanwhile: the caller looks again. */
+		spin_unlock(&anon->lock);
+		vm_page_free(pg, 0);
+		return 0;
+	}
+	slot = anon->slot;
+	KASSERT(slot != SWAP_SLOT_NONE, "anon %p has neither page nor slot",
+		(void *)anon);
+	anon->page = pg;
+	pg->owner = anon;
+	pg->offset = 0;
+	pg->flags |= VM_PAGE_ANON | VM_PAGE_BUSY;
+	spin_unlock(&anon->lock);
+	vm_page_activate(pg);
+	err = swap_read_page(slot, pg);
+	if (err == 0)
+		vm_event_add(VM_EV_PSWPIN, 1);
+	/* On error the page goes and the slot stays: nothing is lost. */
+	anon_unbusy(anon, err != 0);
+	return err;
+}
+
+bool anon_make_writable(struct anon *anon)
+{
+	swap_slot_t slot = SWAP_SLOT_NONE;
+
+	KASSERT(spin_holding(&anon->lock), "anon lock not held");
+	if (anon->slot != SWAP_SLOT_NONE && anon->page != NULL) {
+		slot = anon->slot;
+		anon->slot = SWAP_SLOT_NONE;
+	}
+	if (slot != SWAP_SLOT_NONE)
+		anon_drop_slot(slot);
+	return slot != SWAP_SLOT_NONE;
+}
+
+int anon_pageout_begin(struct anon *anon, struct vm_page *pg)
+{
+	KASSERT(spin_holding(&anon->lock), "anon lock not held");
+	if (anon->page != pg || anon->refcnt == 0 || pg->wire_count > 0 ||
+	    (pg->flags & VM_PAGE_BUSY))
+		return ANON_PAGEOUT_SKIP;
+	pg->flags |= VM_PAGE_BUSY;
+	/* Busy first: a fault that finds the PTE gone waits for us. */
+	pmap_page_protect(pg, VM_PROT_NONE);
+	if (anon->slot != SWAP_SLOT_NONE && !pmap_clear_modify(pg))
+		return ANON_PAGEOUT_CLEAN;
+	return ANON_PAGEOUT_WRITE;
+}
+
+void anon_pageout_slot(struct anon *anon, swap_slot_t slot)
+{
+	spin_lock(&anon->lock);
+	KASSERT(anon->page != NULL && (anon->page->flags & VM_PAGE_BUSY),
+		"anon %p: slot for a page not being paged out", (void *)anon);
+	if (anon->slot != SWAP_SLOT_NONE)
+		anon_drop_slot(anon->slot);     /* a dirty swap-cache page */
+	anon->slot = slot;
+	__atomic_fetch_add(&anons_swapped, 1, __ATOMIC_RELAXED);
+	spin_unlock(&anon->lock);
+}
+
 uint64_t anon_count(void)
 {
 	return __atomic_load_n(&anons_inuse, __ATOMIC_RELAXED);
@@ -126,4 +334,9 @@ uint64_t anon_count(void)
 uint64_t anon_shared_count(void)
 {
 	return __atomic_load_n(&anons_shared, __ATOMIC_RELAXED);
+}
+
+uint64_t anon_swapped_count(void)
+{
+	return __atomic_load_n(&anons_swapped, __ATOMIC_RELAXED);
 }

@@ -13,11 +13,14 @@
 struct vm_page;
 
 /*
- * One anonymous page.
- * Locking: (a) anon->lock.
- * Invariants: refcnt >= 1 while reachable; page != NULL (no swap yet);
- * page->owner == anon; refcnt > 1 exactly for the anons counted by
- * anon_shared_count.
+ * One anonymous page: resident, on swap, or both (the swap cache); see
+ * kernel/vm/anon.c for the states.
+ * Locking: (a) anon->lock, a spinlock below amap locks; the page daemon
+ * only tries it (it holds the page-queue lock).
+ * Invariants: refcnt >= 1 while reachable from an amap; page != NULL or
+ * slot != SWAP_SLOT_NONE; page->owner == anon with VM_PAGE_ANON; a page
+ * with a slot is mapped nowhere writable; a busy page is mapped nowhere;
+ * refcnt > 1 exactly for the anons counted by anon_shared_count.
  */
 struct anon {
 	struct spinlock lock;
@@ -30,23 +33,43 @@ struct anon {
  * (mspace_create does it). Returns 0 or -ENOMEM. */
 int anon_init(void);
 
-/* A new anon (refcnt 1) holding a new zero-filled user page, any zone.
+/* A new anon (refcnt 1) holding a new zero-filled user page, any zone,
+ * the page held (as anon_page_hold) so the page daemon cannot take it
+ * before the caller maps it: the caller calls anon_page_unhold after
+ * mapping it (anon_unref alone on failure). The anon struct is allocated
+ * above the min watermark (a process's memory).
  * => may hold an amap lock (never sleeps).
  * Returns NULL if no page or no anon could be allocated (-ENOMEM). */
 struct anon *anon_alloc_zero(void);
 
-/* A new anon (refcnt 1) holding a copy of src's page.
- * => the caller keeps src from being freed (holds a reference).
- * Returns NULL on -ENOMEM. */
+/* A new anon (refcnt 1) holding a copy of src's page (swapped in first if
+ * it is on swap), its page held as anon_alloc_zero's.
+ * => the caller keeps src from being freed (holds a reference); no
+ *    spinlocks held (may sleep for a swap read).
+ * Returns NULL on -ENOMEM or -EIO. */
 struct anon *anon_copy(struct anon *src);
 
 /* A new anon (refcnt 1) holding a copy of the page src (any page: an
- * object's page for copy-on-write of a private file mapping).
+ * object's page for copy-on-write of a private file mapping), its page
+ * held as anon_alloc_zero's.
  * => the caller keeps src resident (a hold). Returns NULL on -ENOMEM. */
 struct anon *anon_copy_page(struct vm_page *src);
 
-/* Take / drop a reference. The last anon_unref frees the page and the anon;
- * no pmap may map the page any more by then (callers pmap_remove first).
+/* Hold the anon's resident page (wire_count + 1: the page daemon leaves
+ * it) and return it in *pgp. If the page is busy, wait for it; if it is on
+ * swap, read it in; both return -EAGAIN (call again: the anon may have
+ * changed meanwhile). => a reference keeps anon alive; no spinlocks held.
+ * Returns 0, -EAGAIN, -ENOMEM or -EIO. */
+int anon_page_hold(struct anon *anon, struct vm_page **pgp);
+/* Drop a hold on pg, anon's page. */
+void anon_page_release(struct anon *anon, struct vm_page *pg);
+/* Drop the hold a new anon's page came with (anon_alloc_zero). */
+void anon_page_unhold(struct anon *anon);
+
+/* Take / drop a reference. The last anon_unref frees the page, the slot
+ * and the anon, unless the page is busy in I/O: then its I/O owner frees
+ * them in anon_unbusy. No pmap may map the page any more by then
+ * (callers pmap_remove first).
  * => may hold the amap lock of the amap that held it. */
 void anon_ref(struct anon *anon);
 void anon_unref(struct anon *anon);
@@ -54,9 +77,45 @@ void anon_unref(struct anon *anon);
  * seen by the holder of the one amap holding it cannot grow under it. */
 int anon_refs(struct anon *anon);
 
-/* Anons in use, and anons shared by more than one amap slot (pages shared
- * copy-on-write after fork), for /proc and leak checks. */
+/* Case 7, swap-in: read the anon's slot into a new page, which becomes
+ * its page with the slot kept (the swap cache, dropped without a write
+ * if never written). The page is busy during the read; other faults on
+ * it wait in anon_wait_busy. If the anon got a page meanwhile, does
+ * nothing. => a reference keeps anon alive; no spinlocks held; sleeps.
+ * Returns 0, -ENOMEM (no page: nothing changed) or -EIO (the slot stays,
+ * the page goes). Counts pswpin. */
+int anon_swapin(struct anon *anon);
+/* Sleep until anon's page is not busy. => no spinlocks held. */
+void anon_wait_busy(struct anon *anon);
+/* End the I/O on anon's busy page and wake its waiters; drop_page frees
+ * the page (page-out written, or a failed swap-in). If the last reference
+ * went during the I/O, frees the anon (page and slot too) and returns true.
+ * => the caller started the I/O (anon_pageout_begin or anon_swapin). */
+bool anon_unbusy(struct anon *anon, bool drop_page);
+/* A store is about to make the anon's resident page writable: its slot
+ * (if any) no longer matches it, so free the slot. Returns whether one was
+ * freed. => anon->lock held. */
+bool anon_make_writable(struct anon *anon);
+
+/* anon_pageout_begin's answers */
+#define ANON_PAGEOUT_SKIP   0   /* not this anon's page now, held or busy */
+#define ANON_PAGEOUT_CLEAN  1   /* busy and unmapped; equals its slot */
+#define ANON_PAGEOUT_WRITE  2   /* busy and unmapped; needs a slot written */
+/* The page daemon's first step on pg, found on a queue with owner anon:
+ * unless it is held, busy, or no longer the anon's page, mark it busy and
+ * remove every mapping (pmap_page_protect). The daemon then ends the
+ * page-out with anon_unbusy (after writing it to the slot it gives with
+ * anon_pageout_slot for ANON_PAGEOUT_WRITE). => anon->lock held. */
+int anon_pageout_begin(struct anon *anon, struct vm_page *pg);
+/* Give the busy page's anon the slot its page is being written to (an old
+ * slot is freed). Takes anon->lock. */
+void anon_pageout_slot(struct anon *anon, swap_slot_t slot);
+
+/* Anons in use, anons shared by more than one amap slot (pages shared
+ * copy-on-write after fork), and anons holding a swap slot, for /proc and
+ * leak checks. */
 uint64_t anon_count(void);
 uint64_t anon_shared_count(void);
+uint64_t anon_swapped_count(void);
 
 #endif

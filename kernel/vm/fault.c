@@ -11,6 +11,7 @@
  *    +- the VMA's protection forbids access --> 8
  *    +- write to a needs-copy VMA ------------> 5, then on
  *    +- the amap has an anon for va ----------> 1
+ *    |     on swap, or busy in I/O -----------> 7, then 1 again
  *    |     write, anon refcnt > 1 ------------> 4 (copy the anon)
  *    +- the VMA has a memory object ----------> 2
  *    |     write to a private mapping --------> 4 (copy the object page)
@@ -39,8 +40,11 @@
  *      stack VMA and the stack limit: the stack VMA grows down to it
  *      (fault_stack_grow). After munmap inside the stack, each piece
  *      grows: the upper one into the hole.
- *   7. swap-in: the anon's page is on the swap device: read it back
- *      [later issue].
+ *   7. swap-in: the anon's page is on the swap device: a new page is
+ *      made busy and read from the slot with no spinlock held (the slot
+ *      stays: the page is swap cache until written); a fault that finds
+ *      the page busy (a swap-in or a page-out in flight) waits for it.
+ *      Either way case 1 is tried again (fault_swapin).
  *   8. error: no VMA, or the VMA's protection forbids the access:
  *      -EFAULT (fault_check_access); the caller sends SIGSEGV or fails
  *      copyin. SIGBUS (as on Linux), with its cause: a page wholly past
@@ -68,6 +72,8 @@
 
 /* fault_upper's answer when the amap has no anon for the page. */
 #define FAULT_MISS 1
+/* Case 7's answer: the page was read in or waited for; look again. */
+#define FAULT_RETRY 2
 
 #define KB_PER_PAGE (PAGE_SIZE / 1024)
 
@@ -88,6 +94,7 @@ struct fault_ctx {
 	bool keep;                      /* the caller wants page held */
 	struct vm_object *held;         /* page's object, if page is held */
 	bool major;                     /* waited for a pager or swap read */
+	struct anon *held_anon;         /* page's anon, if page is held */
 };
 
 static bool fault_is_write(const struct fault_ctx *fc)
@@ -106,27 +113,42 @@ static int fault_enter(struct fault_ctx *fc, struct vm_page *pg, vm_prot_t prot)
 			  (fault_is_write(fc) ? PMAP_MODIFIED : 0));
 }
 
+/* A new anon's page is mapped: drop the hold it came with, or pass it to
+ * the caller who asked to keep the page. */
+static void fault_anon_done(struct fault_ctx *fc, struct anon *anon)
+{
+	if (fc->keep)
+		fc->held_anon = anon;
+	else
+		anon_page_unhold(anon);
+}
+
 /* Case 4: copy-on-write. Copy src (the page of old, an anon still shared,
- * or an object's page when old is NULL) into a new anon that takes the
- * slot in the VMA's own amap, replacing old (whose reference is dropped
- * once the new page is mapped), and map it with the VMA's protection.
+ * held by the caller; or an object's page when old is NULL) into a new
+ * anon that takes the slot in the VMA's own amap, replacing old (whose
+ * reference is dropped once the new page is mapped), and map it with the
+ * VMA's protection. The hold on old's page is dropped here, either way.
  * => the VMA is not needs-copy (case 5 done).
  * Returns 0 or -ENOMEM (nothing changed). */
 static int fault_cow(struct fault_ctx *fc, struct anon *old,
 		     struct vm_page *src)
 {
 	struct vma *v = fc->vma;
-	struct anon *anon;
+	struct anon *anon = NULL;
 	size_t slot;
 	int err;
 
 	err = mspace_vma_amap(fc->ms, v);
+	if (err == 0) {
+		KASSERT(amap_refs(v->amap) == 1, "copy-on-write into a shared amap");
+		anon = anon_copy_page(src);
+		if (anon == NULL)
+			err = -ENOMEM;
+	}
+	if (old != NULL)
+		anon_page_release(old, src);
 	if (err)
 		return err;
-	KASSERT(amap_refs(v->amap) == 1, "copy-on-write into a shared amap");
-	anon = anon_copy_page(src);
-	if (anon == NULL)
-		return -ENOMEM;
 	slot = mspace_vma_slot(v, fc->va);
 	amap_lock(v->amap);
 	if (old != NULL)
@@ -141,21 +163,49 @@ static int fault_cow(struct fault_ctx *fc, struct anon *old,
 		anon_unref(anon);
 		return err;
 	}
+	fault_anon_done(fc, anon);
 	if (old != NULL)
 		anon_unref(old);
 	VM_STAT_INC(fault_cow);
 	return 0;
 }
 
-/* Case 1: the amap holds an anon for the page. A write to an anon shared
- * with another amap is case 4; otherwise map the anon's page, read-only
- * while it may be shared. Returns 0, FAULT_MISS, or -ENOMEM. */
+/* Case 7: the anon's page is on swap (swapped), or busy in another
+ * fault's swap-in or the page daemon's page-out. Read it in, or wait for
+ * the I/O in flight; either way the fault is then tried again, since the
+ * anon may have changed meanwhile. => no spinlocks held; an amap slot
+ * keeps anon alive. Returns FAULT_RETRY, -ENOMEM, or -EIO (SIGBUS). */
+static int fault_swapin(struct fault_ctx *fc, struct anon *anon, bool swapped)
+{
+	int err;
+
+	if (!swapped) {
+		anon_wait_busy(anon);
+		return FAULT_RETRY;
+	}
+	err = anon_swapin(anon);
+	if (err)
+		return err;
+	fc->major = true;
+	VM_STAT_INC(fault_swapin);
+	return FAULT_RETRY;
+}
+
+/* Case 1: the amap holds an anon for the page. On swap or busy: case 7.
+ * A write to an anon shared with another amap is case 4; otherwise map
+ * the anon's page, read-only while it may be shared or while it is still
+ * in the swap cache and this is a read (a write frees the slot first, so
+ * a page with a slot always equals it). The page is mapped under the anon
+ * lock, so the page daemon cannot be taking it meanwhile.
+ * Returns 0, FAULT_MISS, FAULT_RETRY, -ENOMEM or -EIO. */
 static int fault_upper(struct fault_ctx *fc)
 {
 	struct vma *v = fc->vma;
 	struct amap *am = v->amap;
 	size_t slot = am ? mspace_vma_slot(v, fc->va) : 0;
 	struct anon *anon = NULL;
+	struct vm_page *pg;
+	vm_prot_t prot;
 	bool shared;
 	int err;
 
@@ -168,15 +218,32 @@ static int fault_upper(struct fault_ctx *fc)
 		amap_unlock(am);
 		return FAULT_MISS;
 	}
-	KASSERT(anon->page != NULL, "anon %p has no page", (void *)anon);
-	shared = (v->flags & VMA_NEEDS_COPY) || anon_refs(anon) > 1;
-	if (shared && fault_is_write(fc)) {
-		/* Our private amap holds a reference: anon stays. */
+	spin_lock(&anon->lock);
+	pg = anon->page;
+	if (pg == NULL || (pg->flags & VM_PAGE_BUSY)) {
+		spin_unlock(&anon->lock);
 		amap_unlock(am);
-		return fault_cow(fc, anon, anon->page);
+		return fault_swapin(fc, anon, pg == NULL);
 	}
-	err = fault_enter(fc, anon->page,
-			  shared ? fc->prot & ~VM_PROT_WRITE : fc->prot);
+	shared = (v->flags & VMA_NEEDS_COPY) || anon->refcnt > 1;
+	if (shared && fault_is_write(fc)) {
+		/* Held for the copy; our private amap keeps the anon. */
+		pg->wire_count++;
+		spin_unlock(&anon->lock);
+		amap_unlock(am);
+		return fault_cow(fc, anon, pg);
+	}
+	prot = shared ? fc->prot & ~VM_PROT_WRITE : fc->prot;
+	if (fault_is_write(fc))
+		anon_make_writable(anon);
+	else if (anon->slot != SWAP_SLOT_NONE)
+		prot &= ~VM_PROT_WRITE;
+	err = fault_enter(fc, pg, prot);
+	if (err == 0 && fc->keep) {
+		pg->wire_count++;
+		fc->held_anon = anon;
+	}
+	spin_unlock(&anon->lock);
 	amap_unlock(am);
 	VM_STAT_INC(fault_upper);
 	return err;
@@ -304,6 +371,7 @@ static int fault_zero_fill(struct fault_ctx *fc)
 		anon_unref(anon);
 		return err;
 	}
+	fault_anon_done(fc, anon);
 	VM_STAT_INC(fault_zero_fill);
 	return 0;
 }
@@ -363,7 +431,8 @@ static int fault_resolve(struct fault_ctx *fc)
 		if (err)
 			return err;
 	}
-	err = fault_upper(fc);
+	while ((err = fault_upper(fc)) == FAULT_RETRY)
+		;
 	if (err != FAULT_MISS)
 		return err;
 	if (v->obj != NULL)
@@ -398,6 +467,7 @@ static int fault_run(struct mspace *ms, vaddr_t va, enum vm_access access,
 	if (err == 0 && hold != NULL) {
 		hold->page = fc.page;
 		hold->obj = fc.held;
+		hold->anon = fc.held_anon;
 	}
 	if (major != NULL)
 		*major = fc.major;
@@ -416,8 +486,11 @@ void vm_fault_release(struct vm_fault_hold *hold)
 {
 	if (hold->obj != NULL)
 		vm_object_release_page(hold->obj, hold->page);
+	else if (hold->anon != NULL)
+		anon_page_release(hold->anon, hold->page);
 	hold->page = NULL;
 	hold->obj = NULL;
+	hold->anon = NULL;
 }
 
 int vm_fault(struct mspace *ms, vaddr_t va, enum vm_access access)
@@ -471,6 +544,7 @@ void vm_stats_get(struct vm_stats *out)
 	out->fault_cow = VM_STAT_LOAD(fault_cow);
 	out->fault_needs_copy = VM_STAT_LOAD(fault_needs_copy);
 	out->fault_stack_grow = VM_STAT_LOAD(fault_stack_grow);
+	out->fault_swapin = VM_STAT_LOAD(fault_swapin);
 	out->fault_errors = VM_STAT_LOAD(fault_errors);
 	out->fault_nomem = VM_STAT_LOAD(fault_nomem);
 	out->amaps = amap_count();
@@ -498,6 +572,7 @@ int vm_stats_display(struct sbuf *sb)
 		{ "pgfault_needs_copy", st.fault_needs_copy },
 		{ "pgpagein", st.pageins },
 		{ "pgfault_stack", st.fault_stack_grow },
+		{ "pgfault_swapin", st.fault_swapin },
 		{ "pgfault_error", st.fault_errors },
 		{ "pgfault_nomem", st.fault_nomem },
 		{ "nr_amaps", st.amaps },

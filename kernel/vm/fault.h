@@ -32,8 +32,9 @@ int vm_fault_ex(struct mspace *ms, vaddr_t va, enum vm_access access,
 struct vm_fault_hold {
 	struct vm_page *page;
 	struct vm_object *obj;  /* page's memory object, holding the page
-	                         * (vm_object_get_page); NULL: an anon's page,
-	                         * kept by ms->lock alone */
+	                         * (vm_object_get_page); NULL: an anon's page */
+	struct anon *anon;      /* the anon whose page is held
+	                         * (anon_page_hold), or NULL */
 };
 
 /* vm_fault for a caller that holds ms->lock (mspace_write/read): resolves

@@ -140,6 +140,7 @@ static void object_insert(struct vm_object *obj, uint64_t idx, struct vm_page *p
 	obj->chunks[idx / CHUNK_PAGES][idx % CHUNK_PAGES] = pg;
 	obj->nresident++;
 	__atomic_fetch_add(&object_pages, 1, __ATOMIC_RELAXED);
+	vm_page_activate(pg);   /* after owner: the page daemon may look */
 }
 
 /* => obj->lock. Take the unheld page pg at idx out of the object, out of

@@ -54,6 +54,9 @@ struct vm_zone {
 	uint64_t wakeups;               /* (z) page-daemon wake-ups asked */
 	uint64_t alloc_fail;            /* (z) allocations refused */
 	uint64_t pgalloc, pgfree;       /* (z) pages, ever */
+	struct list_node pageq[PQ_NQUEUES];     /* (q) user pages, LRU order:
+	                                         * head oldest, tail newest */
+	uint64_t pageq_count[PQ_NQUEUES];       /* (q) */
 };
 
 static struct vm_zone zones[VM_NZONES];
@@ -65,13 +68,15 @@ static int nsegs;                       /* (c) */
 static const enum vm_zone_id zone_fallback[VM_NZONES] = { ZONE_NORMAL, ZONE_DMA32 };
 static const char *const zone_names[VM_NZONES] = { "DMA32", "Normal" };
 
-/* Page queues. Locking: (q) pageq_lock, a leaf: never held with a zone lock. */
+/* The page queues of every zone. Locking: (q) pageq_lock, never held with
+ * a zone lock; below anon and object locks, which the page daemon only
+ * tries while holding it. */
 static struct spinlock pageq_lock = SPINLOCK_INIT("pageq");
-static struct list_node pageq[PQ_NQUEUES];      /* (q) */
-static uint64_t pageq_count[PQ_NQUEUES];        /* (q) */
 
-/* Provided by the page daemon once it exists. */
+/* Provided by the page daemon (kernel/vm/pageout.c); weak so host tests
+ * link page.c alone. */
 extern void vm_pageout_wakeup(void) __attribute__((weak));
+extern void vm_pageout_freed(void) __attribute__((weak));
 
 /* ---------------------------------------------------------------- lookup */
 
@@ -239,16 +244,14 @@ static bool zone_note_low(struct vm_zone *z)
 	return true;
 }
 
-/* Zero and enqueue a freshly allocated block as flags ask. No locks held. */
+/* Zero a freshly allocated block if flags ask. No locks held. (A user
+ * page enters the page queues when its owner has it: anon.c, object.c.) */
 static void page_prepare(struct vm_page *pg, unsigned order, int flags)
 {
 	pg->order = order;
-	for (uint64_t i = 0; i < ORDER_PAGES(order); i++) {
+	for (uint64_t i = 0; i < ORDER_PAGES(order); i++)
 		if (flags & VM_ALLOC_ZERO)
 			pmap_zero_page(pg + i);
-		if (flags & VM_ALLOC_USER)
-			vm_page_activate(pg + i);
-	}
 }
 
 /* Allocate 2^order physically contiguous frames; see page.h.
@@ -322,6 +325,8 @@ void vm_page_free(struct vm_page *pg, unsigned order)
 	if (z->free_pages >= z->wmark_low)
 		z->below_low = false;
 	spin_unlock(&z->lock);
+	if (vm_pageout_freed)
+		vm_pageout_freed();
 }
 
 /* ---------------------------------------------------------------- init */
@@ -450,10 +455,9 @@ static void vm_page_reset_state(void)
 		for (int k = 0; k < VM_PAGE_NORDERS; k++)
 			list_init(&zones[z].free[k]);
 	}
-	for (int q = 0; q < PQ_NQUEUES; q++) {
-		list_init(&pageq[q]);
-		pageq_count[q] = 0;
-	}
+	for (int z = 0; z < VM_NZONES; z++)
+		for (int q = 0; q < PQ_NQUEUES; q++)
+			list_init(&zones[z].pageq[q]);
 }
 
 void vm_page_init_zones(const struct mem_range *ram, int nram,
@@ -521,17 +525,20 @@ void vm_page_init(const struct mem_range *ram, int nram,
 
 /* ---------------------------------------------------------------- queues */
 
-/* Move pg to queue q (PQ_NONE: off every queue). => pageq_lock held. */
+/* Move pg to the tail of its zone's queue q (PQ_NONE: off every queue).
+ * => pageq_lock held. */
 static void pageq_move(struct vm_page *pg, enum vm_page_queue q)
 {
+	struct vm_zone *z = &zones[pg->zone];
+
 	if (pg->queue != PQ_NONE) {
 		list_remove(&pg->link);
-		pageq_count[pg->queue]--;
+		z->pageq_count[pg->queue]--;
 	}
 	pg->queue = q;
 	if (q != PQ_NONE) {
-		list_push_back(&pageq[q], &pg->link);
-		pageq_count[q]++;
+		list_push_back(&z->pageq[q], &pg->link);
+		z->pageq_count[q]++;
 	}
 }
 
@@ -568,9 +575,48 @@ uint64_t vm_page_queue_count(enum vm_page_queue q)
 
 	KASSERT(q < PQ_NQUEUES, "queue %d", q);
 	spin_lock(&pageq_lock);
-	n = pageq_count[q];
+	n = 0;
+	for (int z = 0; z < VM_NZONES; z++)
+		n += zones[z].pageq_count[q];
 	spin_unlock(&pageq_lock);
 	return n;
+}
+
+uint64_t vm_zone_queue_count(int zone, enum vm_page_queue q)
+{
+	uint64_t n;
+
+	KASSERT(zone < VM_NZONES && q < PQ_NQUEUES, "zone %d queue %d", zone, q);
+	spin_lock(&pageq_lock);
+	n = zones[zone].pageq_count[q];
+	spin_unlock(&pageq_lock);
+	return n;
+}
+
+void vm_pageq_lock(void)
+{
+	spin_lock(&pageq_lock);
+}
+
+void vm_pageq_unlock(void)
+{
+	spin_unlock(&pageq_lock);
+}
+
+struct vm_page *_vm_pageq_first(int zone, enum vm_page_queue q)
+{
+	struct list_node *head = &zones[zone].pageq[q];
+
+	KASSERT(spin_holding(&pageq_lock), "pageq_lock not held");
+	if (list_empty(head))
+		return NULL;
+	return container_of(head->next, struct vm_page, link);
+}
+
+void _vm_pageq_move(struct vm_page *pg, enum vm_page_queue q)
+{
+	KASSERT(spin_holding(&pageq_lock), "pageq_lock not held");
+	pageq_move(pg, q);
 }
 
 /* ---------------------------------------------------------------- counters */
@@ -701,6 +747,34 @@ static void zone_check_frames(int zi)
 }
 
 /* Check every invariant of the zones and free lists; panics on failure. */
+/* Queue invariants: every page on zone zi's queue q is a user page of
+ * that zone that says it is on q, and the counts match the lists.
+ * => pageq_lock held. */
+static void zone_check_queues(int zi)
+{
+	struct vm_zone *z = &zones[zi];
+
+	for (int q = PQ_ACTIVE; q < PQ_NQUEUES; q++) {
+		uint64_t n = 0;
+		struct list_node *it;
+
+		for (it = z->pageq[q].next; it != &z->pageq[q]; it = it->next) {
+			struct vm_page *pg = container_of(it, struct vm_page, link);
+
+			KASSERT(pg->queue == q && pg->zone == zi &&
+				!(pg->flags & (VM_PAGE_FREE | VM_PAGE_RESERVED |
+					       VM_PAGE_SLAB | VM_PAGE_PTP)),
+				"pa %lx on queue %d of zone %d: queue %u zone %u "
+				"flags %x", (unsigned long)pg->pa, q, zi,
+				pg->queue, pg->zone, pg->flags);
+			n++;
+		}
+		KASSERT(n == z->pageq_count[q], "zone %d queue %d: %lu pages "
+			"counted %lu", zi, q, (unsigned long)n,
+			(unsigned long)z->pageq_count[q]);
+	}
+}
+
 void vm_page_check(void)
 {
 	for (int zi = 0; zi < VM_NZONES; zi++) {
@@ -708,6 +782,9 @@ void vm_page_check(void)
 		zone_check_lists(zi);
 		zone_check_frames(zi);
 		spin_unlock(&zones[zi].lock);
+		spin_lock(&pageq_lock);
+		zone_check_queues(zi);
+		spin_unlock(&pageq_lock);
 	}
 }
 

@@ -28,7 +28,8 @@ enum vm_zone_id {
 
 /* vm_page_alloc flags */
 #define VM_ALLOC_ZERO   0x1     /* fill with zeroes */
-#define VM_ALLOC_USER   0x2     /* a user page: enters the page queues */
+#define VM_ALLOC_USER   0x2     /* a user page (its owner puts it on the
+                                 * page queues): stay above the min watermark */
 #define VM_ALLOC_NORESERVE 0x4  /* on a process's behalf (its VMAs): stay
                                  * above the min watermark, as USER does */
 
@@ -40,7 +41,9 @@ enum vm_zone_id {
 #define VM_PAGE_KMALLOC 0x10    /* a whole-page kmalloc block (order in order) */
 #define VM_PAGE_DIRTY   0x20    /* (o) object page newer than its backing store */
 #define VM_PAGE_BUSY    0x40    /* (o) contents changing without the owner's
-                                 * lock: wait before copying (object.h) */
+                                 * lock: wait before copying (object.h), or
+                                 * in page-out or swap-in I/O (anon.h) */
+#define VM_PAGE_ANON    0x80    /* (o) owner is a struct anon, not an object */
 
 enum vm_page_queue { PQ_NONE, PQ_ACTIVE, PQ_INACTIVE, PQ_NQUEUES };
 
@@ -130,17 +133,35 @@ uint64_t vm_page_total_count(void);
 int vm_zone_count(void);
 void vm_zone_get_info(int zone, struct vm_zone_info *out);
 
-/* Page queues for replacement (the page daemon comes in a later issue). */
+/*
+ * Page queues for replacement (kernel/vm/pageout.c). Every user page
+ * (VM_ALLOC_USER) is on its zone's active or inactive queue, oldest at the
+ * head; it leaves them when it is freed, or while the page daemon pages it
+ * out. Take pageq_lock; callers may hold an anon, amap or object lock.
+ */
 void vm_page_activate(struct vm_page *pg);
 void vm_page_deactivate(struct vm_page *pg);
 void vm_page_dequeue(struct vm_page *pg);
-/* Pages on queue q (PQ_ACTIVE or PQ_INACTIVE). */
+/* Pages on queue q (PQ_ACTIVE or PQ_INACTIVE), all zones / one zone. */
 uint64_t vm_page_queue_count(enum vm_page_queue q);
+uint64_t vm_zone_queue_count(int zone, enum vm_page_queue q);
+
+/* The page daemon's view of the queues, under vm_pageq_lock: the oldest
+ * page of zone's queue q (NULL if empty), and moving pg to the tail of
+ * queue q (PQ_NONE: off the queues). Owner locks may only be tried
+ * (spin_trylock, mutex_trylock) while the queue lock is held. */
+void vm_pageq_lock(void);
+void vm_pageq_unlock(void);
+struct vm_page *_vm_pageq_first(int zone, enum vm_page_queue q);
+void _vm_pageq_move(struct vm_page *pg, enum vm_page_queue q);
 
 /* The page daemon's wake-up, called when an allocation leaves a zone below
  * its low watermark. Defined by the page daemon (kernel/vm/pageout.c);
  * page.c references it weakly, so the kernel links before that exists. */
 void vm_pageout_wakeup(void);
+/* Called after every vm_page_free (no locks held): wakes allocations
+ * waiting for memory, if any. Defined by the page daemon, weakly referenced. */
+void vm_pageout_freed(void);
 
 /* Text of /proc/zoneinfo, /proc/buddyinfo, /proc/meminfo and /proc/vmstat
  * in the Linux formats, appended to sb. Return 0 or -ENOMEM. */

@@ -405,6 +405,20 @@ size_t swap_free_pages(void)
 }
 
 /* See swap.h. */
+int swap_device(uint32_t *dev)
+{
+	int err = -ENODEV;
+
+	spin_lock(&swap_lock);
+	if (swap.attached) {
+		*dev = swap.dev;
+		err = 0;
+	}
+	spin_unlock(&swap_lock);
+	return err;
+}
+
+/* See swap.h. */
 int swap_check(void)
 {
 	uint32_t i, clear = 0, usable = 0;

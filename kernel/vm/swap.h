@@ -102,6 +102,22 @@ uint32_t swap_slot_refcount(swap_slot_t slot);
 size_t swap_total_pages(void);
 size_t swap_free_pages(void);
 
+/* The block device (dev_id_t) of the attached swap disk in *dev.
+ * Returns 0 or -ENODEV. Takes the swap lock. */
+int swap_device(uint32_t *dev);
+
+struct vm_page;
+/* Page-in and page-out through the block request manager
+ * (kernel/vm/swap_io.c). A slot is 4 KiB at disk byte slot * 4096.
+ * swap_read_page reads slot into pg; swap_write_run writes pages[0..n-1]
+ * to the n adjacent slots from first as one request (n <= SWAP_RUN_MAX),
+ * all in flight at once, and waits for them. The pages must stay resident
+ * and unmapped (busy) meanwhile. => no spinlocks held; process context;
+ * sleeps. Return 0, -ENODEV (no swap) or -EIO. */
+#define SWAP_RUN_MAX    32
+int swap_read_page(swap_slot_t slot, struct vm_page *pg);
+int swap_write_run(swap_slot_t first, struct vm_page *const *pages, size_t n);
+
 /* Check the allocator's invariants (free count equals clear bits; a
  * usable slot's reference count is zero iff its bit is clear; slot 0 and
  * bad slots are never allocated). Returns 0, or -EINVAL after printing

@@ -17,7 +17,7 @@ FS_HOST_DEPS := $(FS_HOST_SRCS) $(wildcard kernel/fs/*.h tests/host/shim/*/*.h \
   tests/host/shim/*/*/*.h kernel/*.h kernel/lib/*.h kernel/dev/*.h kernel/vm/*.h) \
   tests/host/tap.h tests/host/fs.mk
 
-FS_HOST_HARNESS := tests/host/test_ext2_harness.c
+FS_HOST_HARNESS := tests/host/test_ext2_harness.c tests/host/shim/host_vm.c
 FS_HOST_DEPS += $(FS_HOST_HARNESS) tests/host/test_ext2_harness.h
 
 $(BUILD)/host/test_ext2: tests/host/test_ext2.c $(FS_HOST_DEPS)

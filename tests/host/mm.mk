@@ -17,22 +17,23 @@ $(BUILD)/host/test_vma: tests/host/test_vma.c kernel/vm/vma.c $(MM_HOST_DEPS)
 	@mkdir -p $(@D)
 	$(HOSTCC) $(MM_HOST_CFLAGS) -o $@ tests/host/test_vma.c kernel/vm/vma.c
 
-$(BUILD)/host/test_amap: tests/host/test_amap.c kernel/vm/amap.c kernel/vm/anon.c \
-  kernel/vm/kmem.c kernel/vm/page.c tests/host/shim/host_sbuf.c $(MM_HOST_DEPS)
-	@mkdir -p $(@D)
-	$(HOSTCC) $(MM_HOST_CFLAGS) -o $@ tests/host/test_amap.c kernel/vm/amap.c \
-	  kernel/vm/anon.c kernel/vm/kmem.c kernel/vm/page.c tests/host/shim/host_sbuf.c
+# amaps and anons over the real page allocator and slot allocator (no disk)
+MM_ANON_SRCS := kernel/vm/amap.c kernel/vm/anon.c kernel/vm/kmem.c kernel/vm/page.c \
+  kernel/vm/swap.c tests/host/shim/host_sbuf.c tests/host/shim/host_nodisk.c \
+  tests/host/shim/host_vm.c
 
-$(BUILD)/host/test_cow: tests/host/test_cow.c kernel/vm/amap.c kernel/vm/anon.c \
-  kernel/vm/kmem.c kernel/vm/page.c tests/host/shim/host_sbuf.c $(MM_HOST_DEPS)
+$(BUILD)/host/test_amap: tests/host/test_amap.c $(MM_ANON_SRCS) $(MM_HOST_DEPS)
 	@mkdir -p $(@D)
-	$(HOSTCC) $(MM_HOST_CFLAGS) -o $@ tests/host/test_cow.c kernel/vm/amap.c \
-	  kernel/vm/anon.c kernel/vm/kmem.c kernel/vm/page.c tests/host/shim/host_sbuf.c
+	$(HOSTCC) $(MM_HOST_CFLAGS) -o $@ tests/host/test_amap.c $(MM_ANON_SRCS)
+
+$(BUILD)/host/test_cow: tests/host/test_cow.c $(MM_ANON_SRCS) $(MM_HOST_DEPS)
+	@mkdir -p $(@D)
+	$(HOSTCC) $(MM_HOST_CFLAGS) -o $@ tests/host/test_cow.c $(MM_ANON_SRCS)
 
 MM_MSPACE_SRCS := kernel/vm/mspace.c kernel/vm/fault.c kernel/vm/vma.c \
   kernel/vm/commit.c kernel/vm/swap.c \
   kernel/vm/amap.c kernel/vm/anon.c kernel/vm/kmem.c kernel/vm/page.c \
-  tests/host/shim/host_sbuf.c tests/host/shim/host_nodisk.c
+  tests/host/shim/host_sbuf.c tests/host/shim/host_nodisk.c tests/host/shim/host_vm.c
 
 $(BUILD)/host/test_mspace: tests/host/test_mspace.c $(MM_MSPACE_SRCS) $(MM_HOST_DEPS)
 	@mkdir -p $(@D)

@@ -275,6 +275,8 @@ static void test_watermarks(void)
 	now = zone_info(ZONE_NORMAL);
 	tap_ok(now.free == zi.wmark_min, "user allocations refused at min (free %lu)",
 	       (unsigned long)now.free);
+	for (size_t i = 0; i < nuser; i++)
+		vm_page_activate(pages[i]);
 	tap_ok(vm_page_queue_count(PQ_ACTIVE) == nuser, "user pages are on the active queue");
 	tap_ok(now.low_events == 1 && (uint64_t)wakeups == zi.wmark_low - zi.wmark_min,
 	       "one low-watermark event, a page-daemon wake-up per allocation below low "
@@ -307,8 +309,13 @@ static void test_queues_and_zero(void)
 
 	vm_page_init_zones(&r, 1, NULL, 0, PAGE_SIZE);
 	pg = vm_page_alloc1(VM_ALLOC_USER);
-	tap_ok(pg && pg->queue == PQ_ACTIVE && vm_page_queue_count(PQ_ACTIVE) == 1,
-	       "VM_ALLOC_USER page enters the active queue");
+	tap_ok(pg && pg->queue == PQ_NONE && vm_page_queue_count(PQ_ACTIVE) == 0,
+	       "a VM_ALLOC_USER page waits for its owner to queue it");
+	vm_page_activate(pg);
+	tap_ok(pg->queue == PQ_ACTIVE && vm_page_queue_count(PQ_ACTIVE) == 1 &&
+	       vm_zone_queue_count(pg->zone, PQ_ACTIVE) == 1,
+	       "activate puts it on its zone's active queue");
+	vm_page_check();
 	vm_page_deactivate(pg);
 	tap_ok(vm_page_queue_count(PQ_ACTIVE) == 0 && vm_page_queue_count(PQ_INACTIVE) == 1,
 	       "deactivate moves it to inactive");
@@ -318,7 +325,10 @@ static void test_queues_and_zero(void)
 	       "dequeue takes it off");
 	vm_page_free(pg, 0);
 	big = vm_page_alloc(2, VM_ZONE_ANY, VM_ALLOC_USER);
+	for (int i = 0; i < 4; i++)
+		vm_page_activate(big + i);
 	tap_ok(vm_page_queue_count(PQ_ACTIVE) == 4, "an order-2 user block queues 4 pages");
+	vm_page_check();
 	vm_page_free(big, 2);
 	tap_ok(vm_page_queue_count(PQ_ACTIVE) == 0, "and freeing it dequeues them");
 

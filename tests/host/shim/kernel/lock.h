@@ -53,6 +53,14 @@ static inline bool spin_holding(const struct spinlock *lk)
 	return lk->locked != 0;
 }
 
+static inline bool spin_trylock(struct spinlock *lk)
+{
+	if (lk->locked)
+		return false;
+	lk->locked = 1;
+	return true;
+}
+
 static inline void push_off(void) {}
 static inline void pop_off(void) {}
 
@@ -88,6 +96,14 @@ static inline void mutex_unlock(struct mutex *m)
 static inline bool mutex_holding(struct mutex *m)
 {
 	return m->locked;
+}
+
+static inline bool mutex_trylock(struct mutex *m)
+{
+	if (m->locked)
+		return false;
+	m->locked = true;
+	return true;
 }
 
 #endif

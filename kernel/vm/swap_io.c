@@ -1,0 +1,89 @@
+/*
+ * Swap I/O: the swap device's pages read and written through the block
+ * request manager (kernel/dev/blk.h), for anon.c (swap-in), the page
+ * daemon (page-out) and the anonymous-object pager.
+ */
+#include "kernel/types.h"
+#include "kernel/errno.h"
+#include "kernel/lib/printk.h"
+#include "kernel/dev/blk.h"
+#include "kernel/vm/page.h"
+#include "kernel/vm/swap.h"
+#include "arch/riscv/vmparam.h"
+
+#define SECTORS_PER_SLOT (PAGE_SIZE / BLK_SECTOR_SIZE)
+
+int swap_read_page(swap_slot_t slot, struct vm_page *pg)
+{
+	uint32_t dev;
+	int err = swap_device(&dev);
+
+	if (err)
+		return err;
+	err = blk_rw(dev, BLK_READ, (uint64_t)slot * SECTORS_PER_SLOT,
+		     PA_TO_KVA(pg->pa), PAGE_SIZE, BLK_REASON_SWAP);
+	if (err)
+		printk("swap: read of slot %u failed (%d)\n", slot, err);
+	return err ? -EIO : 0;
+}
+
+#ifndef BLK_MAX_SEGS
+/* TEMPORARY until scatter-gather requests land: one request per page, all
+ * in flight together. */
+int swap_write_run(swap_slot_t first, struct vm_page *const *pages, size_t n)
+{
+	struct blk_request req[SWAP_RUN_MAX];
+	uint32_t dev;
+	int err = swap_device(&dev), e;
+
+	KASSERT(n >= 1 && n <= SWAP_RUN_MAX, "swap_write_run of %lu pages",
+		(unsigned long)n);
+	if (err)
+		return err;
+	for (size_t i = 0; i < n; i++) {
+		req[i] = (struct blk_request){
+			.dev = dev, .op = BLK_WRITE,
+			.sector = (uint64_t)(first + i) * SECTORS_PER_SLOT,
+			.buf = PA_TO_KVA(pages[i]->pa), .len = PAGE_SIZE,
+			.reason = BLK_REASON_SWAP,
+		};
+		e = blk_submit(&req[i]);
+		KASSERT(e == 0, "swap: submit failed (%d)", e);
+	}
+	for (size_t i = 0; i < n; i++)
+		if ((e = blk_wait(&req[i])) != 0 && err == 0)
+			err = e;
+	if (err)
+		printk("swap: write of slots %u..%u failed (%d)\n", first,
+		       first + (uint32_t)n - 1, err);
+	return err ? -EIO : 0;
+}
+#else
+int swap_write_run(swap_slot_t first, struct vm_page *const *pages, size_t n)
+{
+	struct blk_request req;
+	struct blk_seg segs[SWAP_RUN_MAX];
+	uint32_t dev;
+	int err = swap_device(&dev);
+
+	KASSERT(n >= 1 && n <= SWAP_RUN_MAX, "swap_write_run of %lu pages",
+		(unsigned long)n);
+	if (err)
+		return err;
+	for (size_t i = 0; i < n; i++)
+		segs[i] = (struct blk_seg){ PA_TO_KVA(pages[i]->pa), PAGE_SIZE };
+	req = (struct blk_request){
+		.dev = dev, .op = BLK_WRITE,
+		.sector = (uint64_t)first * SECTORS_PER_SLOT,
+		.segs = segs, .nsegs = (unsigned)n, .len = n * PAGE_SIZE,
+		.reason = BLK_REASON_SWAP,
+	};
+	err = blk_submit(&req);
+	if (err == 0)
+		err = blk_wait(&req);
+	if (err)
+		printk("swap: write of slots %u..%u failed (%d)\n", first,
+		       first + (uint32_t)n - 1, err);
+	return err ? -EIO : 0;
+}
+#endif

@@ -1,0 +1,61 @@
+/*
+ * Host stand-ins for what anon.c and object.c reach outside the code a
+ * host test links: the scheduler (host tests are single-threaded, so a
+ * wait would never end and aborts), the swap I/O (no disk), the page
+ * queues and the pmap's page-wide calls. All weak: a test that has its
+ * own stub (test_mspace's pmap) or links the real file wins.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include "kernel/types.h"
+#include "kernel/errno.h"
+#include "kernel/vm/vm.h"
+#include "kernel/vm/page.h"
+#include "kernel/vm/swap.h"
+#include "kernel/vm/vmstat.h"
+
+#define WEAK __attribute__((weak))
+
+WEAK void sched_sleep_noint(void *chan __unused, void *lk __unused)
+{
+	fprintf(stderr, "panic: a host test would sleep forever\n");
+	abort();
+}
+
+WEAK void sched_wakeup(void *chan __unused)
+{
+}
+
+static uint64_t host_events[VM_NEVENTS];
+
+WEAK void vm_event_add(enum vm_event ev, uint64_t n)
+{
+	host_events[ev] += n;
+}
+
+WEAK uint64_t vm_event_get(enum vm_event ev)
+{
+	return host_events[ev];
+}
+
+WEAK int swap_read_page(swap_slot_t slot __unused, struct vm_page *pg __unused)
+{
+	return -ENODEV;
+}
+
+WEAK void vm_page_activate(struct vm_page *pg __unused)
+{
+}
+
+WEAK void vm_page_dequeue(struct vm_page *pg __unused)
+{
+}
+
+WEAK void pmap_page_protect(struct vm_page *pg __unused, vm_prot_t prot __unused)
+{
+}
+
+WEAK bool pmap_clear_modify(struct vm_page *pg __unused)
+{
+	return false;
+}
