@@ -1128,6 +1128,33 @@ bool pmap_clear_modify(struct vm_page *pg)
 	return pmap_page_clear(pg, PTE_D);
 }
 
+/* See pmap.h. A stale TLB entry with A set only lets the hart use the page
+ * without setting A again: the page looks unreferenced once too often,
+ * never wrongly mapped, so the flush may wait for the end of the batch. */
+bool pmap_clear_reference_deferred(struct vm_page *pg)
+{
+	struct pv_entry *pv;
+	pte_t old;
+	bool was;
+
+	spin_lock(&pv_lock);
+	was = (pg->pmap_flags & pmap_page_flag(PTE_A)) != 0;
+	pg->pmap_flags &= ~pmap_page_flag(PTE_A);
+	for (pv = pg->pv_list; pv != NULL; pv = pv->next) {
+		old = __atomic_fetch_and(pmap_walk(pv->pmap, pv->va, 0, false),
+					 ~PTE_A, __ATOMIC_ACQ_REL);
+		was |= (old & PTE_A) != 0;
+	}
+	spin_unlock(&pv_lock);
+	return was;
+}
+
+/* See pmap.h. */
+void pmap_tlb_flush_all(void)
+{
+	pmap_tlb_flush_kernel(0, (PMAP_TLB_FLUSH_MAX_PAGES + 1) * PAGE_SIZE);
+}
+
 /* ---------------------------------------------------------------- kernel arena */
 
 static bool pmap_in_arena(vaddr_t va, size_t size)

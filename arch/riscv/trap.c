@@ -119,6 +119,8 @@ static void trap_user_fault(struct proc *p, struct trapframe *tf, uint64_t code)
 	err = (p->ms != NULL) ? vm_fault(p->ms, va, access) : -EFAULT;
 	if (err == 0)
 		return;
+	if (err == -ENOMEM && proc_fatal_signal_pending(p))
+		return;         /* the OOM killer chose us: it said so */
 	if (err == -ENOMEM) {
 		printk("pagoda: %s[%d] pid %d: killed at 0x%lx "
 		       "(%s, out of memory)\n",

@@ -24,6 +24,7 @@
 #include "kernel/vm/mspace.h"
 #include "kernel/vm/vma.h"
 #include "kernel/vm/swap.h"
+#include "kernel/vm/pageout.h"
 #include "kernel/vm/pmap.h"
 #include "arch/riscv/cpu.h"
 #include "arch/riscv/intr.h"
@@ -107,6 +108,7 @@ static void proc_reset(struct proc *p, vaddr_t kstack)
 	p->sleep_intr = false;
 	p->need_resched = false;
 	memset(&p->fp, 0, sizeof(p->fp));
+	p->kthread = NULL;
 }
 
 /* Take a free slot with a new pid and kernel stack; its context will
@@ -423,7 +425,7 @@ static void proc_signal(struct proc *p, int sig)
 {
 	spin_lock(&p->lock);
 	if (sig != 0 && p->state != P_ZOMBIE && p->state != P_UNUSED &&
-	    !proc_sig_ignored(p, sig)) {
+	    p->kthread == NULL && !proc_sig_ignored(p, sig)) {
 		p->sigpending |= SIG_BIT(sig);
 		p->killed = true;
 		sched_signal_wake(p);
@@ -676,6 +678,30 @@ static int proc_snapshot(pid_t pid, struct proc *snap, pid_t *ppid,
 	return 0;
 }
 
+/* See proc.h. */
+struct mspace *proc_get_mspace(pid_t pid, char name[PROC_NAME_MAX])
+{
+	struct proc snap;
+	struct mspace *ms;
+	pid_t ppid;
+
+	if (proc_snapshot(pid, &snap, &ppid, &ms) < 0)
+		return NULL;
+	if (ms != NULL && snap.state == P_ZOMBIE) {
+		mspace_destroy(ms);
+		return NULL;
+	}
+	memcpy(name, snap.name, PROC_NAME_MAX);
+	return ms;
+}
+
+/* See proc.h. */
+bool proc_fatal_signal_pending(const struct proc *p)
+{
+	return (__atomic_load_n(&p->sigpending, __ATOMIC_RELAXED) &
+		SIG_BIT(SIGKILL)) != 0;
+}
+
 static const char *proc_state_name(enum proc_state s)
 {
 	switch (s) {
@@ -793,6 +819,7 @@ static void proc_init_main(void)
 	intr_on();
 	vfs_init();
 	swap_init();
+	vm_pageout_init();
 	if (vfs_lookup("/", &p->cwd) < 0)
 		panic("proc_init_main: no root directory");
 	proc_open_console();
@@ -807,6 +834,35 @@ static void proc_init_main(void)
 	if (err < 0)
 		panic("proc_init_main: no init program");
 	trap_return();
+}
+
+/* A kernel thread's first run: leave the scheduler's lock, then run its
+ * function, which never returns. */
+static void kthread_main(void)
+{
+	struct proc *p = proc_current();
+
+	spin_unlock(&p->lock);  /* held by the scheduler */
+	intr_on();
+	p->kthread();
+	panic("kernel thread %s returned", p->name);
+}
+
+/* See proc.h. */
+int kthread_create(const char *name, void (*fn)(void), pid_t *pidp)
+{
+	struct proc *p;
+	int err;
+
+	err = proc_alloc(kthread_main, &p);
+	if (err < 0)
+		return err;
+	strlcpy(p->name, name, sizeof(p->name));
+	p->kthread = fn;
+	if (pidp != NULL)
+		*pidp = p->pid;
+	sched_make_runnable(p);
+	return 0;
 }
 
 /* See proc.h. */

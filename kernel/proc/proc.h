@@ -64,6 +64,8 @@ struct proc {
 	                                 * return; set by this hart's tick */
 	struct fpstate fp;              /* (s) user FP registers when not live
 	                                 * in the hart (trap.c, lazy) */
+	void (*kthread)(void);          /* (c) a kernel thread's function (no
+	                                 * mspace, never signalled), or NULL */
 };
 
 /* The process table; kernel/proc only (the scheduler scans it). */
@@ -93,6 +95,17 @@ void proc_exit(int status) __noreturn;
 void proc_init(void);
 /* Create the first user process running /bin/init (or /bin/sh). */
 void proc_start_init(void);
+/* Start a kernel thread named name running fn (which never returns) in
+ * supervisor mode on its own kernel stack, with no mspace; signals never
+ * reach it and no one waits for it. Its pid goes in *pidp (if not NULL).
+ * Returns 0 or -ENOMEM / -EAGAIN (no kernel stack, table full). */
+int kthread_create(const char *name, void (*fn)(void), pid_t *pidp);
+/* The mspace of process pid with a reference (drop it with
+ * mspace_destroy) and its name, or NULL for no such process, a zombie, or
+ * a kernel thread. Takes proc_table_lock and the process's lock. */
+struct mspace *proc_get_mspace(pid_t pid, char name[PROC_NAME_MAX]);
+/* True if p has SIGKILL pending (it dies at its next return to user). */
+bool proc_fatal_signal_pending(const struct proc *p);
 
 /* ---- The work behind the process system calls (sys_proc.c). ---- */
 

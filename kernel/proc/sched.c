@@ -14,6 +14,7 @@
 #include "kernel/lib/printk.h"
 #include "kernel/proc/proc.h"
 #include "kernel/proc/sched.h"
+#include "kernel/vm/pageout.h"
 #include "kernel/vm/pmap.h"
 #include "arch/riscv/cpu.h"
 #include "arch/riscv/intr.h"
@@ -359,6 +360,7 @@ void sched_tick(void)
 	if (p != NULL)
 		p->need_resched = true;
 	sched_timer_expire();
+	vm_pageout_tick();
 }
 
 /* See sched.h. */

@@ -300,18 +300,51 @@ bool anon_make_writable(struct anon *anon)
 	return slot != SWAP_SLOT_NONE;
 }
 
-int anon_pageout_begin(struct anon *anon, struct vm_page *pg)
+int anon_pageout_begin(struct anon *anon, struct vm_page *pg, bool can_write)
 {
 	KASSERT(spin_holding(&anon->lock), "anon lock not held");
-	if (anon->page != pg || anon->refcnt == 0 || pg->wire_count > 0 ||
-	    (pg->flags & VM_PAGE_BUSY))
+	if (anon->page != pg || anon->refcnt == 0)
+		return ANON_PAGEOUT_SKIP;       /* not ours: its freer has it */
+	if (pg->wire_count > 0 || (pg->flags & VM_PAGE_BUSY) ||
+	    (!can_write && anon->slot == SWAP_SLOT_NONE)) {
+		vm_page_activate(pg);   /* under the lock: cannot be freed */
 		return ANON_PAGEOUT_SKIP;
+	}
 	pg->flags |= VM_PAGE_BUSY;
 	/* Busy first: a fault that finds the PTE gone waits for us. */
 	pmap_page_protect(pg, VM_PROT_NONE);
-	if (anon->slot != SWAP_SLOT_NONE && !pmap_clear_modify(pg))
+	if (!pmap_clear_modify(pg) && anon->slot != SWAP_SLOT_NONE)
 		return ANON_PAGEOUT_CLEAN;
+	if (anon->slot != SWAP_SLOT_NONE) {
+		/* Written since its swap-in (never through a writable PTE:
+		 * a kernel store): the old copy is stale. */
+		anon_drop_slot(anon->slot);
+		anon->slot = SWAP_SLOT_NONE;
+	}
 	return ANON_PAGEOUT_WRITE;
+}
+
+void anon_pageout_undo(struct anon *anon, bool drop_slot)
+{
+	struct vm_page *pg;
+	bool dead;
+
+	spin_lock(&anon->lock);
+	pg = anon->page;
+	KASSERT(pg != NULL && (pg->flags & VM_PAGE_BUSY),
+		"anon %p: page-out undone for a page not busy", (void *)anon);
+	if (drop_slot && anon->slot != SWAP_SLOT_NONE) {
+		anon_drop_slot(anon->slot);
+		anon->slot = SWAP_SLOT_NONE;
+	}
+	pg->flags &= ~VM_PAGE_BUSY;
+	dead = anon->refcnt == 0;
+	if (!dead)
+		vm_page_activate(pg);
+	spin_unlock(&anon->lock);
+	sched_wakeup(anon);
+	if (dead)
+		anon_free(anon);
 }
 
 void anon_pageout_slot(struct anon *anon, swap_slot_t slot)

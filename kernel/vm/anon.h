@@ -98,18 +98,27 @@ bool anon_unbusy(struct anon *anon, bool drop_page);
 bool anon_make_writable(struct anon *anon);
 
 /* anon_pageout_begin's answers */
-#define ANON_PAGEOUT_SKIP   0   /* not this anon's page now, held or busy */
+#define ANON_PAGEOUT_SKIP   0   /* not this anon's page now (left alone), or
+                                 * held, busy, or no slot to be had (back on
+                                 * the active queue) */
 #define ANON_PAGEOUT_CLEAN  1   /* busy and unmapped; equals its slot */
 #define ANON_PAGEOUT_WRITE  2   /* busy and unmapped; needs a slot written */
-/* The page daemon's first step on pg, found on a queue with owner anon:
- * unless it is held, busy, or no longer the anon's page, mark it busy and
- * remove every mapping (pmap_page_protect). The daemon then ends the
- * page-out with anon_unbusy (after writing it to the slot it gives with
- * anon_pageout_slot for ANON_PAGEOUT_WRITE). => anon->lock held. */
-int anon_pageout_begin(struct anon *anon, struct vm_page *pg);
+/* The page daemon's first step on pg, found on a queue with owner anon and
+ * taken off the queues: unless it is no longer the anon's page, held,
+ * busy, or needs a slot when can_write is false, mark it busy and remove
+ * every mapping (pmap_page_protect); a page modified since its slot was
+ * written loses that slot. The daemon ends the page-out with anon_unbusy
+ * (dropping the page) after writing it to the slot it gives with
+ * anon_pageout_slot, or anon_pageout_undo. => anon->lock held. */
+int anon_pageout_begin(struct anon *anon, struct vm_page *pg, bool can_write);
 /* Give the busy page's anon the slot its page is being written to (an old
  * slot is freed). Takes anon->lock. */
 void anon_pageout_slot(struct anon *anon, swap_slot_t slot);
+/* The page-out of anon's busy page failed (no slot, or the write failed:
+ * drop_slot frees the slot it was given): end the busy state, keep the
+ * page resident and back on the active queue, and free the anon if its
+ * last reference went meanwhile. Takes anon->lock. */
+void anon_pageout_undo(struct anon *anon, bool drop_slot);
 
 /* Anons in use, anons shared by more than one amap slot (pages shared
  * copy-on-write after fork), and anons holding a swap slot, for /proc and

@@ -69,6 +69,7 @@
 #include "kernel/vm/mspace.h"
 #include "kernel/vm/fault.h"
 #include "kernel/vm/vmstat.h"
+#include "kernel/vm/pageout.h"
 
 /* fault_upper's answer when the amap has no anon for the page. */
 #define FAULT_MISS 1
@@ -511,10 +512,19 @@ int vm_fault_ex(struct mspace *ms, vaddr_t va, enum vm_access access,
 		VM_STAT_INC(fault_errors);
 		return -EFAULT;
 	}
-	mutex_lock(&ms->lock);
-	err = fault_run(ms, va, access, 0, NULL, major);
-	mutex_unlock(&ms->lock);
-	return err;
+	/* Out of memory: wait for the page daemon without the mspace lock
+	 * (the OOM killer may want to look at us), then try again. */
+	for (;;) {
+		bool waited_io = false;
+
+		mutex_lock(&ms->lock);
+		err = fault_run(ms, va, access, 0, NULL, &waited_io);
+		mutex_unlock(&ms->lock);
+		if (major != NULL)
+			*major |= waited_io;
+		if (err != -ENOMEM || vm_wait_for_memory() != 0)
+			return err;
+	}
 }
 
 /* ------------------------------------------------------------ counters */

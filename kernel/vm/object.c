@@ -372,6 +372,33 @@ static int object_clean_page(struct vm_object *obj, uint64_t idx, struct vm_page
 	return err;
 }
 
+int vm_object_pageout(struct vm_object *obj, struct vm_page *pg)
+{
+	uint64_t idx = pg->offset >> PAGE_SHIFT;
+	int err;
+
+	KASSERT(mutex_holding(&obj->lock), "object lock not held");
+	if (obj->refcnt == 0 || pg->owner != obj)
+		return -EBUSY;          /* being freed: not ours to touch */
+	if (pg->wire_count > 0 || (pg->flags & VM_PAGE_BUSY) ||
+	    obj->pager == NULL) {
+		vm_page_activate(pg);
+		return -EBUSY;
+	}
+	pmap_page_protect(pg, VM_PROT_NONE);
+	/* A page its pager does not hold (an anonymous object's page never
+	 * written to swap) must be written even if clean. */
+	if (!obj->pager->has_page(obj, pg->offset))
+		pg->flags |= VM_PAGE_DIRTY;
+	err = object_clean_page(obj, idx, pg);
+	if (err) {
+		vm_page_activate(pg);
+		return err;
+	}
+	object_free_page(obj, idx, pg);
+	return 0;
+}
+
 /* Returns 0 or the first error of the pager's put_page (-EIO, -ENOSPC
  * when a block under a page written through a mapping cannot be had). */
 int vm_object_sync(struct vm_object *obj, uint64_t off, uint64_t len)

@@ -83,6 +83,15 @@ void vm_object_page_dirty(struct vm_object *obj, struct vm_page *pg);
  * through the pager; pages dirtied through mappings are found with
  * pmap_clear_modify. Returns 0 or -EIO. */
 int vm_object_sync(struct vm_object *obj, uint64_t off, uint64_t len);
+/* The page daemon's page-out of pg, an object page it took off the page
+ * queues: unless the object is being freed or pg is no longer its page
+ * (left alone), or pg is held or busy (back on the active queue, -EBUSY),
+ * unmap it from every pmap, write it through the pager if it was written
+ * (or the pager does not hold it yet: an anonymous object's new page),
+ * and free it. A failed write leaves it resident, dirty and active.
+ * => obj->lock held (the daemon tried it). Returns 0 (freed), -EBUSY, or
+ * the pager's -EIO / -ENOSPC. */
+int vm_object_pageout(struct vm_object *obj, struct vm_page *pg);
 /* Set the size; pages wholly past the new end are unmapped from every pmap
  * (pmap_page_protect(pg, VM_PROT_NONE)) and freed, and the tail of the new
  * last page is zeroed. */

@@ -112,6 +112,16 @@ bool pmap_is_referenced(struct vm_page *pg);
 bool pmap_is_modified(struct vm_page *pg);
 bool pmap_clear_reference(struct vm_page *pg);
 bool pmap_clear_modify(struct vm_page *pg);
+/* Batched reference harvesting for the page daemon's clock: clear the A
+ * bit of every mapping of pg (and its saved flag) without flushing any
+ * TLB; returns whether it was set. The caller ends each batch with one
+ * pmap_tlb_flush_all instead of one remote fence per page (privileged
+ * spec 4.2.1: until the sfence.vma a hart may keep using its cached
+ * translation without setting A again). => no locks below pv_lock. */
+bool pmap_clear_reference_deferred(struct vm_page *pg);
+/* Flush every TLB entry, all ASIDs, on every hart (sfence.vma here, SBI
+ * RFENCE remote_sfence_vma for the others). */
+void pmap_tlb_flush_all(void);
 
 /* Resident user pages mapped by pmap (for the kernel pmap: arena pages). */
 uint64_t pmap_resident_count(struct pmap *pmap);

@@ -1,0 +1,510 @@
+/*
+ * The page daemon (design layer 9): a kernel thread that keeps every zone's
+ * free pages between its low and high watermarks by taking pages from the
+ * address spaces, and the out-of-memory killer for when it cannot.
+ *
+ * Replacement is a clock over two queues per zone (kernel/vm/page.h):
+ *
+ *   allocation -> active tail                          inactive head -> freed
+ *        active head --(not referenced)--> inactive tail
+ *        active head --(referenced)-----> active tail   (second chance)
+ *      inactive head --(referenced)-----> active tail   (pgactivate)
+ *      inactive head --(not referenced)-> paged out     (pgsteal)
+ *
+ * "Referenced" is the PTE A bit over all mappings of the page, read and
+ * cleared through the pv lists with pmap_clear_reference_deferred; each
+ * batch of pages scanned ends with one TLB shootdown (pmap_tlb_flush_all),
+ * not one per page. The boot option vm.policy=fifo ignores the A bits:
+ * pages leave in the order they came (for comparison, and the labs).
+ *
+ * Paging out a page depends on its owner:
+ *   anon, swap cache (has a slot, never written since): freed at once;
+ *   anon, otherwise: unmapped and busy, collected into a batch; the batch
+ *     gets a contiguous run of swap slots and goes to the disk as one
+ *     request (swap_write_run), then its pages are freed;
+ *   object page: unmapped; clean file pages are dropped, dirty ones written
+ *     back through the vnode pager, anonymous objects' pages go to swap
+ *     through their pager (kernel/vm/aobj.c) (vm_object_pageout).
+ *
+ * Locks: the daemon holds the page-queue lock only to pick a page, and
+ * tries (never waits for) the owner's lock under it, since the usual
+ * order is owner, then queue. It never takes an mspace lock.
+ *
+ * A user page fault that finds no free page does not fail: vm_fault_ex
+ * drops the mspace lock and sleeps in vm_wait_for_memory until a pass has
+ * run. If passes free nothing while processes wait, the OOM killer sends
+ * SIGKILL to the process with the most resident plus swapped pages.
+ */
+#include "kernel/types.h"
+#include "kernel/errno.h"
+#include "kernel/lock.h"
+#include "kernel/lib/printk.h"
+#include "kernel/lib/string.h"
+#include "kernel/lib/bootargs.h"
+#include "kernel/proc/proc.h"
+#include "kernel/proc/sched.h"
+#include "kernel/proc/signal.h"
+#include "kernel/vm/page.h"
+#include "kernel/vm/pmap.h"
+#include "kernel/vm/anon.h"
+#include "kernel/vm/amap.h"
+#include "kernel/vm/object.h"
+#include "kernel/vm/swap.h"
+#include "kernel/vm/vma.h"
+#include "kernel/vm/mspace.h"
+#include "kernel/vm/vmstat.h"
+#include "kernel/vm/pageout.h"
+
+#define PAGEOUT_SCAN_BATCH      32      /* pages per reference-bit shootdown */
+#define PAGEOUT_NO_PROGRESS     3       /* empty passes before the OOM killer */
+#define PAGEOUT_OOM_WAIT_NS     (20 * 1000 * 1000)  /* 20 ms: let a victim die */
+#define KB_PER_PAGE             (PAGE_SIZE / 1024)
+
+static enum pageout_policy policy = PAGEOUT_CLOCK;
+
+/* Locking: (l) pageout_lock, a leaf above only the scheduler's locks. */
+static struct spinlock pageout_lock = SPINLOCK_INIT("pageout");
+static bool daemon_running;     /* (l) the thread exists */
+static bool daemon_asleep;      /* (l) */
+static bool daemon_kick;        /* (l) a wake-up came since the last pass */
+static int nwaiters;            /* (l) processes in vm_wait_for_memory */
+static uint64_t pass_seq;       /* (l) passes done; waiters watch it */
+static bool hopeless;           /* (l) last pass: no progress, no victim */
+static pid_t oom_victim;        /* (d) killed, not yet gone */
+static int empty_passes;        /* (d) passes in a row that freed nothing */
+static uint64_t waitq;          /* channel of vm_wait_for_memory */
+
+/* One batch of anon pages on their way to swap. (d) daemon only. */
+static struct {
+	struct anon *anon[SWAP_RUN_MAX];
+	struct vm_page *page[SWAP_RUN_MAX];
+	size_t n;
+} batch;
+
+enum pageout_policy vm_pageout_policy(void)
+{
+	return policy;
+}
+
+/* ------------------------------------------------------------ page-out */
+
+/* End one run of the batch: pages [0, n) were written to their slots (or
+ * failed with err; slots_given: they had slots). Written pages are freed;
+ * on failure every slot given goes back and the pages stay resident.
+ * Returns pages freed. */
+static size_t pageout_batch_end(struct anon **anon, size_t n, int err,
+				bool slots_given)
+{
+	size_t freed = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (err == 0) {
+			anon_unbusy(anon[i], true);
+			freed++;
+		} else {
+			anon_pageout_undo(anon[i], slots_given);
+		}
+	}
+	if (err == 0) {
+		vm_event_add(VM_EV_PSWPOUT, n);
+		vm_event_add(VM_EV_PGSTEAL, n);
+	}
+	return freed;
+}
+
+/* Write the batch to swap: runs of contiguous slots, one request each.
+ * With no slot left (-ENOSPC, -ENODEV), the rest stay resident and
+ * *swap_full is set. Returns pages freed. => no locks held. */
+static size_t pageout_batch_flush(bool *swap_full)
+{
+	size_t done = 0, freed = 0;
+
+	while (done < batch.n) {
+		swap_slot_t first;
+		int got = swap_alloc(batch.n - done, &first);
+
+		if (got < 0) {
+			*swap_full = true;
+			pageout_batch_end(&batch.anon[done], batch.n - done,
+					  got, false);
+			break;
+		}
+		for (int i = 0; i < got; i++)
+			anon_pageout_slot(batch.anon[done + i], first + i);
+		int err = swap_write_run(first, &batch.page[done], got);
+		freed += pageout_batch_end(&batch.anon[done], got, err, true);
+		done += got;
+	}
+	batch.n = 0;
+	return freed;
+}
+
+/* Page out pg, whose owner is the anon held locked (tried under the queue
+ * lock, which the caller has dropped). Returns pages freed now (the
+ * batch frees later). => anon->lock held; released here. */
+static size_t pageout_anon(struct anon *anon, struct vm_page *pg,
+			   bool *swap_full)
+{
+	int how = anon_pageout_begin(anon, pg, !*swap_full);
+
+	spin_unlock(&anon->lock);
+	switch (how) {
+	case ANON_PAGEOUT_CLEAN:
+		anon_unbusy(anon, true);        /* freed, or freed with the anon */
+		vm_event_add(VM_EV_PGSTEAL, 1);
+		return 1;
+	case ANON_PAGEOUT_WRITE:
+		batch.anon[batch.n] = anon;
+		batch.page[batch.n] = pg;
+		if (++batch.n == SWAP_RUN_MAX)
+			return pageout_batch_flush(swap_full);
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+/* Page out pg of obj. Returns pages freed. => obj->lock held (tried);
+ * released here. */
+static size_t pageout_object(struct vm_object *obj, struct vm_page *pg)
+{
+	int err = vm_object_pageout(obj, pg);
+
+	mutex_unlock(&obj->lock);
+	if (err)
+		return 0;
+	vm_event_add(VM_EV_PGSTEAL, 1);
+	return 1;
+}
+
+/* ------------------------------------------------------------ the clock */
+
+/* Referenced since the last look? Under FIFO never: pages leave in order. */
+static bool pageout_referenced(struct vm_page *pg)
+{
+	if (policy == PAGEOUT_FIFO)
+		return false;
+	return pmap_clear_reference_deferred(pg);
+}
+
+/* Move up to n pages from the head of zone's active queue: referenced ones
+ * to the active tail, the others to the inactive tail. */
+static void pageout_refill_inactive(int zone, uint64_t n)
+{
+	uint64_t moved = 0, deact = 0;
+
+	while (moved < n) {
+		vm_pageq_lock();
+		struct vm_page *pg = _vm_pageq_first(zone, PQ_ACTIVE);
+		if (pg == NULL) {
+			vm_pageq_unlock();
+			break;
+		}
+		/* Reading A under the queue lock is safe: the pv lock is
+		 * below it and the page cannot be freed while queued. */
+		bool ref = pageout_referenced(pg);
+		_vm_pageq_move(pg, ref ? PQ_ACTIVE : PQ_INACTIVE);
+		vm_pageq_unlock();
+		deact += !ref;
+		if (++moved % PAGEOUT_SCAN_BATCH == 0 && policy == PAGEOUT_CLOCK)
+			pmap_tlb_flush_all();
+	}
+	if (moved % PAGEOUT_SCAN_BATCH != 0 && policy == PAGEOUT_CLOCK)
+		pmap_tlb_flush_all();
+	vm_event_add(VM_EV_PGDEACTIVATE, deact);
+}
+
+/* Take the oldest inactive page of zone and try to free it. Returns pages
+ * freed, or -1 when the queue is empty. */
+static long pageout_scan_one(int zone, bool *swap_full, uint64_t *flush_due)
+{
+	struct vm_page *pg;
+	struct anon *anon = NULL;
+	struct vm_object *obj = NULL;
+
+	vm_pageq_lock();
+	pg = _vm_pageq_first(zone, PQ_INACTIVE);
+	if (pg == NULL) {
+		vm_pageq_unlock();
+		return -1;
+	}
+	vm_event_add(VM_EV_PGSCAN, 1);
+	if (++*flush_due % PAGEOUT_SCAN_BATCH == 0 && policy == PAGEOUT_CLOCK)
+		pmap_tlb_flush_all();
+	if (pageout_referenced(pg)) {
+		_vm_pageq_move(pg, PQ_ACTIVE);
+		vm_pageq_unlock();
+		vm_event_add(VM_EV_PGACTIVATE, 1);
+		return 0;
+	}
+	/* Off the queues while we work on it (or to the tail if its owner
+	 * is busy): the scan never meets it twice in one step. */
+	if (pg->owner == NULL || pg->wire_count > 0 ||
+	    (pg->flags & VM_PAGE_BUSY)) {
+		_vm_pageq_move(pg, PQ_ACTIVE);
+	} else if (pg->flags & VM_PAGE_ANON) {
+		anon = pg->owner;
+		if (spin_trylock(&anon->lock))
+			_vm_pageq_move(pg, PQ_NONE);
+		else
+			anon = NULL, _vm_pageq_move(pg, PQ_ACTIVE);
+	} else {
+		obj = pg->owner;
+		if (mutex_trylock(&obj->lock))
+			_vm_pageq_move(pg, PQ_NONE);
+		else
+			obj = NULL, _vm_pageq_move(pg, PQ_ACTIVE);
+	}
+	vm_pageq_unlock();
+	if (anon != NULL)
+		return (long)pageout_anon(anon, pg, swap_full);
+	if (obj != NULL)
+		return (long)pageout_object(obj, pg);
+	return 0;
+}
+
+/* Free pages of zone until target have been freed or a lap of both queues
+ * found nothing more. Returns pages freed. */
+static uint64_t pageout_zone(int zone, uint64_t target, bool *swap_full)
+{
+	uint64_t freed = 0, scanned = 0, flush_due = 0;
+	uint64_t active = vm_zone_queue_count(zone, PQ_ACTIVE);
+	uint64_t inactive = vm_zone_queue_count(zone, PQ_INACTIVE);
+	uint64_t lap = 2 * (active + inactive) + SWAP_RUN_MAX;
+
+	while (freed < target && scanned < lap) {
+		/* Keep a third of the user pages inactive: the clock's
+		 * second hand has that long to see a reference. */
+		active = vm_zone_queue_count(zone, PQ_ACTIVE);
+		inactive = vm_zone_queue_count(zone, PQ_INACTIVE);
+		if (inactive * 2 < active || inactive < PAGEOUT_SCAN_BATCH)
+			pageout_refill_inactive(zone, PAGEOUT_SCAN_BATCH);
+		long got = pageout_scan_one(zone, swap_full, &flush_due);
+		if (got < 0 && vm_zone_queue_count(zone, PQ_ACTIVE) == 0)
+			break;
+		if (got > 0)
+			freed += (uint64_t)got;
+		scanned++;
+	}
+	if (batch.n > 0)
+		freed += pageout_batch_flush(swap_full);
+	if (flush_due % PAGEOUT_SCAN_BATCH != 0 && policy == PAGEOUT_CLOCK)
+		pmap_tlb_flush_all();
+	return freed;
+}
+
+/* One pass over every zone below its high watermark. Returns pages
+ * freed. */
+static uint64_t pageout_pass(bool *short_of_memory)
+{
+	uint64_t freed = 0;
+	bool swap_full = false;
+
+	*short_of_memory = false;
+	for (int z = 0; z < vm_zone_count(); z++) {
+		struct vm_zone_info zi;
+
+		vm_zone_get_info(z, &zi);
+		if (zi.managed == 0 || zi.free >= zi.wmark_high)
+			continue;
+		freed += pageout_zone(z, zi.wmark_high - zi.free + SWAP_RUN_MAX,
+				      &swap_full);
+		vm_zone_get_info(z, &zi);
+		if (zi.free <= zi.wmark_min)
+			*short_of_memory = true;
+	}
+	return freed;
+}
+
+/* ------------------------------------------------------------ OOM killer */
+
+/* Pages of ms's anons that are on swap and not resident. => ms->lock
+ * held. */
+static uint64_t mspace_swapped_pages(struct mspace *ms)
+{
+	uint64_t n = 0;
+
+	for (struct vma *v = vma_tree_first(&ms->vmas); v != NULL;
+	     v = vma_tree_next(v))
+		if (v->amap != NULL)
+			n += amap_swapped_pages(v->amap, v->amap_off, vma_pages(v));
+	return n;
+}
+
+/* Kill the process with the most resident plus swapped pages (never init
+ * nor a kernel thread), with one console line. Returns its pid, or 0 if
+ * there is none. */
+static pid_t oom_kill(void)
+{
+	pid_t best = 0, pid = 0;
+	uint64_t best_score = 0, best_rss = 0, best_swap = 0;
+	char name[PROC_NAME_MAX], best_name[PROC_NAME_MAX] = "";
+
+	while ((pid = proc_next_pid(pid)) > 0) {
+		struct mspace *ms;
+		uint64_t rss, swp = 0;
+
+		if (pid == 1 || (ms = proc_get_mspace(pid, name)) == NULL)
+			continue;
+		rss = pmap_resident_count(ms->pmap);
+		if (mutex_trylock(&ms->lock)) {
+			swp = mspace_swapped_pages(ms);
+			mutex_unlock(&ms->lock);
+		}
+		mspace_destroy(ms);     /* our reference */
+		if (rss + swp > best_score) {
+			best = pid;
+			best_score = rss + swp;
+			best_rss = rss;
+			best_swap = swp;
+			memcpy(best_name, name, sizeof(best_name));
+		}
+	}
+	if (best == 0)
+		return 0;
+	printk("pagoda: out of memory: killed pid %d (%s), rss %lu kB, "
+	       "swap %lu kB\n", best, best_name,
+	       (unsigned long)(best_rss * KB_PER_PAGE),
+	       (unsigned long)(best_swap * KB_PER_PAGE));
+	proc_kill(best, SIGKILL);
+	vm_event_add(VM_EV_OOM_KILL, 1);
+	return best;
+}
+
+/* The last victim still has its memory? */
+static bool oom_victim_alive(void)
+{
+	char name[PROC_NAME_MAX];
+	struct mspace *ms;
+
+	if (oom_victim == 0)
+		return false;
+	ms = proc_get_mspace(oom_victim, name);
+	if (ms == NULL) {
+		oom_victim = 0;
+		return false;
+	}
+	mspace_destroy(ms);
+	return true;
+}
+
+/* ------------------------------------------------------------ the thread */
+
+/* Some zone below its low watermark? */
+static bool pageout_needed(void)
+{
+	for (int z = 0; z < vm_zone_count(); z++) {
+		struct vm_zone_info zi;
+
+		vm_zone_get_info(z, &zi);
+		if (zi.managed != 0 && zi.free < zi.wmark_low)
+			return true;
+	}
+	return false;
+}
+
+static void pageout_main(void)
+{
+	for (;;) {
+		bool short_of_memory, waiting, none = false;
+		uint64_t freed;
+
+		spin_lock(&pageout_lock);
+		while (!daemon_kick && nwaiters == 0) {
+			daemon_asleep = true;
+			sched_sleep_noint(&daemon_kick, &pageout_lock);
+			daemon_asleep = false;
+		}
+		daemon_kick = false;
+		waiting = nwaiters > 0;
+		spin_unlock(&pageout_lock);
+
+		freed = pageout_pass(&short_of_memory);
+		empty_passes = (freed == 0 && waiting) ? empty_passes + 1 : 0;
+		if (empty_passes >= PAGEOUT_NO_PROGRESS && short_of_memory &&
+		    !oom_victim_alive()) {
+			oom_victim = oom_kill();
+			none = oom_victim == 0;
+			empty_passes = 0;
+		}
+		spin_lock(&pageout_lock);
+		pass_seq++;
+		hopeless = none;
+		if (pageout_needed())
+			daemon_kick = true;
+		spin_unlock(&pageout_lock);
+		sched_wakeup(&waitq);
+		if (waiting && freed == 0)
+			sched_sleep_ns(PAGEOUT_OOM_WAIT_NS);
+	}
+}
+
+/* From any allocation, with any locks held: only a flag. The next timer
+ * tick wakes the daemon (vm_pageout_tick), since sched_wakeup takes
+ * process locks that rank above the allocator's callers' locks. */
+void vm_pageout_wakeup(void)
+{
+	__atomic_store_n(&daemon_kick, true, __ATOMIC_RELEASE);
+}
+
+void vm_pageout_tick(void)
+{
+	if (__atomic_load_n(&daemon_kick, __ATOMIC_ACQUIRE) &&
+	    __atomic_load_n(&daemon_asleep, __ATOMIC_ACQUIRE))
+		sched_wakeup(&daemon_kick);
+}
+
+int vm_wait_for_memory(void)
+{
+	struct proc *p = proc_current();
+	uint64_t seq;
+	bool wake, gave_up;
+
+	if (p == NULL || proc_fatal_signal_pending(p))
+		return -ENOMEM;
+	spin_lock(&pageout_lock);
+	if (!daemon_running) {
+		spin_unlock(&pageout_lock);
+		return -ENOMEM;
+	}
+	nwaiters++;
+	daemon_kick = true;
+	wake = daemon_asleep;
+	seq = pass_seq;
+	if (wake) {
+		spin_unlock(&pageout_lock);
+		sched_wakeup(&daemon_kick);
+		spin_lock(&pageout_lock);
+	}
+	vm_event_add(VM_EV_ALLOCSTALL, 1);
+	/* Not interruptible: each pass wakes us, and a SIGKILL is seen then. */
+	while (pass_seq == seq)
+		sched_sleep_noint(&waitq, &pageout_lock);
+	gave_up = hopeless;
+	nwaiters--;
+	spin_unlock(&pageout_lock);
+	if (gave_up || proc_fatal_signal_pending(p))
+		return -ENOMEM;
+	return 0;
+}
+
+void vm_pageout_init(void)
+{
+	const char *pol = bootarg_get("vm.policy");
+	int err;
+
+	if (pol != NULL && strcmp(pol, "fifo") == 0)
+		policy = PAGEOUT_FIFO;
+	else if (pol != NULL && strcmp(pol, "clock") != 0)
+		printk("vm: unknown vm.policy=%s, using clock\n", pol);
+	err = kthread_create("pagedaemon", pageout_main, NULL);
+	if (err) {
+		printk("vm: no page daemon (%d): memory is never reclaimed\n", err);
+		return;
+	}
+	spin_lock(&pageout_lock);
+	daemon_running = true;
+	spin_unlock(&pageout_lock);
+	printk("vm: page daemon started, %s replacement\n",
+	       policy == PAGEOUT_FIFO ? "FIFO" : "clock");
+}

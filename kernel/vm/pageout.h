@@ -1,0 +1,35 @@
+/*
+ * The page daemon and the out-of-memory killer (kernel/vm/pageout.c).
+ */
+#ifndef KERNEL_VM_PAGEOUT_H
+#define KERNEL_VM_PAGEOUT_H
+
+#include "kernel/types.h"
+
+enum pageout_policy {
+	PAGEOUT_CLOCK,          /* second chance on the PTE A bits (default) */
+	PAGEOUT_FIFO,           /* boot option vm.policy=fifo: first in, first out */
+};
+
+/* Read vm.policy and start the daemon thread ("pagedaemon"). Called once
+ * by the first process before it execs init. Process context. */
+void vm_pageout_init(void);
+/* The replacement policy in force. */
+enum pageout_policy vm_pageout_policy(void);
+
+/* Ask for a pass (page.h declares it for the allocator): sets a flag,
+ * any context, any locks. */
+void vm_pageout_wakeup(void);
+/* Called by every timer tick (interrupt context, no locks): wakes the
+ * daemon if a pass was asked for while it slept. */
+void vm_pageout_tick(void);
+
+/* A user allocation found no free page: wake the daemon and sleep until it
+ * has made a pass (with the OOM killer if no page could be freed).
+ * => process context; no locks held (the fault path drops the mspace
+ *    lock first). Returns 0 (try again) or -ENOMEM: this process has
+ *    SIGKILL pending (the OOM killer chose it), there is no daemon, or no
+ *    page could be freed and no process could be killed. */
+int vm_wait_for_memory(void);
+
+#endif
