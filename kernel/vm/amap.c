@@ -345,6 +345,27 @@ uint64_t amap_swapped_pages(struct amap *am, size_t slot, size_t n)
 	return count;
 }
 
+int amap_unswap(struct amap *am, size_t slot, size_t n)
+{
+	size_t s, end = MIN(slot + n, am->nslots);
+
+	for (s = slot; amap_next(am, &s, end); s++) {
+		struct anon *anon = _amap_lookup(am, s);
+		struct vm_page *pg;
+		int err;
+
+		if (__atomic_load_n(&anon->slot, __ATOMIC_RELAXED) == SWAP_SLOT_NONE)
+			continue;
+		while ((err = anon_page_hold(anon, &pg)) == -EAGAIN)
+			;
+		if (err)
+			return err;
+		anon_drop_swap(anon);
+		anon_page_release(anon, pg);
+	}
+	return 0;
+}
+
 /* ------------------------------------------------------------ checks */
 
 int amap_check(struct amap *am)

@@ -117,4 +117,10 @@ uint64_t amap_count(void);
  * each anon's lock. => a reference keeps am alive. */
 uint64_t amap_swapped_pages(struct amap *am, size_t slot, size_t n);
 
+/* swapoff: read in every anon of slots [slot, slot + n) that is on swap
+ * and free its slot. => the mspace lock of a VMA using am; no spinlocks
+ * (sleeps for the reads). Returns 0, -ENOMEM or -EIO (anons read so far
+ * stay resident, the rest on swap). */
+int amap_unswap(struct amap *am, size_t slot, size_t n);
+
 #endif

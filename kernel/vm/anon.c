@@ -34,6 +34,9 @@ static struct kmem_cache *anon_cache;
 static uint64_t anons_inuse;            /* atomic */
 static uint64_t anons_shared;           /* atomic: anons with refcnt > 1 */
 static uint64_t anons_swapped;          /* atomic: anons holding a slot */
+static uint64_t anons_resident;         /* atomic: anons holding a page */
+
+#define COUNT(c, d) __atomic_fetch_add(&(c), (uint64_t)(d), __ATOMIC_RELAXED)
 
 int anon_init(void)
 {
@@ -52,6 +55,7 @@ static void anon_set_page(struct anon *anon, struct vm_page *pg)
 	pg->offset = 0;
 	pg->flags |= VM_PAGE_ANON;
 	pg->wire_count = 1;
+	COUNT(anons_resident, 1);
 	vm_page_activate(pg);   /* after owner: the daemon sees a whole anon */
 }
 
@@ -182,6 +186,7 @@ static void anon_free(struct anon *anon)
 		vm_page_dequeue(pg);
 		pg->owner = NULL;
 		vm_page_free(pg, 0);
+		COUNT(anons_resident, -1);
 	}
 	if (anon->slot != SWAP_SLOT_NONE)
 		anon_drop_slot(anon->slot);
@@ -249,6 +254,7 @@ bool anon_unbusy(struct anon *anon, bool drop_page)
 	if (drop_page) {
 		pg->owner = NULL;
 		vm_page_free(pg, 0);
+		COUNT(anons_resident, -1);
 	}
 	return false;
 }
@@ -276,6 +282,7 @@ int anon_swapin(struct anon *anon)
 	pg->owner = anon;
 	pg->offset = 0;
 	pg->flags |= VM_PAGE_ANON | VM_PAGE_BUSY;
+	COUNT(anons_resident, 1);
 	spin_unlock(&anon->lock);
 	vm_page_activate(pg);
 	err = swap_read_page(slot, pg);
@@ -298,6 +305,14 @@ bool anon_make_writable(struct anon *anon)
 	if (slot != SWAP_SLOT_NONE)
 		anon_drop_slot(slot);
 	return slot != SWAP_SLOT_NONE;
+}
+
+void anon_drop_swap(struct anon *anon)
+{
+	spin_lock(&anon->lock);
+	if (anon->page != NULL && !(anon->page->flags & VM_PAGE_BUSY))
+		anon_make_writable(anon);
+	spin_unlock(&anon->lock);
 }
 
 int anon_pageout_begin(struct anon *anon, struct vm_page *pg, bool can_write)
@@ -372,4 +387,9 @@ uint64_t anon_shared_count(void)
 uint64_t anon_swapped_count(void)
 {
 	return __atomic_load_n(&anons_swapped, __ATOMIC_RELAXED);
+}
+
+uint64_t anon_resident_count(void)
+{
+	return __atomic_load_n(&anons_resident, __ATOMIC_RELAXED);
 }

@@ -97,6 +97,10 @@ bool anon_unbusy(struct anon *anon, bool drop_page);
  * freed. => anon->lock held. */
 bool anon_make_writable(struct anon *anon);
 
+/* swapoff: if the anon's page is resident (and not busy), free its slot.
+ * Takes anon->lock. */
+void anon_drop_swap(struct anon *anon);
+
 /* anon_pageout_begin's answers */
 #define ANON_PAGEOUT_SKIP   0   /* not this anon's page now (left alone), or
                                  * held, busy, or no slot to be had (back on
@@ -126,5 +130,7 @@ void anon_pageout_undo(struct anon *anon, bool drop_slot);
 uint64_t anon_count(void);
 uint64_t anon_shared_count(void);
 uint64_t anon_swapped_count(void);
+/* Anons whose page is resident (swap cache and busy ones included). */
+uint64_t anon_resident_count(void);
 
 #endif

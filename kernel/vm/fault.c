@@ -70,6 +70,7 @@
 #include "kernel/vm/fault.h"
 #include "kernel/vm/vmstat.h"
 #include "kernel/vm/pageout.h"
+#include "kernel/vm/aobj.h"
 
 /* fault_upper's answer when the amap has no anon for the page. */
 #define FAULT_MISS 1
@@ -281,7 +282,8 @@ static int fault_lower(struct fault_ctx *fc)
 	struct vm_page *pg;
 	int err;
 
-	err = vm_object_get_page(obj, v->obj_off + (fc->va - v->start), &pg);
+	err = vm_object_get_page_io(obj, v->obj_off + (fc->va - v->start), &pg,
+				    &fc->major);
 	if (err == -EFAULT)
 		return -ENXIO;          /* past the end of the file: SIGBUS */
 	if (err)
@@ -608,7 +610,7 @@ int vm_stats_display_meminfo(struct sbuf *sb)
 		uint64_t value;
 		bool pages;             /* shown in kB */
 	} line[] = {
-		{ "AnonPages:", st.anons, true },
+		{ "AnonPages:", anon_resident_count(), true },
 		{ "CowShared:", st.shared_anons, true },
 		{ "Cached:", st.object_pages, true },
 		{ "ZeroFillFaults:", st.fault_zero_fill, false },
@@ -618,6 +620,12 @@ int vm_stats_display_meminfo(struct sbuf *sb)
 		{ "VmObjects:", st.objects, false },
 		{ "Amaps:", st.amaps, false },
 		{ "Anons:", st.anons, false },
+		/* Paging moves pages between these and FreePages, and slots
+		 * between SwapFreePages and SwapOwnedPages: the leak check's
+		 * sums (docs/testing.md). */
+		{ "AnonResidentPages:", anon_resident_count(), false },
+		{ "ObjectPages:", st.object_pages, false },
+		{ "SwapOwnedPages:", anon_swapped_count() + aobj_swapped_count(), false },
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(line); i++) {

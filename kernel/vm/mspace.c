@@ -22,6 +22,7 @@
 #include "kernel/vm/fault.h"
 #include "kernel/vm/vma.h"
 #include "kernel/vm/mspace.h"
+#include "kernel/vm/aobj.h"
 #include "kernel/vm/commit.h"
 #include "kernel/lib/bootargs.h"
 
@@ -147,7 +148,7 @@ static struct vma *vma_new(vaddr_t start, vaddr_t end, vm_prot_t prot,
 	v->file = file;
 	vma_hold(v);
 	if ((flags & VMA_SHARED) && obj == NULL) {
-		v->obj = vm_object_create(end - start, NULL, NULL);
+		v->obj = aobj_create(end - start);
 		if (v->obj == NULL) {
 			if (file != NULL)
 				vma_file_unref(file);

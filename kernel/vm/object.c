@@ -282,14 +282,23 @@ static int object_page_in(struct vm_object *obj, uint64_t off, struct vm_page **
 
 int vm_object_get_page(struct vm_object *obj, uint64_t off, struct vm_page **pgp)
 {
+	return vm_object_get_page_io(obj, off, pgp, NULL);
+}
+
+int vm_object_get_page_io(struct vm_object *obj, uint64_t off,
+			  struct vm_page **pgp, bool *read_in)
+{
 	struct vm_page *pg = NULL;
 	int err = 0;
 	KASSERT(PAGE_ALIGNED(off), "vm_object_get_page: offset %lx", (unsigned long)off);
 	mutex_lock(&obj->lock);
 	if (page_index(off) >= object_npages(obj->size))
 		err = -EFAULT;
-	else if ((pg = object_lookup(obj, page_index(off))) == NULL)
+	else if ((pg = object_lookup(obj, page_index(off))) == NULL) {
 		err = object_page_in(obj, off, &pg);
+		if (read_in != NULL)
+			*read_in = err == 0 && obj->pager != NULL;
+	}
 	if (err == 0)
 		pg->wire_count++;
 	mutex_unlock(&obj->lock);

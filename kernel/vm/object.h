@@ -64,6 +64,10 @@ void vm_object_unref(struct vm_object *obj);
  * Returns 0, -EFAULT if off lies at or past ROUNDUP(size, PAGE_SIZE) of a
  * pager-backed object, -EIO, or -ENOMEM. */
 int vm_object_get_page(struct vm_object *obj, uint64_t off, struct vm_page **pgp);
+/* vm_object_get_page that also sets *read_in when the page was read in
+ * through the pager (a major fault), and leaves it alone otherwise. */
+int vm_object_get_page_io(struct vm_object *obj, uint64_t off,
+			  struct vm_page **pgp, bool *read_in);
 void vm_object_release_page(struct vm_object *obj, struct vm_page *pg);
 /* Mark the held page pg busy (VM_PAGE_BUSY), first sleeping while another
  * caller has it busy: for changing its contents without obj->lock

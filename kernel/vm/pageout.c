@@ -121,7 +121,8 @@ static size_t pageout_batch_flush(bool *swap_full)
 
 	while (done < batch.n) {
 		swap_slot_t first;
-		int got = swap_alloc(batch.n - done, &first);
+		int got = swap_writes_enabled() ?
+			  swap_alloc(batch.n - done, &first) : -ENOSPC;
 
 		if (got < 0) {
 			*swap_full = true;

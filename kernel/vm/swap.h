@@ -115,6 +115,11 @@ struct vm_page;
  * and unmapped (busy) meanwhile. => no spinlocks held; process context;
  * sleeps. Return 0, -ENODEV (no swap) or -EIO. */
 #define SWAP_RUN_MAX    32
+/* Whether page-out may take new slots (false while swapoff empties the
+ * device: the page daemon and the aobj pager then keep pages resident).
+ * Any context. */
+bool swap_writes_enabled(void);
+void swap_writes_set(bool on);
 int swap_read_page(swap_slot_t slot, struct vm_page *pg);
 int swap_write_run(swap_slot_t first, struct vm_page *const *pages, size_t n);
 

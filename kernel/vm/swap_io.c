@@ -13,6 +13,18 @@
 
 #define SECTORS_PER_SLOT (PAGE_SIZE / BLK_SECTOR_SIZE)
 
+static bool writes_off;         /* atomic: swapoff in progress */
+
+bool swap_writes_enabled(void)
+{
+	return !__atomic_load_n(&writes_off, __ATOMIC_ACQUIRE);
+}
+
+void swap_writes_set(bool on)
+{
+	__atomic_store_n(&writes_off, !on, __ATOMIC_RELEASE);
+}
+
 int swap_read_page(swap_slot_t slot, struct vm_page *pg)
 {
 	uint32_t dev;

@@ -30,7 +30,7 @@ $(BUILD)/host/test_cow: tests/host/test_cow.c $(MM_ANON_SRCS) $(MM_HOST_DEPS)
 	@mkdir -p $(@D)
 	$(HOSTCC) $(MM_HOST_CFLAGS) -o $@ tests/host/test_cow.c $(MM_ANON_SRCS)
 
-MM_MSPACE_SRCS := kernel/vm/mspace.c kernel/vm/fault.c kernel/vm/vma.c \
+MM_MSPACE_SRCS := kernel/vm/mspace.c kernel/vm/fault.c kernel/vm/vma.c kernel/vm/aobj.c \
   kernel/vm/commit.c kernel/vm/swap.c \
   kernel/vm/amap.c kernel/vm/anon.c kernel/vm/kmem.c kernel/vm/page.c \
   tests/host/shim/host_sbuf.c tests/host/shim/host_nodisk.c tests/host/shim/host_vm.c

@@ -302,6 +302,12 @@ int vm_object_get_page(struct vm_object *obj, uint64_t off, struct vm_page **pgp
 	return 0;
 }
 
+int vm_object_get_page_io(struct vm_object *obj, uint64_t off,
+			  struct vm_page **pgp, bool *read_in __attribute__((unused)))
+{
+	return vm_object_get_page(obj, off, pgp);
+}
+
 void vm_object_release_page(struct vm_object *obj, struct vm_page *pg)
 {
 	(void)obj;

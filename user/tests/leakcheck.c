@@ -170,18 +170,37 @@ static int judge(const struct reading *rb, const struct reading *ra,
 	char reason[128];
 
 	why[0] = 0;
+	/* Pages paged out or in during the run: other processes' pages may
+	 * have gone to swap or been dropped (more free pages, more swap in
+	 * use) and come back. Compare what paging cannot change instead:
+	 * the held-page sum, and that every slot in use has an owner. */
+	int paged = b->paging_events >= 0 && a->paging_events != b->paging_events;
+	long held_b = meminfo_held_pages(b), held_a = meminfo_held_pages(a);
+
 	if (b->free_pages < 0 || a->free_pages < 0) {
 		because("/proc/meminfo has no FreePages or MemFree field");
-	} else if (a->free_pages < b->free_pages - page_slack) {
+	} else if (paged && (held_b < 0 || held_a < 0)) {
+		because("/proc/meminfo lacks the held-page fields");
+	} else if (paged && held_a < held_b - page_slack) {
+		snprintf(reason, sizeof(reason), "%ld held pages missing (slack %ld; "
+			 "pages were paged)", held_b - held_a, page_slack);
+		because(reason);
+	} else if (!paged && a->free_pages < b->free_pages - page_slack) {
 		snprintf(reason, sizeof(reason), "%ld free pages missing (slack %ld)",
 			 b->free_pages - a->free_pages, page_slack);
 		because(reason);
 	}
+	/* A page paged back in gets pv entries for its mappings: when
+	 * pages were paged, the pv_entry cache is not compared. */
+	long pv_b = paged ? cache_objects(rb, "pv_entry") : 0;
+	long pv_a = paged ? cache_objects(ra, "pv_entry") : 0;
 	if (b->slab_objects < 0 || a->slab_objects < 0) {
 		because("/proc/meminfo has no SlabObjects field");
-	} else if (a->slab_objects > b->slab_objects + slab_slack) {
-		snprintf(reason, sizeof(reason), "%ld more slab objects (slack %ld)",
-			 a->slab_objects - b->slab_objects, slab_slack);
+	} else if (a->slab_objects - (pv_a > 0 ? pv_a : 0) >
+		   b->slab_objects - (pv_b > 0 ? pv_b : 0) + slab_slack) {
+		snprintf(reason, sizeof(reason), "%ld more slab objects (slack %ld%s)",
+			 a->slab_objects - b->slab_objects, slab_slack,
+			 paged ? "; pv entries not counted: pages were paged" : "");
 		because(reason);
 	}
 	/* Exact both ways: a slot kept is a leak, a slot freed that the
@@ -189,6 +208,12 @@ static int judge(const struct reading *rb, const struct reading *ra,
 	if (b->swap_free_pages < 0 || a->swap_free_pages < 0) {
 		if (b->swap_total_pages > 0)
 			because("/proc/meminfo has SwapTotal but no SwapFree");
+	} else if (meminfo_swap_unowned(a) != 0) {
+		snprintf(reason, sizeof(reason), "%ld swap pages in use that nothing holds",
+			 meminfo_swap_unowned(a));
+		because(reason);
+	} else if (paged) {
+		;       /* others' pages moved to or from swap: ownership says it */
 	} else if (a->swap_free_pages < b->swap_free_pages - SWAP_SLACK_PAGES) {
 		snprintf(reason, sizeof(reason), "%ld swap pages still in use",
 			 b->swap_free_pages - a->swap_free_pages);
@@ -284,9 +309,12 @@ int main(int argc, char **argv)
 	}
 	snprintf(out, sizeof(out),
 		 "# leakcheck: free pages before %ld after %ld, slab objects before %ld after %ld, "
-		 "swap free before %ld after %ld\n",
+		 "swap free before %ld after %ld, held pages before %ld after %ld, "
+		 "paging events before %ld after %ld\n",
 		 before.mem.free_pages, after.mem.free_pages, before.mem.slab_objects,
-		 after.mem.slab_objects, before.mem.swap_free_pages, after.mem.swap_free_pages);
+		 after.mem.slab_objects, before.mem.swap_free_pages, after.mem.swap_free_pages,
+		 meminfo_held_pages(&before.mem), meminfo_held_pages(&after.mem),
+		 before.mem.paging_events, after.mem.paging_events);
 	say(out);
 	if (leak) {
 		print_cache_diffs(&before, &after);

@@ -8,6 +8,7 @@
 #define PAGODA_TESTS_MEMINFO_H
 
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -22,6 +23,12 @@ struct meminfo {
 	long slab_objects;      /* SlabObjects */
 	long swap_free_pages;   /* SwapFreePages, or SwapFree in kB / 4 */
 	long swap_total_pages;  /* SwapTotalPages, or SwapTotal in kB / 4 */
+	/* What paging moves pages and slots between (Pagoda only). */
+	long anon_resident;     /* AnonResidentPages */
+	long object_pages;      /* ObjectPages */
+	long slab_pages;        /* Slab in kB / 4 */
+	long swap_owned;        /* SwapOwnedPages: slots held by anons, objects */
+	long paging_events;     /* /proc/vmstat pgsteal + pswpin */
 };
 
 /* The value of field `name` in text, in pages if the line says kB and
@@ -58,6 +65,32 @@ static inline long meminfo_pick(const char *text, const char *pages_name, const 
 	return v >= 0 ? v : meminfo_field(text, kb_name, 1);
 }
 
+/* pgsteal + pswpin from /proc/vmstat ("name value" lines), or -1. Uses
+ * meminfo_text as its buffer (read before /proc/meminfo). */
+static inline long meminfo_vmstat_paging(void)
+{
+	static char text[4096];
+	int fd = open("/proc/vmstat", O_RDONLY);
+	long n, got = 0, sum = 0, found = 0;
+
+	if (fd < 0)
+		return -1;
+	while (got < (long)sizeof(text) - 1 &&
+	       (n = read(fd, text + got, sizeof(text) - 1 - got)) > 0)
+		got += n;
+	close(fd);
+	text[got] = 0;
+	for (const char *line = text; line && *line; line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
+		const char *names[] = { "pgsteal ", "pswpin " };
+		for (int k = 0; k < 2; k++)
+			if (strncmp(line, names[k], strlen(names[k])) == 0) {
+				sum += strtol(line + strlen(names[k]), NULL, 10);
+				found++;
+			}
+	}
+	return found ? sum : -1;
+}
+
 /* Read /proc/meminfo. Returns 0, or -1 if the file cannot be read. The
  * raw text stays in meminfo_text for diagnostics. */
 static char meminfo_text[MEMINFO_BUF];
@@ -82,7 +115,37 @@ static inline int meminfo_read(struct meminfo *m)
 	m->slab_objects = meminfo_field(meminfo_text, "SlabObjects", 0);
 	m->swap_free_pages = meminfo_pick(meminfo_text, "SwapFreePages", "SwapFree");
 	m->swap_total_pages = meminfo_pick(meminfo_text, "SwapTotalPages", "SwapTotal");
+	m->anon_resident = meminfo_field(meminfo_text, "AnonResidentPages", 0);
+	m->object_pages = meminfo_field(meminfo_text, "ObjectPages", 0);
+	m->slab_pages = meminfo_field(meminfo_text, "Slab", 1);
+	m->swap_owned = meminfo_field(meminfo_text, "SwapOwnedPages", 0);
+	m->paging_events = meminfo_vmstat_paging();
 	return 0;
+}
+
+/*
+ * Pages that paging cannot change: the page daemon moves a page from a
+ * process (AnonResidentPages, ObjectPages) to FreePages, and a fault moves
+ * it back; slab pages come and go with the pv entries of those mappings.
+ * A leak check over a run during which pages were paged (paging_events
+ * changed) compares this sum instead of FreePages alone. -1 if a field is
+ * missing.
+ */
+static inline long meminfo_held_pages(const struct meminfo *m)
+{
+	if (m->free_pages < 0 || m->anon_resident < 0 || m->object_pages < 0 ||
+	    m->slab_pages < 0)
+		return -1;
+	return m->free_pages + m->anon_resident + m->object_pages + m->slab_pages;
+}
+
+/* Swap slots in use that no anon or anonymous object holds: 0 unless a
+ * slot leaked (or was freed twice: negative). */
+static inline long meminfo_swap_unowned(const struct meminfo *m)
+{
+	if (m->swap_free_pages < 0 || m->swap_total_pages < 0 || m->swap_owned < 0)
+		return 0;
+	return m->swap_total_pages - m->swap_free_pages - m->swap_owned;
 }
 
 /*

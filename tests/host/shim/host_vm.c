@@ -59,3 +59,19 @@ WEAK bool pmap_clear_modify(struct vm_page *pg __unused)
 {
 	return false;
 }
+
+WEAK int swap_write_run(swap_slot_t first __unused, struct vm_page *const *pages __unused,
+			size_t n __unused)
+{
+	return -ENODEV;
+}
+
+WEAK bool swap_writes_enabled(void)
+{
+	return false;
+}
+
+WEAK int vm_wait_for_memory(void)
+{
+	return -ENOMEM;         /* no page daemon on the host */
+}
