@@ -21,6 +21,7 @@
  * the lock dropped, and every other fault on it waits.
  */
 #include "kernel/vm/object.h"
+#include "kernel/vm/pageout.h"
 #include "kernel/vm/pager.h"
 #include "kernel/vm/page.h"
 #include "kernel/vm/pmap.h"
@@ -295,9 +296,28 @@ int vm_object_get_page_io(struct vm_object *obj, uint64_t off,
 	if (page_index(off) >= object_npages(obj->size))
 		err = -EFAULT;
 	else if ((pg = object_lookup(obj, page_index(off))) == NULL) {
+		bool in = true;
+
 		err = object_page_in(obj, off, &pg);
+		/* No free page: wait for the page daemon without our lock
+		 * (it may want this object's pages), then look again. */
+		while (err == -ENOMEM) {
+			mutex_unlock(&obj->lock);
+			int werr = vm_wait_for_memory();
+			mutex_lock(&obj->lock);
+			if (werr)
+				break;
+			if (page_index(off) >= object_npages(obj->size)) {
+				err = -EFAULT;
+			} else if ((pg = object_lookup(obj, page_index(off))) != NULL) {
+				err = 0;
+				in = false;     /* someone else read it */
+			} else {
+				err = object_page_in(obj, off, &pg);
+			}
+		}
 		if (read_in != NULL)
-			*read_in = err == 0 && obj->pager != NULL;
+			*read_in = err == 0 && in && obj->pager != NULL;
 	}
 	if (err == 0)
 		pg->wire_count++;

@@ -294,9 +294,7 @@ static uint64_t pageout_zone(int zone, uint64_t target, bool *swap_full)
 	return freed;
 }
 
-/* One pass over every zone below its high watermark. Returns pages
- * freed. */
-static uint64_t pageout_pass(bool *short_of_memory)
+uint64_t vm_pageout_pass(bool *short_of_memory)
 {
 	uint64_t freed = 0;
 	bool swap_full = false;
@@ -420,7 +418,7 @@ static void pageout_main(void)
 		waiting = nwaiters > 0;
 		spin_unlock(&pageout_lock);
 
-		freed = pageout_pass(&short_of_memory);
+		freed = vm_pageout_pass(&short_of_memory);
 		empty_passes = (freed == 0 && waiting) ? empty_passes + 1 : 0;
 		if (empty_passes >= PAGEOUT_NO_PROGRESS && short_of_memory &&
 		    !oom_victim_alive()) {

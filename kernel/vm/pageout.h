@@ -24,6 +24,13 @@ void vm_pageout_wakeup(void);
  * daemon if a pass was asked for while it slept. */
 void vm_pageout_tick(void);
 
+/* One pass of the daemon: in every zone below its high watermark, run the
+ * clock until the zone is back at high (plus one swap run) or a lap of its
+ * queues found nothing more to free. *short_of_memory: some zone is still
+ * at or below its min watermark. Returns pages freed. The daemon calls it;
+ * host tests call it directly. => no locks held; sleeps for I/O. */
+uint64_t vm_pageout_pass(bool *short_of_memory);
+
 /* A user allocation found no free page: wake the daemon and sleep until it
  * has made a pass (with the OOM killer if no page could be freed).
  * => process context; no locks held (the fault path drops the mspace
