@@ -83,12 +83,13 @@ int proc_kill(pid_t pid, int sig);
 /* Send sig to every member of process group pgid; used by the console for
  * Ctrl-C. Returns 0 or -ESRCH. */
 int proc_signal_pgrp(pid_t pgid, int sig);
-/* Text of /proc/<pid>/status; -ESRCH if no such process. */
+/* Text of /proc/<pid>/status (Linux's names, sizes in kB, VmSwap
+ * included); -ESRCH if no such process. */
 int proc_status(pid_t pid, struct sbuf *sb);
 /* Text of /proc/<pid>/maps; -ESRCH if no such process. */
 int proc_maps(pid_t pid, struct sbuf *sb);
-/* Text of /proc/<pid>/smaps (each mapping with its resident, shared and
- * private sizes); -ESRCH if no such process. */
+/* Text of /proc/<pid>/smaps (each mapping with its resident, shared,
+ * private and swapped sizes); -ESRCH if no such process. */
 int proc_smaps(pid_t pid, struct sbuf *sb);
 /* Iterate live pids for /proc and ps: returns the next pid > after, or -1. */
 pid_t proc_next_pid(pid_t after);
