@@ -101,22 +101,39 @@ static const char *trap_bus_cause(int err)
 }
 
 /*
- * A page fault in user mode at tf->stval. A fault only for a clear A or D
- * bit (Svade hardware) is fixed in the pmap; any other is resolved by
- * vm_fault; otherwise
- * the process dies: SIGSEGV for an access no VMA allows, SIGKILL when
- * memory ran out, SIGBUS for a mapped file's page (past its end, full
- * disk, I/O error). Prints one console line naming process, address, cause.
+ * Resolve a fault of p at user va: an A/D-bit-only fault (Svade hardware)
+ * in the pmap, any other by vm_fault_ex. A resolved fault counts in p's
+ * minflt or majflt (an A/D fix is minor, as Linux counts it). Returns
+ * vm_fault's errors; -EFAULT if p has no mspace.
+ */
+static int trap_resolve_fault(struct proc *p, vaddr_t va, enum vm_access access)
+{
+	bool major = false;
+	int err;
+
+	if (p->ms == NULL)
+		return -EFAULT;
+	if (pmap_fault_ad(p->ms->pmap, va, access))
+		err = 0;
+	else
+		err = vm_fault_ex(p->ms, va, access, &major);
+	if (err == 0)
+		proc_count_fault(p, major);
+	return err;
+}
+
+/*
+ * A page fault in user mode at tf->stval, resolved by trap_resolve_fault;
+ * otherwise the process dies: SIGSEGV for an access no VMA allows,
+ * SIGKILL when memory ran out, SIGBUS for a mapped file's page (past its
+ * end, full disk, I/O error). Prints one console line naming process,
+ * address, cause.
  */
 static void trap_user_fault(struct proc *p, struct trapframe *tf, uint64_t code)
 {
 	vaddr_t va = tf->stval;
-	enum vm_access access = trap_fault_access(code);
-	int err;
+	int err = trap_resolve_fault(p, va, trap_fault_access(code));
 
-	if (p->ms != NULL && pmap_fault_ad(p->ms->pmap, va, access))
-		return;
-	err = (p->ms != NULL) ? vm_fault(p->ms, va, access) : -EFAULT;
 	if (err == 0)
 		return;
 	if (err == -ENOMEM && proc_fatal_signal_pending(p))
@@ -264,8 +281,8 @@ static void trap_kernel_panic(const struct trapframe *f, const char *why)
 
 /*
  * A page fault in supervisor mode. Only copyin/copyout/copyinstr touch
- * user memory (with sstatus.SUM set): resolve through vm_fault on the
- * current mspace, else resume at the exception-fixup address, which makes
+ * user memory (with sstatus.SUM set): resolve through trap_resolve_fault
+ * on the current mspace (counted in the process's fault counts), else resume at the exception-fixup address, which makes
  * the copy return -EFAULT. Anything else is a kernel bug.
  */
 static void trap_kernel_fault(struct trapframe *f, uint64_t code)
@@ -279,9 +296,7 @@ static void trap_kernel_fault(struct trapframe *f, uint64_t code)
 	if (p->ms != NULL) {
 		if (f->sstatus & SSTATUS_SPIE)
 			intr_on();
-		err = pmap_fault_ad(p->ms->pmap, f->stval,
-				    trap_fault_access(code)) ? 0 :
-		      vm_fault(p->ms, f->stval, trap_fault_access(code));
+		err = trap_resolve_fault(p, f->stval, trap_fault_access(code));
 		intr_off();
 	}
 	if (err == 0)

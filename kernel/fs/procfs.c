@@ -29,7 +29,7 @@
 #define PROCFS_FILE_INO   2
 #define PROCFS_SELF_INO   (PROCFS_PID_BASE - 1)    /* only in readdir */
 #define PROCFS_PID_BASE   0x10000
-#define PROCFS_PID_STRIDE 4
+#define PROCFS_PID_STRIDE 8
 #define PROCFS_SYS_INO    0x100                  /* /proc/sys */
 #define PROCFS_SYSVM_INO  0x101                  /* /proc/sys/vm */
 #define PROCFS_SYSCTL_INO 0x110                  /* its files, in order */
@@ -54,10 +54,46 @@ struct procfs_entry {
 	procfs_gen_fn gen;
 };
 
+/*
+ * The paging events of /proc/vmstat under Linux's names. All scanning and
+ * reclaim is the page daemon's (Linux's kswapd; a user allocation sleeps
+ * instead of reclaiming directly), so Linux 6.x's pgscan_kswapd and
+ * pgsteal_kswapd equal the issue's plain pgscan and pgsteal, and both
+ * spellings are printed. allocstall is one total (Linux splits it per
+ * zone: allocstall_dma32, allocstall_normal).
+ */
+static const struct {
+	const char *name;
+	enum vm_event ev;
+} procfs_vm_events[] = {
+	{ "pgmajfault", VM_EV_PGMAJFAULT },
+	{ "pswpin", VM_EV_PSWPIN },
+	{ "pswpout", VM_EV_PSWPOUT },
+	{ "pgscan", VM_EV_PGSCAN },
+	{ "pgscan_kswapd", VM_EV_PGSCAN },
+	{ "pgsteal", VM_EV_PGSTEAL },
+	{ "pgsteal_kswapd", VM_EV_PGSTEAL },
+	{ "pgactivate", VM_EV_PGACTIVATE },
+	{ "pgdeactivate", VM_EV_PGDEACTIVATE },
+	{ "oom_kill", VM_EV_OOM_KILL },
+	{ "allocstall", VM_EV_ALLOCSTALL },
+};
+
+/* /proc/vmstat: "name value" lines: the page allocator's (page.c), the
+ * fault and VM object counts (fault.c: pgfault and the Pagoda-specific
+ * pgfault_* cases), then the paging events. */
 static int procfs_gen_vmstat(pid_t pid __unused, struct sbuf *sb)
 {
 	int err = vm_page_display_vmstat(sb);
-	return err < 0 ? err : vm_stats_display(sb);
+
+	if (err == 0)
+		err = vm_stats_display(sb);
+	if (err < 0)
+		return err;
+	for (size_t i = 0; i < ARRAY_SIZE(procfs_vm_events); i++)
+		sbuf_printf(sb, "%s %lu\n", procfs_vm_events[i].name,
+			    (unsigned long)vm_event_get(procfs_vm_events[i].ev));
+	return sbuf_error(sb);
 }
 
 static int procfs_gen_devices(pid_t pid __unused, struct sbuf *sb)
@@ -178,6 +214,7 @@ static const struct procfs_entry procfs_pid_files[] = {
 	{ "maps", proc_maps },
 	{ "status", proc_status },
 	{ "smaps", proc_smaps },
+	{ "stat", proc_stat },
 };
 _Static_assert(ARRAY_SIZE(procfs_pid_files) < PROCFS_PID_STRIDE, "pid inode range");
 

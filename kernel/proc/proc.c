@@ -105,6 +105,8 @@ static void proc_reset(struct proc *p, vaddr_t kstack)
 	p->utime = p->stime = 0;
 	p->cutime = p->cstime = 0;
 	p->maxrss = p->cmaxrss = 0;
+	p->minflt = p->majflt = 0;
+	p->cminflt = p->cmajflt = 0;
 	p->sleep_intr = false;
 	p->need_resched = false;
 	memset(&p->fp, 0, sizeof(p->fp));
@@ -335,6 +337,10 @@ static void proc_usage_of(const struct proc *c, struct proc_usage *u)
 	u->utime_ns = (c->utime + c->cutime) * SCHED_TICK_NS;
 	u->stime_ns = (c->stime + c->cstime) * SCHED_TICK_NS;
 	u->maxrss_pages = c->maxrss > c->cmaxrss ? c->maxrss : c->cmaxrss;
+	u->minflt = __atomic_load_n(&c->minflt, __ATOMIC_RELAXED) +
+		    __atomic_load_n(&c->cminflt, __ATOMIC_RELAXED);
+	u->majflt = __atomic_load_n(&c->majflt, __ATOMIC_RELAXED) +
+		    __atomic_load_n(&c->cmajflt, __ATOMIC_RELAXED);
 }
 
 /* Reap a zombie child c of the current process p: its pid, its wait status
@@ -352,6 +358,8 @@ static pid_t proc_reap(struct proc *p, struct proc *c, int *status,
 	p->cstime += c->stime + c->cstime;
 	if (u->maxrss_pages > p->cmaxrss)
 		p->cmaxrss = u->maxrss_pages;
+	__atomic_fetch_add(&p->cminflt, u->minflt, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&p->cmajflt, u->majflt, __ATOMIC_RELAXED);
 	*kstack = proc_free(c);
 	return pid;
 }
@@ -621,6 +629,12 @@ void proc_account_tick(struct proc *p, bool user)
 }
 
 /* See proc.h. */
+void proc_count_fault(struct proc *p, bool major)
+{
+	__atomic_fetch_add(major ? &p->majflt : &p->minflt, 1, __ATOMIC_RELAXED);
+}
+
+/* See proc.h. */
 uint64_t proc_cpu_ns(void)
 {
 	struct proc *p = proc_current();
@@ -669,6 +683,13 @@ static int proc_snapshot(pid_t pid, struct proc *snap, pid_t *ppid,
 	snap->pgid = p->pgid;
 	snap->utime = p->utime;
 	snap->stime = p->stime;
+	snap->cutime = p->cutime;
+	snap->cstime = p->cstime;
+	snap->start_ticks = p->start_ticks;
+	snap->minflt = __atomic_load_n(&p->minflt, __ATOMIC_RELAXED);
+	snap->majflt = __atomic_load_n(&p->majflt, __ATOMIC_RELAXED);
+	snap->cminflt = __atomic_load_n(&p->cminflt, __ATOMIC_RELAXED);
+	snap->cmajflt = __atomic_load_n(&p->cmajflt, __ATOMIC_RELAXED);
 	memcpy(snap->name, p->name, sizeof(snap->name));
 	*ms = p->ms;
 	if (*ms != NULL)
@@ -723,6 +744,7 @@ int proc_status(pid_t pid, struct sbuf *sb)
 	struct proc snap;
 	struct mspace_stats st;
 	struct mspace *ms;
+	uint64_t swap;
 	pid_t ppid;
 	int err;
 
@@ -736,16 +758,68 @@ int proc_status(pid_t pid, struct sbuf *sb)
 		    ppid, snap.pgid);
 	if (ms != NULL) {
 		mspace_get_stats(ms, &st);
+		swap = mspace_swap_pages(ms);
 		mspace_destroy(ms);
 		sbuf_printf(sb, "VmPeak:\t%8lu kB\nVmSize:\t%8lu kB\n"
-			    "VmHWM:\t%8lu kB\nVmRSS:\t%8lu kB\n",
+			    "VmHWM:\t%8lu kB\nVmRSS:\t%8lu kB\n"
+			    "VmSwap:\t%8lu kB\n",
 			    st.virt_peak * (PAGE_SIZE / 1024),
 			    st.virt * (PAGE_SIZE / 1024),
 			    st.resident_peak * (PAGE_SIZE / 1024),
-			    st.resident * (PAGE_SIZE / 1024));
+			    st.resident * (PAGE_SIZE / 1024),
+			    swap * (PAGE_SIZE / 1024));
 	}
 	sbuf_printf(sb, "Threads:\t1\nUtime:\t%lu\nStime:\t%lu\n",
 		    snap.utime, snap.stime);
+	return sbuf_error(sb);
+}
+
+/* /proc/<pid>/stat (proc(5)): fields counted from 1. */
+#define STAT_NFIELDS            52
+#define STAT_FIELD_RSSLIM       25
+#define STAT_FIELD_EXIT_SIGNAL  38
+#define STAT_RLIM_INFINITY      (~0UL)  /* rsslim: no limit */
+
+/* The one-letter state of /proc/<pid>/stat (proc(5) field 3). */
+static char proc_state_letter(enum proc_state s)
+{
+	return proc_state_name(s)[0];
+}
+
+/*
+ * See proc.h. proc(5)'s fields in order: pid (comm) state ppid pgrp
+ * session tty_nr tpgid flags minflt cminflt majflt cmajflt utime stime
+ * cutime cstime priority nice num_threads itrealvalue starttime vsize rss
+ * rsslim, then 28 fields Pagoda does not keep (addresses, signals, exit
+ * signal, processor...), shown as 0 but exit_signal (17, SIGCHLD). Times
+ * in clock ticks (TIMER_HZ = 100 = Linux's USER_HZ), vsize in bytes, rss
+ * in pages.
+ */
+int proc_stat(pid_t pid, struct sbuf *sb)
+{
+	struct mspace_stats st = { 0 };
+	struct proc snap;
+	struct mspace *ms;
+	pid_t ppid;
+	int err;
+
+	err = proc_snapshot(pid, &snap, &ppid, &ms);
+	if (err < 0)
+		return err;
+	if (ms != NULL) {
+		mspace_get_stats(ms, &st);
+		mspace_destroy(ms);
+	}
+	sbuf_printf(sb, "%d (%s) %c %d %d %d 0 -1 0 %lu %lu %lu %lu "
+		    "%lu %lu %lu %lu 20 0 1 0 %lu %lu %lu %lu",
+		    snap.pid, snap.name, proc_state_letter(snap.state), ppid,
+		    snap.pgid, snap.pgid, snap.minflt, snap.cminflt,
+		    snap.majflt, snap.cmajflt, snap.utime, snap.stime,
+		    snap.cutime, snap.cstime, snap.start_ticks,
+		    st.virt * PAGE_SIZE, st.resident, STAT_RLIM_INFINITY);
+	for (int f = STAT_FIELD_RSSLIM + 1; f <= STAT_NFIELDS; f++)
+		sbuf_printf(sb, " %d", f == STAT_FIELD_EXIT_SIGNAL ? SIGCHLD : 0);
+	sbuf_printf(sb, "\n");
 	return sbuf_error(sb);
 }
 

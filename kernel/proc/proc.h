@@ -28,7 +28,8 @@ enum proc_state {
 
 /*
  * Locking: (p) proc->lock, (t) proc_table_lock, (c) const after creation,
- * (s) only the process itself.
+ * (s) only the process itself, (a) atomic (written by the process itself,
+ * or by its parent at wait; read by /proc).
  */
 struct proc {
 	struct spinlock lock;
@@ -58,6 +59,10 @@ struct proc {
 	uint64_t maxrss;                /* (s) most resident pages of the
 	                                 * mspaces dropped so far (exec, exit) */
 	uint64_t cmaxrss;               /* (s) largest maxrss of reaped children */
+	uint64_t minflt, majflt;        /* (a) page faults resolved without /
+	                                 * with a wait for a read (proc_count_fault) */
+	uint64_t cminflt, cmajflt;      /* (a) those of reaped children, theirs
+	                                 * included (added at wait) */
 
 	bool sleep_intr;                /* (p) a signal may end this sleep */
 	volatile bool need_resched;     /* (h) time slice over: yield at user
@@ -80,12 +85,13 @@ int proc_kill(pid_t pid, int sig);
 /* Send sig to every member of process group pgid; used by the console for
  * Ctrl-C. Returns 0 or -ESRCH. */
 int proc_signal_pgrp(pid_t pgid, int sig);
-/* Text of /proc/<pid>/status; -ESRCH if no such process. */
+/* Text of /proc/<pid>/status (Linux's names, sizes in kB, VmSwap
+ * included); -ESRCH if no such process. */
 int proc_status(pid_t pid, struct sbuf *sb);
 /* Text of /proc/<pid>/maps; -ESRCH if no such process. */
 int proc_maps(pid_t pid, struct sbuf *sb);
-/* Text of /proc/<pid>/smaps (each mapping with its resident, shared and
- * private sizes); -ESRCH if no such process. */
+/* Text of /proc/<pid>/smaps (each mapping with its resident, shared,
+ * private and swapped sizes); -ESRCH if no such process. */
 int proc_smaps(pid_t pid, struct sbuf *sb);
 /* Iterate live pids for /proc and ps: returns the next pid > after, or -1. */
 pid_t proc_next_pid(pid_t after);
@@ -119,6 +125,7 @@ struct proc_usage {
 	uint64_t utime_ns;
 	uint64_t stime_ns;
 	uint64_t maxrss_pages;
+	uint64_t minflt, majflt;        /* page faults (proc_count_fault) */
 };
 
 /* Wait for a child to end: pid > 0 that child, -1 any child, 0 any child in
@@ -160,6 +167,14 @@ void proc_activate_mspace(struct proc *p);
 /* exec's point of no return: the current process's mspace becomes ms and
  * the old one is dropped. => no locks held. */
 void proc_replace_mspace(struct mspace *ms);
+/* Count one page fault of p resolved (vm_fault_ex returned 0, or only an
+ * A/D bit was set): major if it waited for a read from a pager or swap
+ * (/proc/<pid>/stat majflt), minor otherwise (minflt). Faults inside
+ * copyin/copyout count for p too. Any context, no locks. */
+void proc_count_fault(struct proc *p, bool major);
+/* Text of /proc/<pid>/stat (proc(5): 52 fields on one line);
+ * -ESRCH if no such process. */
+int proc_stat(pid_t pid, struct sbuf *sb);
 /* Charge one timer tick to p, as user or system time. */
 void proc_account_tick(struct proc *p, bool user);
 /* Why a user access at va in p faulted, for the console line:

@@ -62,7 +62,10 @@ struct rusage {
 	struct timeval ru_utime;
 	struct timeval ru_stime;
 	int64_t ru_maxrss;              /* kB */
-	int64_t ru_other[13];           /* ixrss .. nivcsw: not counted */
+	int64_t ru_ixrss, ru_idrss, ru_isrss;   /* not counted */
+	int64_t ru_minflt;              /* page faults without a read */
+	int64_t ru_majflt;              /* page faults that waited for a read */
+	int64_t ru_other[8];            /* nswap .. nivcsw: not counted */
 };
 _Static_assert(sizeof(struct rusage) == RUSAGE_SIZE, "struct rusage layout");
 
@@ -352,8 +355,8 @@ long sys_clone(const struct syscall_args *args)
 	return proc_fork((vaddr_t)args->a[1]);
 }
 
-/* A struct rusage from what proc_wait reports: user and system time, and
- * ru_maxrss in kB; the other counters stay 0. */
+/* A struct rusage from what proc_wait reports: user and system time,
+ * ru_maxrss in kB, ru_minflt and ru_majflt; the other counters stay 0. */
 static void rusage_fill(struct rusage *ru, const struct proc_usage *u)
 {
 	memset(ru, 0, sizeof(*ru));
@@ -362,10 +365,13 @@ static void rusage_fill(struct rusage *ru, const struct proc_usage *u)
 	ru->ru_stime.tv_sec = (int64_t)(u->stime_ns / NSEC_PER_SEC);
 	ru->ru_stime.tv_usec = (int64_t)(u->stime_ns % NSEC_PER_SEC / NSEC_PER_USEC);
 	ru->ru_maxrss = (int64_t)(u->maxrss_pages * (PAGE_SIZE / 1024));
+	ru->ru_minflt = (int64_t)u->minflt;
+	ru->ru_majflt = (int64_t)u->majflt;
 }
 
 /* wait4(pid, wstatus, options, rusage): see proc_wait. The rusage, if
- * asked for, gets the child's CPU times and ru_maxrss (rusage_fill).
+ * asked for, gets the child's CPU times, ru_maxrss and page faults
+ * (rusage_fill).
  * -EFAULT for bad pointers. */
 long sys_wait4(const struct syscall_args *args)
 {

@@ -1010,6 +1010,52 @@ static bool vma_page_shared(struct vma *v, vaddr_t va, struct vm_page *pg)
 	return anon_refs(anon) > 1 || amap_refs(v->amap) > 1;
 }
 
+/* ---- Swap use, for smaps' Swap: and status' VmSwap: ---- */
+
+/* Pages of v whose anon is on swap and not resident (a slot and no
+ * page); the swap cache (both) counts as resident, as in Linux's smaps.
+ * => ms->lock held. */
+static uint64_t vma_swap_pages(struct vma *v)
+{
+	uint64_t n = 0;
+	size_t first, end, nanons, nslots;
+	struct anon *anon;
+
+	if (v->amap == NULL)
+		return 0;
+	spin_lock(&v->amap->lock);
+	nanons = v->amap->nanons;
+	nslots = v->amap->nslots;
+	spin_unlock(&v->amap->lock);
+	if (nanons == 0)
+		return 0;
+	first = mspace_vma_slot(v, v->start);
+	end = MIN(mspace_vma_slot(v, v->end), nslots);
+	for (size_t slot = first; slot < end; slot++) {
+		anon = amap_lookup(v->amap, slot);
+		if (anon == NULL)
+			continue;
+		spin_lock(&anon->lock);
+		n += anon->slot != SWAP_SLOT_NONE && anon->page == NULL;
+		spin_unlock(&anon->lock);
+	}
+	return n;
+}
+
+uint64_t mspace_swap_pages(struct mspace *ms)
+{
+	uint64_t n = 0;
+	struct vma *v;
+
+	mutex_lock(&ms->lock);
+	for (v = vma_tree_first(&ms->vmas); v != NULL; v = vma_tree_next(v))
+		n += vma_swap_pages(v);
+	mutex_unlock(&ms->lock);
+	return n;
+}
+
+/* ---- end of swap use ---- */
+
 /* The smaps lines of v: its maps line, then resident, shared and private
  * sizes. => ms->lock held. */
 static void vma_display_smaps(struct mspace *ms, struct sbuf *sb,
@@ -1031,10 +1077,12 @@ static void vma_display_smaps(struct mspace *ms, struct sbuf *sb,
 	vma_display(sb, v);
 	sbuf_printf(sb, "Rss:            %8lu kB\n"
 		    "Shared:         %8lu kB\n"
-		    "Private:        %8lu kB\n",
+		    "Private:        %8lu kB\n"
+		    "Swap:           %8lu kB\n",
 		    (unsigned long)(rss * KB_PER_PAGE),
 		    (unsigned long)(shared * KB_PER_PAGE),
-		    (unsigned long)((rss - shared) * KB_PER_PAGE));
+		    (unsigned long)((rss - shared) * KB_PER_PAGE),
+		    (unsigned long)(vma_swap_pages(v) * KB_PER_PAGE));
 }
 
 int mspace_display_smaps(struct mspace *ms, struct sbuf *sb)

@@ -231,12 +231,19 @@ int mspace_read(struct mspace *ms, vaddr_t va, void *kbuf, size_t len);
 int mspace_display(struct mspace *ms, struct sbuf *sb);
 
 /* Append /proc/<pid>/smaps text (Linux smaps, simplified): for each VMA its
- * maps line, then "Rss:", "Shared:" and "Private:" lines in kB. Rss counts
- * the pages mapped in the pmap; a resident page is shared if it belongs to
- * a memory object (page cache, shared memory) or its anon or amap has more
- * than one reference (copy-on-write after fork), private otherwise.
+ * maps line, then "Rss:", "Shared:", "Private:" and "Swap:" lines in kB.
+ * Rss counts the pages mapped in the pmap; a resident page is shared if it
+ * belongs to a memory object (page cache, shared memory) or its anon or
+ * amap has more than one reference (copy-on-write after fork), private
+ * otherwise. Swap counts the VMA's anons that have a swap slot and no
+ * resident page (an anon shared by fork counts in each VMA holding it).
  * => no locks held. Returns sbuf_error(sb). */
 int mspace_display_smaps(struct mspace *ms, struct sbuf *sb);
+
+/* Pages of ms's anons that are on swap and not resident, summed over its
+ * VMAs as smaps' Swap: lines (/proc/<pid>/status VmSwap:).
+ * => no locks held (takes ms->lock). */
+uint64_t mspace_swap_pages(struct mspace *ms);
 
 /* Counters in pages. => no locks held. */
 void mspace_get_stats(struct mspace *ms, struct mspace_stats *st);

@@ -1163,7 +1163,8 @@ static void test_file_display(void)
 		"00030000-00031000 rw-s 00000000 01:01 13 \n"
 		"Rss:                   4 kB\n"
 		"Shared:                4 kB\n"
-		"Private:               0 kB\n";
+		"Private:               0 kB\n"
+		"Swap:                  0 kB\n";
 
 	mspace_map_file(ms, &va, 2 * P, VM_PROT_READ | VM_PROT_EXEC, VM_PROT_ALL,
 			VMA_PRIVATE, MSPACE_FIXED, obj, P, name);
@@ -1624,6 +1625,59 @@ static void test_max_map_count(void)
 	tap_ok(nothing_held(), "nothing held");
 }
 
+/* The Swap: kB of smaps' entry for the VMA at va, or -1. */
+static long smaps_swap_kb(struct mspace *ms, vaddr_t va)
+{
+	char head[32];
+	const char *entry, *swap;
+	struct sbuf sb;
+	long kb = -1;
+
+	snprintf(head, sizeof(head), "%08lx-", (unsigned long)va);
+	sbuf_init(&sb);
+	mspace_display_smaps(ms, &sb);
+	entry = strstr(sb.buf, head);
+	swap = entry ? strstr(entry, "Swap:") : NULL;
+	if (swap != NULL)
+		kb = strtol(swap + strlen("Swap:"), NULL, 10);
+	sbuf_free(&sb);
+	return kb;
+}
+
+/* smaps' Swap: and mspace_swap_pages count an anon with a swap slot and
+ * no page, not one with both (the swap cache) nor a resident one. The
+ * anon is put on "swap" by hand and restored before the mspace goes. */
+static void test_smaps_swap(void)
+{
+	struct mspace *ms = mspace_create();
+	vaddr_t va = map(ms, 0x40000, 4 * P, RW, VMA_PRIVATE, MSPACE_FIXED);
+	struct vma *v;
+	struct anon *anon = NULL;
+	struct vm_page *pg = NULL;
+
+	poke(ms, va, 1);
+	poke(ms, va + 2 * P, 2);
+	v = vma_tree_lookup(&ms->vmas, va);
+	if (v != NULL && v->amap != NULL)
+		anon = amap_lookup(v->amap, mspace_vma_slot(v, va + 2 * P));
+	tap_ok(anon != NULL && smaps_swap_kb(ms, va) == 0 && mspace_swap_pages(ms) == 0,
+	       "smaps_swap: resident anons: Swap: 0 kB");
+	if (anon == NULL) {
+		mspace_destroy(ms);
+		return;
+	}
+	anon->slot = 7;
+	tap_ok(smaps_swap_kb(ms, va) == 0 && mspace_swap_pages(ms) == 0,
+	       "smaps_swap: a page and a slot (swap cache) is resident, not swap");
+	pg = anon->page;
+	anon->page = NULL;
+	tap_ok(smaps_swap_kb(ms, va) == P / 1024 && mspace_swap_pages(ms) == 1,
+	       "smaps_swap: a slot and no page: Swap: 4 kB, mspace_swap_pages 1");
+	anon->page = pg;
+	anon->slot = SWAP_SLOT_NONE;
+	mspace_destroy(ms);
+}
+
 int main(void)
 {
 	setup();
@@ -1641,6 +1695,7 @@ int main(void)
 	test_file_shared();
 	test_sigbus_cause();
 	test_file_display();
+	test_smaps_swap();
 	test_shared_anon();
 	test_display();
 	test_trace();
