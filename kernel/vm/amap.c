@@ -326,25 +326,6 @@ void amap_free_range(struct amap *am, size_t slot, size_t n)
 		anon_unref(amap_remove(am, s));
 }
 
-uint64_t amap_swapped_pages(struct amap *am, size_t slot, size_t n)
-{
-	size_t s, end;
-	uint64_t count = 0;
-
-	amap_lock(am);
-	end = MIN(slot + n, am->nslots);
-	for (s = slot; amap_next(am, &s, end); s++) {
-		struct anon *anon = _amap_lookup(am, s);
-
-		spin_lock(&anon->lock);
-		if (anon->page == NULL && anon->slot != SWAP_SLOT_NONE)
-			count++;
-		spin_unlock(&anon->lock);
-	}
-	amap_unlock(am);
-	return count;
-}
-
 int amap_unswap(struct amap *am, size_t slot, size_t n)
 {
 	size_t s, end = MIN(slot + n, am->nslots);

@@ -112,11 +112,6 @@ int amap_check(struct amap *am);
 /* Amaps in use, for /proc/vmstat and leak checks. */
 uint64_t amap_count(void);
 
-/* Anons of slots [slot, slot + n) that are on swap and not resident (for
- * /proc/<pid>/smaps Swap:, VmSwap and the OOM killer). Takes am->lock and
- * each anon's lock. => a reference keeps am alive. */
-uint64_t amap_swapped_pages(struct amap *am, size_t slot, size_t n);
-
 /* swapoff: read in every anon of slots [slot, slot + n) that is on swap
  * and free its slot. => the mspace lock of a VMA using am; no spinlocks
  * (sleeps for the reads). Returns 0, -ENOMEM or -EIO (anons read so far

@@ -1042,16 +1042,34 @@ static uint64_t vma_swap_pages(struct vma *v)
 	return n;
 }
 
-uint64_t mspace_swap_pages(struct mspace *ms)
+/* => ms->lock held */
+static uint64_t mspace_swap_pages_locked(struct mspace *ms)
 {
 	uint64_t n = 0;
 	struct vma *v;
 
-	mutex_lock(&ms->lock);
 	for (v = vma_tree_first(&ms->vmas); v != NULL; v = vma_tree_next(v))
 		n += vma_swap_pages(v);
+	return n;
+}
+
+uint64_t mspace_swap_pages(struct mspace *ms)
+{
+	uint64_t n;
+
+	mutex_lock(&ms->lock);
+	n = mspace_swap_pages_locked(ms);
 	mutex_unlock(&ms->lock);
 	return n;
+}
+
+bool mspace_swap_pages_try(struct mspace *ms, uint64_t *n)
+{
+	if (!mutex_trylock(&ms->lock))
+		return false;
+	*n = mspace_swap_pages_locked(ms);
+	mutex_unlock(&ms->lock);
+	return true;
 }
 
 /* ---- end of swap use ---- */

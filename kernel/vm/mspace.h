@@ -244,6 +244,9 @@ int mspace_display_smaps(struct mspace *ms, struct sbuf *sb);
  * VMAs as smaps' Swap: lines (/proc/<pid>/status VmSwap:).
  * => no locks held (takes ms->lock). */
 uint64_t mspace_swap_pages(struct mspace *ms);
+/* The same without waiting for ms->lock (the OOM killer, which must not
+ * block on a process that waits for memory): false if it is held. */
+bool mspace_swap_pages_try(struct mspace *ms, uint64_t *n);
 
 /* Counters in pages. => no locks held. */
 void mspace_get_stats(struct mspace *ms, struct mspace_stats *st);

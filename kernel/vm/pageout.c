@@ -317,19 +317,6 @@ uint64_t vm_pageout_pass(bool *short_of_memory)
 
 /* ------------------------------------------------------------ OOM killer */
 
-/* Pages of ms's anons that are on swap and not resident. => ms->lock
- * held. */
-static uint64_t mspace_swapped_pages(struct mspace *ms)
-{
-	uint64_t n = 0;
-
-	for (struct vma *v = vma_tree_first(&ms->vmas); v != NULL;
-	     v = vma_tree_next(v))
-		if (v->amap != NULL)
-			n += amap_swapped_pages(v->amap, v->amap_off, vma_pages(v));
-	return n;
-}
-
 /* Kill the process with the most resident plus swapped pages (never init
  * nor a kernel thread), with one console line. Returns its pid, or 0 if
  * there is none. */
@@ -346,10 +333,8 @@ static pid_t oom_kill(void)
 		if (pid == 1 || (ms = proc_get_mspace(pid, name)) == NULL)
 			continue;
 		rss = pmap_resident_count(ms->pmap);
-		if (mutex_trylock(&ms->lock)) {
-			swp = mspace_swapped_pages(ms);
-			mutex_unlock(&ms->lock);
-		}
+		if (!mspace_swap_pages_try(ms, &swp))
+			swp = 0;        /* busy: judged by its resident pages */
 		mspace_destroy(ms);     /* our reference */
 		if (rss + swp > best_score) {
 			best = pid;
