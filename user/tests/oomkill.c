@@ -126,5 +126,6 @@ out:
 		munmap((void *)flags, SWPT_PAGE);
 	unlink(hog_path);
 	rmdir(dir);
+	swpt_drain();
 	return tap_done();
 }

@@ -55,5 +55,6 @@ int main(int argc, char **argv)
 		"after the rewrite, every page in another order holds its seed");
 	swpt_rose("pswpout", out0);
 	swpt_rose("pswpin", in0);
+	swpt_drain();
 	return tap_done();
 }

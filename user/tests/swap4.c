@@ -92,5 +92,6 @@ int main(int argc, char **argv)
 	}
 	swpt_rose("pswpout", out0);
 	swpt_rose("pswpin", in0);
+	swpt_drain();
 	return tap_done();
 }

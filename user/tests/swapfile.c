@@ -136,5 +136,6 @@ int main(int argc, char **argv)
 		"stores to every 8th page through the map reach the file, the rest unchanged");
 	int gone = unlink(path) == 0 && stat(path, &st) != 0 && errno == ENOENT;
 	tap_ok(gone, "unlinked: %s is gone", path);
+	swpt_drain();
 	return tap_done();
 }

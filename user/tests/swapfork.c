@@ -145,5 +145,6 @@ int main(int argc, char **argv)
 		"parent after the child's exit: its copy unchanged");
 	swpt_rose("pswpout", out0);
 	swpt_rose("pswpin", in0);
+	swpt_drain();
 	return tap_done();
 }

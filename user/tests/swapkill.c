@@ -142,5 +142,6 @@ int main(int argc, char **argv)
 			 before.free_pages, after.free_pages, before.slab_pages,
 			 after.slab_pages, before.objects, after.objects);
 	tap_is(after.swap_free, before.swap_free, "free swap slots back exactly after the reap");
+	swpt_drain();
 	return tap_done();
 }

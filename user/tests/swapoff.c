@@ -12,16 +12,10 @@
  */
 #include "swaputil.h"
 
-#ifndef SYS_swapon
-#define SYS_swapon      224             /* Linux riscv64 (asm-generic) */
-#endif
-#ifndef SYS_swapoff
-#define SYS_swapoff     225
-#endif
 #define LX_EBUSY        16
 
 #define PLAN            14
-#define SWAP_DEV        "/dev/vdb"
+#define SWAP_DEV        SWPT_SWAP_DEV
 #define NOT_SWAP        "/tests/swapoff"        /* this program: no swap area */
 #define SMALL_NUM       1                       /* the first worker: 1/2 of RAM */
 #define SMALL_DEN       2
@@ -188,5 +182,6 @@ int main(int argc, char **argv)
 	}
 	if (tap_sys(SYS_swapon, SWAP_DEV, 0, 0) == 0)
 		tap_diag("swap was off at the end; swapon again");
+	swpt_drain();
 	return tap_done();
 }

@@ -147,5 +147,6 @@ int main(int argc, char **argv)
 		swpt_describe("the child", ce ? (int)ce->got : -1);
 	swpt_rose("pswpout", out0);
 	swpt_rose("pswpin", in0);
+	swpt_drain();
 	return tap_done();
 }
