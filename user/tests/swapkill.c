@@ -6,7 +6,7 @@
  * use) the test kills it, reaps it, and compares free pages and free swap
  * slots with the readings before the child: exactly equal.
  *
- * Before that baseline another child touches 1.5x RAM and exits, so the
+ * Before that baseline another child touches 2x RAM and exits, so the
  * idle pages of other processes (the shell, init, leakcheck) are on swap
  * already and stay there: the comparison sees only the killed child.
  * Free pages are compared together with slab pages, and slab objects
@@ -23,8 +23,8 @@
 #include <time.h>
 
 #define PLAN            6
-#define WARM_NUM        3               /* the warm-up touches 3/2 of RAM */
-#define WARM_DEN        2
+#define WARM_NUM        2               /* the warm-up touches 2x RAM: more */
+#define WARM_DEN        1               /* than the child will press */
 #define HOG_TIMES       2               /* the child maps 2x RAM */
 #define KILL_NUM        5               /* and is killed after 5/4 of RAM */
 #define KILL_DEN        4
@@ -108,7 +108,7 @@ int main(int argc, char **argv)
 	int quiet = settle(&before, NULL);
 	tap_ok(warm == 0 && quiet && before.free_pages > 0 && before.slab_pages >= 0 &&
 	       before.objects >= 0 && before.swap_free > 0,
-	       "after a warm-up child touched 1.5x RAM: %ld free pages, %ld slab pages, "
+	       "after a warm-up child touched 2x RAM: %ld free pages, %ld slab pages, "
 	       "%ld slab objects, %ld free swap slots%s", before.free_pages, before.slab_pages,
 	       before.objects, before.swap_free, quiet ? "" : " (never quiet)");
 	if (pipe(p) != 0)
