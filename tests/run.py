@@ -8,6 +8,13 @@ of a failing suite under build/test-logs/, then run host unit tests and
 e2fsck, and write build/test-results/{results.tap,junit.xml,results.json}.
 The last line printed is `N passed, N failed` (assertion counts).
 
+A suite may declare its own machine in its source (user/tests/NAME.c), on
+a line `/* pagoda-test: MEM=64M SWAP=256M CPUS=4 TIMEOUT=600 */`, and a
+console text it expects (`EXPECT_CONSOLE=regex`, the rest of the line).
+Suites sharing one machine run in one boot: first those with the default
+machine, then each other machine in the order its first suite appears;
+a SWAP size gets a fresh mkswap image under build/ for each boot.
+
 Run mode (make run): `--run "CMD"` boots, types CMD, prints its output and
 exits with its status.
 
@@ -37,6 +44,10 @@ PANIC_GRACE = 2.0                   # seconds to collect a panic's backtrace
 HOST_TEST_TIMEOUT = 300.0           # seconds per host unit-test binary
 DEFAULT_SUITE_TIMEOUT = 300.0       # seconds per in-QEMU suite
 DEFAULT_BUDGET = 780.0              # seconds for all suites together
+# Seconds for all suites that declare their own machine, together (on top
+# of DEFAULT_BUDGET): their boots and heavy paging do not eat the others'.
+DEFAULT_SETTINGS_BUDGET = 900.0
+SWAP_LABEL = "pagoda-swap"          # as mkfs/mkimage.sh labels build/swap.img
 
 # A kernel panic line: "panic: ...", "kernel panic ...", maybe after a
 # "[hart 1]" or "hart 1:" prefix. Test output never starts a line this way.
@@ -398,6 +409,215 @@ def parse_suite_spec(spec, default_timeout):
     return name, float(secs) if secs else default_timeout
 
 
+# ---------------------------------------------------------------- settings
+
+# `/* pagoda-test: KEY=VALUE ... */` in a suite's source; EXPECT_CONSOLE
+# takes the rest of the line (up to `*/`), so its regex may hold spaces.
+SETTINGS_RE = re.compile(r"(?m)^\s*/?\*?\s*pagoda-test:[ \t]*(.*?)[ \t]*(?:\*/)?[ \t]*$")
+SIZE_RE = re.compile(r"^([1-9][0-9]*)([MG]?)$")
+SETTING_KEYS = ("MEM", "SWAP", "CPUS", "TIMEOUT")
+EXPECT_KEY = "EXPECT_CONSOLE="
+MAX_CPUS = 8                        # QEMU virt's limit for Pagoda's boot
+
+
+def size_mib(text):
+    """A size as QEMU's -m and mkimage.sh take it (64M, 1G, plain MiB) in
+    MiB; ValueError if it is none."""
+    m = SIZE_RE.match(str(text).strip().upper())
+    if not m:
+        raise ValueError("%r is not a size such as 64M or 1G" % text)
+    return int(m.group(1)) * (1024 if m.group(2) == "G" else 1)
+
+
+def check_setting(key, value):
+    """ValueError unless value suits key."""
+    if key in ("MEM", "SWAP"):
+        size_mib(value)
+    elif key == "CPUS":
+        if not value.isdigit() or not 1 <= int(value) <= MAX_CPUS:
+            raise ValueError("CPUS=%s: want 1 to %d" % (value, MAX_CPUS))
+    elif key == "TIMEOUT":
+        if not value.isdigit() or int(value) < 1:
+            raise ValueError("TIMEOUT=%s: want whole seconds" % value)
+    else:
+        raise ValueError("unknown setting %s (known: %s, EXPECT_CONSOLE)"
+                         % (key, ", ".join(SETTING_KEYS)))
+
+
+def parse_settings_text(text):
+    """The settings of every pagoda-test line in a suite's source, as a
+    dict of the keys present. ValueError on a malformed line."""
+    found = {}
+    for m in SETTINGS_RE.finditer(text):
+        body = m.group(1)
+        head, sep, regex = body.partition(EXPECT_KEY)
+        if sep:
+            regex = regex.strip()
+            try:
+                re.compile(regex)
+            except re.error as err:
+                raise ValueError("EXPECT_CONSOLE=%s: %s" % (regex, err))
+            if not regex:
+                raise ValueError("EXPECT_CONSOLE is empty")
+            found["EXPECT_CONSOLE"] = regex
+        for item in head.split():
+            key, eq, value = item.partition("=")
+            if not eq:
+                raise ValueError("%r is not KEY=VALUE" % item)
+            check_setting(key, value)
+            found[key] = value
+    return found
+
+
+def suite_settings(src_dir, name, overrides):
+    """What suite name declares in src_dir/NAME.c (nothing for a suite
+    without a source, like persist), then overrides (--set) on top."""
+    found = {}
+    path = os.path.join(src_dir, name + ".c") if src_dir else None
+    if path and os.path.exists(path):
+        with open(path, encoding="utf-8", errors="replace") as f:
+            found = parse_settings_text(f.read())
+    found.update(overrides)
+    return found
+
+
+def parse_overrides(items):
+    """--set KEY=VALUE items as a dict; ValueError on a bad one."""
+    out = {}
+    for item in items:
+        key, eq, value = item.partition("=")
+        if not eq:
+            raise ValueError("--set %r is not KEY=VALUE" % item)
+        if key == "EXPECT_CONSOLE":
+            re.compile(value)
+        else:
+            check_setting(key, value)
+        out[key] = value
+    return out
+
+
+class Machine:
+    """What one boot looks like: RAM and swap in MiB, harts. swap_mib is
+    None for the default image (--swap)."""
+
+    def __init__(self, mem_mib, swap_mib, cpus):
+        self.mem_mib = mem_mib
+        self.swap_mib = swap_mib
+        self.cpus = cpus
+
+    def key(self):
+        return (self.mem_mib, self.swap_mib, self.cpus)
+
+    def describe(self, default_swap_mib):
+        swap = self.swap_mib if self.swap_mib is not None else default_swap_mib
+        return "MEM=%dM SWAP=%sM CPUS=%d" % (self.mem_mib, swap, self.cpus)
+
+
+def default_machine(args):
+    return Machine(size_mib(args.mem), None, int(args.cpus))
+
+
+def image_mib(path):
+    """The size of a swap image in MiB (rounded down), None if absent."""
+    try:
+        return os.path.getsize(path) // (1024 * 1024)
+    except OSError:
+        return None
+
+
+def suite_machine(args, settings):
+    """The machine a suite's settings ask for; a SWAP equal to the default
+    image's size keeps that image."""
+    base = default_machine(args)
+    mem = size_mib(settings["MEM"]) if "MEM" in settings else base.mem_mib
+    cpus = int(settings["CPUS"]) if "CPUS" in settings else base.cpus
+    swap = None
+    if "SWAP" in settings:
+        swap = size_mib(settings["SWAP"])
+        if swap == image_mib(args.swap):
+            swap = None
+    return Machine(mem, swap, cpus)
+
+
+class Planned:
+    """One suite to run: its name, time limit and settings."""
+
+    def __init__(self, name, timeout, settings, error=None):
+        self.name = name
+        self.timeout = timeout
+        self.settings = settings
+        self.error = error      # a malformed settings line: not run
+
+
+def plan_suites(args, specs, overrides):
+    """Group the suites by machine: [(Machine, [Planned])], the default
+    machine first, then the others in the order of their first suite.
+    A time limit given as NAME:SECONDS wins over the source's TIMEOUT."""
+    groups = {}
+    order = []
+    base = default_machine(args)
+    for spec in specs:
+        name, _, secs = spec.partition(":")
+        error = None
+        try:
+            settings = suite_settings(args.src_dir, name, overrides)
+            machine = suite_machine(args, settings)
+        except (ValueError, OSError, re.error) as err:
+            settings, machine, error = {}, base, "bad pagoda-test line: %s" % err
+        timeout = float(secs) if secs else float(settings.get("TIMEOUT", args.timeout))
+        key = machine.key()
+        if key not in groups:
+            groups[key] = (machine, [])
+            order.append(key)
+        groups[key][1].append(Planned(name, timeout, settings, error))
+    order.sort(key=lambda k: k != base.key())   # stable: default first
+    return [groups[k] for k in order]
+
+
+TEMP_FILES = []                     # removed at exit, whatever happens
+
+
+def make_swap_image(path, mib):
+    """A fresh swap image of mib MiB at path, made as mkimage.sh makes
+    build/swap.img (sparse zeroes, then util-linux's mkswap). Raises
+    BootError if mkswap fails."""
+    if path not in TEMP_FILES:
+        TEMP_FILES.append(path)
+    with open(path, "wb") as f:
+        f.truncate(mib * 1024 * 1024)
+    os.chmod(path, 0o600)
+    try:
+        proc = subprocess.run(["mkswap", "-L", SWAP_LABEL, path],
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              timeout=60)
+    except (OSError, subprocess.TimeoutExpired) as err:
+        raise BootError("cannot run mkswap: %s" % err)
+    if proc.returncode != 0:
+        raise BootError("mkswap %s failed: %s" % (
+            path, proc.stdout.decode("utf-8", "replace").strip()))
+
+
+def remove_temp_files():
+    while TEMP_FILES:
+        try:
+            os.unlink(TEMP_FILES.pop())
+        except OSError:
+            pass
+
+
+def check_console(name, regex, console):
+    """The suite NAME-console: the console text of the suite's run has a
+    line matching its EXPECT_CONSOLE regex."""
+    suite = Suite(name + "-console", "console")
+    suite.plan = 1
+    ok = re.search(regex, console, re.M) is not None
+    suite.asserts.append(Assertion(
+        ok, 1, "the console shows /%s/" % regex,
+        "" if ok else "# no console line matched\n"))
+    suite.console = console
+    return suite
+
+
 # A kernel warning about file data or metadata: the console is not an
 # error channel, so a suite during which one is printed fails even when
 # every assertion passed (ext2's mount line is not a warning).
@@ -525,35 +745,45 @@ def run_shell_exit(con, timeout, results):
     return con
 
 
-def run_suites(args, specs, results):
-    """Run each suite in a booted kernel; reboot after a hang or crash.
-    Returns True if QEMU was powered off cleanly at the end."""
+def not_run(name, why, results, console=""):
+    """Record suite name and its leak check as failed without running."""
+    for s in (Suite(name, "qemu"), Suite(name + "-leak", "leak")):
+        s.problems.append(why)
+        s.console = console
+        results.append(s)
+        report(s)
+
+
+def run_group(args, planned, budget_end, swap_mib, results):
+    """Run the suites of one machine (args.mem, args.cpus) in one boot,
+    rebooting after a hang or crash; with swap_mib, each boot gets a
+    fresh swap image of that size at args.swap. Returns True if QEMU
+    was powered off cleanly at the end."""
     con = None
     boot_failures = 0
     clean = True
-    budget_end = time.monotonic() + args.budget
-    for spec in specs:
-        name, timeout = parse_suite_spec(spec, args.timeout)
+    for entry in planned:
+        name, timeout = entry.name, entry.timeout
         started = time.monotonic()
+        if entry.error:
+            not_run(name, entry.error, results)
+            continue
         if boot_failures >= 2 or time.monotonic() >= budget_end:
-            why = ("the kernel did not boot" if boot_failures >= 2 else
-                   "the time budget of %.0f s ran out" % args.budget)
-            for s in (Suite(name, "qemu"), Suite(name + "-leak", "leak")):
-                s.problems.append("not run: " + why)
-                results.append(s)
-                report(s)
+            not_run(name, "not run: " + (
+                "the kernel did not boot" if boot_failures >= 2 else
+                "the time budget ran out"), results)
             continue
         if con is None or not con.alive():
             try:
+                if swap_mib is not None:
+                    make_swap_image(args.swap, swap_mib)
                 con = boot(args)
                 boot_failures = 0
             except BootError as err:
                 boot_failures += 1
                 con = None
-                for s in (Suite(name, "qemu"), Suite(name + "-leak", "leak")):
-                    s.problems.append(str(err.args[0]).split("\n")[0])
-                    s.console = err.args[1] if len(err.args) > 1 else ""
-                    results.append(s)
+                not_run(name, str(err.args[0]).split("\n")[0], results,
+                        err.args[1] if len(err.args) > 1 else "")
                 print("FAIL %s: %s" % (name, err.args[0]), flush=True)
                 clean = False
                 continue
@@ -573,12 +803,59 @@ def run_suites(args, specs, results):
         results += [suite, leak]
         report(suite)
         report(leak)
+        if "EXPECT_CONSOLE" in entry.settings:
+            seen = check_console(name, entry.settings["EXPECT_CONSOLE"],
+                                 res.console)
+            results.append(seen)
+            report(seen)
         if res.problem:          # hung or crashed: start afresh
             con.kill()
             con = None
             clean = False
     if con is not None:
         clean = poweroff(con) and clean
+    return clean
+
+
+def run_suites(args, specs, results):
+    """Run the suites, one boot per machine (see plan_suites): the default
+    machine's suites within --budget seconds, all the others together
+    within --settings-budget more. Returns True if every QEMU was powered
+    off cleanly."""
+    try:
+        overrides = parse_overrides(args.set)
+    except (ValueError, re.error) as err:
+        for spec in specs:
+            not_run(spec.partition(":")[0], "bad --set: %s" % err, results)
+        return False
+    clean = True
+    default_key = default_machine(args).key()
+    settings_end = None
+    scratch = os.path.dirname(os.path.abspath(args.fs))
+    try:
+        for n, (machine, planned) in enumerate(plan_suites(args, specs,
+                                                           overrides)):
+            gargs = argparse.Namespace(**vars(args))
+            gargs.mem = "%dM" % machine.mem_mib
+            gargs.cpus = str(machine.cpus)
+            if machine.key() == default_key:
+                budget_end = time.monotonic() + args.budget
+            else:
+                if settings_end is None:
+                    settings_end = time.monotonic() + args.settings_budget
+                budget_end = settings_end
+                print("# boot %s: %s" % (machine.describe(image_mib(args.swap)),
+                                         " ".join(p.name for p in planned)),
+                      flush=True)
+            if machine.swap_mib is not None:
+                # Named after this runner, so two runs at once (or a
+                # `make run` meanwhile) never share an image.
+                gargs.swap = os.path.join(scratch, "test-swap-%d-%d.img"
+                                          % (os.getpid(), n))
+            clean = run_group(gargs, planned, budget_end, machine.swap_mib,
+                              results) and clean
+    finally:
+        remove_temp_files()
     return clean
 
 
@@ -768,7 +1045,15 @@ def parse_args(argv):
                    help="seconds per suite (or for --run)")
     p.add_argument("--boot-timeout", type=float, default=BOOT_TIMEOUT)
     p.add_argument("--budget", type=float, default=DEFAULT_BUDGET,
-                   help="seconds for all suites together")
+                   help="seconds for the suites of the default machine")
+    p.add_argument("--settings-budget", type=float,
+                   default=DEFAULT_SETTINGS_BUDGET,
+                   help="seconds for all suites declaring their own machine")
+    p.add_argument("--src-dir", default="user/tests",
+                   help="where NAME.c holds a suite's pagoda-test line")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="a setting for every suite, over its own "
+                        "(MEM, SWAP, CPUS, TIMEOUT, EXPECT_CONSOLE)")
     p.add_argument("--host-test", action="append", default=[],
                    metavar="PATH", help="host unit-test binary printing TAP")
     p.add_argument("--e2fsck", action="store_true",
@@ -795,6 +1080,7 @@ def main(argv):
         for con in LIVE_CONSOLES:
             if con.alive():
                 con.kill()
+        remove_temp_files()
 
 
 if __name__ == "__main__":

@@ -18,6 +18,11 @@ TEST_SUITES ?= syscalls files pipes proc mem efault exec oom:300 smp:300 \
                $(filter-out $(TEST_SUITES_CORE) $(basename $(subst :,.,$(TEST_SUITES_SLOW))) persist,$(TEST_SUITES_FOUND)) \
                run_shell_exit_status persist
 TEST_TIMEOUT ?= 300
+# A suite may declare its own machine in its source, e.g.
+#   /* pagoda-test: MEM=64M SWAP=256M CPUS=4 TIMEOUT=600 */
+# (tests/run.py boots once per distinct machine). TEST_SETTINGS sets keys
+# for every suite over their own, e.g. `make test TEST_SETTINGS=MEM=1G`.
+TEST_SETTINGS ?=
 TEST_FS     := $(BUILD)/test-fs.img
 TEST_SWAP   := $(BUILD)/test-swap.img
 
@@ -28,7 +33,8 @@ HOST_TESTS :=
 
 RUNNER := $(PYTHON) tests/run.py --kernel $(BUILD)/kernel.elf \
           --log-dir $(BUILD)/test-logs --results-dir $(BUILD)/test-results \
-          --cpus $(CPUS) --mem $(MEM) --timeout $(TEST_TIMEOUT)
+          --cpus $(CPUS) --mem $(MEM) --timeout $(TEST_TIMEOUT) \
+          --src-dir user/tests $(addprefix --set ,$(TEST_SETTINGS))
 
 .PHONY: test host-test
 

@@ -231,6 +231,39 @@ static void test_next_fit(void)
 	swap_detach();
 }
 
+/* A slot's count stops at its maximum (-ERANGE, unchanged), and every
+ * reference must be dropped before the slot is free again. */
+static void test_ref_max(void)
+{
+	static uint8_t page[SWAP_HDR_SIZE];
+	struct swap_header h;
+	swap_slot_t s;
+	uint32_t refs = 1;
+	int rc = 0;
+
+	make_header(page, 15, NULL, 0, NULL);
+	if (swap_parse_header(page, 16, &h) != 0 ||
+	    swap_attach(&h, DEV_ID(DEV_BLOCK, 2), "virtio-blk2") != 0 ||
+	    swap_alloc(1, &s) != 1) {
+		tap_ok(false, "attach a 16-slot area and allocate one slot");
+		return;
+	}
+	while ((rc = swap_slot_ref(s)) == 0 && refs < (1u << 20))
+		refs++;
+	tap_ok(rc == -ERANGE && swap_slot_refcount(s) == refs && refs >= (1u << 15),
+	       "references stop at %u with -ERANGE, count unchanged", refs);
+	while (refs > 1) {
+		swap_slot_free(s);
+		refs--;
+	}
+	tap_ok(swap_slot_refcount(s) == 1 && swap_free_pages() == 14 && swap_check() == 0,
+	       "all but one dropped: still allocated");
+	swap_slot_free(s);
+	tap_ok(swap_slot_refcount(s) == 0 && swap_free_pages() == 15 && swap_check() == 0,
+	       "the last dropped: free");
+	swap_detach();
+}
+
 /* ---- the model ---- */
 
 #define MODEL_LAST  1500
@@ -267,6 +300,46 @@ static uint32_t model_longest_run(void)
 	return best;
 }
 
+/* Next-fit, as swap.h states it: the first free run of at least want
+ * slots that starts at or after the cursor (a run crossing the cursor
+ * counts from the cursor); else the first such run from slot 1; 0 if
+ * there is none (then the allocator takes a longest run). */
+static uint32_t model_next_fit(uint32_t cursor, uint32_t want)
+{
+	for (int pass = 0; pass < 2; pass++) {
+		uint32_t run = 0;
+
+		for (uint32_t s = pass == 0 ? cursor : 1; s <= MODEL_LAST; s++) {
+			run = !model_bad[s] && model[s] == 0 ? run + 1 : 0;
+			if (run == want)
+				return s + 1 - want;
+		}
+	}
+	return 0;
+}
+
+/* The length of the free run at s, at most cap. */
+static uint32_t model_run_at(swap_slot_t s, uint32_t cap)
+{
+	uint32_t n = 0;
+
+	while (n < cap && s + n <= MODEL_LAST && !model_bad[s + n] && model[s + n] == 0)
+		n++;
+	return n;
+}
+
+/* Every slot's reference count equals the model's. */
+static bool model_counts_match(int step)
+{
+	for (uint32_t k = 0; k <= MODEL_LAST; k++)
+		if (swap_slot_refcount(k) != model[k]) {
+			printf("# step %d: slot %u ref %u, model %u\n", step, k,
+			       swap_slot_refcount(k), model[k]);
+			return false;
+		}
+	return true;
+}
+
 /* A random allocated slot, 0 if none. */
 static swap_slot_t model_pick(void)
 {
@@ -286,6 +359,8 @@ static void test_model(void)
 	uint32_t bad[40];
 	struct swap_header h;
 	int steps = 20000, fails = 0, allocs = 0, partial = 0, full = 0;
+	int wrapped = 0, run_frees = 0;
+	uint32_t cursor = 1;            /* the model's next-fit cursor */
 
 	memset(model, 0, sizeof(model));
 	memset(model_bad, 0, sizeof(model_bad));
@@ -325,6 +400,7 @@ static void test_model(void)
 				}
 				continue;
 			}
+			uint32_t fit = longest >= cap ? model_next_fit(cursor, cap) : 0;
 			if (n < 1 || (uint32_t)n > cap ||
 			    (uint32_t)n != (longest < cap ? longest : cap)) {
 				printf("# step %d: alloc %u gave %d (free %u, longest %u)\n",
@@ -332,6 +408,15 @@ static void test_model(void)
 				fails++;
 				continue;
 			}
+			if ((fit != 0 && s != fit) ||
+			    (fit == 0 && model_run_at(s, longest) != longest)) {
+				printf("# step %d: alloc %u at %u, next-fit from %u says %u\n",
+				       step, want, s, cursor, fit);
+				fails++;
+				continue;
+			}
+			wrapped += fit != 0 && fit < cursor;
+			cursor = s + n <= MODEL_LAST ? s + n : 1;
 			partial += (uint32_t)n < want;
 			for (int i = 0; i < n; i++) {
 				if (s + i == 0 || s + i > MODEL_LAST || model_bad[s + i] ||
@@ -350,6 +435,15 @@ static void test_model(void)
 					fails++;
 				model[s]++;
 			}
+		} else if (op == 8) {
+			/* Free a whole allocated run from a slot on, as the
+			 * page-in of a batch frees its cluster. */
+			s = model_pick();
+			for (; s != 0 && s <= MODEL_LAST && model[s] != 0; s++) {
+				swap_slot_free(s);
+				model[s]--;
+			}
+			run_frees++;
 		} else {
 			/* Free a few: a whole batch, like the last exit. */
 			for (uint32_t k = 1 + rnd(op == 9 ? 24 : 3); k > 0; k--) {
@@ -365,18 +459,13 @@ static void test_model(void)
 			       swap_free_pages(), model_free());
 			fails++;
 		}
-		if (step % 500 == 0)
-			for (uint32_t k = 0; k <= MODEL_LAST; k++)
-				if (swap_slot_refcount(k) != model[k]) {
-					printf("# step %d: slot %u ref %u, model %u\n", step, k,
-					       swap_slot_refcount(k), model[k]);
-					fails++;
-					break;
-				}
+		if (!model_counts_match(step))
+			fails++;
 	}
-	tap_ok(fails == 0, "%d random steps against the model (%d allocs, %d short, %d full)",
-	       steps, allocs, partial, full);
-	tap_ok(partial > 0 && full > 0, "the run reached fragmentation and a full area");
+	tap_ok(fails == 0, "%d random steps against the model (%d allocs, %d short, %d full, "
+	       "%d wrapped, %d runs freed)", steps, allocs, partial, full, wrapped, run_frees);
+	tap_ok(partial > 0 && full > 0 && wrapped > 0 && run_frees > 0,
+	       "the run reached fragmentation, a full area, a wrap of the cursor and run frees");
 	for (uint32_t k = 1; k <= MODEL_LAST; k++)
 		while (model[k] > 0) {
 			swap_slot_free(k);
@@ -443,6 +532,7 @@ int main(void)
 	test_parse();
 	test_bad_pages();
 	test_next_fit();
+	test_ref_max();
 	test_model();
 	test_init();
 	return tap_done();

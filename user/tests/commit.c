@@ -13,7 +13,7 @@
 #include <sys/mman.h>
 #include <sys/wait.h>
 
-#define PLAN            23
+#define PLAN            26
 #define PAGE            4096L
 #define ONE_GIB         (1L << 30)
 #define SYSCTL_DIR      "/proc/sys/vm/"
@@ -147,6 +147,16 @@ static void test_guess(void)
 	p = map(big, PROT_READ, MAP_PRIVATE);
 	tap_ok(p != MAP_FAILED && committed() == before && munmap(p, (size_t)big) == 0,
 	       "mode 0: the same read-only is granted and commits nothing");
+	/* Linux's heuristic (mm/util.c __vm_enough_memory): refuse only
+	 * pages > totalram + total_swap_pages; total swap, not free swap. */
+	long edge = m.total_pages + (m.swap_total_pages > 0 ? m.swap_total_pages : 0);
+	p = map(edge * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE);
+	tap_ok(p != MAP_FAILED && committed() == before + edge &&
+	       munmap(p, (size_t)edge * PAGE) == 0 && committed() == before,
+	       "mode 0: exactly RAM + swap (%ld pages) private writable is granted", edge);
+	p = map((edge + 1) * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE);
+	tap_ok(p == MAP_FAILED && errno == ENOMEM && committed() == before,
+	       "mode 0: one page more is ENOMEM");
 	p = map(MAPPED_PAGES * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE);
 	tap_ok(p != MAP_FAILED && committed() == before + MAPPED_PAGES,
 	       "Committed_AS rises by exactly the %ld pages mapped (%ld -> %ld)",
@@ -173,6 +183,13 @@ static void test_always(void)
 	p = map(big, PROT_READ | PROT_WRITE, MAP_PRIVATE);
 	tap_ok(p != MAP_FAILED && munmap(p, (size_t)big) == 0,
 	       "mode 1: a private writable mmap of 4x RAM is granted");
+	long before = committed();
+	errno = 0;
+	void *old = sbrk(big);
+	int grown = old != (void *)-1;
+	tap_ok(grown && committed() == before + big / PAGE &&
+	       sbrk(-big) != (void *)-1 && committed() == before,
+	       "mode 1: sbrk(4x RAM) is granted and given back (errno %d)", grown ? 0 : errno);
 }
 
 /* Set the ratio so CommitLimit is about room pages above Committed_AS
