@@ -52,9 +52,10 @@
 #define SWB_MAJ_PAGES       1024
 #define SWB_PUSH_NUM        5
 #define SWB_PUSH_DEN        4
-#define SWB_IDLE_SHORT_MS   100             /* idle calibration sleeps */
-#define SWB_IDLE_LONG_MS    300
+#define SWB_IDLE_MS         100             /* idle_calib's sleep */
 #define SWB_BUSY_LOOPS      1000000
+#define SWB_SPIN_CAL_MS     20              /* the spinner measured alone */
+#define SWB_FAULT_FILE      "/tests/spin_target"    /* unread since boot */
 /* trace: cold loop of RAM x 3/2, hot set of RAM / 4, TRACE_PER_COLD hot
  * references after every cold one, TRACE_PASSES passes. tools/bench_opt.py
  * rebuilds the same trace from the numbers printed. */
@@ -540,6 +541,19 @@ static void swb_throughput(uint64_t mib)
 
 /* ------------------------------------------------------------ majfault */
 
+/*
+ * Under -icount, rdinstret reads QEMU's virtual clock, which jumps to the
+ * next timer tick whenever the hart idles: a wait for the disk would add
+ * milliseconds of "instructions". So while the pages come back in, a
+ * spinner process keeps the hart busy with sched_yield calls (each hands
+ * the hart at once to a woken process), counting them in a shared page;
+ * its instructions are subtracted. The spinner is measured alone first.
+ */
+struct swb_spin {
+	volatile uint64_t spins;        /* sched_yield calls made */
+	volatile int stop;              /* set by the measuring process */
+};
+
 /* What the majfault child measured. */
 struct swb_maj {
 	uint64_t pages;                 /* pages re-touched */
@@ -547,10 +561,31 @@ struct swb_maj {
 	uint64_t pushed;                /* pages of the pusher */
 	uint64_t pushed_pswpout;        /* pswpout during the push */
 	uint64_t instret, ns;           /* re-touching them from swap */
+	uint64_t spins;                 /* spinner yields in that window */
+	uint64_t cal_instret, cal_spins;        /* the spinner alone */
 	uint64_t majflt, pswpin, pswpout;       /* counter deltas, re-touch */
 	uint64_t bad;                   /* pages read back wrong */
 	char error[SWB_LINE];
 };
+
+/* sched_yield straight through ecall: the same instructions every call. */
+static inline void swb_yield(void)
+{
+	register long a0 __asm__("a0") = 0;
+	register long a7 __asm__("a7") = SYS_sched_yield;
+
+	__asm__ volatile("ecall" : "+r"(a0) : "r"(a7) : "memory");
+}
+
+/* The spinner: yield and count until told to stop. */
+static void swb_spinner(struct swb_spin *sp)
+{
+	while (!sp->stop) {
+		swb_yield();
+		sp->spins++;
+	}
+	_exit(0);
+}
 
 /* Read page i of p's first doubleword for each of pages pages; returns how
  * many held something else than their pattern. */
@@ -580,16 +615,88 @@ static int swb_push(struct swb_maj *r)
 	return 0;
 }
 
+/* Start the spinner on a shared page; NULL (error in err) if it cannot. */
+static struct swb_spin *swb_spin_start(char *err, size_t len, pid_t *pid)
+{
+	struct swb_spin *sp = mmap(NULL, SWB_PAGE, PROT_READ | PROT_WRITE,
+				   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+	if (sp == MAP_FAILED) {
+		swb_why_errno(err, len, "mmap of the spinner page");
+		return NULL;
+	}
+	sp->spins = 0;
+	sp->stop = 0;
+	*pid = fork();
+	if (*pid < 0) {
+		swb_why_errno(err, len, "fork of the spinner");
+		munmap(sp, SWB_PAGE);
+		return NULL;
+	}
+	if (*pid == 0)
+		swb_spinner(sp);
+	return sp;
+}
+
+/* What the spinner alone retires: all of a short sleep of this process.
+ * Sets *instret and *spins. */
+static void swb_spin_calibrate(struct swb_spin *sp, uint64_t *instret,
+			       uint64_t *spins)
+{
+	uint64_t s0, t0;
+
+	swb_align();
+	s0 = sp->spins;
+	t0 = swb_instret();
+	swb_sleep_ms(SWB_SPIN_CAL_MS);
+	*instret = swb_instret() - t0;
+	*spins = sp->spins - s0;
+}
+
+/* Stop the spinner and free its page. */
+static void swb_spin_stop(struct swb_spin *sp, pid_t pid)
+{
+	int status;
+
+	sp->stop = 1;
+	waitpid(pid, &status, 0);
+	munmap(sp, SWB_PAGE);
+}
+
+/* Re-read the pages from swap with the spinner running; count it all. */
+static void swb_maj_measure(struct swb_maj *r, uint64_t *x,
+			    struct swb_spin *sp)
+{
+	uint64_t t0, n0, s0, m0, i0, o0;
+
+	m0 = swb_vmstat0("pgmajfault");
+	i0 = swb_vmstat0("pswpin");
+	o0 = swb_vmstat0("pswpout");
+	swb_align();
+	s0 = sp->spins;
+	n0 = swb_now_ns();
+	t0 = swb_instret();
+	r->bad += swb_check_pages(x, r->pages);
+	r->instret = swb_instret() - t0;
+	r->ns = swb_now_ns() - n0;
+	r->spins = sp->spins - s0;
+	r->majflt = swb_vmstat0("pgmajfault") - m0;
+	r->pswpin = swb_vmstat0("pswpin") - i0;
+	r->pswpout = swb_vmstat0("pswpout") - o0;
+}
+
 /*
  * The child: write K pages, time re-reading them while resident, push
- * them to swap with RAM x 5/4 of other memory (then freed), and time
- * re-reading them again, now from swap, with free memory at hand (no
- * page-out in the path). Each timed section starts on a timer tick.
+ * them to swap with RAM x 5/4 of other memory (then freed), start the
+ * spinner, and time re-reading them again, now from swap, with free
+ * memory at hand (no page-out in the path).
  */
 static void swb_maj_child(void *arg, void *res)
 {
 	struct swb_maj *r = res;
-	uint64_t *x, t0, n0, m0, i0, o0;
+	struct swb_spin *sp;
+	uint64_t *x, i, t0;
+	pid_t spin;
 
 	r->pages = SWB_MAJ_PAGES;
 	r->pushed = *(uint64_t *)arg;
@@ -598,27 +705,69 @@ static void swb_maj_child(void *arg, void *res)
 		swb_why_errno(r->error, sizeof(r->error), "mmap");
 		return;
 	}
-	for (i0 = 0; i0 < r->pages; i0++)
-		*swb_word(x, i0) = i0 ^ SWB_SALT;
+	for (i = 0; i < r->pages; i++)
+		*swb_word(x, i) = i ^ SWB_SALT;
 	swb_align();
 	t0 = swb_instret();
 	r->bad = swb_check_pages(x, r->pages);
 	r->resident_instret = swb_instret() - t0;
-	if (swb_push(r) < 0)
-		return;
-	m0 = swb_vmstat0("pgmajfault");
-	i0 = swb_vmstat0("pswpin");
-	o0 = swb_vmstat0("pswpout");
-	swb_align();
-	n0 = swb_now_ns();
-	t0 = swb_instret();
-	r->bad += swb_check_pages(x, r->pages);
-	r->instret = swb_instret() - t0;
-	r->ns = swb_now_ns() - n0;
-	r->majflt = swb_vmstat0("pgmajfault") - m0;
-	r->pswpin = swb_vmstat0("pswpin") - i0;
-	r->pswpout = swb_vmstat0("pswpout") - o0;
+	if (swb_push(r) == 0 && (sp = swb_spin_start(r->error, sizeof(r->error), &spin)) != NULL) {
+		swb_spin_calibrate(sp, &r->cal_instret, &r->cal_spins);
+		swb_maj_measure(r, x, sp);
+		swb_spin_stop(sp, spin);
+	}
 	munmap(x, r->pages * SWB_PAGE);
+}
+
+/*
+ * filefault: a read fault on each page of a private mapping of a file no
+ * one has read since boot, so every page comes from the file system disk
+ * (page-in by the vnode pager): the same spinner method as majfault, on
+ * a path every kernel has. Prints ops = pages, and pgpagein's delta.
+ */
+static void swb_filefault(const char *path)
+{
+	uint64_t t0, s0, p0, pages, cal_i, cal_s, instret, spins, sum = 0, i;
+	char err[SWB_LINE] = "";
+	struct swb_spin *sp;
+	off_t size;
+	char *p;
+	pid_t spin;
+	int fd = open(path, O_RDONLY);
+
+	if (fd < 0 || (size = lseek(fd, 0, SEEK_END)) <= 0) {
+		swb_why_errno(err, sizeof(err), path);
+		swb_error("filefault", err);
+		return;
+	}
+	pages = ((uint64_t)size + SWB_PAGE - 1) / SWB_PAGE;
+	p = mmap(NULL, (size_t)size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (p == MAP_FAILED || (sp = swb_spin_start(err, sizeof(err),
+						    &spin)) == NULL) {
+		if (p == MAP_FAILED)
+			swb_why_errno(err, sizeof(err), "mmap");
+		swb_error("filefault", err);
+		return;
+	}
+	swb_spin_calibrate(sp, &cal_i, &cal_s);
+	p0 = swb_vmstat0("pgpagein");
+	swb_align();
+	s0 = sp->spins;
+	t0 = swb_instret();
+	for (i = 0; i < pages; i++)
+		sum += ((volatile char *)p)[i * SWB_PAGE];
+	instret = swb_instret() - t0;
+	spins = sp->spins - s0;
+	swb_spin_stop(sp, spin);
+	munmap(p, (size_t)size);
+	swb_print("BENCH name=filefault pages=%llu instret=%llu spins=%llu "
+		  "cal_instret=%llu cal_spins=%llu pgpagein=%llu sum=%llu\n",
+		  (unsigned long long)pages, (unsigned long long)instret,
+		  (unsigned long long)spins, (unsigned long long)cal_i,
+		  (unsigned long long)cal_s,
+		  (unsigned long long)(swb_vmstat0("pgpagein") - p0),
+		  (unsigned long long)(sum & 0xff));
 }
 
 /* Instructions and virtual ns of a nanosleep of ms milliseconds. */
@@ -635,17 +784,17 @@ static void swb_idle_sample(uint64_t ms, uint64_t *instret, uint64_t *ns)
 }
 
 /*
- * idle_calib: what the hart retires while it has nothing to run (timer
- * ticks, the idle loop), from two sleeps of different length; and a busy
- * loop, whose virtual ns per instruction is 1 under -icount shift=0.
+ * idle_calib: what rdinstret says while the hart has nothing to run, over
+ * a sleep, against the virtual clock; and over a busy loop. Under -icount
+ * shift=0 both advance one per virtual ns: the counter is QEMU's virtual
+ * clock, idle time included (docs/bench.md).
  */
 static void swb_idle_calib(void)
 {
-	uint64_t si, sn, li, ln, bi, bn, i;
+	uint64_t si, sn, bi, bn, i;
 	volatile uint64_t sink = 0;
 
-	swb_idle_sample(SWB_IDLE_SHORT_MS, &si, &sn);
-	swb_idle_sample(SWB_IDLE_LONG_MS, &li, &ln);
+	swb_idle_sample(SWB_IDLE_MS, &si, &sn);
 	swb_align();
 	bn = swb_now_ns();
 	bi = swb_instret();
@@ -653,11 +802,9 @@ static void swb_idle_calib(void)
 		sink += i;
 	bi = swb_instret() - bi;
 	bn = swb_now_ns() - bn;
-	swb_print("BENCH name=idle_calib short_ns=%llu short_instret=%llu "
-		  "long_ns=%llu long_instret=%llu busy_ns=%llu "
-		  "busy_instret=%llu\n", (unsigned long long)sn,
-		  (unsigned long long)si, (unsigned long long)ln,
-		  (unsigned long long)li, (unsigned long long)bn,
+	swb_print("BENCH name=idle_calib sleep_ns=%llu sleep_instret=%llu "
+		  "busy_ns=%llu busy_instret=%llu\n", (unsigned long long)sn,
+		  (unsigned long long)si, (unsigned long long)bn,
 		  (unsigned long long)bi);
 }
 
@@ -692,10 +839,13 @@ static void swb_majfault(void)
 		return;
 	}
 	swb_print("BENCH name=majfault pages=%llu instret=%llu ns=%llu "
-		  "majflt=%llu pswpin=%llu pswpout=%llu resident_instret=%llu "
-		  "pushed=%llu pushed_pswpout=%llu\n",
+		  "spins=%llu cal_instret=%llu cal_spins=%llu majflt=%llu "
+		  "pswpin=%llu pswpout=%llu resident_instret=%llu pushed=%llu "
+		  "pushed_pswpout=%llu\n",
 		  (unsigned long long)r.pages, (unsigned long long)r.instret,
-		  (unsigned long long)r.ns, (unsigned long long)r.majflt,
+		  (unsigned long long)r.ns, (unsigned long long)r.spins,
+		  (unsigned long long)r.cal_instret,
+		  (unsigned long long)r.cal_spins, (unsigned long long)r.majflt,
 		  (unsigned long long)r.pswpin, (unsigned long long)r.pswpout,
 		  (unsigned long long)r.resident_instret,
 		  (unsigned long long)r.pushed,
@@ -822,7 +972,8 @@ static void swb_trace(void)
 
 static int swb_usage(void)
 {
-	fprintf(stderr, "usage: swapbench throughput [MiB] | majfault | trace\n");
+	fprintf(stderr, "usage: swapbench throughput [MiB] | majfault | trace | "
+		"filefault [FILE]\n");
 	return 2;
 }
 
@@ -836,6 +987,8 @@ int main(int argc, char **argv)
 		swb_majfault();
 	else if (strcmp(argv[1], "trace") == 0 && argc == 2)
 		swb_trace();
+	else if (strcmp(argv[1], "filefault") == 0 && argc <= 3)
+		swb_filefault(argc == 3 ? argv[2] : SWB_FAULT_FILE);
 	else
 		return swb_usage();
 	return swb_failed ? 1 : 0;
