@@ -1,6 +1,6 @@
 /*
  * swapbench: the swap benchmarks of `make bench` (tools/bench.py,
- * docs/bench.md). Three runs, each printing "BENCH name=NAME key=value..."
+ * docs/bench.md). Four runs, each printing "BENCH name=NAME key=value..."
  * lines, or "BENCH name=NAME skip=\"why\"" where this kernel cannot run
  * one, or "BENCH name=NAME error=\"why\"" when it went wrong:
  *
@@ -8,13 +8,14 @@
  *                               and read of the same amount (wall time)
  *   swapbench majfault [PAGES]  instructions per major fault (-icount);
  *                               PAGES pushes them out (default RAM x 5/4)
- *   swapbench trace             the reference trace of the replacement
- *                               benchmark; tools/bench_opt.py rebuilds it
+ *   swapbench trace [PAGES]     the reference trace of the replacement
+ *                               benchmark, shaped for PAGES of RAM (default
+ *                               MemTotal); tools/bench_opt.py rebuilds it
  *   swapbench filefault [FILE]  instructions per page-in of a file's page
  *                               from the file system disk (-icount)
  *
  * Whatever may be killed for lack of memory runs in a child process, so a
- * kernel that cannot page out yet gives an error line, not a dead program.
+ * kernel that cannot page out yet gives a skip line, not a dead program.
  * Not a test suite (no TAP); exits 1 if any line is an error.
  */
 #include <errno.h>
@@ -949,12 +950,13 @@ static void swb_trace_child(void *arg, void *res)
 	munmap(p, (t->cold + t->hot) * SWB_PAGE);
 }
 
-/* The trace run: RAM x 3/2 cold pages and a hot set of RAM / 4. */
-static void swb_trace(void)
+/* The trace run: RAM x 3/2 cold pages and a hot set of RAM / 4, for
+ * ram_pages of RAM (0: MemTotal). */
+static void swb_trace(uint64_t ram_pages)
 {
 	static const char *const need[] = { "pgmajfault", "pswpin", NULL };
 	struct swb_trace shape, t;
-	uint64_t ram_kb = 0, ram_pages;
+	uint64_t ram_kb = 0;
 	char why[SWB_LINE] = "";
 	int skipped;
 
@@ -963,7 +965,12 @@ static void swb_trace(void)
 		return;
 	}
 	swb_meminfo_kb("MemTotal:", &ram_kb);
-	ram_pages = ram_kb * 1024 / SWB_PAGE;
+	if (ram_pages == 0)
+		ram_pages = ram_kb * 1024 / SWB_PAGE;
+	if (ram_pages < SWB_HOT_DEN) {
+		swb_error("trace", "too few pages of RAM for the trace");
+		return;
+	}
 	memset(&shape, 0, sizeof(shape));
 	shape.cold = ram_pages * SWB_COLD_NUM / SWB_COLD_DEN;
 	shape.hot = ram_pages / SWB_HOT_DEN;
@@ -997,7 +1004,7 @@ static void swb_trace(void)
 static int swb_usage(void)
 {
 	fprintf(stderr, "usage: swapbench throughput [MiB] | majfault [PAGES] | "
-		"trace | filefault [FILE]\n");
+		"trace [PAGES] | filefault [FILE]\n");
 	return 2;
 }
 
@@ -1009,8 +1016,8 @@ int main(int argc, char **argv)
 		swb_throughput(argc == 3 ? strtoull(argv[2], NULL, 10) : 0);
 	else if (strcmp(argv[1], "majfault") == 0 && argc <= 3)
 		swb_majfault(argc == 3 ? strtoull(argv[2], NULL, 10) : 0);
-	else if (strcmp(argv[1], "trace") == 0 && argc == 2)
-		swb_trace();
+	else if (strcmp(argv[1], "trace") == 0 && argc <= 3)
+		swb_trace(argc == 3 ? strtoull(argv[2], NULL, 10) : 0);
 	else if (strcmp(argv[1], "filefault") == 0 && argc <= 3)
 		swb_filefault(argc == 3 ? argv[2] : SWB_FAULT_FILE);
 	else
