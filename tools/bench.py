@@ -516,7 +516,7 @@ def json_why(why):
     return {"not_measured": why}
 
 
-def swap_json(args, found, fifo_found, repl, repl_why):
+def swap_json(args, found, repl, repl_why):
     """The swap benchmarks' entries of build/bench.json."""
     entries = []
     if "swap_throughput" in args.swap_selected:
@@ -594,10 +594,25 @@ def swap_problems(args, found, fifo_found, fifo_seen, repl_why):
                                     % (row, mode, why_not(fields)))
     if repl_why and repl_why.startswith("error:"):
         problems.append("replacement: %s" % repl_why)
-    if "replacement" in args.swap_selected and fifo_seen != FIFO_CMDLINE:
+    fifo_trace = fifo_found.get("trace") or {}
+    if ("replacement" in args.swap_selected and fifo_seen != FIFO_CMDLINE
+            and "error" not in fifo_trace):
         problems.append("the FIFO boot's kernel did not report command line "
                         "\"%s\" (saw \"%s\")" % (FIFO_CMDLINE, fifo_seen))
     return problems
+
+
+def swap_boot(args, mode, machine, cmdline, commands, rows_expected):
+    """boot_and_run for a swap boot; a boot that fails (a panic while
+    swapping, a timeout) turns into an error on each row it should have
+    printed, so the other tables still print. Returns as boot_and_run."""
+    try:
+        return boot_and_run(args, mode, machine, cmdline, commands)
+    except BenchError as err:
+        print("bench: %s" % err, file=sys.stderr)
+        why = str(err).split("\n")[0]
+        return dict((row, {"name": row, "error": why})
+                    for row in rows_expected), ""
 
 
 def run_swap(args):
@@ -607,20 +622,23 @@ def run_swap(args):
     sel = args.swap_selected
     found, fifo_found, fifo_seen = {}, {}, ""
     if "swap_throughput" in sel:
-        rows, _ = boot_and_run(args, "swap (wall time)", wall, "",
-                               [SWAP_PROG + " throughput"])
+        rows, _ = swap_boot(args, "swap (wall time)", wall, "",
+                            [SWAP_PROG + " throughput"],
+                            SWAP_ROWS["swap_throughput"][:4])
         found.update(rows)
     # filefault first: no other program has read its file since boot.
+    names = [n for n in ("majfault", "replacement") if n in sel]
     commands = [SWAP_PROG + " " + c for c, n in (
         ("filefault", "majfault"), ("majfault", "majfault"),
         ("trace", "replacement")) if n in sel]
     if commands:
-        rows, _ = boot_and_run(args, "swap (clock)", icount, "", commands)
+        rows, _ = swap_boot(args, "swap (clock)", icount, "", commands,
+                            [r for n in names for r in SWAP_ROWS[n]])
         found.update(rows)
     if "replacement" in sel:
-        fifo_found, fifo_seen = boot_and_run(
+        fifo_found, fifo_seen = swap_boot(
             args, "swap (FIFO)", icount, FIFO_CMDLINE,
-            [SWAP_PROG + " trace"])
+            [SWAP_PROG + " trace"], SWAP_ROWS["replacement"])
     return found, fifo_found, fifo_seen
 
 
@@ -731,7 +749,7 @@ def main(argv):
             repl, repl_why = replacement_figures(
                 args, res["swap"].get("trace"), res["fifo"].get("trace"))
             print_replacement(args, repl, repl_why)
-        entries += swap_json(args, res["swap"], res["fifo"], repl, repl_why)
+        entries += swap_json(args, res["swap"], repl, repl_why)
         problems += swap_problems(args, res["swap"], res["fifo"],
                                   res["fifo_seen"], repl_why)
     os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
