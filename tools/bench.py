@@ -441,10 +441,15 @@ TRACE_KEYS = ("cold", "hot", "per_cold", "passes", "refs", "hash",
 
 def trace_frames(f):
     """Frames the trace process held at its peak: VmHWM less what it held
-    before mapping the trace, within 1..trace pages."""
+    before mapping the trace, within 1..trace pages. If that covers the
+    whole trace although pages were paged in again (a kernel whose VmRSS
+    does not drop at page-out), MemFree before the trace instead. Returns
+    (frames, where from)."""
     pages = f["cold"] + f["hot"]
     frames = (f["hwm_kb"] - f["rss_base_kb"]) // PAGE_KIB
-    return max(1, min(pages, frames))
+    if frames >= pages and f["majflt"] > 0 and f.get("memfree_kb"):
+        return max(1, min(pages, f["memfree_kb"] // PAGE_KIB)), "MemFree"
+    return max(1, min(pages, frames)), "VmHWM"
 
 
 def replacement_figures(args, clock, fifo):
@@ -467,10 +472,11 @@ def replacement_figures(args, clock, fifo):
     if args.trace_out:
         with open(args.trace_out, "w") as out:
             out.writelines("%d\n" % p for p in pages)
-    frames = trace_frames(clock)
+    frames, source = trace_frames(clock)
     opt, cold = bench_opt.opt_faults(pages, frames)
     return {"shape": shape, "refs": len(pages), "frames": frames,
-            "fifo_frames": trace_frames(fifo), "clock": clock["majflt"],
+            "frames_from": source, "fifo_frames": trace_frames(fifo)[0],
+            "clock": clock["majflt"],
             "fifo": fifo["majflt"], "clock_pswpin": clock["pswpin"],
             "fifo_pswpin": fifo["pswpin"], "opt": opt - cold,
             "compulsory": cold}, None
@@ -504,6 +510,10 @@ def print_replacement(args, fig, why):
                                    fig["fifo_frames"]))
     print("%-46s %12s %10s %8d" % ("OPT (Belady, tools/bench_opt.py)",
                                    fmt(fig["opt"]), "-", fig["frames"]))
+    print("(frames: the pages the process held, from %s; OPT uses the "
+          "clock boot's)" % ("its VmHWM" if fig["frames_from"] == "VmHWM"
+                             else "MemFree before the trace, as VmHWM "
+                             "covered the whole trace"))
     print("clock < FIFO: %s" % clock_beats_fifo(fig))
 
 
@@ -564,6 +574,7 @@ def swap_json(args, found, repl, repl_why):
             e.update(clock_major_faults=repl["clock"],
                      fifo_major_faults=repl["fifo"],
                      opt_major_faults=repl["opt"], frames=repl["frames"],
+                     frames_from=repl["frames_from"],
                      clock_beats_fifo=clock_beats_fifo(repl) == "yes")
         entries.append(e)
     return entries

@@ -886,6 +886,7 @@ struct swb_trace {
 	uint64_t passes;
 	uint64_t refs, hash;            /* references made; FNV-1a of pages */
 	uint64_t rss_base_kb, hwm_kb;   /* VmRSS before, VmHWM after */
+	uint64_t memfree_kb;            /* MemFree before */
 	uint64_t majflt, pswpin, pswpout, ns;
 	char error[SWB_LINE];
 };
@@ -932,6 +933,7 @@ static void swb_trace_child(void *arg, void *res)
 
 	*t = *(struct swb_trace *)arg;
 	swb_proc_value("/proc/self/status", "VmRSS:", &t->rss_base_kb);
+	swb_meminfo_kb("MemFree:", &t->memfree_kb);
 	p = (char *)swb_map(t->cold + t->hot);
 	if (p == NULL) {
 		swb_why_errno(t->error, sizeof(t->error), "mmap");
@@ -989,12 +991,14 @@ static void swb_trace(uint64_t ram_pages)
 	}
 	swb_print("BENCH name=trace cold=%llu hot=%llu per_cold=%llu "
 		  "passes=%llu refs=%llu hash=%llu rss_base_kb=%llu "
-		  "hwm_kb=%llu majflt=%llu pswpin=%llu pswpout=%llu ns=%llu\n",
+		  "hwm_kb=%llu memfree_kb=%llu majflt=%llu pswpin=%llu "
+		  "pswpout=%llu ns=%llu\n",
 		  (unsigned long long)t.cold, (unsigned long long)t.hot,
 		  (unsigned long long)t.per_cold, (unsigned long long)t.passes,
 		  (unsigned long long)t.refs, (unsigned long long)t.hash,
 		  (unsigned long long)t.rss_base_kb,
-		  (unsigned long long)t.hwm_kb, (unsigned long long)t.majflt,
+		  (unsigned long long)t.hwm_kb,
+		  (unsigned long long)t.memfree_kb, (unsigned long long)t.majflt,
 		  (unsigned long long)t.pswpin, (unsigned long long)t.pswpout,
 		  (unsigned long long)t.ns);
 }
