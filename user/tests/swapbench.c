@@ -760,7 +760,12 @@ static void swb_filefault(const char *path)
 
 	if (fd < 0 || (size = lseek(fd, 0, SEEK_END)) <= 0) {
 		swb_why_errno(err, sizeof(err), path);
-		swb_error("filefault", err);
+		if (fd < 0 && errno == ENOENT)
+			swb_skip("filefault", err);
+		else
+			swb_error("filefault", err);
+		if (fd >= 0)
+			close(fd);
 		return;
 	}
 	pages = ((uint64_t)size + SWB_PAGE - 1) / SWB_PAGE;
