@@ -1,24 +1,41 @@
 # Benchmarks: `make bench` builds the kernel, user programs and images, then
 # tools/bench.py boots twice under QEMU -icount (copy-on-write, then the
-# kernel command line cow=off), runs /tests/bench, prints one table of guest
-# instructions per operation and writes build/bench.json. Included by the
-# top-level Makefile after tests/tests.mk. See docs/bench.md.
+# kernel command line cow=off), runs /tests/bench, prints one table of
+# guest instructions per operation; then the swap benchmarks
+# (/tests/swapbench) on a BENCH_SWAP_MEM machine with a BENCH_SWAP_SIZE
+# swap disk: throughput (wall time), major-fault path length (-icount) and
+# the replacement trace (clock, vm.policy=fifo, OPT by tools/bench_opt.py).
+# Writes build/bench.json. Included by the top-level Makefile after
+# tests/tests.mk. See docs/bench.md.
 #
 #   make bench                      every benchmark
-#   make bench BENCHES="fork_64m"   only these (names: /tests/bench -l)
+#   make bench BENCHES="fork_64m"   only these (names: /tests/bench -l,
+#                                   swap_throughput, majfault, replacement)
 
 BENCH_MEM   ?= 256M
 BENCHES     ?=
 BENCH_JSON  := $(BUILD)/bench.json
 BENCH_FS    := $(BUILD)/bench-fs.img
 BENCH_SWAP  := $(BUILD)/bench-swap.img
+BENCH_SWAP_MEM  ?= 64M
+BENCH_SWAP_SIZE ?= 256M
+BENCH_SWAP_CPUS ?= 2
+# The swap benchmarks' disk, made by mkfs/mkimage.sh like build/swap.img;
+# its name carries the size, so changing BENCH_SWAP_SIZE makes a new one.
+BENCH_SWAP_BIG  := $(BUILD)/bench-swap-$(BENCH_SWAP_SIZE).img
+
+$(BENCH_SWAP_BIG): mkfs/mkimage.sh
+	SWAP_SIZE='$(BENCH_SWAP_SIZE)' sh mkfs/mkimage.sh swap $@
 
 .PHONY: bench
 # Each boot runs on fresh copies of the images, so runs repeat exactly and
 # `make images` during a run harms nothing.
 bench: setup
-	@$(MAKE) --no-print-directory build
+	@$(MAKE) --no-print-directory build $(BENCH_SWAP_BIG)
 	$(PYTHON) tools/bench.py --kernel $(BUILD)/kernel.elf \
 	  --fs $(FS_IMG) --swap $(SWAP_IMG) \
 	  --fs-copy $(BENCH_FS) --swap-copy $(BENCH_SWAP) \
-	  --mem $(BENCH_MEM) --json $(BENCH_JSON) $(BENCHES)
+	  --mem $(BENCH_MEM) --json $(BENCH_JSON) \
+	  --swap-big $(BENCH_SWAP_BIG) --swap-size $(BENCH_SWAP_SIZE) \
+	  --swap-mem $(BENCH_SWAP_MEM) --swap-cpus $(BENCH_SWAP_CPUS) \
+	  --trace-out $(BUILD)/bench-trace.txt $(BENCHES)

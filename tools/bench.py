@@ -2,9 +2,14 @@
 """Pagoda benchmarks (make bench): boot the kernel twice under QEMU -icount,
 once as it is (copy-on-write fork) and once with `cow=off` on the kernel
 command line (eager copy), run /tests/bench in each, and print one table of
-guest instructions per operation with the eager/COW ratio. Writes the same
-figures to build/bench.json. Python 3 standard library only; the console
-handling is tests/run.py's. See docs/bench.md.
+guest instructions per operation with the eager/COW ratio. Then the swap
+benchmarks (/tests/swapbench) on a small machine with a large swap disk:
+swap throughput against the raw disk (wall time, no -icount), the major
+fault's path length (-icount), and the replacement trace under the default
+policy (clock) and `vm.policy=fifo`, with Belady's OPT from
+tools/bench_opt.py. Writes the figures to build/bench.json. Python 3
+standard library only; the console handling is tests/run.py's. See
+docs/bench.md.
 """
 
 import argparse
@@ -20,12 +25,18 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "tests"))
 import run as runner                    # noqa: E402  (tests/run.py)
+import bench_opt                        # noqa: E402  (tools/bench_opt.py)
 
 # Exact instruction counts: one guest instruction is one ns of virtual time,
 # no host-speed throttling, and idle time skipped (docs/bench.md).
 ICOUNT = "shift=0,align=off,sleep=off"
 EAGER_CMDLINE = "cow=off"
+FIFO_CMDLINE = "vm.policy=fifo"
 BENCH_PROG = "/tests/bench"
+SWAP_PROG = "/tests/swapbench"
+PAGE_KIB = 4
+MIB = 1 << 20
+SWAP_GOAL = 0.5                 # swap throughput / raw, the issue's goal
 STATUS_MARK = "BENCH-STATUS="
 STATUS_RE = re.compile(r"(?m)^" + re.escape(STATUS_MARK) + r"(\d+)\n")
 BENCH_RE = re.compile(r"(?m)^BENCH (.*)$")
@@ -48,27 +59,48 @@ BENCHMARKS = [
 ]
 FAULTS = ("zero_fault", "cow_fault", "file_pagein")
 
+# The swap benchmarks, each selectable by name like the ones above; they
+# run in their own boots (SWAP_BOOTS) on MEM=--swap-mem with the large
+# swap disk (--swap-big).
+SWAP_BENCHMARKS = [
+    ("swap_throughput", "swap-out/in vs raw /dev/vdb, MiB/s (wall time)"),
+    ("majfault", "major fault path length (instructions)"),
+    ("replacement", "major faults of one trace: clock, FIFO, OPT"),
+]
+
 
 class BenchError(Exception):
     """A boot or a run of the benchmark program went wrong."""
 
 
-def qemu_args(args, cmdline):
+class Machine:
+    """What one boot runs on: memory, harts, swap image, -icount or not."""
+
+    def __init__(self, mem, cpus, swap, icount):
+        self.mem, self.cpus, self.swap, self.icount = mem, cpus, swap, icount
+
+
+def bench_machine(args):
+    """The instruction benchmarks' machine: one hart under -icount."""
+    return Machine(args.mem, 1, args.swap, True)
+
+
+def qemu_args(args, machine, cmdline):
     """An argument namespace for tests/run.py's boot(): the Makefile's
-    machine with one hart, -icount and the given kernel command line."""
-    extra = ["-icount", ICOUNT]
+    machine as `machine` says, and the given kernel command line."""
+    extra = ["-icount", ICOUNT] if machine.icount else []
     if cmdline:
         extra += ["-append", cmdline]
     return argparse.Namespace(qemu=args.qemu, kernel=args.kernel,
                               fs=args.fs_copy, swap=args.swap_copy,
-                              mem=args.mem, cpus="1", qemu_arg=extra,
-                              boot_timeout=args.boot_timeout)
+                              mem=machine.mem, cpus=str(machine.cpus),
+                              qemu_arg=extra, boot_timeout=args.boot_timeout)
 
 
-def fresh_images(args):
+def fresh_images(args, swap):
     """Every boot starts from the same disk contents, so it repeats."""
     shutil.copyfile(args.fs, args.fs_copy)
-    shutil.copyfile(args.swap, args.swap_copy)
+    shutil.copyfile(swap, args.swap_copy)
 
 
 def run_bench(con, command, timeout):
@@ -99,14 +131,14 @@ def run_bench(con, command, timeout):
 
 
 def parse_lines(text):
-    """BENCH lines -> {name: {key: value}}; ops and instret as ints."""
+    """BENCH lines -> {name: {key: value}}; decimal values as ints."""
     found = {}
     for m in BENCH_RE.finditer(text):
         fields = {}
         try:
             for word in shlex.split(m.group(1)):
                 key, _, value = word.partition("=")
-                fields[key] = value
+                fields[key] = int(value) if value.isdigit() else value
             for key in ("ops", "instret"):
                 if key in fields:
                     fields[key] = int(fields[key])
@@ -118,24 +150,28 @@ def parse_lines(text):
     return found
 
 
-def boot_and_run(args, mode, cmdline):
-    """One boot: returns ({name: fields}, kernel command line seen)."""
-    fresh_images(args)
+def boot_and_run(args, mode, machine, cmdline, commands):
+    """One boot on machine running each command line in turn: returns
+    ({name: fields}, kernel command line seen)."""
+    fresh_images(args, machine.swap)
     try:
-        con = runner.boot(qemu_args(args, cmdline))
+        con = runner.boot(qemu_args(args, machine, cmdline))
     except runner.BootError as err:
         raise BenchError("%s boot: %s" % (mode, err.args[0]))
+    texts = []
     try:
         seen = BOOTARGS_RE.search(con.text)
-        command = " ".join([BENCH_PROG] + args.only)
-        started = time.monotonic()
-        text, status = run_bench(con, command, args.timeout)
-        print("bench: %s boot ran %s in %.1f s (exit status %d)"
-              % (mode, BENCH_PROG, time.monotonic() - started, status),
-              flush=True)
+        for command in commands:
+            started = time.monotonic()
+            text, status = run_bench(con, command, args.timeout)
+            print("bench: %s boot ran %s in %.1f s (exit status %d)"
+                  % (mode, command, time.monotonic() - started, status),
+                  flush=True)
+            texts.append(text)
         runner.poweroff(con)
     finally:
         con.kill()
+    text = "".join(texts)
     if args.verbose:
         sys.stdout.write(text)
     return parse_lines(text), seen.group(1) if seen else ""
@@ -239,6 +275,384 @@ def check_complete(benches, cow, eager, cmdline_seen):
     return problems
 
 
+# ------------------------------------------------------------ swap rows
+
+def swap_machines(args):
+    """The swap benchmarks' machines: the throughput one runs in wall time
+    (no -icount) on --swap-cpus harts, the others on one hart under
+    -icount. All have --swap-mem of RAM and the large swap disk."""
+    wall = Machine(args.swap_mem, args.swap_cpus, args.swap_big, False)
+    icount = Machine(args.swap_mem, 1, args.swap_big, True)
+    return wall, icount
+
+
+def missing(fields, keys):
+    """Why fields has no figures (skip, error, absent), or None if every
+    key is there."""
+    if not fields:
+        return "error: missing"
+    if "skip" in fields or "error" in fields:
+        return why_not(fields)
+    absent = [k for k in keys if not isinstance(fields.get(k), int)]
+    return ("error: no %s" % ", ".join(absent)) if absent else None
+
+
+def rate(nbytes, ns):
+    """MiB/s, or None for no time."""
+    return nbytes / MIB / (ns / 1e9) if ns > 0 else None
+
+
+def throughput_figures(found):
+    """{row: (MiB/s or None, why or None, pages or bytes, ns)} for swap_out,
+    swap_in, raw_write, raw_read, and the two ratios."""
+    out = {}
+    for row, counter in (("swap_out", "pswpout"), ("swap_in", "pswpin")):
+        f = found.get(row)
+        why = missing(f, ("ns", counter))
+        out[row] = (None, why, 0, 0) if why else (
+            rate(f[counter] * PAGE_KIB * 1024, f["ns"]), None,
+            f[counter], f["ns"])
+    for row in ("raw_write", "raw_read"):
+        f = found.get(row)
+        why = missing(f, ("ns", "bytes"))
+        out[row] = (None, why, 0, 0) if why else (
+            rate(f["bytes"], f["ns"]), None, f["bytes"], f["ns"])
+    for name, swap, raw in (("ratio_out", "swap_out", "raw_write"),
+                            ("ratio_in", "swap_in", "raw_read")):
+        a, b = out[swap][0], out[raw][0]
+        out[name] = a / b if a is not None and b else None
+    return out
+
+
+def print_throughput(args, found):
+    setup = found.get("swap_setup") or {}
+    fig = throughput_figures(found)
+    print()
+    print("Swap throughput (wall time, no -icount; %s RAM, %s swap disk, "
+          "%s harts; %s MiB of anonymous memory written, then read back)"
+          % (args.swap_mem, args.swap_size, args.swap_cpus,
+             setup.get("mib", "?")))
+    print("%-46s %10s %12s %10s" % ("", "MiB/s", "MiB moved", "seconds"))
+    print("-" * 81)
+    labels = (("swap_out", "swap-out (pswpout pages, write pass)"),
+              ("swap_in", "swap-in (pswpin pages, read pass)"),
+              ("raw_write", "raw write /dev/vdb, 128 KiB write() calls"),
+              ("raw_read", "raw read /dev/vdb, 128 KiB read() calls"))
+    for row, label in labels:
+        mibs, why, amount, ns = fig[row]
+        if why:
+            print("%-46s n/a (%s)" % (label, why))
+            continue
+        moved = amount * PAGE_KIB / 1024 if row.startswith("swap") else (
+            amount / MIB)
+        print("%-46s %10.1f %12.1f %10.2f" % (label, mibs or 0.0, moved,
+                                               ns / 1e9))
+    for name, label in (("ratio_out", "ratio swap-out / raw write"),
+                        ("ratio_in", "ratio swap-in / raw read")):
+        r = fig[name]
+        print("%-46s %s" % (label, "n/a" if r is None else
+                            "%10.2f   (goal >= %.1f: %s)"
+                            % (r, SWAP_GOAL,
+                               "met" if r >= SWAP_GOAL else "not met")))
+
+
+def spinner_net(f, denominator):
+    """Instructions of a timed window less the spinner's (its yields times
+    what one yield took alone), per denominator; and the spinner's share
+    per denominator."""
+    per_spin = f["cal_instret"] / max(f["cal_spins"], 1)
+    spin = min(f["spins"] * per_spin, float(f["instret"]))
+    return ((f["instret"] - spin) / denominator, spin / denominator,
+            per_spin)
+
+
+def majfault_figures(found):
+    """The major-fault figures, or (None, why)."""
+    f = found.get("majfault")
+    why = missing(f, ("instret", "majflt", "pages", "spins", "cal_instret",
+                      "cal_spins", "resident_instret"))
+    if why is None and f["majflt"] == 0:
+        why = "no major faults: the %d pages stayed resident" % f["pages"]
+    if why is None and f["cal_spins"] == 0:
+        why = "error: the spinner did not run while this process slept"
+    if why:
+        return None, why
+    net, spin, per_spin = spinner_net(f, f["majflt"])
+    return {"pages": f["pages"], "majflt": f["majflt"],
+            "pswpin": f.get("pswpin"), "pswpout": f.get("pswpout"),
+            "net_per_fault": net, "spin_per_fault": spin,
+            "per_spin": per_spin,
+            "resident_per_page": f["resident_instret"] / f["pages"]}, None
+
+
+def filefault_figures(found):
+    """The file page-in figures, or (None, why)."""
+    f = found.get("filefault")
+    why = missing(f, ("instret", "pages", "spins", "cal_instret",
+                      "cal_spins", "pgpagein"))
+    if why is None and f["pgpagein"] == 0:
+        why = "no pages read in: the file was already cached"
+    if why is None and f["cal_spins"] == 0:
+        why = "error: the spinner did not run while this process slept"
+    if why:
+        return None, why
+    net, spin, per_spin = spinner_net(f, f["pgpagein"])
+    return {"pages": f["pages"], "pgpagein": f["pgpagein"],
+            "net_per_fault": net, "spin_per_fault": spin,
+            "per_spin": per_spin}, None
+
+
+def print_majfault(args, found):
+    print()
+    print("Major fault path length (QEMU -icount %s, 1 hart, %s RAM; "
+          "device wait excluded: see docs/bench.md)" % (ICOUNT, args.swap_mem))
+    print("-" * 81)
+    cal = found.get("idle_calib")
+    if not missing(cal, ("sleep_ns", "sleep_instret")):
+        print("rdinstret while the hart idles: %s over a sleep of %s virtual "
+              "ns (so a spinner keeps the hart busy)"
+              % (fmt(cal["sleep_instret"]), fmt(cal["sleep_ns"])))
+    fig, why = majfault_figures(found)
+    label = "instructions per major fault from swap"
+    if why:
+        print("%-58s n/a (%s)" % (label, why))
+    else:
+        print("%d pages pushed to swap, then re-read with memory free: %d "
+              "major faults, pswpin %s, pswpout %s"
+              % (fig["pages"], fig["majflt"], fig["pswpin"], fig["pswpout"]))
+        print("%-58s %12s" % (label, fmt(fig["net_per_fault"])))
+        print("%-58s %12s" % ("  (spinner's yields subtracted, per fault)",
+                              fmt(fig["spin_per_fault"])))
+        print("%-58s %12s" % ("re-reading a resident page (no fault)",
+                              fmt(fig["resident_per_page"])))
+    ffig, fwhy = filefault_figures(found)
+    label = "instructions per page-in from the fs disk (file map)"
+    if fwhy:
+        print("%-58s n/a (%s)" % (label, fwhy))
+    else:
+        print("%-58s %12s" % (label, fmt(ffig["net_per_fault"])))
+        print("%-58s %12s" % ("  (spinner's yields subtracted, per page)",
+                              fmt(ffig["spin_per_fault"])))
+
+
+TRACE_KEYS = ("cold", "hot", "per_cold", "passes", "refs", "hash",
+              "rss_base_kb", "hwm_kb", "majflt", "pswpin")
+
+
+def trace_frames(f):
+    """Frames the trace process held at its peak: VmHWM less what it held
+    before mapping the trace, within 1..trace pages. If that covers the
+    whole trace although pages were paged in again (a kernel whose VmRSS
+    does not drop at page-out), MemFree before the trace instead. Returns
+    (frames, where from)."""
+    pages = f["cold"] + f["hot"]
+    frames = (f["hwm_kb"] - f["rss_base_kb"]) // PAGE_KIB
+    if frames >= pages and f["majflt"] > 0 and f.get("memfree_kb"):
+        return max(1, min(pages, f["memfree_kb"] // PAGE_KIB)), "MemFree"
+    return max(1, min(pages, frames)), "VmHWM"
+
+
+def replacement_figures(args, clock, fifo):
+    """Major faults under clock, FIFO and OPT, or (None, why)."""
+    why = missing(clock, TRACE_KEYS)
+    if why:
+        return None, "clock boot: " + why
+    why = missing(fifo, TRACE_KEYS)
+    if why:
+        return None, "FIFO boot: " + why
+    shape = [clock[k] for k in ("cold", "hot", "per_cold", "passes")]
+    if shape != [fifo[k] for k in ("cold", "hot", "per_cold", "passes")]:
+        return None, "error: the two boots ran different traces"
+    pages = bench_opt.trace_pages(*shape)
+    if (len(pages) != clock["refs"]
+            or bench_opt.trace_hash(pages) != clock["hash"]
+            or bench_opt.trace_hash(pages) != fifo["hash"]):
+        return None, ("error: tools/bench_opt.py's trace differs from the "
+                      "one the guest ran (length or hash)")
+    if args.trace_out:
+        with open(args.trace_out, "w") as out:
+            out.writelines("%d\n" % p for p in pages)
+    frames, source = trace_frames(clock)
+    opt, cold = bench_opt.opt_faults(pages, frames)
+    return {"shape": shape, "refs": len(pages), "frames": frames,
+            "frames_from": source, "fifo_frames": trace_frames(fifo)[0],
+            "clock": clock["majflt"],
+            "fifo": fifo["majflt"], "clock_pswpin": clock["pswpin"],
+            "fifo_pswpin": fifo["pswpin"], "opt": opt - cold,
+            "compulsory": cold}, None
+
+
+def clock_beats_fifo(fig):
+    if fig["clock"] == 0 and fig["fifo"] == 0:
+        return "no (no major faults in either boot: nothing was paged)"
+    return "yes" if fig["clock"] < fig["fifo"] else "no"
+
+
+def print_replacement(args, fig, why):
+    print()
+    print("Replacement quality (QEMU -icount, 1 hart, %s RAM; one trace, "
+          "default boot = clock, \"%s\" = FIFO)" % (args.swap_mem,
+                                                   FIFO_CMDLINE))
+    print("-" * 81)
+    if why:
+        print("%-46s n/a (%s)" % ("major faults", why))
+        return
+    cold, hot, per_cold, passes = fig["shape"]
+    print("trace: %d passes over %d cold pages, %d hot-set references after "
+          "each (hot set %d pages); %d references, %d compulsory"
+          % (passes, cold, per_cold, hot, fig["refs"], fig["compulsory"]))
+    print("%-46s %12s %10s %8s" % ("policy", "major faults", "pswpin",
+                                   "frames"))
+    print("%-46s %12s %10s %8d" % ("clock (default boot)", fmt(fig["clock"]),
+                                   fmt(fig["clock_pswpin"]), fig["frames"]))
+    print("%-46s %12s %10s %8d" % ("FIFO (%s)" % FIFO_CMDLINE,
+                                   fmt(fig["fifo"]), fmt(fig["fifo_pswpin"]),
+                                   fig["fifo_frames"]))
+    print("%-46s %12s %10s %8d" % ("OPT (Belady, tools/bench_opt.py)",
+                                   fmt(fig["opt"]), "-", fig["frames"]))
+    print("(frames: the pages the process held, from %s; OPT uses the "
+          "clock boot's)" % ("its VmHWM" if fig["frames_from"] == "VmHWM"
+                             else "MemFree before the trace, as VmHWM "
+                             "covered the whole trace"))
+    print("clock < FIFO: %s" % clock_beats_fifo(fig))
+
+
+def json_why(why):
+    """{"skipped": reason} or {"error": reason} for a why_not() text;
+    anything else (no major faults, ...) is "not_measured"."""
+    for key in ("skipped", "error"):
+        if why.startswith(key + ": "):
+            return {key: why[len(key) + 2:]}
+    return {"not_measured": why}
+
+
+def swap_json(args, found, repl, repl_why):
+    """The swap benchmarks' entries of build/bench.json."""
+    entries = []
+    if "swap_throughput" in args.swap_selected:
+        fig = throughput_figures(found)
+        for row in ("swap_out", "swap_in", "raw_write", "raw_read"):
+            mibs, why, _, ns = fig[row]
+            e = {"name": row, "mib_per_s": None if mibs is None
+                 else round(mibs, 1)}
+            if why:
+                e.update(json_why(why))
+            else:
+                e["seconds"] = round(ns / 1e9, 3)
+            entries.append(e)
+        entries.append({"name": "swap_ratio",
+                        "out": None if fig["ratio_out"] is None
+                        else round(fig["ratio_out"], 2),
+                        "in": None if fig["ratio_in"] is None
+                        else round(fig["ratio_in"], 2), "goal": SWAP_GOAL})
+    if "majfault" in args.swap_selected:
+        fig, why = majfault_figures(found)
+        e = {"name": "majfault", "instructions_per_major_fault": None}
+        if why:
+            e.update(json_why(why))
+        else:
+            e.update(instructions_per_major_fault=round(fig["net_per_fault"]),
+                     spinner_instructions_per_major_fault=round(
+                         fig["spin_per_fault"]),
+                     major_faults=fig["majflt"], pages=fig["pages"])
+        entries.append(e)
+        fig, why = filefault_figures(found)
+        e = {"name": "filefault", "instructions_per_pagein": None}
+        if why:
+            e.update(json_why(why))
+        else:
+            e.update(instructions_per_pagein=round(fig["net_per_fault"]),
+                     spinner_instructions_per_pagein=round(
+                         fig["spin_per_fault"]),
+                     pages_read=fig["pgpagein"])
+        entries.append(e)
+    if "replacement" in args.swap_selected:
+        e = {"name": "replacement", "clock_major_faults": None}
+        if repl_why:
+            e.update(json_why(repl_why))
+        else:
+            e.update(clock_major_faults=repl["clock"],
+                     fifo_major_faults=repl["fifo"],
+                     opt_major_faults=repl["opt"], frames=repl["frames"],
+                     frames_from=repl["frames_from"],
+                     clock_beats_fifo=clock_beats_fifo(repl) == "yes")
+        entries.append(e)
+    return entries
+
+
+# The lines each swap benchmark prints (swapon_again only on an error).
+SWAP_ROWS = {"swap_throughput": ("swap_out", "swap_in", "raw_write",
+                                 "raw_read", "swapon_again"),
+             "majfault": ("idle_calib", "filefault", "majfault"),
+             "replacement": ("trace",)}
+SWAP_OPTIONAL = ("swapon_again",)
+
+
+def swap_problems(args, found, fifo_found, fifo_seen, repl_why):
+    """Errors of the swap benchmarks (skips and n/a are not errors)."""
+    problems = []
+    for name in args.swap_selected:
+        boots = [("swap", found)]
+        if name == "replacement":
+            boots.append(("FIFO", fifo_found))
+        for row in SWAP_ROWS[name]:
+            for mode, rows in boots:
+                fields = rows.get(row)
+                if fields is None and row not in SWAP_OPTIONAL:
+                    problems.append("%s (%s boot): no line" % (row, mode))
+                elif fields and "error" in fields:
+                    problems.append("%s (%s boot): %s"
+                                    % (row, mode, why_not(fields)))
+    if repl_why and repl_why.startswith("error:"):
+        problems.append("replacement: %s" % repl_why)
+    fifo_trace = fifo_found.get("trace") or {}
+    if ("replacement" in args.swap_selected and fifo_seen != FIFO_CMDLINE
+            and "error" not in fifo_trace):
+        problems.append("the FIFO boot's kernel did not report command line "
+                        "\"%s\" (saw \"%s\")" % (FIFO_CMDLINE, fifo_seen))
+    return problems
+
+
+def swap_boot(args, mode, machine, cmdline, commands, rows_expected):
+    """boot_and_run for a swap boot; a boot that fails (a panic while
+    swapping, a timeout) turns into an error on each row it should have
+    printed, so the other tables still print. Returns as boot_and_run."""
+    try:
+        return boot_and_run(args, mode, machine, cmdline, commands)
+    except BenchError as err:
+        print("bench: %s" % err, file=sys.stderr)
+        why = str(err).split("\n")[0]
+        return dict((row, {"name": row, "error": why})
+                    for row in rows_expected), ""
+
+
+def run_swap(args):
+    """The swap boots: returns (rows of the wall and clock boots, rows of
+    the FIFO boot, command line the FIFO boot saw)."""
+    wall, icount = swap_machines(args)
+    sel = args.swap_selected
+    found, fifo_found, fifo_seen = {}, {}, ""
+    if "swap_throughput" in sel:
+        rows, _ = swap_boot(args, "swap (wall time)", wall, "",
+                            [SWAP_PROG + " throughput"],
+                            SWAP_ROWS["swap_throughput"][:4])
+        found.update(rows)
+    # filefault first: no other program has read its file since boot.
+    names = [n for n in ("majfault", "replacement") if n in sel]
+    commands = [SWAP_PROG + " " + c for c, n in (
+        ("filefault", "majfault"), ("majfault", "majfault"),
+        ("trace", "replacement")) if n in sel]
+    if commands:
+        rows, _ = swap_boot(args, "swap (clock)", icount, "", commands,
+                            [r for n in names for r in SWAP_ROWS[n]])
+        found.update(rows)
+    if "replacement" in sel:
+        fifo_found, fifo_seen = swap_boot(
+            args, "swap (FIFO)", icount, FIFO_CMDLINE,
+            [SWAP_PROG + " trace"], SWAP_ROWS["replacement"])
+    return found, fifo_found, fifo_seen
+
+
 def parse_args(argv):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--kernel", default="build/kernel.elf")
@@ -249,6 +663,16 @@ def parse_args(argv):
     p.add_argument("--swap-copy", default="build/bench-swap.img",
                    help="the copy of --swap each boot uses (overwritten)")
     p.add_argument("--mem", default="256M")
+    p.add_argument("--swap-big", default="build/bench-swap-256M.img",
+                   help="the swap disk of the swap benchmarks (mkswap)")
+    p.add_argument("--swap-size", default="256M",
+                   help="its size, for the table's heading")
+    p.add_argument("--swap-mem", default="64M",
+                   help="RAM of the swap benchmarks' machine")
+    p.add_argument("--swap-cpus", type=int, default=2,
+                   help="harts of the swap throughput boot")
+    p.add_argument("--trace-out", default="build/bench-trace.txt",
+                   help="the replacement trace, one page number a line")
     p.add_argument("--qemu", default="qemu-system-riscv64")
     p.add_argument("--json", default="build/bench.json")
     p.add_argument("--timeout", type=float, default=600.0,
@@ -261,41 +685,89 @@ def parse_args(argv):
     return p.parse_args(argv)
 
 
+def select(args):
+    """Split the names asked for into instruction and swap benchmarks.
+    Returns a list of unknown names."""
+    names = [b[0] for b in BENCHMARKS]
+    swap_names = [b[0] for b in SWAP_BENCHMARKS]
+    unknown = [n for n in args.only if n not in names + swap_names]
+    args.bench_only = [n for n in args.only if n in names]
+    args.swap_selected = [n for n in swap_names
+                          if not args.only or n in args.only]
+    args.run_instr = not args.only or bool(args.bench_only)
+    return unknown
+
+
+def run_all(args):
+    """Every boot asked for. Returns the figures of each."""
+    res = {"cow": {}, "eager": {}, "seen": EAGER_CMDLINE, "swap": {},
+           "fifo": {}, "fifo_seen": FIFO_CMDLINE}
+    machine = bench_machine(args)
+    try:
+        if args.run_instr:
+            cmd = [" ".join([BENCH_PROG] + args.bench_only)]
+            res["cow"], _ = boot_and_run(args, "copy-on-write", machine, "",
+                                         cmd)
+            res["eager"], res["seen"] = boot_and_run(
+                args, "eager", machine, EAGER_CMDLINE, cmd)
+        if args.swap_selected:
+            res["swap"], res["fifo"], res["fifo_seen"] = run_swap(args)
+    finally:
+        for con in runner.LIVE_CONSOLES:
+            if con.alive():
+                con.kill()
+    return res
+
+
 def main(argv):
     args = parse_args(argv)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    unknown = [n for n in args.only if n not in [b[0] for b in BENCHMARKS]]
+    unknown = select(args)
     if unknown:
         print("bench: no benchmark %s (there are: %s)" % (
-            " ".join(unknown), " ".join(b[0] for b in BENCHMARKS)),
-            file=sys.stderr)
+            " ".join(unknown), " ".join(b[0] for b in BENCHMARKS +
+                                        SWAP_BENCHMARKS)), file=sys.stderr)
         return 2
-    for path in (args.kernel, args.fs, args.swap):
+    paths = [args.kernel, args.fs, args.swap]
+    paths += [args.swap_big] if args.swap_selected else []
+    for path in paths:
         if not os.path.exists(path):
             print("bench: missing %s (run `make build` first)" % path,
                   file=sys.stderr)
             return 1
     try:
-        cow, _ = boot_and_run(args, "copy-on-write", "")
-        eager, seen = boot_and_run(args, "eager", EAGER_CMDLINE)
+        res = run_all(args)
     except BenchError as err:
         print("bench: %s" % err, file=sys.stderr)
         return 1
-    finally:
-        for con in runner.LIVE_CONSOLES:
-            if con.alive():
-                con.kill()
-    benches = [b for b in BENCHMARKS if not args.only or b[0] in args.only]
-    print_table(args, benches, cow, eager)
-    entries = [json_entry(name, label, compared, cow.get(name),
-                          eager.get(name))
-               for name, label, compared in benches]
+    benches = [b for b in BENCHMARKS if args.run_instr and (
+        not args.bench_only or b[0] in args.bench_only)]
+    entries, problems = [], []
+    if benches:
+        print_table(args, benches, res["cow"], res["eager"])
+        entries = [json_entry(name, label, compared, res["cow"].get(name),
+                              res["eager"].get(name))
+                   for name, label, compared in benches]
+        problems = check_complete(benches, res["cow"], res["eager"],
+                                  res["seen"])
+    repl, repl_why = None, None
+    if args.swap_selected:
+        if "swap_throughput" in args.swap_selected:
+            print_throughput(args, res["swap"])
+        if "majfault" in args.swap_selected:
+            print_majfault(args, res["swap"])
+        if "replacement" in args.swap_selected:
+            repl, repl_why = replacement_figures(
+                args, res["swap"].get("trace"), res["fifo"].get("trace"))
+            print_replacement(args, repl, repl_why)
+        entries += swap_json(args, res["swap"], repl, repl_why)
+        problems += swap_problems(args, res["swap"], res["fifo"],
+                                  res["fifo_seen"], repl_why)
     os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
     with open(args.json, "w") as f:
         json.dump(entries, f, indent=2)
         f.write("\n")
     print("\nbench: wrote %s" % args.json)
-    problems = check_complete(benches, cow, eager, seen)
     for p in problems:
         print("bench: FAILED %s" % p, file=sys.stderr)
     return 1 if problems else 0
