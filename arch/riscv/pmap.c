@@ -182,10 +182,14 @@ static bool pmap_va_canonical(vaddr_t va)
 
 /* ---------------------------------------------------------------- tables */
 
-/* A zeroed page-table page, or NULL (-ENOMEM). */
-static struct vm_page *pmap_ptp_alloc(void)
+/* A zeroed page-table page for pmap, or NULL (-ENOMEM). A user pmap's
+ * tables are made on its process's behalf: they stay above the min
+ * watermark (VM_ALLOC_NORESERVE). */
+static struct vm_page *pmap_ptp_alloc(struct pmap *pmap)
 {
-	struct vm_page *pg = vm_page_alloc(0, VM_ZONE_ANY, VM_ALLOC_ZERO);
+	int flags = VM_ALLOC_ZERO |
+		    (pmap == &kernel_pmap ? 0 : VM_ALLOC_NORESERVE);
+	struct vm_page *pg = vm_page_alloc(0, VM_ZONE_ANY, flags);
 
 	if (pg == NULL)
 		return NULL;
@@ -225,7 +229,7 @@ static pte_t *pmap_walk(struct pmap *pmap, vaddr_t va, int level, bool alloc)
 		ptep = &table[PTE_VPN(va, l)];
 		pte = *ptep;
 		if (!pte_is_valid(pte)) {
-			if (!alloc || (ptp = pmap_ptp_alloc()) == NULL)
+			if (!alloc || (ptp = pmap_ptp_alloc(pmap)) == NULL)
 				return NULL;
 			pte = pa_to_pte(vm_page_to_pa(ptp)) | PTE_V;
 			/* The zeroed table is visible before the link to it. */
@@ -478,7 +482,7 @@ static void pmap_tlb_flush_new(struct pmap *pmap, vaddr_t va)
 
 static struct pv_entry *pmap_pv_alloc(void)
 {
-	struct pv_entry *pv = kmem_cache_alloc(pv_cache);
+	struct pv_entry *pv = kmem_cache_alloc_user(pv_cache);  /* user pages only */
 
 	if (pv != NULL)
 		__atomic_fetch_add(&pv_count, 1, __ATOMIC_RELAXED);
@@ -731,7 +735,7 @@ void pmap_bootstrap(const struct mem_range *ram, int nram)
 	uint64_t mapped = 0;
 
 	spin_init(&kernel_pmap.lock, "kernel_pmap");
-	root = pmap_ptp_alloc();
+	root = pmap_ptp_alloc(&kernel_pmap);
 	if (root == NULL)
 		panic("pmap_bootstrap: no page for the kernel root");
 	kernel_pmap.root = vm_page_to_pa(root);
@@ -792,7 +796,7 @@ struct pmap *pmap_create(void)
 
 	if (pmap == NULL)
 		return NULL;
-	root = pmap_ptp_alloc();
+	root = pmap_ptp_alloc(pmap);
 	if (root == NULL) {
 		kmem_cache_free(pmap_cache, pmap);
 		return NULL;

@@ -31,11 +31,11 @@ struct amap *amap_create(size_t nslots)
 	struct amap *am;
 
 	KASSERT(nslots > 0, "empty amap");
-	am = kmem_cache_zalloc(amap_cache);
+	am = kmem_cache_zalloc_user(amap_cache);
 	if (am == NULL)
 		return NULL;
 	am->nchunks = amap_chunks_for(nslots);
-	am->chunks = kzalloc(am->nchunks * sizeof(am->chunks[0]));
+	am->chunks = kzalloc_user(am->nchunks * sizeof(am->chunks[0]));
 	if (am->chunks == NULL) {
 		kmem_cache_free(amap_cache, am);
 		return NULL;
@@ -143,7 +143,7 @@ static struct anon **amap_chunk_get(struct amap *am, size_t slot)
 	struct anon ***pp = &am->chunks[slot / AMAP_CHUNK_SLOTS];
 
 	if (*pp == NULL)
-		*pp = kzalloc(AMAP_CHUNK_SLOTS * sizeof(struct anon *));
+		*pp = kzalloc_user(AMAP_CHUNK_SLOTS * sizeof(struct anon *));
 	return *pp;
 }
 
@@ -218,7 +218,7 @@ int amap_extend(struct amap *am, size_t nslots)
 	if (nslots <= am->nslots)
 		return 0;
 	if (need > am->nchunks) {
-		dir = kzalloc(need * sizeof(dir[0]));
+		dir = kzalloc_user(need * sizeof(dir[0]));
 		if (dir == NULL)
 			return -ENOMEM;
 	}

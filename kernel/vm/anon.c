@@ -393,3 +393,12 @@ uint64_t anon_resident_count(void)
 {
 	return __atomic_load_n(&anons_resident, __ATOMIC_RELAXED);
 }
+
+uint64_t anon_swapcache_count(void)
+{
+	uint64_t on_swap_only = anon_count() - anon_resident_count();
+	uint64_t swapped = anon_swapped_count();
+
+	/* Counters read one by one: clamp a transient skew. */
+	return swapped > on_swap_only ? swapped - on_swap_only : 0;
+}

@@ -132,5 +132,8 @@ uint64_t anon_shared_count(void);
 uint64_t anon_swapped_count(void);
 /* Anons whose page is resident (swap cache and busy ones included). */
 uint64_t anon_resident_count(void);
+/* Anons both resident and on swap (the swap cache: dropped without a
+ * write when paged out), for /proc/meminfo SwapCached. */
+uint64_t anon_swapcache_count(void);
 
 #endif

@@ -66,7 +66,9 @@ int vm_commit_charge(size_t pages)
 			return 0;
 		break;
 	default:
-		if (pages <= vm_page_total_count() + swap_free_pages())
+		/* Linux's __vm_enough_memory: one request larger than
+		 * all of RAM and all of swap is refused. */
+		if (pages <= vm_page_total_count() + swap_total_pages())
 			return 0;
 		break;
 	}

@@ -375,7 +375,7 @@ static struct kmem_cache *kmalloc_cache(size_t size)
 }
 
 /* A block of whole pages (the smallest order that holds size bytes). */
-static void *kmalloc_large(size_t size)
+static void *kmalloc_large(size_t size, int flags)
 {
 	unsigned order = 0;
 	struct vm_page *pg;
@@ -383,7 +383,7 @@ static void *kmalloc_large(size_t size)
 	while ((PAGE_SIZE << order) < size)
 		if (++order > VM_PAGE_MAX_ORDER)
 			return NULL;
-	pg = vm_page_alloc(order, VM_ZONE_ANY, 0);
+	pg = vm_page_alloc(order, VM_ZONE_ANY, flags);
 	if (pg == NULL)
 		return NULL;
 	pg->flags |= VM_PAGE_KMALLOC;
@@ -414,12 +414,23 @@ void *kmalloc(size_t size)
 {
 	if (size <= KMALLOC_MAX_SIZE)
 		return kmem_cache_alloc(kmalloc_cache(size));
-	return kmalloc_large(size);
+	return kmalloc_large(size, 0);
 }
 
 void *kzalloc(size_t size)
 {
 	void *p = kmalloc(size);
+
+	if (p != NULL)
+		memset(p, 0, size);
+	return p;
+}
+
+void *kzalloc_user(size_t size)
+{
+	void *p = size <= KMALLOC_MAX_SIZE ?
+		  kmem_cache_alloc_user(kmalloc_cache(size)) :
+		  kmalloc_large(size, VM_ALLOC_NORESERVE);
 
 	if (p != NULL)
 		memset(p, 0, size);

@@ -48,6 +48,10 @@ void kmem_cache_free(struct kmem_cache *cache, void *obj);
 void *kmalloc(size_t size);
 void *kzalloc(size_t size);
 void kfree(void *ptr);
+/* kzalloc for a structure made on a process's behalf (amap chunks):
+ * its pages stay above the min watermark (VM_ALLOC_NORESERVE), as user
+ * pages do, so a process cannot take the kernel's reserve. */
+void *kzalloc_user(size_t size);
 
 /* Iterate cache statistics: fills out for cache i, returns false past the
  * end. The last entry, "kmalloc-large", counts whole-page kmalloc blocks. */

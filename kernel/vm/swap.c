@@ -24,6 +24,7 @@
 #include "kernel/dev/dev.h"
 #include "kernel/vm/kmem.h"
 #include "kernel/vm/swap.h"
+#include "kernel/vm/anon.h"
 #include "arch/riscv/vmparam.h"
 
 _Static_assert(offsetof(struct swap_header_info, version) == 1024, "version");
@@ -480,12 +481,14 @@ int swap_display_swaps(struct sbuf *sb)
 	return sbuf_error(sb);
 }
 
-/* See swap.h. In kB as Linux; SwapCached is 0 until page-in exists. */
+/* See swap.h. In kB as Linux; SwapCached counts anons both resident and
+ * on swap. */
 void swap_display_meminfo(struct sbuf *sb)
 {
 	size_t total = swap_total_pages(), free = swap_free_pages();
 
-	sbuf_printf(sb, "%-16s%8lu kB\n", "SwapCached:", 0UL);
+	sbuf_printf(sb, "%-16s%8lu kB\n", "SwapCached:",
+		    (unsigned long)(anon_swapcache_count() * (PAGE_SIZE / 1024)));
 	sbuf_printf(sb, "%-16s%8lu kB\n", "SwapTotal:",
 		    (unsigned long)(total * (PAGE_SIZE / 1024)));
 	sbuf_printf(sb, "%-16s%8lu kB\n", "SwapFree:",

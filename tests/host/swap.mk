@@ -23,11 +23,12 @@ $(SWAP_TEST_IMG): tests/host/swap.mk
 	mkswap -L host-test $@.tmp >/dev/null
 	mv -f $@.tmp $@
 
-$(BUILD)/host/test_swap: tests/host/test_swap.c kernel/vm/swap.c \
+$(BUILD)/host/test_swap: tests/host/test_swap.c kernel/vm/swap.c tests/host/shim/host_vm.c \
   tests/host/shim/host_sbuf.c $(SWAP_TEST_IMG) $(SWAP_HOST_DEPS)
 	@mkdir -p $(@D)
 	$(HOSTCC) $(SWAP_HOST_CFLAGS) -DSWAP_TEST_IMG='"$(SWAP_TEST_IMG)"' -o $@ \
-	  tests/host/test_swap.c kernel/vm/swap.c tests/host/shim/host_sbuf.c
+	  tests/host/test_swap.c kernel/vm/swap.c tests/host/shim/host_sbuf.c \
+	  tests/host/shim/host_vm.c
 
 HOST_TESTS += $(BUILD)/host/test_swap
 

@@ -75,3 +75,8 @@ WEAK int vm_wait_for_memory(void)
 {
 	return -ENOMEM;         /* no page daemon on the host */
 }
+
+WEAK uint64_t anon_swapcache_count(void)
+{
+	return 0;
+}
