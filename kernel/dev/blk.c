@@ -22,7 +22,9 @@
 #include "kernel/errno.h"
 #include "kernel/lock.h"
 #include "kernel/lib/printk.h"
+#include "kernel/lib/string.h"
 #include "kernel/proc/sched.h"
+#include "kernel/vm/page.h"
 #include "arch/riscv/vmparam.h"
 
 /*
@@ -343,4 +345,147 @@ void blk_unclaim(dev_id_t dev, enum blk_claim kind)
 		d->nwriters--;
 	}
 	spin_unlock(&blk_lock);
+}
+
+/* ---------------------------------------------------------------- self-check */
+
+#define SELFTEST_REQS   8                       /* requests submitted at once */
+#define SELFTEST_PAGES  16                      /* pages per request */
+#define SELFTEST_BYTES  (SELFTEST_PAGES * PAGE_SIZE)
+#define SELFTEST_ORDER  4                       /* 2^4 = SELFTEST_PAGES */
+#define SELFTEST_SPLIT  1536                    /* bytes of a page's first segment */
+
+_Static_assert(2 * SELFTEST_PAGES == BLK_MAX_SEGS, "two segments per page");
+_Static_assert((1 << SELFTEST_ORDER) == SELFTEST_PAGES, "reference block order");
+
+/* One request of the self-check and its buffers. */
+struct selftest_req {
+	struct blk_request req;
+	struct blk_seg seg[BLK_MAX_SEGS];
+	struct vm_page *pg[SELFTEST_PAGES];
+};
+
+static void selftest_done(struct blk_request *req)
+{
+	int *calls = req->done_arg;
+
+	KASSERT(req->done, "blk_selftest: done_fn called before done was set");
+	__atomic_add_fetch(calls, 1, __ATOMIC_RELAXED);
+}
+
+/* Requests blk_submit must refuse, none of them calling done_fn. */
+static void selftest_refusals(dev_id_t dev, struct selftest_req *t, int *calls)
+{
+	struct blk_request r = t->req;
+	struct blk_seg bad[2] = { t->seg[0], t->seg[1] };
+	int before = *calls, local;
+
+	r.nsegs = BLK_MAX_SEGS + 1;
+	KASSERT(blk_submit(&r) == -EINVAL, "blk_selftest: %u segments accepted", r.nsegs);
+	r = t->req;
+	r.segs = bad;
+	r.nsegs = 2;
+	r.len = bad[0].len + bad[1].len + BLK_SECTOR_SIZE;
+	KASSERT(blk_submit(&r) == -EINVAL, "blk_selftest: segment sum != len accepted");
+	bad[1].len = BLK_SECTOR_SIZE / 2;
+	r.len = bad[0].len + bad[1].len;
+	KASSERT(blk_submit(&r) == -EINVAL, "blk_selftest: a half-sector segment accepted");
+	bad[1].len = BLK_SECTOR_SIZE;
+	bad[1].buf = &local;                    /* a stack address: not the direct map */
+	r.len = bad[0].len + bad[1].len;
+	KASSERT(blk_submit(&r) == -EINVAL, "blk_selftest: a buffer outside the direct map");
+	r.dev = DEV_ID(DEV_BLOCK, DEV_MAX_UNITS);
+	KASSERT(dev == r.dev || blk_submit(&r) == -ENODEV, "blk_selftest: no disk, no -ENODEV");
+	KASSERT(*calls == before, "blk_selftest: done_fn called for a refused request");
+}
+
+/* Fill t with a read of SELFTEST_BYTES at sector of dev into its pages,
+ * two uneven segments per page, calling selftest_done. 0 or -ENOMEM. */
+static int selftest_prepare(struct selftest_req *t, dev_id_t dev, uint64_t sector,
+			    int *calls)
+{
+	memset(t, 0, sizeof(*t));
+	for (int i = 0; i < SELFTEST_PAGES; i++) {
+		char *va;
+
+		t->pg[i] = vm_page_alloc1(0);
+		if (t->pg[i] == NULL)
+			return -ENOMEM;
+		va = PA_TO_KVA(vm_page_to_pa(t->pg[i]));
+		t->seg[2 * i] = (struct blk_seg){ va, SELFTEST_SPLIT };
+		t->seg[2 * i + 1] = (struct blk_seg){ va + SELFTEST_SPLIT, PAGE_SIZE - SELFTEST_SPLIT };
+	}
+	t->req = (struct blk_request){
+		.dev = dev, .op = BLK_READ, .sector = sector, .len = SELFTEST_BYTES,
+		.reason = BLK_REASON_FS, .segs = t->seg, .nsegs = BLK_MAX_SEGS,
+		.done_fn = selftest_done, .done_arg = calls,
+	};
+	return 0;
+}
+
+static void selftest_release(struct selftest_req *t)
+{
+	for (int i = 0; i < SELFTEST_PAGES; i++)
+		if (t->pg[i] != NULL)
+			vm_page_free(t->pg[i], 0);
+}
+
+/* Each request's pages against a one-buffer read of the same sectors. */
+static void selftest_compare(dev_id_t dev, struct selftest_req *t, int n, char *ref)
+{
+	for (int r = 0; r < n; r++) {
+		int err = blk_rw(dev, BLK_READ, t[r].req.sector, ref, SELFTEST_BYTES,
+				 BLK_REASON_FS);
+
+		KASSERT(err == 0, "blk_selftest: reference read failed (%d)", err);
+		for (int i = 0; i < SELFTEST_PAGES; i++)
+			KASSERT(memcmp(PA_TO_KVA(vm_page_to_pa(t[r].pg[i])),
+				       ref + i * PAGE_SIZE, PAGE_SIZE) == 0,
+				"blk_selftest: request %d page %d differs from a one-buffer read",
+				r, i);
+	}
+}
+
+/*
+ * See blk.h. SELFTEST_REQS reads of BLK_MAX_SEGS uneven segments each
+ * (more descriptors together than a virtio queue has, so some wait for
+ * others), all submitted before any is waited for: each done_fn runs
+ * exactly once, before blk_wait returns; the data equals one-buffer
+ * reads of the same sectors; bad requests are refused without a call.
+ */
+int blk_selftest(dev_id_t dev)
+{
+	static struct selftest_req t[SELFTEST_REQS];   /* boot only: one caller */
+	struct vm_page *ref_pg;
+	struct blk_request flush;
+	int calls = 0, err = -ENOMEM;
+
+	if (blk_nsectors(dev) < (uint64_t)SELFTEST_REQS * SELFTEST_BYTES / BLK_SECTOR_SIZE ||
+	    blk_max_segs(dev) < BLK_MAX_SEGS)
+		return -ENODEV;
+	ref_pg = vm_page_alloc(SELFTEST_ORDER, VM_ZONE_ANY, 0);
+	for (int r = 0; r < SELFTEST_REQS; r++)
+		if (selftest_prepare(&t[r], dev, (uint64_t)r * SELFTEST_BYTES / BLK_SECTOR_SIZE,
+				     &calls) < 0 || ref_pg == NULL)
+			goto out;
+	selftest_refusals(dev, &t[0], &calls);
+	for (int r = 0; r < SELFTEST_REQS; r++)
+		KASSERT(blk_submit(&t[r].req) == 0, "blk_selftest: request %d refused", r);
+	for (int r = 0; r < SELFTEST_REQS; r++)
+		KASSERT(blk_wait(&t[r].req) == 0 && t[r].req.bytes == SELFTEST_BYTES,
+			"blk_selftest: request %d failed (%d)", r, t[r].req.status);
+	KASSERT(calls == SELFTEST_REQS, "blk_selftest: %d done_fn calls for %d requests",
+		calls, SELFTEST_REQS);
+	selftest_compare(dev, t, SELFTEST_REQS, PA_TO_KVA(vm_page_to_pa(ref_pg)));
+	flush = (struct blk_request){ .dev = dev, .op = BLK_FLUSH, .reason = BLK_REASON_FS,
+				      .done_fn = selftest_done, .done_arg = &calls };
+	KASSERT(blk_submit(&flush) == 0 && blk_wait(&flush) == 0 &&
+		calls == SELFTEST_REQS + 1, "blk_selftest: flush done_fn calls %d", calls);
+	err = 0;
+out:
+	for (int r = 0; r < SELFTEST_REQS; r++)
+		selftest_release(&t[r]);
+	if (ref_pg != NULL)
+		vm_page_free(ref_pg, SELFTEST_ORDER);
+	return err;
 }

@@ -122,6 +122,15 @@ enum blk_claim { BLK_CLAIM_EXCL, BLK_CLAIM_WRITER };
 int blk_claim(dev_id_t dev, enum blk_claim kind);
 void blk_unclaim(dev_id_t dev, enum blk_claim kind);
 
+/* Check the request manager and dev's driver with reads only (boot, on
+ * the swap disk before it is attached): many scatter-gather requests in
+ * flight at once, done_fn called exactly once and before blk_wait
+ * returns, data equal to one-buffer reads, bad requests refused. Panics
+ * on a failure (a kernel bug). Returns 0, -ENODEV (disk too small, or
+ * taking fewer than BLK_MAX_SEGS segments: nothing checked) or -ENOMEM.
+ * Process context; one caller at a time. */
+int blk_selftest(dev_id_t dev);
+
 /* Name of the raw device node of disk dev as Linux names virtio disks:
  * unit 1 is "vda", unit 2 "vdb", ... (kernel/dev/blkdev.c). buf holds at
  * least BLK_NODE_NAME_MAX bytes. */

@@ -315,6 +315,8 @@ void swap_init(void)
 		return;
 	}
 	blk_node_name(dev, path + strlen(path));
+	if (blk_selftest(dev) == 0)     /* reads only: before the disk is swap */
+		printk("blk: self-check on %s passed (scatter-gather, done_fn)\n", path);
 	swap_on(dev, path, true);
 }
 

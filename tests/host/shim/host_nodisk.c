@@ -32,3 +32,8 @@ int blk_claim(dev_id_t dev __unused, enum blk_claim kind __unused)
 void blk_unclaim(dev_id_t dev __unused, enum blk_claim kind __unused)
 {
 }
+
+int blk_selftest(dev_id_t dev __unused)
+{
+	return -ENODEV;
+}
