@@ -2,7 +2,8 @@
  * Raw block device nodes (kernel/dev/blkdev.h): read, write and lseek of
  * a whole disk at any byte offset and length, through the block request
  * manager. Each read or write goes in chunks of up to BLKDEV_CHUNK_PAGES
- * bounce pages, one scatter-gather segment per page; a write that starts
+ * bounce pages (as many as the disk takes segments), one scatter-gather
+ * segment per page; a write that starts
  * or ends inside a sector first reads the chunk (read-modify-write).
  * Opened through devfs; knows nothing of file systems or swap, only the
  * disk claims of kernel/dev/blk.h.
@@ -17,7 +18,7 @@
 #include "kernel/vm/page.h"
 #include "arch/riscv/vmparam.h"
 
-#define BLKDEV_CHUNK_PAGES      16      /* pages (segments) per request */
+#define BLKDEV_CHUNK_PAGES      BLK_MAX_SEGS    /* pages (segments) per request */
 
 /* One chunk's bounce pages and the segments over them. */
 struct blkdev_chunk {

@@ -7,7 +7,9 @@
  * With swap off, the last MiB of /dev/vdb is written and read back in
  * multi-page (scatter-gather: a segment per page) and unaligned
  * (read-modify-write) transfers and then restored, the header never
- * touched (regression test raw_vdb_sg_integrity); swapon works after.
+ * touched (regression test raw_vdb_sg_integrity); a disk whose
+ * SWAPSPACE2 signature is cleared is refused (EINVAL) and then put back;
+ * swapon works after.
  */
 #include "tap.h"
 #include "meminfo.h"
@@ -16,7 +18,7 @@
 #include <stdint.h>
 #include <sys/swap.h>
 
-#define PLAN            49
+#define PLAN            53
 #define SWAP_DEV        "/dev/vdb"
 #define ROOT_DEV        "/dev/vda"
 #define SWAPS_PATH      "/proc/swaps"
@@ -32,6 +34,8 @@
 #define SECTOR          512L
 #define HDR_MAGIC       "SWAPSPACE2"
 #define HDR_MAGIC_OFF   4086
+#define HDR_MAGIC_LEN   10
+#define NOT_MAGIC       "NOTSWAP..."
 #define EXT2_MAGIC_OFF  (1024 + 56)     /* s_magic in the superblock */
 #define EXT2_MAGIC      0xef53
 #define TAIL_BYTES      (1L << 20)      /* the region written: the last MiB */
@@ -198,7 +202,7 @@ static long test_swap_on_errors(void)
 	       SWAP_DEV, size, total);
 	fd = open(SWAP_DEV, O_RDONLY);
 	tap_ok(fd >= 0 && pread(fd, hdr, sizeof(hdr), 0) == PAGE &&
-	       memcmp(hdr + HDR_MAGIC_OFF, HDR_MAGIC, strlen(HDR_MAGIC)) == 0,
+	       memcmp(hdr + HDR_MAGIC_OFF, HDR_MAGIC, HDR_MAGIC_LEN) == 0,
 	       "%s opens read-only while swap is on; page 0 ends in SWAPSPACE2", SWAP_DEV);
 	if (fd >= 0)
 		close(fd);
@@ -330,6 +334,29 @@ static void test_raw_disk(long swap_kb)
 	close(fd);
 }
 
+/* A disk without the mkswap signature is no swap area: EINVAL, nothing
+ * claimed. The signature is written back only if it was read intact. */
+static void test_bad_header(void)
+{
+	char magic[HDR_MAGIC_LEN];
+	int fd = open(SWAP_DEV, O_RDWR);
+	int cleared = fd >= 0 && pread(fd, magic, HDR_MAGIC_LEN, HDR_MAGIC_OFF) == HDR_MAGIC_LEN &&
+		      memcmp(magic, HDR_MAGIC, HDR_MAGIC_LEN) == 0 &&
+		      pwrite(fd, NOT_MAGIC, HDR_MAGIC_LEN, HDR_MAGIC_OFF) == HDR_MAGIC_LEN;
+
+	if (fd >= 0)
+		close(fd);
+	tap_ok(cleared, "clear the SWAPSPACE2 signature (10 bytes inside a sector)");
+	tap_is(sys_swapon(SWAP_DEV, 0), -LX_EINVAL, "swapon of a disk without the signature: EINVAL");
+	tap_ok(swap_total_kb() == 0 && open_err(SWAP_DEV, O_WRONLY) == 0,
+	       "swap stays off and the disk is not left claimed");
+	fd = cleared ? open(SWAP_DEV, O_RDWR) : -1;
+	tap_ok(fd >= 0 && pwrite(fd, HDR_MAGIC, HDR_MAGIC_LEN, HDR_MAGIC_OFF) == HDR_MAGIC_LEN,
+	       "the signature written back");
+	if (fd >= 0)
+		close(fd);
+}
+
 /* Swap back on, by the system call and by the programs. */
 static void test_swap_back(long size)
 {
@@ -358,6 +385,7 @@ int main(void)
 	}
 	test_swap_off_state();
 	test_raw_disk(size);
+	test_bad_header();
 	test_swap_back(size);
 	return tap_done();
 }
