@@ -67,6 +67,8 @@
 #define SYS_clone           220
 #define SYS_execve          221
 #define SYS_mmap            222
+#define SYS_swapon          224
+#define SYS_swapoff         225
 #define SYS_mprotect        226
 #define SYS_msync           227
 #define SYS_madvise         233
@@ -123,6 +125,9 @@ long sys_munmap(const struct syscall_args *);
 long sys_mprotect(const struct syscall_args *);
 long sys_madvise(const struct syscall_args *);
 long sys_msync(const struct syscall_args *);
+/* kernel/vm/sys_swap.c */
+long sys_swapon(const struct syscall_args *);
+long sys_swapoff(const struct syscall_args *);
 /* kernel/proc/sys_proc.c */
 long sys_exit(const struct syscall_args *);
 long sys_exit_group(const struct syscall_args *);

@@ -56,6 +56,7 @@
 
 /* Feature bits (6, 5.2.3). */
 #define VIRTIO_F_VERSION_1              (1ULL << 32)
+#define VIRTIO_BLK_F_SEG_MAX            (1ULL << 2)
 #define VIRTIO_BLK_F_FLUSH              (1ULL << 9)
 
 /* Split virtqueue (2.6). */
@@ -105,6 +106,7 @@ _Static_assert(sizeof(struct virtq_used_elem) == 8, "virtq_used_elem layout");
 #define VIRTIO_BLK_S_IOERR              1
 #define VIRTIO_BLK_S_UNSUPP             2
 #define VIRTIO_BLK_CONFIG_CAPACITY      0       /* le64, 512-byte sectors */
+#define VIRTIO_BLK_CONFIG_SEG_MAX       12      /* le32, data segments per request */
 
 struct virtio_blk_req_hdr {
 	uint32_t type;

@@ -1,16 +1,19 @@
 /*
  * devfs (kernel/fs/devfs.h): /dev as a table of at most DEVFS_MAX_NODES
- * character-device nodes in memory under one root directory. mknod adds a
+ * device nodes in memory under one root directory (character devices,
+ * and a block node per disk, kernel/dev/blkdev.h). mknod adds a
  * node, unlink removes one; open finds the driver by the node's major
  * number. Each node's inode number is new (never reused), so a vnode
  * still open after unlink can never be mistaken for a later node.
  * Called only through vnode_ops and mount_ops; it knows no driver's
- * insides, only its open (kernel/dev/chrdev.h).
+ * insides, only its open (kernel/dev/chrdev.h, kernel/dev/blkdev.h).
  */
 #include "kernel/fs/devfs.h"
 #include "kernel/fs/vfs.h"
 #include "kernel/fs/file.h"
 #include "kernel/fs/stat.h"
+#include "kernel/dev/blk.h"
+#include "kernel/dev/blkdev.h"
 #include "kernel/dev/chrdev.h"
 #include "kernel/dev/dev.h"
 #include "kernel/errno.h"
@@ -43,15 +46,18 @@ struct devfs_inode {
 	uint32_t time;
 };
 
-/* A driver: the majors devfs can open. */
+/* A driver: the majors devfs can open, of character (S_IFCHR) or block
+ * (S_IFBLK) nodes. */
 struct devfs_driver {
+	mode_t type;
 	unsigned int major;
 	int (*open)(struct vnode *vn, unsigned int minor, int flags, struct file **out);
 };
 
 static const struct devfs_driver devfs_drivers[] = {
-	{ MEM_MAJOR, mem_dev_open },
-	{ TTYAUX_MAJOR, tty_dev_open },
+	{ S_IFCHR, MEM_MAJOR, mem_dev_open },
+	{ S_IFCHR, TTYAUX_MAJOR, tty_dev_open },
+	{ S_IFBLK, VIRTBLK_MAJOR, blkdev_open },
 };
 
 /* The nodes made at mount. */
@@ -152,7 +158,9 @@ static int devfs_vget(struct mount *mnt __unused, struct vnode *vn)
 		kfree(di);
 		return -ENOENT;
 	}
-	vn->type = VCHR;
+	vn->type = S_ISBLK(vn->mode) ? VBLK : VCHR;
+	if (vn->type == VBLK)
+		vn->size = blkdev_size(di->rdev);      /* for lseek SEEK_END */
 	vn->nlink = 1;
 	vn->priv = di;
 	vn->ops = &devfs_vnode_ops;
@@ -264,7 +272,8 @@ static int devfs_open(struct vnode *vn, int flags, struct file **out)
 	}
 	const struct devfs_inode *di = vn->priv;
 	for (size_t i = 0; i < ARRAY_SIZE(devfs_drivers); i++)
-		if (devfs_drivers[i].major == RDEV_MAJOR(di->rdev))
+		if (devfs_drivers[i].type == (vn->mode & S_IFMT) &&
+		    devfs_drivers[i].major == RDEV_MAJOR(di->rdev))
 			return devfs_drivers[i].open(vn, RDEV_MINOR(di->rdev), flags, out);
 	return -ENXIO;
 }
@@ -289,6 +298,24 @@ static const struct mount_ops devfs_mount_ops = {
 	.vget = devfs_vget,
 };
 
+/* A block node per disk of the request manager: vda, vdb, ... */
+static void devfs_add_disks(void)
+{
+	for (unsigned unit = 1; unit <= DEV_MAX_UNITS; unit++) {
+		dev_id_t dev = DEV_ID(DEV_BLOCK, unit);
+		char name[BLK_NODE_NAME_MAX];
+		ino_t ino;
+		int err;
+
+		if (blk_nsectors(dev) == 0)
+			continue;
+		blk_node_name(dev, name);
+		err = devfs_add(name, S_IFBLK | 0660, blkdev_rdev(dev), &ino);
+		if (err < 0)
+			printk("devfs: cannot make %s (%d)\n", name, err);
+	}
+}
+
 int devfs_mount(const char *path)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(devfs_standard); i++) {
@@ -299,5 +326,6 @@ int devfs_mount(const char *path)
 		if (err < 0)
 			printk("devfs: cannot make %s (%d)\n", devfs_standard[i].name, err);
 	}
+	devfs_add_disks();
 	return vfs_mount(path, "devfs", DEVFS_DEV, DEVFS_ROOT_INO, &devfs_mount_ops, NULL);
 }

@@ -27,6 +27,7 @@
 #define S_ISDIR(m)  (((m) & S_IFMT) == S_IFDIR)
 #define S_ISLNK(m)  (((m) & S_IFMT) == S_IFLNK)
 #define S_ISCHR(m)  (((m) & S_IFMT) == S_IFCHR)
+#define S_ISBLK(m)  (((m) & S_IFMT) == S_IFBLK)
 #define S_ISFIFO(m) (((m) & S_IFMT) == S_IFIFO)
 
 /* d_type of struct linux_dirent64. */

@@ -11,6 +11,7 @@
 #include "kernel/fs/procfs.h"
 #include "kernel/fs/devfs.h"
 #include "kernel/fs/vnode_pager.h"
+#include "kernel/dev/blk.h"
 #include "kernel/errno.h"
 #include "kernel/lib/printk.h"
 #include "kernel/lib/string.h"
@@ -1129,6 +1130,10 @@ void vfs_init(void)
 	int err = ext2_mount(VFS_ROOT_DEV, "/");
 	if (err < 0)
 		panic("vfs_init: cannot mount the root file system (%d)", err);
+	/* The mounted disk is the file system's: its raw node /dev/vda
+	 * opens read-only (kernel/dev/blkdev.h). */
+	if (blk_claim(VFS_ROOT_DEV, BLK_CLAIM_EXCL) < 0)
+		panic("vfs_init: root disk already claimed");
 	vfs_mount_proc();
 	vfs_mount_dev();
 }

@@ -31,7 +31,7 @@ struct vm_object;
 struct uio;
 struct file;
 
-enum vnode_type { VNON, VREG, VDIR, VCHR, VFIFO, VLNK };
+enum vnode_type { VNON, VREG, VDIR, VCHR, VFIFO, VLNK, VBLK };
 
 /*
  * Locking: (v) vn->lock (a mutex), (m) the vnode cache lock, (c) const,

@@ -51,6 +51,9 @@ static const syscall_fn_t syscall_table[NSYSCALLS] = {
 	[SYS_mprotect] = sys_mprotect,
 	[SYS_madvise] = sys_madvise,
 	[SYS_msync] = sys_msync,
+	/* kernel/vm/sys_swap.c */
+	[SYS_swapon] = sys_swapon,
+	[SYS_swapoff] = sys_swapoff,
 	/* kernel/proc/sys_proc.c */
 	[SYS_exit] = sys_exit,
 	[SYS_exit_group] = sys_exit_group,

@@ -123,8 +123,6 @@ static int aobj_put_page(struct vm_object *obj, uint64_t off, struct vm_page *pg
 	int err;
 
 	if (slot == SWAP_SLOT_NONE) {
-		if (!swap_writes_enabled())
-			return -ENOSPC;
 		if (ao->chunks[idx / AOBJ_CHUNK_SLOTS] == NULL) {
 			swap_slot_t *chunk = kzalloc(PAGE_SIZE);
 

@@ -16,7 +16,7 @@ struct vm_object *aobj_create(uint64_t size);
 
 /* swapoff's part for anonymous objects: read every page that is on swap
  * back in and free its slot (the page is marked dirty). => no locks held;
- * swap writes disabled (swap_writes_set). Returns 0, -ENOMEM or -EIO
+ * the swap device draining (swap_set_draining). Returns 0, -ENOMEM or -EIO
  * (pages read so far stay resident; the rest stay on swap). */
 int aobj_swapoff(void);
 

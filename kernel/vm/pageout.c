@@ -121,8 +121,7 @@ static size_t pageout_batch_flush(bool *swap_full)
 
 	while (done < batch.n) {
 		swap_slot_t first;
-		int got = swap_writes_enabled() ?
-			  swap_alloc(batch.n - done, &first) : -ENOSPC;
+		int got = swap_alloc(batch.n - done, &first);
 
 		if (got < 0) {
 			*swap_full = true;

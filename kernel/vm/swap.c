@@ -12,7 +12,10 @@
  * of the requested length, so a page-out batch is one disk request.
  *
  * Locks: swap_lock guards everything in struct swap_dev; it is a spinlock,
- * never held across I/O.
+ * never held across I/O. Attaching and detaching (boot, swapon, swapoff)
+ * are serialised by their callers (kernel/vm/sys_swap.c's mutex); the
+ * disk is claimed exclusively (blk_claim) while it is the swap device, so
+ * its raw node cannot be opened for writing.
  */
 #include "kernel/types.h"
 #include "kernel/errno.h"
@@ -38,13 +41,15 @@ _Static_assert(SWAP_HDR_MAX_BADPAGES == 637, "MAX_SWAP_BADPAGES");
 _Static_assert(SWAP_HDR_SIZE == PAGE_SIZE, "a slot is a page");
 
 #define SWAP_DISK_UNIT  2               /* virtio-mmio-bus.1: the second disk */
+#define SWAP_PATH_MAX   24              /* "/dev/vdb" and the like */
 #define SWAP_REF_MAX    0xffffu
 #define BITS_PER_WORD   64
 
 struct swap_dev {
 	bool attached;
+	bool draining;          /* swapoff under way: no new slots */
 	uint32_t dev;
-	char name[24];
+	char name[SWAP_PATH_MAX];       /* as /proc/swaps names it */
 	char label[SWAP_HDR_LABEL_LEN + 1];
 	uint32_t nslots;        /* last_page + 1: slots 0..last_page */
 	uint32_t nusable;       /* nslots minus slot 0 and the bad pages */
@@ -208,61 +213,131 @@ int swap_detach(void)
 	return 0;
 }
 
-/* See swap.h. */
-void swap_init(void)
+/* The boot line: "swap: 64 MiB on virtio-blk2 (label L), N bad pages". */
+static void swap_announce(const struct swap_header *h, const char *name)
 {
-	uint32_t dev = DEV_ID(DEV_BLOCK, SWAP_DISK_UNIT);
+	char line[96];
+	int n = snprintf(line, sizeof(line), "swap: %lu MiB on %s",
+			 (unsigned long)(((uint64_t)h->last_page + 1) * PAGE_SIZE >> 20),
+			 name);
+
+	if (h->label[0] != '\0' && n > 0 && (size_t)n < sizeof(line))
+		n += snprintf(line + n, sizeof(line) - n, " (label %s)", h->label);
+	if (h->nr_badpages != 0 && n > 0 && (size_t)n < sizeof(line))
+		snprintf(line + n, sizeof(line) - n, ", %u bad pages",
+			 (unsigned)h->nr_badpages);
+	printk("%s\n", line);
+}
+
+/* Read page 0 of disk dev (disk_pages pages) into buf, parse it and
+ * attach the disk as path. On an error *why says what was wrong. */
+static int swap_read_attach(uint32_t dev, uint64_t disk_pages, const char *path,
+			    void *buf, struct swap_header *h, const char **why)
+{
+	int err = blk_rw(dev, BLK_READ, 0, buf, SWAP_HDR_SIZE, BLK_REASON_SWAP);
+
+	if (err < 0) {
+		*why = "reading the header failed";
+		return err;
+	}
+	err = swap_parse_header(buf, disk_pages, h);
+	if (err < 0) {
+		*why = h->why;
+		return err;
+	}
+	err = swap_attach(h, dev, path);
+	if (err < 0)
+		*why = err == -EBUSY ? "another swap device is on" : "attach failed";
+	return err;
+}
+
+/* See swap.h. */
+int swap_on(uint32_t dev, const char *path, bool verbose)
+{
 	struct device *d = dev_find(dev);
-	uint64_t nsectors = blk_nsectors(dev);
-	uint64_t disk_pages = nsectors / (PAGE_SIZE / BLK_SECTOR_SIZE);
-	const char *name = d != NULL ? d->name : "virtio-blk2";
+	uint64_t disk_pages = blk_nsectors(dev) / (PAGE_SIZE / BLK_SECTOR_SIZE);
+	const char *name = d != NULL ? d->name : path;
+	const char *why = "no memory for the header";
 	struct swap_header h;
 	void *buf;
 	int err;
 
-	if (nsectors == 0) {
+	if (d == NULL || disk_pages == 0) {
+		if (verbose)
+			printk("swap: no disk for %s, no swap\n", path);
+		return -ENODEV;
+	}
+	if (disk_pages < 2) {
+		if (verbose)
+			printk("swap: %s is too small for swap, no swap\n", name);
+		return -EINVAL;
+	}
+	err = blk_claim(dev, BLK_CLAIM_EXCL);
+	if (err < 0) {
+		if (verbose)
+			printk("swap: %s is in use (%d), no swap\n", name, err);
+		return err;
+	}
+	buf = kmalloc(SWAP_HDR_SIZE);
+	err = buf == NULL ? -ENOMEM : swap_read_attach(dev, disk_pages, path, buf, &h, &why);
+	if (err == 0 && verbose)
+		swap_announce(&h, name);
+	kfree(buf);
+	if (err < 0) {
+		blk_unclaim(dev, BLK_CLAIM_EXCL);
+		if (verbose)
+			printk("swap: %s: %s (%d), no swap\n", name, why, err);
+	}
+	return err;
+}
+
+/* See swap.h. */
+int swap_off(void)
+{
+	uint32_t dev = swap_device();
+	int err;
+
+	if (dev == 0)
+		return -ENODEV;
+	err = swap_detach();
+	if (err == 0)
+		blk_unclaim(dev, BLK_CLAIM_EXCL);
+	return err;
+}
+
+/* See swap.h. */
+void swap_init(void)
+{
+	uint32_t dev = DEV_ID(DEV_BLOCK, SWAP_DISK_UNIT);
+	char path[SWAP_PATH_MAX] = "/dev/";
+
+	if (blk_nsectors(dev) == 0) {
 		printk("swap: no second virtio-blk disk, no swap\n");
 		return;
 	}
-	if (disk_pages < 2) {
-		printk("swap: %s is too small for swap, no swap\n", name);
-		return;
-	}
-	buf = kmalloc(SWAP_HDR_SIZE);
-	if (buf == NULL) {
-		printk("swap: no memory for the header of %s, no swap\n", name);
-		return;
-	}
-	err = blk_rw(dev, BLK_READ, 0, buf, SWAP_HDR_SIZE, BLK_REASON_SWAP);
-	if (err < 0) {
-		printk("swap: reading the header of %s failed (%d), no swap\n", name, err);
-		goto out;
-	}
-	err = swap_parse_header(buf, disk_pages, &h);
-	if (err < 0) {
-		printk("swap: %s: %s, no swap\n", name, h.why);
-		goto out;
-	}
-	err = swap_attach(&h, dev, name);
-	if (err < 0) {
-		printk("swap: %s: attach failed (%d), no swap\n", name, err);
-		goto out;
-	}
-	{
-		char line[96];
-		int n = snprintf(line, sizeof(line), "swap: %lu MiB on %s",
-				 (unsigned long)(((uint64_t)h.last_page + 1) * PAGE_SIZE >> 20),
-				 name);
+	blk_node_name(dev, path + strlen(path));
+	if (blk_selftest(dev) == 0)     /* reads only: before the disk is swap */
+		printk("blk: self-check on %s passed (scatter-gather, done_fn)\n", path);
+	swap_on(dev, path, true);
+}
 
-		if (h.label[0] != '\0' && n > 0 && (size_t)n < sizeof(line))
-			n += snprintf(line + n, sizeof(line) - n, " (label %s)", h.label);
-		if (h.nr_badpages != 0 && n > 0 && (size_t)n < sizeof(line))
-			snprintf(line + n, sizeof(line) - n, ", %u bad pages",
-				 (unsigned)h.nr_badpages);
-		printk("%s\n", line);
-	}
-out:
-	kfree(buf);
+/* See swap.h. */
+uint32_t swap_device(void)
+{
+	uint32_t dev;
+
+	spin_lock(&swap_lock);
+	dev = swap.attached ? swap.dev : 0;
+	spin_unlock(&swap_lock);
+	return dev;
+}
+
+/* See swap.h. */
+void swap_set_draining(bool draining)
+{
+	spin_lock(&swap_lock);
+	swap.draining = draining;
+	spin_unlock(&swap_lock);
 }
 
 /* Length of the free run starting at slot i (stops at limit). */
@@ -302,7 +377,7 @@ int swap_alloc(size_t npages, swap_slot_t *first)
 		spin_unlock(&swap_lock);
 		return -ENODEV;
 	}
-	if (swap.nfree == 0) {
+	if (swap.nfree == 0 || swap.draining) {
 		spin_unlock(&swap_lock);
 		return -ENOSPC;
 	}
@@ -403,20 +478,6 @@ size_t swap_free_pages(void)
 	n = swap.attached ? swap.nfree : 0;
 	spin_unlock(&swap_lock);
 	return n;
-}
-
-/* See swap.h. */
-int swap_device(uint32_t *dev)
-{
-	int err = -ENODEV;
-
-	spin_lock(&swap_lock);
-	if (swap.attached) {
-		*dev = swap.dev;
-		err = 0;
-	}
-	spin_unlock(&swap_lock);
-	return err;
 }
 
 /* See swap.h. */

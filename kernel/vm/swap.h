@@ -8,7 +8,10 @@
  * slot has a reference count (an anon shared by fork shares its slot); it
  * is freed with its last reference.
  *
- * Not yet here: swapon/swapoff, page-out and page-in, the page daemon.
+ * The device is attached at boot (swap_init) and by swapon(2), detached
+ * by swapoff(2) (kernel/vm/sys_swap.c); while attached its disk is
+ * claimed exclusively (kernel/dev/blk.h), so its raw node /dev/vdb cannot
+ * be opened for writing.
  */
 #ifndef KERNEL_VM_SWAP_H
 #define KERNEL_VM_SWAP_H
@@ -72,19 +75,41 @@ int swap_attach(const struct swap_header *h, uint32_t dev, const char *name);
  * (panics otherwise: a leak). Takes the swap lock. Returns 0 or -ENODEV. */
 int swap_detach(void);
 
-/* Boot: find the second virtio-blk disk (virtio-mmio-bus.1, unit 2), read
- * its header through the block request manager and attach it, printing
- * "swap: 64 MiB on virtio-blk2 (label ...)" or why not. A missing or
- * invalid disk leaves the system without swap; never panics. Process
- * context (it sleeps on the disk). */
+/* Boot: find the second virtio-blk disk (virtio-mmio-bus.1, unit 2) and
+ * swap_on it as /dev/vdb, printing "swap: 64 MiB on virtio-blk2 (label
+ * ...)" or why not. A missing or invalid disk leaves the system without
+ * swap; never panics. Process context (it sleeps on the disk). */
 void swap_init(void);
+
+/* Make disk dev (a DEV_BLOCK ID) the swap device, shown as path (its
+ * device node, e.g. "/dev/vdb") in /proc/swaps: claim the disk
+ * exclusively, read its page 0 through the request manager, parse it and
+ * attach. With verbose, print the boot line or why not. Returns 0,
+ * -ENODEV (no such disk), -EBUSY (the disk is claimed: it is the swap
+ * device already or open for raw writing; or another swap device is
+ * on), -EINVAL (too small, or no valid mkswap header), -ENOMEM or -EIO.
+ * On an error nothing is attached or claimed. Process context; the
+ * caller serialises swap_on and swap_off. */
+int swap_on(uint32_t dev, const char *path, bool verbose);
+/* Detach the swap device and release its disk. Every slot must be free
+ * (vm_swapoff first; swap_detach panics otherwise). Returns 0 or -ENODEV
+ * (no swap device). The caller serialises swap_on and swap_off. */
+int swap_off(void);
+/* The DEV_BLOCK ID of the attached swap disk, 0 if none. Takes the swap
+ * lock. */
+uint32_t swap_device(void);
+/* While draining (swapoff bringing pages back in), swap_alloc gives no
+ * slot (-ENOSPC), so nothing new goes out to a device being emptied.
+ * Takes the swap lock. */
+void swap_set_draining(bool draining);
 
 /* Allocate up to npages slots as one contiguous run, next-fit from a
  * cursor (so successive page-out batches are adjacent on the disk): a run
  * of npages if one exists, else the longest free run. Each slot gets one
  * reference. Returns the number of slots allocated (1..npages) with the
  * first in *first, -EINVAL (npages 0), -ENODEV (no swap) or -ENOSPC
- * (every slot in use). Takes the swap lock. */
+ * (every slot in use, or swapoff is draining the device). Takes the swap
+ * lock. */
 int swap_alloc(size_t npages, swap_slot_t *first);
 /* Add a reference to an allocated slot (fork sharing an anon on swap).
  * Returns 0 or -ERANGE (count would overflow). Panics on a free slot.
@@ -102,9 +127,6 @@ uint32_t swap_slot_refcount(swap_slot_t slot);
 size_t swap_total_pages(void);
 size_t swap_free_pages(void);
 
-/* The block device (dev_id_t) of the attached swap disk in *dev.
- * Returns 0 or -ENODEV. Takes the swap lock. */
-int swap_device(uint32_t *dev);
 
 struct vm_page;
 /* Page-in and page-out through the block request manager
@@ -115,11 +137,6 @@ struct vm_page;
  * and unmapped (busy) meanwhile. => no spinlocks held; process context;
  * sleeps. Return 0, -ENODEV (no swap) or -EIO. */
 #define SWAP_RUN_MAX    32
-/* Whether page-out may take new slots (false while swapoff empties the
- * device: the page daemon and the aobj pager then keep pages resident).
- * Any context. */
-bool swap_writes_enabled(void);
-void swap_writes_set(bool on);
 int swap_read_page(swap_slot_t slot, struct vm_page *pg);
 int swap_write_run(swap_slot_t first, struct vm_page *const *pages, size_t n);
 

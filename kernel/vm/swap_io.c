@@ -13,25 +13,13 @@
 
 #define SECTORS_PER_SLOT (PAGE_SIZE / BLK_SECTOR_SIZE)
 
-static bool writes_off;         /* atomic: swapoff in progress */
-
-bool swap_writes_enabled(void)
-{
-	return !__atomic_load_n(&writes_off, __ATOMIC_ACQUIRE);
-}
-
-void swap_writes_set(bool on)
-{
-	__atomic_store_n(&writes_off, !on, __ATOMIC_RELEASE);
-}
-
 int swap_read_page(swap_slot_t slot, struct vm_page *pg)
 {
-	uint32_t dev;
-	int err = swap_device(&dev);
+	uint32_t dev = swap_device();
+	int err;
 
-	if (err)
-		return err;
+	if (dev == 0)
+		return -ENODEV;
 	err = blk_rw(dev, BLK_READ, (uint64_t)slot * SECTORS_PER_SLOT,
 		     PA_TO_KVA(pg->pa), PAGE_SIZE, BLK_REASON_SWAP);
 	if (err)
@@ -39,49 +27,27 @@ int swap_read_page(swap_slot_t slot, struct vm_page *pg)
 	return err ? -EIO : 0;
 }
 
-#ifndef BLK_MAX_SEGS
-/* TEMPORARY until scatter-gather requests land: one request per page, all
- * in flight together. */
-int swap_write_run(swap_slot_t first, struct vm_page *const *pages, size_t n)
-{
-	struct blk_request req[SWAP_RUN_MAX];
-	uint32_t dev;
-	int err = swap_device(&dev), e;
-
-	KASSERT(n >= 1 && n <= SWAP_RUN_MAX, "swap_write_run of %lu pages",
-		(unsigned long)n);
-	if (err)
-		return err;
-	for (size_t i = 0; i < n; i++) {
-		req[i] = (struct blk_request){
-			.dev = dev, .op = BLK_WRITE,
-			.sector = (uint64_t)(first + i) * SECTORS_PER_SLOT,
-			.buf = PA_TO_KVA(pages[i]->pa), .len = PAGE_SIZE,
-			.reason = BLK_REASON_SWAP,
-		};
-		e = blk_submit(&req[i]);
-		KASSERT(e == 0, "swap: submit failed (%d)", e);
-	}
-	for (size_t i = 0; i < n; i++)
-		if ((e = blk_wait(&req[i])) != 0 && err == 0)
-			err = e;
-	if (err)
-		printk("swap: write of slots %u..%u failed (%d)\n", first,
-		       first + (uint32_t)n - 1, err);
-	return err ? -EIO : 0;
-}
-#else
 int swap_write_run(swap_slot_t first, struct vm_page *const *pages, size_t n)
 {
 	struct blk_request req;
 	struct blk_seg segs[SWAP_RUN_MAX];
-	uint32_t dev;
-	int err = swap_device(&dev);
+	uint32_t dev = swap_device();
+	int err;
 
 	KASSERT(n >= 1 && n <= SWAP_RUN_MAX, "swap_write_run of %lu pages",
 		(unsigned long)n);
-	if (err)
-		return err;
+	if (dev == 0)
+		return -ENODEV;
+	/* A disk that takes fewer segments per request gets the run in
+	 * pieces, one request each (virtio-blk's seg_max). */
+	size_t max = blk_max_segs(dev);
+	if (max == 0)
+		return -ENODEV;
+	if (n > max) {
+		err = swap_write_run(first, pages, max);
+		return err ? err : swap_write_run(first + (swap_slot_t)max,
+						  pages + max, n - max);
+	}
 	for (size_t i = 0; i < n; i++)
 		segs[i] = (struct blk_seg){ PA_TO_KVA(pages[i]->pa), PAGE_SIZE };
 	req = (struct blk_request){
@@ -98,4 +64,3 @@ int swap_write_run(swap_slot_t first, struct vm_page *const *pages, size_t n)
 		       first + (uint32_t)n - 1, err);
 	return err ? -EIO : 0;
 }
-#endif

@@ -37,7 +37,8 @@ int vm_swapoff(void)
 {
 	int err = 0;
 
-	swap_writes_set(false);
+	/* The caller (swapoff) has set the device draining: swap_alloc
+	 * gives no new slot, so the page daemon keeps pages resident. */
 	for (int round = 0; round < SWAPOFF_ROUNDS && err == 0; round++) {
 		char name[PROC_NAME_MAX];
 		pid_t pid = 0;
@@ -55,8 +56,7 @@ int vm_swapoff(void)
 		/* Page-outs that had their slots before writes stopped may
 		 * have finished since: look again until none is left. */
 		if (err == 0 && swap_free_pages() == swap_total_pages())
-			return 0;           /* writes stay off: the device goes */
+			return 0;
 	}
-	swap_writes_set(true);
 	return err ? err : -EBUSY;
 }

@@ -4,6 +4,8 @@
  *
  * Lock order (take top to bottom; never upward):
  *
+ *   swapctl_lock              (mutex: kernel/vm/sys_swap.c, swapon/swapoff;
+ *                              held across vm_swapoff and the header read)
  *   proc_table_lock
  *   vnode->lock               (mutex; mount->ns_lock above it: kernel/fs/vfs.h.
  *                              read()/write() hold it across uio_move, whose

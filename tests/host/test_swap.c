@@ -53,6 +53,32 @@ int blk_rw(dev_id_t dev, enum blk_op op, uint64_t sector, void *buf,
 	return 0;
 }
 
+static int disk_claims;          /* exclusive claims held on the stub disk */
+
+int blk_claim(dev_id_t dev, enum blk_claim kind)
+{
+	if (disk == NULL || dev != disk_dev.id)
+		return -ENODEV;
+	if (kind != BLK_CLAIM_EXCL || disk_claims != 0)
+		return -EBUSY;
+	disk_claims++;
+	return 0;
+}
+
+void blk_unclaim(dev_id_t dev, enum blk_claim kind)
+{
+	if (disk == NULL || dev != disk_dev.id || kind != BLK_CLAIM_EXCL || disk_claims != 1) {
+		fprintf(stderr, "blk_unclaim without a claim\n");
+		abort();
+	}
+	disk_claims--;
+}
+
+int blk_selftest(dev_id_t dev __unused)
+{
+	return -ENODEV;         /* the kernel's check needs a real queue */
+}
+
 /* ---- header pages ---- */
 
 static void put32(uint8_t *page, size_t off, uint32_t v)
@@ -490,8 +516,8 @@ static void test_init(void)
 	disk = calloc(1, disk_bytes);
 	disk_reads = 0;
 	swap_init();
-	tap_ok(swap_total_pages() == 0 && disk_reads == 1,
-	       "blank disk: header read once, no swap");
+	tap_ok(swap_total_pages() == 0 && disk_reads == 1 && disk_claims == 0,
+	       "blank disk: header read once, no swap, disk not claimed");
 	free(disk);
 	disk = NULL;
 
@@ -518,11 +544,28 @@ static void test_init(void)
 		snprintf(want, sizeof(want), "partition       %-16zu0",
 			 (disk_bytes / 4096 - 1) * 4);
 		tap_ok(sb.buf != NULL && strstr(sb.buf, "Filename") == sb.buf &&
-		       strstr(sb.buf, "virtio-blk2") != NULL && strstr(sb.buf, want) != NULL,
-		       "/proc/swaps has the header and '%s'", want);
+		       strstr(sb.buf, "/dev/vdb ") != NULL && strstr(sb.buf, want) != NULL,
+		       "/proc/swaps names /dev/vdb and has the header and '%s'", want);
 		sbuf_free(&sb);
 	}
-	swap_detach();
+	tap_ok(disk_claims == 1 && swap_device() == disk_dev.id,
+	       "the swap disk is claimed and is the swap device");
+	tap_ok(swap_on(disk_dev.id, "/dev/vdb", false) == -EBUSY && disk_claims == 1,
+	       "swap_on of the swap disk again: EBUSY, still one claim");
+	swap_set_draining(true);
+	{
+		swap_slot_t first;
+
+		tap_ok(swap_alloc(1, &first) == -ENOSPC, "draining: no slot is given out");
+	}
+	swap_set_draining(false);
+	tap_ok(swap_off() == 0 && disk_claims == 0 && swap_device() == 0 &&
+	       swap_total_pages() == 0 && swap_off() == -ENODEV,
+	       "swap_off detaches and releases the disk; again: ENODEV");
+	tap_ok(swap_on(disk_dev.id, "/dev/vdb", false) == 0 &&
+	       swap_total_pages() == disk_bytes / 4096 - 1,
+	       "swap_on after swap_off attaches again");
+	swap_off();
 	free(disk);
 	disk = NULL;
 }

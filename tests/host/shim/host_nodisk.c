@@ -23,3 +23,17 @@ int blk_rw(dev_id_t dev __unused, enum blk_op op __unused, uint64_t sector __unu
 {
 	return -ENODEV;
 }
+
+int blk_claim(dev_id_t dev __unused, enum blk_claim kind __unused)
+{
+	return -ENODEV;
+}
+
+void blk_unclaim(dev_id_t dev __unused, enum blk_claim kind __unused)
+{
+}
+
+int blk_selftest(dev_id_t dev __unused)
+{
+	return -ENODEV;
+}

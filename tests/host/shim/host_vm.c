@@ -66,10 +66,6 @@ WEAK int swap_write_run(swap_slot_t first __unused, struct vm_page *const *pages
 	return -ENODEV;
 }
 
-WEAK bool swap_writes_enabled(void)
-{
-	return false;
-}
 
 WEAK int vm_wait_for_memory(void)
 {
