@@ -54,8 +54,10 @@
 #include "kernel/vm/mspace.h"
 #include "kernel/vm/vmstat.h"
 #include "kernel/vm/pageout.h"
+#include "arch/riscv/cpu.h"
 
 #define PAGEOUT_SCAN_BATCH      32      /* pages per reference-bit shootdown */
+#define PAGEOUT_EXTRA_RUNS      4       /* swap runs freed past the high mark */
 #define PAGEOUT_NO_PROGRESS     3       /* empty passes before the OOM killer */
 #define PAGEOUT_OOM_WAIT_NS     (20 * 1000 * 1000)  /* 20 ms: let a victim die */
 #define KB_PER_PAGE             (PAGE_SIZE / 1024)
@@ -305,7 +307,10 @@ uint64_t vm_pageout_pass(bool *short_of_memory)
 		vm_zone_get_info(z, &zi);
 		if (zi.managed == 0 || zi.free >= zi.wmark_high)
 			continue;
-		freed += pageout_zone(z, zi.wmark_high - zi.free + SWAP_RUN_MAX,
+		/* To the high watermark, and a few swap runs more, so each
+		 * wake-up writes whole runs. */
+		freed += pageout_zone(z, zi.wmark_high - zi.free +
+				      PAGEOUT_EXTRA_RUNS * SWAP_RUN_MAX,
 				      &swap_full);
 		vm_zone_get_info(z, &zi);
 		if (zi.free <= zi.wmark_min)
@@ -422,12 +427,17 @@ static void pageout_main(void)
 	}
 }
 
-/* From any allocation, with any locks held: only a flag. The next timer
- * tick wakes the daemon (vm_pageout_tick), since sched_wakeup takes
- * process locks that rank above the allocator's callers' locks. */
+/* From any allocation. With no spinlock held on this hart (push_off
+ * depth 0: the usual case, a fault allocating a page) the daemon is woken
+ * at once; under a spinlock only a flag is set and the next timer tick
+ * wakes it (vm_pageout_tick), since sched_wakeup takes process locks that
+ * rank above an allocator's callers' spinlocks. */
 void vm_pageout_wakeup(void)
 {
 	__atomic_store_n(&daemon_kick, true, __ATOMIC_RELEASE);
+	if (cpu_self()->noff == 0 && proc_current() != NULL &&
+	    __atomic_load_n(&daemon_asleep, __ATOMIC_ACQUIRE))
+		sched_wakeup(&daemon_kick);
 }
 
 void vm_pageout_tick(void)
