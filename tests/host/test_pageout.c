@@ -418,12 +418,17 @@ static bool resident(const struct manon *m)
 
 /* The pmap's referenced bits: set for the resident hot anons, clear for
  * every other frame (a freed frame keeps no bit). */
+static struct manon *warm;      /* referenced once, before the next pass */
+
 static void mark_hot(void)
 {
 	memset(referenced, 0, sizeof(referenced));
 	for (size_t i = 0; i < nmodel; i++)
 		if (model[i].hot && resident(&model[i]))
 			referenced[pfn(model[i].anon->page)] = true;
+	if (warm != NULL && resident(warm))
+		referenced[pfn(warm->anon->page)] = true;
+	warm = NULL;
 }
 
 /* Pages unmapped for page-out in the last pass that are still resident
@@ -675,6 +680,23 @@ static void test_clock(void)
 			fill(MAX_ANONS, true);  /* the workload takes it again */
 	}
 	tap_ok(all_ok, "clock: %d rounds, all checks passed", CLOCK_ROUNDS);
+
+	/* Second chance: the next victim, referenced once, is passed over;
+	 * cold anons younger than it go instead. */
+	struct manon *w = NULL;
+	size_t younger_out = 0;
+
+	for (size_t i = 0; i < nmodel && w == NULL; i++)
+		if (!model[i].hot && resident(&model[i]))
+			w = &model[i];
+	fill(MAX_ANONS, true);
+	warm = w;
+	checked_pass(&ok, &sm, "second chance", 0);
+	for (size_t i = (size_t)(w - model) + 1; i < nmodel; i++)
+		younger_out += !model[i].hot && !resident(&model[i]);
+	tap_ok(ok && resident(w) && w->anon->page->queue == PQ_ACTIVE && younger_out > 0,
+	       "the oldest cold page, referenced once, kept on the active queue; "
+	       "%zu younger cold ones taken", younger_out);
 }
 
 /* Swap-in restores the exact pattern and keeps the slot (swap cache); the
@@ -749,6 +771,29 @@ static void test_swapin_and_cache(void)
 	       "with only referenced pages left the clock still frees (second chance)");
 	for (size_t i = 0; i < nmodel; i++)
 		model[i].hot = false;
+
+	/* Every anon back in, one by one, a pass whenever memory runs out
+	 * (taking others out again): each comes back with its exact data. */
+	size_t back = 0, bad = 0, passes = 0;
+
+	for (size_t i = 0; i < nmodel && bad == 0; i++) {
+		struct manon *m = &model[i];
+		int err;
+
+		if (m->anon == NULL || resident(m))
+			continue;
+		while ((err = anon_swapin(m->anon)) == -ENOMEM && passes < 4 * nmodel) {
+			checked_pass(&ok, &sm, "swap-in all", 0);
+			bad += !ok;
+			passes++;
+		}
+		if (err != 0 || !resident(m) || !has_pattern(page_words(m->anon->page), m->tag))
+			bad++;
+		back++;
+	}
+	tap_ok(bad == 0 && back > 0 && passes > 0,
+	       "every anon on swap read back intact (%zu, with %zu passes between)",
+	       back, passes);
 	teardown("clock");
 }
 
