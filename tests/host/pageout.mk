@@ -11,7 +11,7 @@ PAGEOUT_HOST_CFLAGS := -O1 -g -std=gnu11 -fsanitize=address,undefined \
 PAGEOUT_HOST_DEPS := $(wildcard tests/host/shim/*/*.h tests/host/shim/*/*/*.h \
   kernel/*.h kernel/lib/*.h kernel/proc/*.h kernel/vm/*.h) tests/host/tap.h \
   tests/host/pageout.mk
-PAGEOUT_HOST_SRCS := kernel/vm/pageout.c kernel/vm/page.c kernel/vm/swap.c \
+PAGEOUT_HOST_SRCS := kernel/vm/pageout.c kernel/vm/page.c kernel/vm/swap.c kernel/vm/object.c \
   kernel/vm/anon.c kernel/vm/kmem.c tests/host/shim/host_sbuf.c \
   tests/host/shim/host_nodisk.c tests/host/shim/host_vm.c
 

@@ -26,6 +26,7 @@
 #include "kernel/vm/anon.h"
 #include "kernel/vm/amap.h"
 #include "kernel/vm/object.h"
+#include "kernel/vm/pager.h"
 #include "kernel/vm/swap.h"
 #include "kernel/vm/vma.h"
 #include "kernel/vm/mspace.h"
@@ -260,13 +261,6 @@ int swap_read_page(swap_slot_t slot, struct vm_page *pg)
 	return 0;
 }
 
-/* Object pages never reach the queues in this test. */
-int vm_object_pageout(struct vm_object *obj __unused, struct vm_page *pg __unused)
-{
-	fprintf(stderr, "panic: vm_object_pageout: no object pages here\n");
-	abort();
-}
-
 /* The process side, for vm_pageout_init and the OOM killer: the daemon
  * thread is never started and there are no processes. */
 int kthread_create(const char *name __unused, void (*fn)(void) __unused,
@@ -330,6 +324,7 @@ void mspace_destroy(struct mspace *ms __unused) { unreachable("mspace_destroy");
 
 static uint64_t base_pages;     /* free + kmem pages with no anon alive */
 static uint64_t base_objs;
+static uint64_t extra_objs;     /* kmem objects of the test's memory object */
 
 static void setup(void)
 {
@@ -346,6 +341,8 @@ static void setup(void)
 	kmem_init();
 	if (anon_init() != 0)
 		abort();
+	/* The object cache is made with the first object and stays. */
+	vm_object_unref(vm_object_create(PAGE_SIZE, NULL, NULL));
 	base_pages = vm_page_free_count() + kmem_pages();
 	base_objs = kmem_objects_inuse();
 }
@@ -489,9 +486,11 @@ static bool model_consistent(const char **why)
 		return *why = "anon counters disagree with the model", false;
 	if (swap_total_pages() - swap_free_pages() != slots)
 		return *why = "slots in use but owned by no anon (leak)", false;
-	if (vm_page_free_count() + res + kmem_pages() != base_pages)
+	if (vm_page_free_count() + res + vm_object_resident_pages() + kmem_pages() !=
+	    base_pages)
 		return *why = "free + resident + slab pages not conserved", false;
-	if (kmem_objects_inuse() != base_objs + live + (swap_total_pages() ? 3 : 0))
+	if (kmem_objects_inuse() != base_objs + live + (swap_total_pages() ? 3 : 0) +
+	    extra_objs)
 		return *why = "kmem objects: anons leaked", false;
 	return true;
 }
@@ -508,7 +507,8 @@ static uint64_t checked_pass(bool *ok, bool *short_of_memory, const char *tag,
 {
 	uint64_t h0 = st.harvests, f0 = st.flushes, w0 = st.write_calls;
 	uint64_t pw0 = st.pages_written, out0 = vm_event_get(VM_EV_PSWPOUT);
-	uint64_t free0 = vm_page_free_count(), res0 = anon_resident_count();
+	uint64_t free0 = vm_page_free_count();
+	uint64_t res0 = anon_resident_count() + vm_object_resident_pages();
 	uint64_t freed, harvests, flushes;
 	const char *why = "(swap_check failed)";
 	bool clock = vm_pageout_policy() == PAGEOUT_CLOCK;
@@ -532,7 +532,7 @@ static uint64_t checked_pass(bool *ok, bool *short_of_memory, const char *tag,
 		    policy_name(), tag, why))
 		*ok = false;
 	if (!tap_ok(freed + extra == vm_page_free_count() - free0 &&
-		    freed + extra == res0 - anon_resident_count(),
+		    freed + extra == res0 - anon_resident_count() - vm_object_resident_pages(),
 		    "%s %s: pass freed %lu pages (+%lu dropped), free count rose by %ld",
 		    policy_name(), tag, (unsigned long)freed, (unsigned long)extra,
 		    (long)(vm_page_free_count() - free0)))
@@ -627,12 +627,23 @@ static void teardown(const char *what)
 	memset(referenced, 0, sizeof(referenced));
 	memset(modified, 0, sizeof(modified));
 	vm_page_check();
-	tap_ok(anon_count() == 0 && swap_check() == 0 && swap_free_pages() ==
+	tap_ok(anon_count() == 0 && vm_object_count() == 0 && swap_check() == 0 && swap_free_pages() ==
 	       swap_total_pages() && swap_detach() == 0 &&
 	       vm_page_free_count() + kmem_pages() == base_pages &&
 	       kmem_objects_inuse() == base_objs &&
 	       vm_page_queue_count(PQ_ACTIVE) + vm_page_queue_count(PQ_INACTIVE) == 0,
 	       "%s: every anon, page, slot and queue entry back", what);
+}
+
+/* Is pg (or any page, pg NULL) the resident page of obj at index idx? */
+static bool resident_in(struct vm_object *obj, size_t idx, struct vm_page *pg)
+{
+	struct vm_page *p = NULL;
+
+	if (idx / VM_OBJECT_CHUNK_PAGES < obj->nchunks &&
+	    obj->chunks[idx / VM_OBJECT_CHUNK_PAGES] != NULL)
+		p = obj->chunks[idx / VM_OBJECT_CHUNK_PAGES][idx % VM_OBJECT_CHUNK_PAGES];
+	return p != NULL && (pg == NULL || p == pg);
 }
 
 /* ---------------------------------------------------------------- tests */
@@ -925,6 +936,158 @@ static void test_swap_full(void)
 	teardown("swap full");
 }
 
+/* ---- a file: an object with a pager over an in-memory store ---- */
+
+#define FILE_PAGES      64
+
+static uint8_t *file_store;                     /* FILE_PAGES pages */
+static unsigned file_puts[FILE_PAGES];          /* successful writes */
+static unsigned file_put_tries[FILE_PAGES];
+static unsigned file_gets[FILE_PAGES];
+static int file_put_fail;                       /* fail this many (-EIO) */
+static bool file_put_bad;                       /* put without the lock held */
+
+static bool file_has_page(struct vm_object *obj __unused, uint64_t off)
+{
+	return off / PAGE_SIZE < FILE_PAGES;    /* a file: every page on disk */
+}
+
+static int file_get_page(struct vm_object *obj __unused, uint64_t off,
+			 struct vm_page *pg)
+{
+	if (off / PAGE_SIZE >= FILE_PAGES)
+		return -EFAULT;
+	file_gets[off / PAGE_SIZE]++;
+	memcpy(page_words(pg), file_store + off, PAGE_SIZE);
+	return 0;
+}
+
+static int file_put_page(struct vm_object *obj, uint64_t off, struct vm_page *pg)
+{
+	if (off / PAGE_SIZE >= FILE_PAGES || !mutex_holding(&obj->lock) ||
+	    pg->owner != obj || pg->offset != off)
+		file_put_bad = true;
+	if (off / PAGE_SIZE >= FILE_PAGES)
+		return -EIO;
+	file_put_tries[off / PAGE_SIZE]++;
+	if (file_put_fail > 0) {
+		file_put_fail--;
+		return -EIO;
+	}
+	file_puts[off / PAGE_SIZE]++;
+	memcpy(file_store + off, page_words(pg), PAGE_SIZE);
+	return 0;
+}
+
+static void file_destroy(struct vm_object *obj __unused)
+{
+}
+
+static const struct pager_ops file_pager = {
+	.name = "test-file",
+	.has_page = file_has_page,
+	.get_page = file_get_page,
+	.put_page = file_put_page,
+	.destroy = file_destroy,
+};
+
+/* The file page i holds pattern(file_tag[i]). */
+static uint64_t file_tag[FILE_PAGES];
+
+/* Object pages: clean ones dropped without a write, dirty ones (a store
+ * through a mapping, or the DIRTY flag of write()) written through the
+ * pager first, a failed write keeps the page resident, dirty and active,
+ * and every page reads back with its last data. */
+static void test_object_pages(void)
+{
+	struct vm_object *obj;
+	struct vm_page *pg[FILE_PAGES];
+	bool ok = true, sm;
+	uint64_t objs0;
+
+	if (!tap_ok(attach_swap(DISK_SLOTS - 1), "attach a swap area for the file test"))
+		return;
+	objs0 = kmem_objects_inuse();
+	file_store = malloc((size_t)FILE_PAGES * PAGE_SIZE);
+	obj = vm_object_create((uint64_t)FILE_PAGES * PAGE_SIZE, &file_pager, NULL);
+	if (file_store == NULL || obj == NULL)
+		abort();
+	for (size_t i = 0; i < FILE_PAGES; i++) {
+		file_tag[i] = 500000 + i;
+		fill_pattern((uint64_t *)(file_store + i * PAGE_SIZE), file_tag[i]);
+	}
+	for (size_t i = 0; i < FILE_PAGES; i++) {
+		ok &= vm_object_get_page(obj, i * PAGE_SIZE, &pg[i]) == 0 &&
+		      has_pattern(page_words(pg[i]), file_tag[i]) && pg[i]->queue != PQ_NONE;
+		if (i % 4 == 0 || i % 4 == 1) {         /* written */
+			file_tag[i] = 600000 + i;
+			fill_pattern(page_words(pg[i]), file_tag[i]);
+			if (i % 4 == 0)
+				modified[pfn(pg[i])] = true;    /* through a mapping */
+		}
+	}
+	for (size_t i = 0; i < FILE_PAGES; i++) {
+		if (i % 4 == 1)
+			vm_object_page_dirty(obj, pg[i]);       /* write() */
+		vm_object_release_page(obj, pg[i]);
+	}
+	extra_objs = kmem_objects_inuse() - objs0;
+	tap_ok(ok && vm_object_resident_pages() == FILE_PAGES,
+	       "%d file pages read in through the pager, on the page queues", FILE_PAGES);
+
+	/* Oldest on the queues, all unreferenced: the first to go. The
+	 * first write fails. */
+	fill(MAX_ANONS, false);
+	file_put_fail = 1;
+	checked_pass(&ok, &sm, "file pages", 0);
+	bool failed_kept = resident_in(obj, 0, pg[0]) && (pg[0]->flags & VM_PAGE_DIRTY) &&
+			   pg[0]->queue == PQ_ACTIVE && file_put_tries[0] == 1 &&
+			   file_puts[0] == 0;
+
+	tap_ok(failed_kept, "a failed write leaves the page resident, dirty, on the active queue");
+	for (int round = 0; round < 4 && vm_object_resident_pages() > 1; round++) {
+		fill(MAX_ANONS, false);
+		checked_pass(&ok, &sm, "file pages", 0);
+	}
+	bool clean_dropped = true, dirty_written = true;
+
+	for (size_t i = 1; i < FILE_PAGES; i++) {
+		if (i % 4 >= 2)
+			clean_dropped &= file_put_tries[i] == 0 && !resident_in(obj, i, NULL);
+		else
+			dirty_written &= file_puts[i] == 1 && !resident_in(obj, i, NULL) &&
+				has_pattern((uint64_t *)(file_store + i * PAGE_SIZE), file_tag[i]);
+	}
+	tap_ok(clean_dropped, "clean file pages dropped without a write");
+	tap_ok(dirty_written && !file_put_bad,
+	       "dirty ones (mapping or write()) written once through the pager, "
+	       "with the object locked, then freed");
+
+	/* Everything reads back with its last data (a pass when memory runs
+	 * out). */
+	size_t bad = 0;
+
+	for (size_t i = 0; i < FILE_PAGES; i++) {
+		struct vm_page *p;
+		unsigned gets = file_gets[i];
+		bool was_resident = resident_in(obj, i, NULL);
+		int err;
+
+		while ((err = vm_object_get_page(obj, i * PAGE_SIZE, &p)) == -ENOMEM)
+			checked_pass(&ok, &sm, "file read-back", 0);
+		if (err != 0 || !has_pattern(page_words(p), file_tag[i]) ||
+		    file_gets[i] != gets + !was_resident)
+			bad++;
+		if (err == 0)
+			vm_object_release_page(obj, p);
+	}
+	tap_ok(bad == 0, "every file page reads back with its last data");
+	vm_object_unref(obj);
+	extra_objs = 0;
+	free(file_store);
+	teardown("file pages");
+}
+
 /* FIFO ignores the reference bits: the oldest go first, hot or not. */
 static void test_fifo(void)
 {
@@ -955,6 +1118,7 @@ int main(void)
 	test_swapin_and_cache();
 	test_skips();
 	test_swap_full();
+	test_object_pages();
 	test_fifo();        /* last: vm_pageout_init never goes back to clock */
 	return tap_done();
 }
