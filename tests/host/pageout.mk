@@ -1,7 +1,8 @@
 # Host unit test of the page daemon's clock (kernel/vm/pageout.c): page
-# queues, anon page-out to an in-memory swap disk, FIFO, swap full, held
-# and busy pages, against a model, under ASan/UBSan. Included by
-# tests/tests.mk; standalone: make -f tests/host/pageout.mk host-test-pageout
+# queues, anon page-out to an in-memory swap disk, object page-out through
+# a pager, FIFO, swap full, held and busy pages, against a model, under
+# ASan/UBSan. Included by tests/tests.mk; standalone:
+#   make -f tests/host/pageout.mk host-test-pageout
 
 BUILD ?= build
 HOSTCC ?= gcc

@@ -1,7 +1,8 @@
 /*
  * Host unit test of the page daemon's clock (kernel/vm/pageout.c) on the
- * real page queues (page.c), anons (anon.c), slot allocator (swap.c) and
- * kmem, over an in-memory swap disk. A model keeps, for every anon, its
+ * real page queues (page.c), anons (anon.c), memory objects (object.c),
+ * slot allocator (swap.c) and kmem, over an in-memory swap disk and an
+ * in-memory file behind a pager. A model keeps, for every anon, its
  * content pattern, whether it is hot (its "referenced" bit is set before
  * every pass) and how often it was written to swap; after every pass the
  * test checks the queue invariants (vm_page_check), the slot allocator
