@@ -508,6 +508,7 @@ static uint64_t checked_pass(bool *ok, bool *short_of_memory, const char *tag,
 {
 	uint64_t h0 = st.harvests, f0 = st.flushes, w0 = st.write_calls;
 	uint64_t pw0 = st.pages_written, out0 = vm_event_get(VM_EV_PSWPOUT);
+	uint64_t steal0 = vm_event_get(VM_EV_PGSTEAL), scan0 = vm_event_get(VM_EV_PGSCAN);
 	uint64_t free0 = vm_page_free_count();
 	uint64_t res0 = anon_resident_count() + vm_object_resident_pages();
 	uint64_t freed, harvests, flushes;
@@ -537,6 +538,13 @@ static uint64_t checked_pass(bool *ok, bool *short_of_memory, const char *tag,
 		    "%s %s: pass freed %lu pages (+%lu dropped), free count rose by %ld",
 		    policy_name(), tag, (unsigned long)freed, (unsigned long)extra,
 		    (long)(vm_page_free_count() - free0)))
+		*ok = false;
+	uint64_t steal = vm_event_get(VM_EV_PGSTEAL) - steal0;
+	uint64_t scan = vm_event_get(VM_EV_PGSCAN) - scan0;
+
+	if (!tap_ok(steal == freed && scan >= freed && (!clock || harvests >= scan),
+		    "%s %s: pgsteal %lu = pages freed, pgscan %lu", policy_name(), tag,
+		    (unsigned long)steal, (unsigned long)scan))
 		*ok = false;
 	size_t lost = 0, lost_mapped = 0;
 
