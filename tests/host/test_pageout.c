@@ -201,9 +201,11 @@ uint64_t pmap_resident_count(struct pmap *pmap __unused)
 uint64_t kva_stack_pages(void) { return 0; }
 uint64_t pmap_ptp_count(void) { return 0; }
 
+static bool writes_enabled = true;      /* false: swapoff is emptying swap */
+
 bool swap_writes_enabled(void)
 {
-	return true;
+	return writes_enabled;
 }
 
 /* The in-memory disk: n pages to slots first.. (swap_io.c's contract:
@@ -945,6 +947,46 @@ static void test_swap_full(void)
 	teardown("swap full");
 }
 
+/* While swapoff empties the device (no new slots): clean swap-cache pages
+ * still go without a write, every other page stays resident and active,
+ * and no slot is taken. */
+static void test_writes_off(void)
+{
+	enum { NIN = 8 };
+	struct manon *in[NIN];
+	size_t nin = 0, undone;
+	bool ok, sm;
+	uint64_t freed, w0, slots0;
+
+	if (!tap_ok(attach_swap(DISK_SLOTS - 1), "attach a swap area for swapoff"))
+		return;
+	fill(MAX_ANONS, false);
+	checked_pass(&ok, &sm, "before swapoff", 0);
+	for (size_t i = 0; i < nmodel && nin < NIN; i++)
+		if (model[i].anon != NULL && !resident(&model[i]) &&
+		    anon_swapin(model[i].anon) == 0)
+			in[nin++] = &model[i];
+	fill(MAX_ANONS, false);
+	writes_enabled = false;
+	w0 = st.write_calls;
+	slots0 = swap_total_pages() - swap_free_pages();
+	freed = checked_pass(&ok, &sm, "swapoff", 0);
+	writes_enabled = true;
+	bool all_in_gone = nin == NIN;
+
+	for (size_t k = 0; k < nin; k++)
+		all_in_gone &= !resident(in[k]);
+	bool undone_active = undone_on_active(&undone);
+
+	tap_ok(ok && all_in_gone && freed == NIN && st.write_calls == w0 &&
+	       swap_total_pages() - swap_free_pages() == slots0 &&
+	       undone > 0 && undone_active,
+	       "page-out with writes off: the %d swap-cache pages freed (%lu), no write, "
+	       "no new slot, %zu pages tried and kept active", NIN,
+	       (unsigned long)freed, undone);
+	teardown("swapoff");
+}
+
 /* ---- a file: an object with a pager over an in-memory store ---- */
 
 #define FILE_PAGES      64
@@ -1127,6 +1169,7 @@ int main(void)
 	test_swapin_and_cache();
 	test_skips();
 	test_swap_full();
+	test_writes_off();
 	test_object_pages();
 	test_fifo();        /* last: vm_pageout_init never goes back to clock */
 	return tap_done();
