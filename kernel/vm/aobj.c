@@ -171,6 +171,7 @@ static void aobj_destroy(struct vm_object *obj)
 
 static const struct pager_ops aobj_pager_ops = {
 	.name = "aobj",
+	.swap_backed = true,
 	.has_page = aobj_has_page,
 	.get_page = aobj_get_page,
 	.put_page = aobj_put_page,

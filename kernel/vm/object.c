@@ -432,7 +432,7 @@ int vm_object_pageout(struct vm_object *obj, struct vm_page *pg)
  * when a block under a page written through a mapping cannot be had). */
 int vm_object_sync(struct vm_object *obj, uint64_t off, uint64_t len)
 {
-	if (obj->pager == NULL)
+	if (obj->pager == NULL || obj->pager->swap_backed)
 		return 0;
 	mutex_lock(&obj->lock);
 	uint64_t end = object_npages(obj->size);

@@ -231,9 +231,11 @@ static long pageout_scan_one(int zone, bool *swap_full, uint64_t *flush_due)
 		return -1;
 	}
 	vm_event_add(VM_EV_PGSCAN, 1);
+	bool referenced = pageout_referenced(pg);
+	/* After the bit is cleared: the batch's flush covers it. */
 	if (++*flush_due % PAGEOUT_SCAN_BATCH == 0 && policy == PAGEOUT_CLOCK)
 		pmap_tlb_flush_all();
-	if (pageout_referenced(pg)) {
+	if (referenced) {
 		_vm_pageq_move(pg, PQ_ACTIVE);
 		vm_pageq_unlock();
 		vm_event_add(VM_EV_PGACTIVATE, 1);

@@ -22,6 +22,9 @@ struct vm_page;
  */
 struct pager_ops {
 	const char *name;
+	/* Swap is the backing store (the aobj pager): msync and fsync write
+	 * nothing; only the page daemon pages it out. */
+	bool swap_backed;
 	/* True if the backing store holds the page at off. */
 	bool (*has_page)(struct vm_object *obj, uint64_t off);
 	/* Read the page at off into pg (a fresh page of the caller's).

@@ -346,7 +346,8 @@ int vm_object_sync(struct vm_object *obj, uint64_t off, uint64_t len)
 	struct vm_page **slot;
 	uint64_t end = len ? off + len : PAGE_ROUNDUP(obj->size);
 
-	for (; obj->pager != NULL && off < end; off += PAGE_SIZE) {
+	for (; obj->pager != NULL && !obj->pager->swap_backed && off < end;
+	     off += PAGE_SIZE) {
 		slot = object_slot(obj, off, false);
 		if (slot != NULL && *slot != NULL &&
 		    obj->pager->put_page(obj, off, *slot) != 0)
@@ -1017,7 +1018,7 @@ static void test_file_private(void)
 	       peek(ms2, va2 + P + 8) == P + 8 && ms_check(ms) && ms_check(ms2),
 	       "cow_of_busy_file_page: a write copies the page (case 4) with it busy; "
 	       "the other mapping sees the file");
-	struct vm_fault_hold hold = { NULL, NULL };
+	struct vm_fault_hold hold = { NULL, NULL, NULL };
 	mutex_lock(&ms2->lock);
 	tap_ok(vm_fault_locked(ms2, va2 + 2 * P, VM_ACCESS_READ, 0, &hold) == 0 &&
 	       hold.obj == obj && hold.page->wire_count == 1,
@@ -1216,9 +1217,9 @@ static void test_shared_anon(void)
 	vaddr_t va = map(ms, 0x10000000, 4 * P, RW, VMA_SHARED, MSPACE_FIXED);
 	struct vma *v = vma_tree_first(&ms->vmas);
 
-	tap_ok(v->obj != NULL && v->obj->pager == NULL && v->amap == NULL &&
-	       !(v->flags & VMA_ANON) && objects_inuse == 1,
-	       "MAP_SHARED|MAP_ANONYMOUS makes an object without a pager");
+	tap_ok(v->obj != NULL && v->obj->pager != NULL && v->obj->pager->swap_backed &&
+	       v->amap == NULL && !(v->flags & VMA_ANON) && objects_inuse == 1,
+	       "MAP_SHARED|MAP_ANONYMOUS makes an object with the swap-backed aobj pager");
 	tap_ok(mspace_fork(ms, &child) == 0 && poke(child, va + 2 * P, 5) == 0 &&
 	       peek(ms, va + 2 * P) == 5 && anon_count() == 0 &&
 	       object_pages_inuse == 1 && mspace_sync(ms, va, 4 * P) == 0,
