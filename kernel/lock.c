@@ -65,6 +65,16 @@ bool spin_holding(const struct spinlock *lk)
 	return lk->locked != 0 && lk->owner == cpu_self();
 }
 
+bool spin_any_held(void)
+{
+	bool held;
+
+	push_off();
+	held = cpu_self()->noff > 1;    /* ours is the one */
+	pop_off();
+	return held;
+}
+
 /* Disable interrupts, remembering at the outermost level whether they were
  * on. Nests; each push_off needs one pop_off. */
 void push_off(void)

@@ -32,6 +32,9 @@ bool spin_trylock(struct spinlock *lk);
  * matching pop_off restores the state at the outermost push_off. */
 void push_off(void);
 void pop_off(void);
+/* True if this hart holds any spinlock (or has interrupts pushed off):
+ * code that may take process locks (sched_wakeup) checks it first. */
+bool spin_any_held(void);
 
 struct mutex {
 	struct spinlock lk;     /* guards locked and owner */

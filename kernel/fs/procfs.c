@@ -22,6 +22,7 @@
 #include "kernel/vm/swap.h"
 #include "kernel/vm/vmstat.h"
 #include "kernel/vm/commit.h"
+#include "kernel/vm/pageout.h"
 
 /* Inode numbers: the root, one per top-level file, and for process pid a
  * directory at PID_BASE + pid * PID_STRIDE followed by its files. */
@@ -187,12 +188,23 @@ struct procfs_sysctl {
 	const char *name;
 	int *var;                       /* (atomic) */
 	int min, max;
+	void (*written)(int value);     /* optional: act on a write */
 };
 
+static int vm_drop_caches;              /* the last value written */
+
+/* drop_caches: Linux's 1 (page cache), 2 (slab: nothing to shrink here)
+ * and 3 (both) all free the clean, unmapped page cache. */
+static void procfs_drop_caches(int value __unused)
+{
+	vm_pageout_drop_caches();
+}
+
 static const struct procfs_sysctl procfs_sysctls[] = {
-	{ "overcommit_memory", &vm_overcommit_memory, 0, 2 },
-	{ "overcommit_ratio", &vm_overcommit_ratio, 0, 100000 },
-	{ "max_map_count", &vm_max_map_count, 1, INT32_MAX },
+	{ "overcommit_memory", &vm_overcommit_memory, 0, 2, NULL },
+	{ "overcommit_ratio", &vm_overcommit_ratio, 0, 100000, NULL },
+	{ "max_map_count", &vm_max_map_count, 1, INT32_MAX, NULL },
+	{ "drop_caches", &vm_drop_caches, 1, 3, procfs_drop_caches },
 };
 #define PROCFS_NSYSCTLS ((int)ARRAY_SIZE(procfs_sysctls))
 
@@ -558,6 +570,8 @@ static ssize_t procfs_file_write(struct file *f, struct uio *uio)
 		if (buf[i] != '\n' && buf[i] != ' ' && buf[i] != '\t')
 			return -EINVAL;
 	__atomic_store_n(sc->var, (int)v, __ATOMIC_RELAXED);
+	if (sc->written != NULL)
+		sc->written((int)v);
 	return (ssize_t)n;
 }
 

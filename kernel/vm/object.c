@@ -428,6 +428,18 @@ int vm_object_pageout(struct vm_object *obj, struct vm_page *pg)
 	return 0;
 }
 
+int vm_object_drop_clean(struct vm_object *obj, struct vm_page *pg)
+{
+	KASSERT(mutex_holding(&obj->lock), "object lock not held");
+	if (obj->refcnt == 0 || pg->owner != obj || pg->wire_count > 0 ||
+	    (pg->flags & (VM_PAGE_BUSY | VM_PAGE_DIRTY)) || pg->pv_list != NULL ||
+	    obj->pager == NULL || obj->pager->swap_backed ||
+	    pmap_is_modified(pg))
+		return -EBUSY;
+	object_free_page(obj, pg->offset >> PAGE_SHIFT, pg);
+	return 0;
+}
+
 /* Returns 0 or the first error of the pager's put_page (-EIO, -ENOSPC
  * when a block under a page written through a mapping cannot be had). */
 int vm_object_sync(struct vm_object *obj, uint64_t off, uint64_t len)

@@ -96,6 +96,10 @@ int vm_object_sync(struct vm_object *obj, uint64_t off, uint64_t len);
  * => obj->lock held (the daemon tried it). Returns 0 (freed), -EBUSY, or
  * the pager's -EIO / -ENOSPC. */
 int vm_object_pageout(struct vm_object *obj, struct vm_page *pg);
+/* drop_caches: free pg, a page of obj's page cache, if it is clean,
+ * mapped nowhere, neither held nor busy, and its pager is a file's.
+ * => obj->lock held (tried). Returns 0 (freed) or -EBUSY (left alone). */
+int vm_object_drop_clean(struct vm_object *obj, struct vm_page *pg);
 /* Set the size; pages wholly past the new end are unmapped from every pmap
  * (pmap_page_protect(pg, VM_PROT_NONE)) and freed, and the tail of the new
  * last page is zeroed. */

@@ -54,7 +54,6 @@
 #include "kernel/vm/mspace.h"
 #include "kernel/vm/vmstat.h"
 #include "kernel/vm/pageout.h"
-#include "arch/riscv/cpu.h"
 
 #define PAGEOUT_SCAN_BATCH      32      /* pages per reference-bit shootdown */
 #define PAGEOUT_EXTRA_RUNS      4       /* swap runs freed past the high mark */
@@ -321,6 +320,47 @@ uint64_t vm_pageout_pass(bool *short_of_memory)
 	return freed;
 }
 
+/* ------------------------------------------------------------ drop_caches */
+
+uint64_t vm_pageout_drop_caches(void)
+{
+	uint64_t freed = 0;
+
+	for (int z = 0; z < vm_zone_count(); z++) {
+		for (int q = PQ_ACTIVE; q < PQ_NQUEUES; q++) {
+			uint64_t n = vm_zone_queue_count(z, q);
+
+			/* Each page looked at goes to the tail: n steps see
+			 * every page that was there once. */
+			for (uint64_t i = 0; i < n; i++) {
+				struct vm_object *obj = NULL;
+				struct vm_page *pg;
+
+				vm_pageq_lock();
+				pg = _vm_pageq_first(z, q);
+				if (pg == NULL) {
+					vm_pageq_unlock();
+					break;
+				}
+				_vm_pageq_move(pg, q);
+				if (!(pg->flags & VM_PAGE_ANON) && pg->owner != NULL &&
+				    pg->pv_list == NULL) {
+					obj = pg->owner;
+					if (!mutex_trylock(&obj->lock))
+						obj = NULL;
+				}
+				vm_pageq_unlock();
+				if (obj == NULL)
+					continue;
+				if (vm_object_drop_clean(obj, pg) == 0)
+					freed++;
+				mutex_unlock(&obj->lock);
+			}
+		}
+	}
+	return freed;
+}
+
 /* ------------------------------------------------------------ OOM killer */
 
 /* Kill the process with the most resident plus swapped pages (never init
@@ -437,7 +477,7 @@ static void pageout_main(void)
 void vm_pageout_wakeup(void)
 {
 	__atomic_store_n(&daemon_kick, true, __ATOMIC_RELEASE);
-	if (cpu_self()->noff == 0 && proc_current() != NULL &&
+	if (!spin_any_held() && proc_current() != NULL &&
 	    __atomic_load_n(&daemon_asleep, __ATOMIC_ACQUIRE))
 		sched_wakeup(&daemon_kick);
 }

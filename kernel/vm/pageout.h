@@ -31,6 +31,11 @@ void vm_pageout_tick(void);
  * host tests call it directly. => no locks held; sleeps for I/O. */
 uint64_t vm_pageout_pass(bool *short_of_memory);
 
+/* /proc/sys/vm/drop_caches: free every clean page-cache page of a file
+ * that no process maps (Linux's "1"; dirty, mapped, held and busy pages
+ * stay). Returns pages freed. => process context, no locks held. */
+uint64_t vm_pageout_drop_caches(void);
+
 /* A user allocation found no free page: wake the daemon and sleep until it
  * has made a pass (with the OOM killer if no page could be freed).
  * => process context; no locks held (the fault path drops the mspace

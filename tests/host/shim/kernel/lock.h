@@ -62,6 +62,7 @@ static inline bool spin_trylock(struct spinlock *lk)
 }
 
 static inline void push_off(void) {}
+static inline bool spin_any_held(void) { return false; }
 static inline void pop_off(void) {}
 
 struct mutex {
