@@ -65,23 +65,28 @@ static inline long meminfo_pick(const char *text, const char *pages_name, const 
 	return v >= 0 ? v : meminfo_field(text, kb_name, 1);
 }
 
-/* pgsteal + pswpin from /proc/vmstat ("name value" lines), or -1. Uses
- * meminfo_text as its buffer (read before /proc/meminfo). */
+/* Read /proc/meminfo. Returns 0, or -1 if the file cannot be read. The
+ * raw text stays in meminfo_text for diagnostics. */
+static char meminfo_text[MEMINFO_BUF];
+
+/* pgsteal + pswpin from /proc/vmstat ("name value" lines), or -1. Reads
+ * into meminfo_text (before /proc/meminfo is read into it), so a reading
+ * touches no other buffer. */
 static inline long meminfo_vmstat_paging(void)
 {
-	static char text[4096];
 	int fd = open("/proc/vmstat", O_RDONLY);
 	long n, got = 0, sum = 0, found = 0;
 
 	if (fd < 0)
 		return -1;
-	while (got < (long)sizeof(text) - 1 &&
-	       (n = read(fd, text + got, sizeof(text) - 1 - got)) > 0)
+	while (got < MEMINFO_BUF - 1 &&
+	       (n = read(fd, meminfo_text + got, MEMINFO_BUF - 1 - got)) > 0)
 		got += n;
 	close(fd);
-	text[got] = 0;
-	for (const char *line = text; line && *line; line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
-		const char *names[] = { "pgsteal ", "pswpin " };
+	meminfo_text[got] = 0;
+	for (const char *line = meminfo_text; line && *line;
+	     line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
+		static const char *const names[] = { "pgsteal ", "pswpin " };
 		for (int k = 0; k < 2; k++)
 			if (strncmp(line, names[k], strlen(names[k])) == 0) {
 				sum += strtol(line + strlen(names[k]), NULL, 10);
@@ -91,12 +96,10 @@ static inline long meminfo_vmstat_paging(void)
 	return found ? sum : -1;
 }
 
-/* Read /proc/meminfo. Returns 0, or -1 if the file cannot be read. The
- * raw text stays in meminfo_text for diagnostics. */
-static char meminfo_text[MEMINFO_BUF];
-
 static inline int meminfo_read(struct meminfo *m)
 {
+	long paging = meminfo_vmstat_paging();
+
 	int fd = open(MEMINFO_PATH, O_RDONLY);
 	long n, got = 0;
 
@@ -119,7 +122,7 @@ static inline int meminfo_read(struct meminfo *m)
 	m->object_pages = meminfo_field(meminfo_text, "ObjectPages", 0);
 	m->slab_pages = meminfo_field(meminfo_text, "Slab", 1);
 	m->swap_owned = meminfo_field(meminfo_text, "SwapOwnedPages", 0);
-	m->paging_events = meminfo_vmstat_paging();
+	m->paging_events = paging;
 	return 0;
 }
 
