@@ -1087,10 +1087,11 @@ static bool pmap_page_test(struct vm_page *pg, pte_t bit)
 	return set;
 }
 
-/* Clear bit (PTE_A or PTE_D) in every mapping of pg and in its saved flags,
- * flushing each changed mapping so the hardware sets it again on the next
- * access. Returns whether it was set anywhere. */
-static bool pmap_page_clear(struct vm_page *pg, pte_t bit)
+/* Clear bit (PTE_A or PTE_D) in every mapping of pg and in its saved flags;
+ * with flush, flush each changed mapping so the hardware sets it again on
+ * the next access (without, the caller flushes later). Returns whether it
+ * was set anywhere. */
+static bool pmap_page_clear(struct vm_page *pg, pte_t bit, bool flush)
 {
 	struct pv_entry *pv;
 	pte_t old;
@@ -1104,7 +1105,8 @@ static bool pmap_page_clear(struct vm_page *pg, pte_t bit)
 					 ~bit, __ATOMIC_ACQ_REL);
 		if (old & bit) {
 			was = true;
-			pmap_tlb_flush(pv->pmap, pv->va, pv->va + PAGE_SIZE);
+			if (flush)
+				pmap_tlb_flush(pv->pmap, pv->va, pv->va + PAGE_SIZE);
 		}
 	}
 	spin_unlock(&pv_lock);
@@ -1124,12 +1126,12 @@ bool pmap_is_modified(struct vm_page *pg)
 
 bool pmap_clear_reference(struct vm_page *pg)
 {
-	return pmap_page_clear(pg, PTE_A);
+	return pmap_page_clear(pg, PTE_A, true);
 }
 
 bool pmap_clear_modify(struct vm_page *pg)
 {
-	return pmap_page_clear(pg, PTE_D);
+	return pmap_page_clear(pg, PTE_D, true);
 }
 
 /* See pmap.h. A stale TLB entry with A set only lets the hart use the page
@@ -1137,20 +1139,7 @@ bool pmap_clear_modify(struct vm_page *pg)
  * never wrongly mapped, so the flush may wait for the end of the batch. */
 bool pmap_clear_reference_deferred(struct vm_page *pg)
 {
-	struct pv_entry *pv;
-	pte_t old;
-	bool was;
-
-	spin_lock(&pv_lock);
-	was = (pg->pmap_flags & pmap_page_flag(PTE_A)) != 0;
-	pg->pmap_flags &= ~pmap_page_flag(PTE_A);
-	for (pv = pg->pv_list; pv != NULL; pv = pv->next) {
-		old = __atomic_fetch_and(pmap_walk(pv->pmap, pv->va, 0, false),
-					 ~PTE_A, __ATOMIC_ACQ_REL);
-		was |= (old & PTE_A) != 0;
-	}
-	spin_unlock(&pv_lock);
-	return was;
+	return pmap_page_clear(pg, PTE_A, false);
 }
 
 /* See pmap.h. */

@@ -245,6 +245,8 @@ bool anon_unbusy(struct anon *anon, bool drop_page)
 	dead = anon->refcnt == 0;
 	if (drop_page && !dead)
 		anon->page = NULL;
+	else if (!dead)
+		vm_page_activate(pg);   /* under the lock: cannot be freed */
 	spin_unlock(&anon->lock);
 	sched_wakeup(anon);
 	if (dead) {
@@ -341,25 +343,15 @@ int anon_pageout_begin(struct anon *anon, struct vm_page *pg, bool can_write)
 
 void anon_pageout_undo(struct anon *anon, bool drop_slot)
 {
-	struct vm_page *pg;
-	bool dead;
-
 	spin_lock(&anon->lock);
-	pg = anon->page;
-	KASSERT(pg != NULL && (pg->flags & VM_PAGE_BUSY),
+	KASSERT(anon->page != NULL && (anon->page->flags & VM_PAGE_BUSY),
 		"anon %p: page-out undone for a page not busy", (void *)anon);
 	if (drop_slot && anon->slot != SWAP_SLOT_NONE) {
 		anon_drop_slot(anon->slot);
 		anon->slot = SWAP_SLOT_NONE;
 	}
-	pg->flags &= ~VM_PAGE_BUSY;
-	dead = anon->refcnt == 0;
-	if (!dead)
-		vm_page_activate(pg);
 	spin_unlock(&anon->lock);
-	sched_wakeup(anon);
-	if (dead)
-		anon_free(anon);
+	anon_unbusy(anon, false);       /* still busy until then: unchanged */
 }
 
 void anon_pageout_slot(struct anon *anon, swap_slot_t slot)

@@ -88,8 +88,9 @@ int anon_swapin(struct anon *anon);
 /* Sleep until anon's page is not busy. => no spinlocks held. */
 void anon_wait_busy(struct anon *anon);
 /* End the I/O on anon's busy page and wake its waiters; drop_page frees
- * the page (page-out written, or a failed swap-in). If the last reference
- * went during the I/O, frees the anon (page and slot too) and returns true.
+ * the page (page-out written, or a failed swap-in), else the page goes to
+ * the active tail. If the last reference went during the I/O, frees the
+ * anon (page and slot too) and returns true.
  * => the caller started the I/O (anon_pageout_begin or anon_swapin). */
 bool anon_unbusy(struct anon *anon, bool drop_page);
 /* A store is about to make the anon's resident page writable: its slot

@@ -76,3 +76,13 @@ WEAK uint64_t anon_swapcache_count(void)
 {
 	return 0;
 }
+
+WEAK bool pmap_is_modified(struct vm_page *pg __unused)
+{
+	return false;
+}
+
+WEAK uint64_t vm_pageout_drop_caches(void)
+{
+	return 0;
+}
