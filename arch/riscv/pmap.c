@@ -1046,8 +1046,9 @@ bool pmap_extract(struct pmap *pmap, vaddr_t va, paddr_t *pa)
 	return found;
 }
 
-/* See pmap.h. */
-void pmap_page_protect(struct vm_page *pg, vm_prot_t prot)
+/* Lower every mapping of pg to prot; with flush, flush each one changed
+ * (else the caller flushes before it relies on the change). */
+static void pmap_page_lower(struct vm_page *pg, vm_prot_t prot, bool flush)
 {
 	pte_t bits = pmap_prot_bits(prot);
 	struct pv_entry *pv, *next;
@@ -1059,10 +1060,23 @@ void pmap_page_protect(struct vm_page *pg, vm_prot_t prot)
 		next = pv->next;        /* pv may be freed below */
 		pmap = pv->pmap;
 		va = pv->va;
-		if (pmap_pte_lower(pmap, pmap_walk(pmap, va, 0, false), va, bits))
+		if (pmap_pte_lower(pmap, pmap_walk(pmap, va, 0, false), va, bits) &&
+		    flush)
 			pmap_tlb_flush(pmap, va, va + PAGE_SIZE);
 	}
 	spin_unlock(&pv_lock);
+}
+
+/* See pmap.h. */
+void pmap_page_protect(struct vm_page *pg, vm_prot_t prot)
+{
+	pmap_page_lower(pg, prot, true);
+}
+
+/* See pmap.h. */
+void pmap_page_remove_deferred(struct vm_page *pg)
+{
+	pmap_page_lower(pg, VM_PROT_NONE, false);
 }
 
 /* ---------------------------------------------------------------- A and D */

@@ -328,8 +328,11 @@ int anon_pageout_begin(struct anon *anon, struct vm_page *pg, bool can_write)
 		return ANON_PAGEOUT_SKIP;
 	}
 	pg->flags |= VM_PAGE_BUSY;
-	/* Busy first: a fault that finds the PTE gone waits for us. */
-	pmap_page_protect(pg, VM_PROT_NONE);
+	/* Busy first: a fault that finds the PTE gone waits for us. The
+	 * daemon flushes the TLBs once for its batch, before any write or
+	 * free (a D bit set through a stale entry was set in the PTE first,
+	 * so it is saved here). */
+	pmap_page_remove_deferred(pg);
 	if (!pmap_clear_modify(pg) && anon->slot != SWAP_SLOT_NONE)
 		return ANON_PAGEOUT_CLEAN;
 	if (anon->slot != SWAP_SLOT_NONE) {

@@ -111,7 +111,9 @@ void anon_drop_swap(struct anon *anon);
 /* The page daemon's first step on pg, found on a queue with owner anon and
  * taken off the queues: unless it is no longer the anon's page, held,
  * busy, or needs a slot when can_write is false, mark it busy and remove
- * every mapping (pmap_page_protect); a page modified since its slot was
+ * every mapping without a TLB flush (pmap_page_remove_deferred: the caller
+ * calls pmap_tlb_flush_all before it writes or frees the page); a page
+ * modified since its slot was
  * written loses that slot. The daemon ends the page-out with anon_unbusy
  * (dropping the page) after writing it to the slot it gives with
  * anon_pageout_slot, or anon_pageout_undo. => anon->lock held. */

@@ -18,10 +18,11 @@
  * pages leave in the order they came (for comparison, and the labs).
  *
  * Paging out a page depends on its owner:
- *   anon, swap cache (has a slot, never written since): freed at once;
- *   anon, otherwise: unmapped and busy, collected into a batch; the batch
- *     gets a contiguous run of swap slots and goes to the disk as one
- *     request (swap_write_run), then its pages are freed;
+ *   anon: made busy and unmapped without a TLB flush, into a batch; the
+ *     batch ends with one shootdown, then its swap-cache pages (a slot,
+ *     never written since) are freed and the others get a contiguous run
+ *     of swap slots and go to the disk as one request (swap_write_run),
+ *     then are freed;
  *   object page: unmapped; clean file pages are dropped, dirty ones written
  *     back through the vnode pager, anonymous objects' pages go to swap
  *     through their pager (kernel/vm/aobj.c) (vm_object_pageout).
@@ -75,11 +76,14 @@ static pid_t oom_victim;        /* (d) killed, not yet gone */
 static int empty_passes;        /* (d) passes in a row that freed nothing */
 static uint64_t waitq;          /* channel of vm_wait_for_memory */
 
-/* One batch of anon pages on their way to swap. (d) daemon only. */
+/* One batch of anon pages being paged out, unmapped without a flush:
+ * the swap-cache ones to free, the others to write. (d) daemon only. */
 static struct {
-	struct anon *anon[SWAP_RUN_MAX];
+	struct anon *anon[SWAP_RUN_MAX];        /* to write, [0, n) */
 	struct vm_page *page[SWAP_RUN_MAX];
 	size_t n;
+	struct anon *clean[SWAP_RUN_MAX];       /* to free, [0, nclean) */
+	size_t nclean;
 } batch;
 
 enum pageout_policy vm_pageout_policy(void)
@@ -113,13 +117,23 @@ static size_t pageout_batch_end(struct anon **anon, size_t n, int err,
 	return freed;
 }
 
-/* Write the batch to swap: runs of contiguous slots, one request each.
- * With no slot left (-ENOSPC, -ENODEV), the rest stay resident and
- * *swap_full is set. Returns pages freed. => no locks held. */
+/* End the batch: one TLB shootdown for all its pages (they were unmapped
+ * without one), then free the swap-cache pages and write the others to
+ * swap in runs of contiguous slots, one request each. With no slot left
+ * (-ENOSPC, -ENODEV), the rest stay resident and *swap_full is set.
+ * Returns pages freed. => no locks held. */
 static size_t pageout_batch_flush(bool *swap_full)
 {
 	size_t done = 0, freed = 0;
 
+	if (batch.n + batch.nclean == 0)
+		return 0;
+	pmap_tlb_flush_all();
+	for (size_t i = 0; i < batch.nclean; i++)
+		anon_unbusy(batch.clean[i], true);      /* freed either way */
+	vm_event_add(VM_EV_PGSTEAL, batch.nclean);
+	freed = batch.nclean;
+	batch.nclean = 0;
 	while (done < batch.n) {
 		swap_slot_t first;
 		int got = swap_alloc(batch.n - done, &first);
@@ -141,28 +155,23 @@ static size_t pageout_batch_flush(bool *swap_full)
 }
 
 /* Page out pg, whose owner is the anon held locked (tried under the queue
- * lock, which the caller has dropped). Returns pages freed now (the
- * batch frees later). => anon->lock held; released here. */
+ * lock, which the caller has dropped): into the batch, which is flushed
+ * when full. Returns pages freed now. => anon->lock held; released here. */
 static size_t pageout_anon(struct anon *anon, struct vm_page *pg,
 			   bool *swap_full)
 {
 	int how = anon_pageout_begin(anon, pg, !*swap_full);
 
 	spin_unlock(&anon->lock);
-	switch (how) {
-	case ANON_PAGEOUT_CLEAN:
-		anon_unbusy(anon, true);        /* freed, or freed with the anon */
-		vm_event_add(VM_EV_PGSTEAL, 1);
-		return 1;
-	case ANON_PAGEOUT_WRITE:
+	if (how == ANON_PAGEOUT_CLEAN) {
+		batch.clean[batch.nclean++] = anon;
+	} else if (how == ANON_PAGEOUT_WRITE) {
 		batch.anon[batch.n] = anon;
-		batch.page[batch.n] = pg;
-		if (++batch.n == SWAP_RUN_MAX)
-			return pageout_batch_flush(swap_full);
-		return 0;
-	default:
-		return 0;
+		batch.page[batch.n++] = pg;
 	}
+	if (batch.n == SWAP_RUN_MAX || batch.nclean == SWAP_RUN_MAX)
+		return pageout_batch_flush(swap_full);
+	return 0;
 }
 
 /* Page out pg of obj. Returns pages freed. => obj->lock held (tried);
@@ -289,8 +298,7 @@ static uint64_t pageout_zone(int zone, uint64_t target, bool *swap_full)
 			freed += (uint64_t)got;
 		scanned++;
 	}
-	if (batch.n > 0)
-		freed += pageout_batch_flush(swap_full);
+	freed += pageout_batch_flush(swap_full);
 	if (flush_due % PAGEOUT_SCAN_BATCH != 0 && policy == PAGEOUT_CLOCK)
 		pmap_tlb_flush_all();
 	return freed;

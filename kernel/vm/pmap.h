@@ -103,6 +103,13 @@ bool pmap_extract(struct pmap *pmap, vaddr_t va, paddr_t *pa);
 /* Lower the protection of every mapping of pg (VM_PROT_NONE removes them,
  * e.g. before page-out; VM_PROT_READ write-protects for copy-on-write). */
 void pmap_page_protect(struct vm_page *pg, vm_prot_t prot);
+/* Remove every mapping of pg (their A and D bits saved, as
+ * pmap_page_protect(pg, VM_PROT_NONE) does) without flushing any TLB: the
+ * page daemon removes a batch of pages, then flushes once with
+ * pmap_tlb_flush_all before it writes or frees any of them (a hart may
+ * store through a stale entry with D set until then; one with D clear
+ * faults, since the PTE is gone: privileged spec 4.3.1, 4.2.1). */
+void pmap_page_remove_deferred(struct vm_page *pg);
 
 /* Reference and modify bits (PTE A and D) of pg over all its mappings,
  * including those removed since the bit was last cleared. The clear

@@ -86,3 +86,11 @@ WEAK uint64_t vm_pageout_drop_caches(void)
 {
 	return 0;
 }
+
+WEAK void pmap_page_remove_deferred(struct vm_page *pg __unused)
+{
+}
+
+WEAK void pmap_tlb_flush_all(void)
+{
+}
