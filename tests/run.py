@@ -46,7 +46,7 @@ DEFAULT_SUITE_TIMEOUT = 300.0       # seconds per in-QEMU suite
 DEFAULT_BUDGET = 780.0              # seconds for all suites together
 # Seconds for all suites that declare their own machine, together (on top
 # of DEFAULT_BUDGET): their boots and heavy paging do not eat the others'.
-DEFAULT_SETTINGS_BUDGET = 900.0
+DEFAULT_SETTINGS_BUDGET = 1800.0
 SWAP_LABEL = "pagoda-swap"          # as mkfs/mkimage.sh labels build/swap.img
 
 # A kernel panic line: "panic: ...", "kernel panic ...", maybe after a
