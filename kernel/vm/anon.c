@@ -261,25 +261,17 @@ bool anon_unbusy(struct anon *anon, bool drop_page)
 	return false;
 }
 
-int anon_swapin(struct anon *anon)
+/* Make pg the busy page of anon for a swap-in of the slot it must hold
+ * (want). Returns false, touching nothing, if the anon has a page now or
+ * another slot. => anon->lock not held; takes it. */
+static bool anon_swapin_claim(struct anon *anon, swap_slot_t want,
+			      struct vm_page *pg)
 {
-	struct vm_page *pg;
-	swap_slot_t slot;
-	int err;
-
-	pg = vm_page_alloc(0, VM_ZONE_ANY, VM_ALLOC_USER);
-	if (pg == NULL)
-		return -ENOMEM;
 	spin_lock(&anon->lock);
-	if (anon->page != NULL) {
-		/* Read in (or busy) meanwhile: the caller looks again. */
+	if (anon->page != NULL || anon->slot != want || want == SWAP_SLOT_NONE) {
 		spin_unlock(&anon->lock);
-		vm_page_free(pg, 0);
-		return 0;
+		return false;
 	}
-	slot = anon->slot;
-	KASSERT(slot != SWAP_SLOT_NONE, "anon %p has neither page nor slot",
-		(void *)anon);
 	anon->page = pg;
 	pg->owner = anon;
 	pg->offset = 0;
@@ -287,12 +279,54 @@ int anon_swapin(struct anon *anon)
 	COUNT(anons_resident, 1);
 	spin_unlock(&anon->lock);
 	vm_page_activate(pg);
-	err = swap_read_page(slot, pg);
+	return true;
+}
+
+int anon_swapin_cluster(struct anon *const *anons, size_t n)
+{
+	struct vm_page *pages[SWAP_RUN_MAX];
+	swap_slot_t first;
+	size_t got = 0;
+	int err;
+
+	KASSERT(n >= 1 && n <= SWAP_RUN_MAX, "swap-in of %lu anons",
+		(unsigned long)n);
+	spin_lock(&anons[0]->lock);
+	first = anons[0]->page == NULL ? anons[0]->slot : SWAP_SLOT_NONE;
+	spin_unlock(&anons[0]->lock);
+	if (first == SWAP_SLOT_NONE)
+		return 0;       /* read in (or busy) meanwhile: look again */
+	/* The faulting anon's page, then its neighbours' while pages are at
+	 * hand and each still holds the next slot. */
+	while (got < n) {
+		struct vm_page *pg = vm_page_alloc(0, VM_ZONE_ANY, VM_ALLOC_USER);
+
+		if (pg == NULL)
+			break;
+		if (!anon_swapin_claim(anons[got], first + (swap_slot_t)got, pg)) {
+			vm_page_free(pg, 0);
+			break;
+		}
+		pages[got++] = pg;
+	}
+	if (got == 0) {
+		spin_lock(&anons[0]->lock);
+		bool done = anons[0]->page != NULL;
+		spin_unlock(&anons[0]->lock);
+		return done ? 0 : -ENOMEM;
+	}
+	err = swap_read_run(first, pages, got);
 	if (err == 0)
-		vm_event_add(VM_EV_PSWPIN, 1);
-	/* On error the page goes and the slot stays: nothing is lost. */
-	anon_unbusy(anon, err != 0);
+		vm_event_add(VM_EV_PSWPIN, got);
+	/* On error the pages go and the slots stay: nothing is lost. */
+	for (size_t i = 0; i < got; i++)
+		anon_unbusy(anons[i], err != 0);
 	return err;
+}
+
+int anon_swapin(struct anon *anon)
+{
+	return anon_swapin_cluster(&anon, 1);
 }
 
 bool anon_make_writable(struct anon *anon)

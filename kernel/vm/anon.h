@@ -85,6 +85,12 @@ int anon_refs(struct anon *anon);
  * Returns 0, -ENOMEM (no page: nothing changed) or -EIO (the slot stays,
  * the page goes). Counts pswpin. */
 int anon_swapin(struct anon *anon);
+/* anon_swapin for anons[0] and, read in the same request, its neighbours
+ * anons[1..n-1] (n <= SWAP_RUN_MAX) while each still holds the slot after
+ * the one before and pages are at hand (read-around: the slots of
+ * neighbouring pages were written together). => references keep the
+ * anons alive; no spinlocks held; sleeps. Same returns as anon_swapin. */
+int anon_swapin_cluster(struct anon *const *anons, size_t n);
 /* Sleep until anon's page is not busy. => no spinlocks held. */
 void anon_wait_busy(struct anon *anon);
 /* End the I/O on anon's busy page and wake its waiters; drop_page frees

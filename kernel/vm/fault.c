@@ -42,9 +42,11 @@
  *      grows: the upper one into the hole.
  *   7. swap-in: the anon's page is on the swap device: a new page is
  *      made busy and read from the slot with no spinlock held (the slot
- *      stays: the page is swap cache until written); a fault that finds
- *      the page busy (a swap-in or a page-out in flight) waits for it.
- *      Either way case 1 is tried again (fault_swapin).
+ *      stays: the page is swap cache until written), together with the
+ *      next pages of the VMA whose slots follow (read-around, one
+ *      request); a fault that finds the page busy (a swap-in or a
+ *      page-out in flight) waits for it. Either way case 1 is tried
+ *      again (fault_swapin).
  *   8. error: no VMA, or the VMA's protection forbids the access:
  *      -EFAULT (fault_check_access); the caller sends SIGSEGV or fails
  *      copyin. SIGBUS (as on Linux), with its cause: a page wholly past
@@ -172,25 +174,57 @@ static int fault_cow(struct fault_ctx *fc, struct anon *old,
 	return 0;
 }
 
+/* Pages read around a swap-in fault: the anons of the next pages of the
+ * VMA whose slots follow the faulting one's (written in one batch, so
+ * likely wanted together). */
+#define FAULT_SWAPIN_CLUSTER 8
+
 /* Case 7: the anon's page is on swap (swapped), or busy in another
- * fault's swap-in or the page daemon's page-out. Read it in, or wait for
- * the I/O in flight; either way the fault is then tried again, since the
- * anon may have changed meanwhile. => no spinlocks held; an amap slot
- * keeps anon alive. Returns FAULT_RETRY, -ENOMEM, or -EIO (SIGBUS). */
-static int fault_swapin(struct fault_ctx *fc, struct anon *anon, bool swapped)
+ * fault's swap-in or the page daemon's page-out. Read it in, with the
+ * anons[1..n-1] read around it, or wait for the I/O in flight; either
+ * way the fault is then tried again, since the anon may have changed
+ * meanwhile. => no spinlocks held; amap slots keep the anons alive.
+ * Returns FAULT_RETRY, -ENOMEM, or -EIO (SIGBUS). */
+static int fault_swapin(struct fault_ctx *fc, struct anon *const *anons,
+			size_t n, bool swapped)
 {
 	int err;
 
 	if (!swapped) {
-		anon_wait_busy(anon);
+		anon_wait_busy(anons[0]);
 		return FAULT_RETRY;
 	}
-	err = anon_swapin(anon);
+	err = anon_swapin_cluster(anons, n);
 	if (err)
 		return err;
 	fc->major = true;
 	VM_STAT_INC(fault_swapin);
 	return FAULT_RETRY;
+}
+
+/* Fill anons[1..] with the anons of the pages after slot in v's amap
+ * whose slots follow first's, on swap only; anons[0] is given. Returns
+ * how many anons (at least 1). => am->lock held. */
+static size_t fault_swapin_around(struct vma *v, struct amap *am, size_t slot,
+				  swap_slot_t first, struct anon **anons)
+{
+	size_t n = 1, last = mspace_vma_slot(v, v->end - PAGE_SIZE);
+
+	while (n < FAULT_SWAPIN_CLUSTER && slot + n <= last &&
+	       slot + n < am->nslots) {
+		struct anon *next = _amap_lookup(am, slot + n);
+		bool fits;
+
+		if (next == NULL)
+			break;
+		spin_lock(&next->lock);
+		fits = next->page == NULL && next->slot == first + n;
+		spin_unlock(&next->lock);
+		if (!fits)
+			break;
+		anons[n++] = next;
+	}
+	return n;
 }
 
 /* Case 1: the amap holds an anon for the page. On swap or busy: case 7.
@@ -223,9 +257,15 @@ static int fault_upper(struct fault_ctx *fc)
 	spin_lock(&anon->lock);
 	pg = anon->page;
 	if (pg == NULL || (pg->flags & VM_PAGE_BUSY)) {
+		struct anon *anons[FAULT_SWAPIN_CLUSTER] = { anon };
+		swap_slot_t first = anon->slot;
+		size_t n = 1;
+
 		spin_unlock(&anon->lock);
+		if (pg == NULL)
+			n = fault_swapin_around(v, am, slot, first, anons);
 		amap_unlock(am);
-		return fault_swapin(fc, anon, pg == NULL);
+		return fault_swapin(fc, anons, n, pg == NULL);
 	}
 	shared = (v->flags & VMA_NEEDS_COPY) || anon->refcnt > 1;
 	if (shared && fault_is_write(fc)) {

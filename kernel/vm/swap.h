@@ -138,6 +138,9 @@ struct vm_page;
  * sleeps. Return 0, -ENODEV (no swap) or -EIO. */
 #define SWAP_RUN_MAX    32
 int swap_read_page(swap_slot_t slot, struct vm_page *pg);
+/* Read the n adjacent slots from first into pages[0..n-1] (n <=
+ * SWAP_RUN_MAX) as one scatter-gather request; same contract. */
+int swap_read_run(swap_slot_t first, struct vm_page *const *pages, size_t n);
 int swap_write_run(swap_slot_t first, struct vm_page *const *pages, size_t n);
 
 /* Check the allocator's invariants (free count equals clear bits; a

@@ -27,14 +27,17 @@ int swap_read_page(swap_slot_t slot, struct vm_page *pg)
 	return err ? -EIO : 0;
 }
 
-int swap_write_run(swap_slot_t first, struct vm_page *const *pages, size_t n)
+/* Move pages[0..n-1] to or from the n adjacent slots from first: one
+ * scatter-gather request per run of the disk's max_segs. */
+static int swap_io_run(enum blk_op op, swap_slot_t first,
+		       struct vm_page *const *pages, size_t n)
 {
 	struct blk_request req;
 	struct blk_seg segs[SWAP_RUN_MAX];
 	uint32_t dev = swap_device();
 	int err;
 
-	KASSERT(n >= 1 && n <= SWAP_RUN_MAX, "swap_write_run of %lu pages",
+	KASSERT(n >= 1 && n <= SWAP_RUN_MAX, "swap I/O of %lu pages",
 		(unsigned long)n);
 	if (dev == 0)
 		return -ENODEV;
@@ -44,14 +47,14 @@ int swap_write_run(swap_slot_t first, struct vm_page *const *pages, size_t n)
 	if (max == 0)
 		return -ENODEV;
 	if (n > max) {
-		err = swap_write_run(first, pages, max);
-		return err ? err : swap_write_run(first + (swap_slot_t)max,
-						  pages + max, n - max);
+		err = swap_io_run(op, first, pages, max);
+		return err ? err : swap_io_run(op, first + (swap_slot_t)max,
+					       pages + max, n - max);
 	}
 	for (size_t i = 0; i < n; i++)
 		segs[i] = (struct blk_seg){ PA_TO_KVA(pages[i]->pa), PAGE_SIZE };
 	req = (struct blk_request){
-		.dev = dev, .op = BLK_WRITE,
+		.dev = dev, .op = op,
 		.sector = (uint64_t)first * SECTORS_PER_SLOT,
 		.segs = segs, .nsegs = (unsigned)n, .len = n * PAGE_SIZE,
 		.reason = BLK_REASON_SWAP,
@@ -60,7 +63,18 @@ int swap_write_run(swap_slot_t first, struct vm_page *const *pages, size_t n)
 	if (err == 0)
 		err = blk_wait(&req);
 	if (err)
-		printk("swap: write of slots %u..%u failed (%d)\n", first,
+		printk("swap: %s of slots %u..%u failed (%d)\n",
+		       op == BLK_READ ? "read" : "write", first,
 		       first + (uint32_t)n - 1, err);
 	return err ? -EIO : 0;
+}
+
+int swap_write_run(swap_slot_t first, struct vm_page *const *pages, size_t n)
+{
+	return swap_io_run(BLK_WRITE, first, pages, n);
+}
+
+int swap_read_run(swap_slot_t first, struct vm_page *const *pages, size_t n)
+{
+	return swap_io_run(BLK_READ, first, pages, n);
 }

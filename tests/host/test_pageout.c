@@ -237,6 +237,18 @@ int swap_write_run(swap_slot_t first, struct vm_page *const *pages, size_t n)
 	return st.write_bad ? -EIO : 0;
 }
 
+/* A read run: each page as swap_read_page reads it. */
+int swap_read_run(swap_slot_t first, struct vm_page *const *pages, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		int err = swap_read_page(first + (swap_slot_t)i, pages[i]);
+
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
 int swap_read_page(swap_slot_t slot, struct vm_page *pg)
 {
 	if (slot == SWAP_SLOT_NONE || slot > disk_last)

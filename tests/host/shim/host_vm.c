@@ -94,3 +94,9 @@ WEAK void pmap_page_remove_deferred(struct vm_page *pg __unused)
 WEAK void pmap_tlb_flush_all(void)
 {
 }
+
+WEAK int swap_read_run(swap_slot_t first __unused, struct vm_page *const *pages __unused,
+		       size_t n __unused)
+{
+	return -ENODEV;
+}
