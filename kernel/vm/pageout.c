@@ -21,8 +21,9 @@
  *   anon: made busy and unmapped without a TLB flush, into a batch; the
  *     batch ends with one shootdown, then its swap-cache pages (a slot,
  *     never written since) are freed and the others get a contiguous run
- *     of swap slots and go to the disk as one request (swap_write_run),
- *     then are freed;
+ *     of swap slots and go to the disk as one request each, started without
+ *     waiting (up to four in flight while the scan goes on); each run's
+ *     pages are freed when its write completes;
  *   object page: unmapped; clean file pages are dropped, dirty ones written
  *     back through the vnode pager, anonymous objects' pages go to swap
  *     through their pager (kernel/vm/aobj.c) (vm_object_pageout).
@@ -42,6 +43,7 @@
 #include "kernel/lib/printk.h"
 #include "kernel/lib/string.h"
 #include "kernel/lib/bootargs.h"
+#include "kernel/dev/blk.h"
 #include "kernel/proc/proc.h"
 #include "kernel/proc/sched.h"
 #include "kernel/proc/signal.h"
@@ -117,14 +119,95 @@ static size_t pageout_batch_end(struct anon **anon, size_t n, int err,
 	return freed;
 }
 
+/*
+ * Page-out writes in flight: the daemon starts a run's write and goes on
+ * scanning; the completion (pageout_io_done, interrupt context) marks it
+ * done and wakes the daemon, which ends it (frees the pages, or keeps them
+ * on an error) when it next looks (pageout_io_reap). At most
+ * PAGEOUT_INFLIGHT runs are in flight; a pass ends when all have ended.
+ */
+#define PAGEOUT_INFLIGHT        4
+
+struct pageout_io {
+	struct blk_request req;         /* (d) until done, then the daemon's */
+	struct blk_seg segs[SWAP_RUN_MAX];
+	struct anon *anon[SWAP_RUN_MAX];
+	size_t n;                       /* (d) pages; 0: the slot is free */
+	bool done;                      /* (l) the write has completed */
+};
+
+static struct pageout_io ios[PAGEOUT_INFLIGHT];
+static uint64_t io_chan;                /* channel: a write completed */
+
+/* The write of io's run completed. Interrupt context (blk_complete). */
+static void pageout_io_done(struct blk_request *req)
+{
+	struct pageout_io *io = req->done_arg;
+
+	spin_lock(&pageout_lock);
+	io->done = true;
+	spin_unlock(&pageout_lock);
+	sched_wakeup(&io_chan);
+}
+
+/* End every completed write; with wait, first sleep until all in flight
+ * have completed. Returns pages freed. => no locks held. */
+static size_t pageout_io_reap(bool wait)
+{
+	size_t freed = 0;
+
+	for (int i = 0; i < PAGEOUT_INFLIGHT; i++) {
+		struct pageout_io *io = &ios[i];
+		bool done;
+
+		if (io->n == 0)
+			continue;
+		spin_lock(&pageout_lock);
+		while (wait && !io->done)
+			sched_sleep_noint(&io_chan, &pageout_lock);
+		done = io->done;
+		spin_unlock(&pageout_lock);
+		if (!done)
+			continue;
+		freed += pageout_batch_end(io->anon, io->n, io->req.status, true);
+		io->n = 0;
+		io->done = false;
+	}
+	return freed;
+}
+
+/* A free in-flight slot, ending (and, if none is free, waiting for) writes
+ * as needed. *freed grows by the pages they freed. */
+static struct pageout_io *pageout_io_get(size_t *freed)
+{
+	for (;;) {
+		for (int i = 0; i < PAGEOUT_INFLIGHT; i++)
+			if (ios[i].n == 0)
+				return &ios[i];
+		*freed += pageout_io_reap(false);
+		for (int i = 0; i < PAGEOUT_INFLIGHT; i++)
+			if (ios[i].n == 0)
+				return &ios[i];
+		/* All busy: sleep until one completes. */
+		spin_lock(&pageout_lock);
+		bool any = false;
+		for (int i = 0; i < PAGEOUT_INFLIGHT; i++)
+			any |= ios[i].done;
+		if (!any)
+			sched_sleep_noint(&io_chan, &pageout_lock);
+		spin_unlock(&pageout_lock);
+	}
+}
+
 /* End the batch: one TLB shootdown for all its pages (they were unmapped
- * without one), then free the swap-cache pages and write the others to
- * swap in runs of contiguous slots, one request each. With no slot left
+ * without one), then free the swap-cache pages and start writing the
+ * others to swap in runs of contiguous slots, one request each, without
+ * waiting for them (pageout_io_reap ends them). With no slot left
  * (-ENOSPC, -ENODEV), the rest stay resident and *swap_full is set.
  * Returns pages freed. => no locks held. */
 static size_t pageout_batch_flush(bool *swap_full)
 {
-	size_t done = 0, freed = 0;
+	size_t done = 0, freed = 0, max = swap_run_max();
 
 	if (batch.n + batch.nclean == 0)
 		return 0;
@@ -135,8 +218,10 @@ static size_t pageout_batch_flush(bool *swap_full)
 	freed = batch.nclean;
 	batch.nclean = 0;
 	while (done < batch.n) {
+		struct pageout_io *io = pageout_io_get(&freed);
 		swap_slot_t first;
-		int got = swap_alloc(batch.n - done, &first);
+		int got = max == 0 ? -ENODEV :
+			  swap_alloc(MIN(batch.n - done, max), &first);
 
 		if (got < 0) {
 			*swap_full = true;
@@ -144,10 +229,19 @@ static size_t pageout_batch_flush(bool *swap_full)
 					  got, false);
 			break;
 		}
-		for (int i = 0; i < got; i++)
+		for (int i = 0; i < got; i++) {
 			anon_pageout_slot(batch.anon[done + i], first + i);
-		int err = swap_write_run(first, &batch.page[done], got);
-		freed += pageout_batch_end(&batch.anon[done], got, err, true);
+			io->anon[i] = batch.anon[done + i];
+		}
+		io->n = (size_t)got;
+		io->done = false;
+		int err = swap_write_run_async(first, &batch.page[done], got,
+					       &io->req, io->segs,
+					       pageout_io_done, io);
+		if (err) {
+			freed += pageout_batch_end(io->anon, io->n, -EIO, true);
+			io->n = 0;
+		}
 		done += got;
 	}
 	batch.n = 0;
@@ -296,9 +390,11 @@ static uint64_t pageout_zone(int zone, uint64_t target, bool *swap_full)
 			break;
 		if (got > 0)
 			freed += (uint64_t)got;
+		freed += pageout_io_reap(false);
 		scanned++;
 	}
 	freed += pageout_batch_flush(swap_full);
+	freed += pageout_io_reap(true);
 	if (flush_due % PAGEOUT_SCAN_BATCH != 0 && policy == PAGEOUT_CLOCK)
 		pmap_tlb_flush_all();
 	return freed;

@@ -138,6 +138,20 @@ struct vm_page;
  * sleeps. Return 0, -ENODEV (no swap) or -EIO. */
 #define SWAP_RUN_MAX    32
 int swap_read_page(swap_slot_t slot, struct vm_page *pg);
+/* The most slots one page-out request may write (the swap disk's
+ * segment limit, at most SWAP_RUN_MAX); 0 without swap. */
+size_t swap_run_max(void);
+struct blk_request;
+struct blk_seg;
+/* Start writing pages[0..n-1] to the n adjacent slots from first as one
+ * request (n <= swap_run_max()), in req with segs (SWAP_RUN_MAX entries),
+ * both the caller's until done(req) runs (done_arg = arg), once, from the
+ * completion context (an interrupt handler: it must not sleep); req->status
+ * then says 0 or -EIO. Never sleeps. Returns 0 (started), -ENODEV or
+ * -EINVAL (then done is not called). */
+int swap_write_run_async(swap_slot_t first, struct vm_page *const *pages,
+			 size_t n, struct blk_request *req, struct blk_seg *segs,
+			 void (*done)(struct blk_request *), void *arg);
 /* Read the n adjacent slots from first into pages[0..n-1] (n <=
  * SWAP_RUN_MAX) as one scatter-gather request; same contract. */
 int swap_read_run(swap_slot_t first, struct vm_page *const *pages, size_t n);

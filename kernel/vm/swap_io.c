@@ -74,6 +74,35 @@ int swap_write_run(swap_slot_t first, struct vm_page *const *pages, size_t n)
 	return swap_io_run(BLK_WRITE, first, pages, n);
 }
 
+size_t swap_run_max(void)
+{
+	uint32_t dev = swap_device();
+	size_t max = dev != 0 ? blk_max_segs(dev) : 0;
+
+	return MIN(max, (size_t)SWAP_RUN_MAX);
+}
+
+int swap_write_run_async(swap_slot_t first, struct vm_page *const *pages,
+			 size_t n, struct blk_request *req, struct blk_seg *segs,
+			 void (*done)(struct blk_request *), void *arg)
+{
+	uint32_t dev = swap_device();
+
+	if (dev == 0)
+		return -ENODEV;
+	if (n == 0 || n > swap_run_max())
+		return -EINVAL;
+	for (size_t i = 0; i < n; i++)
+		segs[i] = (struct blk_seg){ PA_TO_KVA(pages[i]->pa), PAGE_SIZE };
+	*req = (struct blk_request){
+		.dev = dev, .op = BLK_WRITE,
+		.sector = (uint64_t)first * SECTORS_PER_SLOT,
+		.segs = segs, .nsegs = (unsigned)n, .len = n * PAGE_SIZE,
+		.reason = BLK_REASON_SWAP, .done_fn = done, .done_arg = arg,
+	};
+	return blk_submit(req);
+}
+
 int swap_read_run(swap_slot_t first, struct vm_page *const *pages, size_t n)
 {
 	return swap_io_run(BLK_READ, first, pages, n);

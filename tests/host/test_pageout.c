@@ -29,6 +29,7 @@
 #include "kernel/vm/object.h"
 #include "kernel/vm/pager.h"
 #include "kernel/vm/swap.h"
+#include "kernel/dev/blk.h"
 #include "kernel/vm/vma.h"
 #include "kernel/vm/mspace.h"
 #include "kernel/vm/vmstat.h"
@@ -235,6 +236,26 @@ int swap_write_run(swap_slot_t first, struct vm_page *const *pages, size_t n)
 	}
 	st.pages_written += n;
 	return st.write_bad ? -EIO : 0;
+}
+
+size_t swap_run_max(void)
+{
+	return SWAP_RUN_MAX;
+}
+
+/* The daemon's asynchronous write: done at once through swap_write_run
+ * (same contract checks), then its completion, as a disk that finished
+ * before blk_submit returned would call it. */
+int swap_write_run_async(swap_slot_t first, struct vm_page *const *pages,
+			 size_t n, struct blk_request *req, struct blk_seg *segs __unused,
+			 void (*done)(struct blk_request *), void *arg)
+{
+	memset(req, 0, sizeof(*req));
+	req->done_arg = arg;
+	req->status = swap_write_run(first, pages, n);
+	req->done = true;
+	done(req);
+	return 0;
 }
 
 /* A read run: each page as swap_read_page reads it. */
