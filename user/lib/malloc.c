@@ -595,13 +595,8 @@ void *pg_realloc(void *p, size_t bytes)
 	if (bytes <= have && (bytes > have / 2 || have == MALLOC_MIN_BLOCK))
 		return p;
 	d = malloc_owner(p);
-	if (d->kind == MALLOC_PAGE_LARGE && bytes > have) {
-		if (bytes > MALLOC_MAX_REQUEST) {
-			errno = ENOMEM;
-			return NULL;
-		}
+	if (d->kind == MALLOC_PAGE_LARGE && bytes > have)
 		return malloc_large_grow(d, p, bytes);
-	}
 	if (d->kind == MALLOC_PAGE_LARGE && bytes > MALLOC_MAX_BLOCK) {
 		malloc_large_shrink(d, bytes);
 		return p;
