@@ -64,6 +64,7 @@
 #define SYS_gettid          178
 #define SYS_brk             214
 #define SYS_munmap          215
+#define SYS_mremap          216
 #define SYS_clone           220
 #define SYS_execve          221
 #define SYS_mmap            222
@@ -122,6 +123,7 @@ long sys_fsync(const struct syscall_args *);
 long sys_brk(const struct syscall_args *);
 long sys_mmap(const struct syscall_args *);
 long sys_munmap(const struct syscall_args *);
+long sys_mremap(const struct syscall_args *);
 long sys_mprotect(const struct syscall_args *);
 long sys_madvise(const struct syscall_args *);
 long sys_msync(const struct syscall_args *);

@@ -48,6 +48,7 @@ static const syscall_fn_t syscall_table[NSYSCALLS] = {
 	[SYS_brk] = sys_brk,
 	[SYS_mmap] = sys_mmap,
 	[SYS_munmap] = sys_munmap,
+	[SYS_mremap] = sys_mremap,
 	[SYS_mprotect] = sys_mprotect,
 	[SYS_madvise] = sys_madvise,
 	[SYS_msync] = sys_msync,

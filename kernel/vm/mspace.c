@@ -1,8 +1,8 @@
 /*
  * Address spaces: creating, forking (copy-on-write) and destroying mspaces,
  * mapping anonymous memory and memory objects, unmapping and protecting
- * ranges (splitting VMAs), msync, brk, the stack, and /proc/<pid>/maps and
- * smaps. Called by exec, fork, exit, the memory system calls and procfs;
+ * ranges (splitting VMAs), moving and resizing them (mremap), msync, brk,
+ * the stack, and /proc/<pid>/maps and smaps. Called by exec, fork, exit, the memory system calls and procfs;
  * reaches page tables only through pmap.h, objects through object.h and
  * pages through fault.c.
  */
@@ -616,6 +616,182 @@ int mspace_unmap(struct mspace *ms, vaddr_t va, size_t len)
 	mutex_lock(&ms->lock);
 	err = _mspace_unmap(ms, va, va + len);
 	mutex_unlock(&ms->lock);
+	return err;
+}
+
+/* ------------------------------------------------------------ mremap */
+
+/* Whether v may grow (mremap): private anonymous memory other than the
+ * heap and the stack, whose amap (if any) holds no slot past v's end, so
+ * the pages it grows over start empty. => ms->lock held. */
+static bool vma_can_grow(const struct vma *v)
+{
+	if ((v->flags & (VMA_ANON | VMA_PRIVATE | VMA_STACK | VMA_HEAP |
+			 VMA_GUARD)) != (VMA_ANON | VMA_PRIVATE))
+		return false;
+	return v->amap == NULL ||
+	       v->amap->nslots <= v->amap_off + vma_pages(v);
+}
+
+/* Move v to start at `to` without copying a page: its PTEs go
+ * (pmap_remove, with the shootdown) and its range changes; the amap slots
+ * (relative to start) and the object offset follow, so the next fault at
+ * the new address finds the same pages. Counters are unchanged.
+ * => ms->lock held; [to, to + size of v) is free. */
+static void vma_move(struct mspace *ms, struct vma *v, vaddr_t to)
+{
+	vaddr_t len = v->end - v->start;
+	int err;
+
+	mspace_note_resident(ms);
+	pmap_remove(ms->pmap, v->start, v->end);
+	vma_tree_remove(&ms->vmas, v);
+	v->start = to;
+	v->end = to + len;
+	err = vma_tree_insert(&ms->vmas, v);
+	KASSERT(err == 0, "moved VMA does not fit: %d", err);
+}
+
+/* Absorb the VMA right after v if it is an untouched twin (private
+ * anonymous, no amap, same protection and flags), as malloc's mmap of
+ * the new size followed by the move of the old pages into its start
+ * leaves it: the block stays one VMA and can be moved again.
+ * => ms->lock held. */
+static void vma_merge_next(struct mspace *ms, struct vma *v)
+{
+	struct vma *n = vma_tree_next(v);
+	vaddr_t end;
+
+	if (n == NULL || n->start != v->end || !vma_can_grow(v) ||
+	    !vma_can_grow(n) || n->amap != NULL || n->file != NULL ||
+	    v->file != NULL || n->flags != v->flags || n->prot != v->prot ||
+	    n->maxprot != v->maxprot)
+		return;
+	if (v->amap != NULL && amap_refs(v->amap) > 1)
+		return;
+	end = n->end;
+	mspace_drop_vma(ms, n);
+	mspace_vma_resize(ms, v, v->start, end);
+}
+
+/* Move [old, old + old_len), a part of one VMA, to [to, to + new_len):
+ * the tail past new_len is unmapped (shrink), whatever is mapped at the
+ * target is unmapped, then the pages move and the VMA grows to new_len
+ * (the caller checked it may and charged the growth).
+ * => ms->lock held; the ranges do not overlap. 0 or -ENOMEM (no memory
+ * or VMA to split; the old pages stay where they were). */
+static int mspace_remap_move(struct mspace *ms, vaddr_t old, size_t old_len,
+			     size_t new_len, vaddr_t to)
+{
+	size_t keep = MIN(old_len, new_len);
+	struct vma *v;
+	int err;
+
+	err = mspace_split_edges(ms, old, old + keep);
+	if (err == 0 && new_len < old_len)
+		err = _mspace_unmap(ms, old + new_len, old + old_len);
+	if (err == 0)
+		err = _mspace_unmap(ms, to, to + new_len);
+	if (err)
+		return err;
+	v = vma_tree_lookup(&ms->vmas, old);
+	KASSERT(v != NULL && v->start == old && v->end == old + keep,
+		"remap: old range is not one VMA after the split");
+	vma_move(ms, v, to);
+	if (new_len > keep)
+		mspace_vma_resize(ms, v, to, to + new_len);
+	vma_merge_next(ms, v);
+	return 0;
+}
+
+/* Grow v, which holds [old, old + old_len), to new_len bytes: in place if
+ * it ends there and the pages after it are free below MSPACE_MMAP_TOP,
+ * else (may_move) at the highest free range below MSPACE_MMAP_TOP.
+ * => ms->lock held; the growth is charged. 0 and *to, or -ENOMEM. */
+static int mspace_remap_grow(struct mspace *ms, struct vma *v, vaddr_t old,
+			     size_t old_len, size_t new_len, bool may_move,
+			     vaddr_t *to)
+{
+	vaddr_t end = old + old_len;
+	int err;
+
+	if (v->end == end && old < MSPACE_MMAP_TOP &&
+	    new_len <= MSPACE_MMAP_TOP - old &&
+	    vma_tree_range_free(&ms->vmas, end, old + new_len)) {
+		mspace_vma_resize(ms, v, v->start, old + new_len);
+		*to = old;
+		return 0;
+	}
+	if (!may_move)
+		return -ENOMEM;
+	err = vma_tree_find_gap(&ms->vmas, new_len, ms->min, MSPACE_MMAP_TOP,
+				to);
+	if (err)
+		return err;
+	return mspace_remap_move(ms, old, old_len, new_len, *to);
+}
+
+/* Checks of mspace_remap's arguments that need no lock: 0 or -EINVAL. */
+static int mspace_remap_args(struct mspace *ms, vaddr_t old, size_t old_len,
+			     size_t new_len, int flags, vaddr_t to)
+{
+	if (!PAGE_ALIGNED(old) || !PAGE_ALIGNED(old_len) ||
+	    !PAGE_ALIGNED(new_len) || old_len == 0 || new_len == 0 ||
+	    (flags & ~(MSPACE_REMAP_MAYMOVE | MSPACE_REMAP_FIXED)))
+		return -EINVAL;
+	if (!(flags & MSPACE_REMAP_FIXED))
+		return 0;
+	if (!(flags & MSPACE_REMAP_MAYMOVE) || !mspace_range_ok(ms, to, new_len))
+		return -EINVAL;
+	if (old < to + new_len && to < old + old_len)
+		return -EINVAL;         /* overlapping, as Linux */
+	return 0;
+}
+
+int mspace_remap(struct mspace *ms, vaddr_t old, size_t old_len,
+		 size_t new_len, int flags, vaddr_t *new_va)
+{
+	vaddr_t to = *new_va;
+	size_t charge = 0;
+	struct vma *v;
+	int err;
+
+	err = mspace_remap_args(ms, old, old_len, new_len, flags, to);
+	if (err)
+		return err;
+	if (!mspace_range_ok(ms, old, old_len))
+		return -EFAULT;
+	mutex_lock(&ms->lock);
+	v = vma_tree_lookup(&ms->vmas, old);
+	if (v == NULL || old_len > v->end - old ||
+	    (new_len > old_len && !vma_can_grow(v)) ||
+	    ((flags & MSPACE_REMAP_FIXED) && (v->flags & VMA_STACK))) {
+		err = -EFAULT;
+		goto out;
+	}
+	if (new_len > old_len && mspace_vma_commit(v) != 0) {
+		charge = (new_len - old_len) >> PAGE_SHIFT;
+		err = vm_commit_charge(charge);
+		if (err) {
+			charge = 0;
+			goto out;
+		}
+	}
+	if (flags & MSPACE_REMAP_FIXED) {
+		err = mspace_remap_move(ms, old, old_len, new_len, to);
+	} else if (new_len > old_len) {
+		err = mspace_remap_grow(ms, v, old, old_len, new_len,
+					flags & MSPACE_REMAP_MAYMOVE, &to);
+	} else {
+		to = old;
+		if (new_len < old_len)
+			err = _mspace_unmap(ms, old + new_len, old + old_len);
+	}
+	if (err == 0)
+		*new_va = to;
+out:
+	mutex_unlock(&ms->lock);
+	vm_commit_add(-(int64_t)charge);        /* the VMA counts itself */
 	return err;
 }
 

@@ -163,6 +163,34 @@ int mspace_map_file(struct mspace *ms, vaddr_t *va, size_t len, vm_prot_t prot,
  * vm.max_map_count; nothing unmapped). */
 int mspace_unmap(struct mspace *ms, vaddr_t va, size_t len);
 
+/* mspace_remap flags */
+#define MSPACE_REMAP_MAYMOVE 0x1    /* the mapping may move */
+#define MSPACE_REMAP_FIXED   0x2    /* move it to *new_va (with MAYMOVE) */
+
+/* mremap: resize [old, old + old_len) (bytes, page aligned, inside one
+ * VMA) to new_len bytes (page multiple, > 0); no page is ever copied.
+ * Shrinking unmaps the tail in place. Growing (a private anonymous VMA
+ * only, not the heap nor the stack) extends the VMA in place if it ends
+ * at old + old_len and the pages after it are free below
+ * MSPACE_MMAP_TOP; else, with MSPACE_REMAP_MAYMOVE, the mapping moves to
+ * the highest free range below MSPACE_MMAP_TOP. With MSPACE_REMAP_FIXED
+ * (and MAYMOVE) the pages move to *new_va (page aligned), after whatever
+ * was mapped in [*new_va, *new_va + new_len) is unmapped, and the old
+ * range becomes unmapped. A move removes the PTEs (pmap_remove, with the
+ * shootdown) and changes the VMA's range: its amap slots and object
+ * offset follow it, and an untouched private anonymous VMA right after
+ * the moved one with the same protection is merged into it. The growth
+ * is charged to Committed_AS (commit.h); a move changes nothing there.
+ * => no locks held. Returns 0 and *new_va (where the mapping now is),
+ * -EINVAL (misaligned, zero length, bad flags, FIXED without MAYMOVE,
+ * target outside user space or overlapping the old range), -EFAULT (the
+ * old range is not inside one VMA, growth of a VMA that may not grow, a
+ * FIXED move of the stack), -ENOMEM (no room to grow and MAYMOVE not
+ * given or no free range, commit refused, no memory or VMA to split;
+ * the pages kept are still at old). */
+int mspace_remap(struct mspace *ms, vaddr_t old, size_t old_len,
+		 size_t new_len, int flags, vaddr_t *new_va);
+
 /* Set the protection of [va, va + len) (bytes, page aligned) to prot,
  * splitting VMAs at the edges. => no locks held. Returns 0, -EINVAL
  * (misaligned or outside user space), -ENOMEM (part of the range is not

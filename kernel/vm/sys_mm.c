@@ -1,5 +1,6 @@
 /*
- * The memory system calls (brk, mmap, munmap, mprotect, msync, madvise)
+ * The memory system calls (brk, mmap, munmap, mremap, mprotect, msync,
+ * madvise)
  * with Linux riscv64 semantics: argument checks and Linux flag values here,
  * the work in mspace.c on the calling process's mspace. A file is mapped
  * through its vnode's memory object (the page cache). Called only from the
@@ -32,6 +33,8 @@
 #define MADV_DONTNEED           4
 #define MADV_FREE               8
 #define MADV_LAST               25      /* highest advice Linux knows */
+#define MREMAP_MAYMOVE          1       /* linux/mman.h */
+#define MREMAP_FIXED            2
 #define MS_ASYNC                1
 #define MS_INVALIDATE           2
 #define MS_SYNC                 4
@@ -193,6 +196,42 @@ long sys_munmap(const struct syscall_args *args)
 	if (!PAGE_ALIGNED(addr) || len == 0 || len > USER_MAX)
 		return -EINVAL;
 	return mspace_unmap(sys_mm_current(), addr, PAGE_ROUNDUP(len));
+}
+
+/* mremap(old, old_len, new_len, flags, new_addr), the subset
+ * mspace_remap implements: shrink in place, grow in place, move (with
+ * MREMAP_MAYMOVE, to new_addr with MREMAP_FIXED) without copying.
+ * Lengths are rounded up to pages. Returns the new address, or -EINVAL
+ * (misaligned old or new_addr, zero new_len or old_len, unknown flags:
+ * MREMAP_DONTUNMAP is not supported, FIXED without MAYMOVE, overlapping
+ * ranges, target outside user space), -EFAULT (the old range is not
+ * inside one mapping, or that mapping may not grow or move),
+ * -ENOMEM (no room to grow, out of memory, refused by the commit
+ * policy). */
+long sys_mremap(const struct syscall_args *args)
+{
+	vaddr_t old = (vaddr_t)args->a[0];
+	size_t old_len = (size_t)args->a[1], new_len = (size_t)args->a[2];
+	long flags = args->a[3];
+	vaddr_t to = (vaddr_t)args->a[4];
+	int ms_flags = 0, err;
+
+	if ((flags & ~(long)(MREMAP_MAYMOVE | MREMAP_FIXED)) ||
+	    !PAGE_ALIGNED(old))
+		return -EINVAL;
+	if (new_len > USER_MAX)
+		return (flags & MREMAP_FIXED) ? -EINVAL : -ENOMEM;
+	if (old_len > USER_MAX)
+		return -EFAULT;
+	if (flags & MREMAP_MAYMOVE)
+		ms_flags |= MSPACE_REMAP_MAYMOVE;
+	if (flags & MREMAP_FIXED)
+		ms_flags |= MSPACE_REMAP_FIXED;
+	else
+		to = 0;
+	err = mspace_remap(sys_mm_current(), old, PAGE_ROUNDUP(old_len),
+			   PAGE_ROUNDUP(new_len), ms_flags, &to);
+	return err ? err : (long)to;
 }
 
 /* mprotect(addr, len, prot): 0, or -EINVAL (misaligned, bad prot),

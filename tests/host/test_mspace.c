@@ -1679,6 +1679,46 @@ static void test_smaps_swap(void)
 	mspace_destroy(ms);
 }
 
+/* mremap: a move keeps the anons (no page copied, none freed) and the
+ * counters; the untouched rest of the target is merged; growth in place
+ * and shrink keep the counters exact. */
+static void test_remap(void)
+{
+	struct mspace *ms = mspace_create();
+	vaddr_t va = map(ms, 0x10000000, 4 * P, RW, VMA_PRIVATE, MSPACE_FIXED);
+	vaddr_t to = map(ms, 0x20000000, 8 * P, RW, VMA_PRIVATE, MSPACE_FIXED);
+	vaddr_t got = to;
+	bool ok = va != 0 && to != 0;
+
+	for (int i = 0; i < 4; i++)
+		ok &= poke(ms, va + i * P, 200 + i) == 0;
+	tap_ok(ok && mspace_remap(ms, va, 4 * P, 4 * P, MSPACE_REMAP_MAYMOVE |
+				  MSPACE_REMAP_FIXED, &got) == 0 && got == to &&
+	       anon_count() == 4 && nvmas(ms) == 1 && ms->virt_pages == 8 &&
+	       ms->commit_pages == 8 && ms_check(ms),
+	       "remap move: the 4 anons follow, the target's rest is merged");
+	ok = true;
+	for (int i = 0; i < 8; i++)
+		ok &= peek(ms, to + i * P) == (i < 4 ? 200u + i : 0u);
+	tap_ok(ok && vm_fault(ms, va, VM_ACCESS_READ) == -EFAULT,
+	       "remap move: data at the new address, old range unmapped");
+	got = 0;
+	tap_ok(mspace_remap(ms, to, 8 * P, 12 * P, 0, &got) == 0 && got == to &&
+	       ms->virt_pages == 12 && ms->commit_pages == 12 && ms_check(ms) &&
+	       peek(ms, to + 3 * P) == 203 && peek(ms, to + 11 * P) == 0,
+	       "remap grow in place");
+	tap_ok(mspace_remap(ms, to, 12 * P, 2 * P, 0, &got) == 0 && got == to &&
+	       anon_count() == 2 && ms->virt_pages == 2 && ms_check(ms),
+	       "remap shrink frees the tail's anons");
+	got = to + P;
+	tap_ok(mspace_remap(ms, to, 2 * P, 2 * P, MSPACE_REMAP_MAYMOVE |
+			    MSPACE_REMAP_FIXED, &got) == -EINVAL &&
+	       mspace_remap(ms, to, 4 * P, 4 * P, MSPACE_REMAP_MAYMOVE, &got) ==
+	       -EFAULT && ms_check(ms), "remap: overlap EINVAL, past the VMA EFAULT");
+	mspace_destroy(ms);
+	tap_ok(nothing_held(), "nothing held");
+}
+
 int main(void)
 {
 	setup();
@@ -1703,6 +1743,7 @@ int main(void)
 	test_out_of_memory();
 	test_commit();
 	test_max_map_count();
+	test_remap();
 	free(ram);
 	return tap_done();
 }

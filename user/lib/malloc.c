@@ -7,12 +7,18 @@
  * blocks carry no header.  Requests above 2 KiB get pages of their own,
  * mapped on malloc and unmapped on free.  A double or invalid free prints
  * one line on stderr and kills the process (SIGABRT, else exit 134).
- * Single-threaded; calls only mmap, munmap, write, getpid, kill, _exit.
+ * A large block grows by mapping the whole new size first (so the kernel's
+ * commit policy judges one request of the full size and may refuse it),
+ * then moving the old pages into its start with mremap, which copies
+ * nothing: a block of half of RAM can double without being resident
+ * twice.  Single-threaded; calls only mmap, munmap, mremap, write,
+ * getpid, kill, _exit.
  *
  * Built two ways: for Pagoda (public malloc/free/... wrappers at the end)
  * and for the host unit test with -DMALLOC_HOST_TEST (only the pg_* names,
  * so the host libc's malloc stays in charge of the test itself).
  */
+#define _GNU_SOURCE		/* the host's mremap and MREMAP_* */
 #include <errno.h>
 #include <signal.h>
 #include <stdint.h>
@@ -479,6 +485,48 @@ static struct malloc_page *malloc_owner(void *p)
 	return d;
 }
 
+/*
+ * Grow the large block of d (at p) to `bytes`: map the full new size,
+ * move the old pages into its start (mremap, no copy; the descriptor of
+ * the new block describes them, the old one is dropped), or copy if the
+ * kernel can not move them.  NULL with errno ENOMEM if the new size can
+ * not be mapped: the old block is untouched then.
+ */
+static void *malloc_large_grow(struct malloc_page *d, void *p, size_t bytes)
+{
+	size_t len = d->npages * MALLOC_PAGE_SIZE;
+	void *n = malloc_aligned(bytes, MALLOC_PAGE_SIZE);
+
+	if (n == NULL)
+		return NULL;
+	if (mremap(p, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, n) != n) {
+		memcpy(n, p, len);
+		malloc_large_free(d);
+		return n;
+	}
+	/* p's pages are gone: only the bookkeeping of the old block stays. */
+	(void)malloc_dir_set(d->base, &malloc_tombstone);
+	malloc_large_blocks--;
+	malloc_large_pages -= d->npages;
+	malloc_desc_free(d);
+	return n;
+}
+
+/*
+ * Shrink the large block of d to `bytes` (still a large block) by
+ * unmapping its tail pages in place.  If the kernel refuses, the block
+ * keeps its pages, which is still a valid result.
+ */
+static void malloc_large_shrink(struct malloc_page *d, size_t bytes)
+{
+	size_t len = d->npages * MALLOC_PAGE_SIZE, keep = malloc_page_round(bytes);
+
+	if (keep >= len || mremap((void *)d->base, len, keep, 0) == MAP_FAILED)
+		return;
+	malloc_large_pages -= d->npages - keep / MALLOC_PAGE_SIZE;
+	d->npages = keep / MALLOC_PAGE_SIZE;
+}
+
 void *pg_malloc(size_t bytes)
 {
 	return malloc_aligned(bytes, MALLOC_MIN_BLOCK);
@@ -527,10 +575,13 @@ void *pg_calloc(size_t n, size_t size)
 
 /*
  * Resize p: stays in place while the new size fits the block and uses more
- * than half of it; otherwise moves.  realloc(p, 0) frees p and returns NULL.
+ * than half of it; otherwise moves.  A large block grows by moving its
+ * pages (malloc_large_grow) and shrinks, while still large, by unmapping
+ * its tail.  realloc(p, 0) frees p and returns NULL.
  */
 void *pg_realloc(void *p, size_t bytes)
 {
+	struct malloc_page *d;
 	size_t have;
 	void *n;
 
@@ -543,6 +594,13 @@ void *pg_realloc(void *p, size_t bytes)
 	have = pg_malloc_usable_size(p);
 	if (bytes <= have && (bytes > have / 2 || have == MALLOC_MIN_BLOCK))
 		return p;
+	d = malloc_owner(p);
+	if (d->kind == MALLOC_PAGE_LARGE && bytes > have)
+		return malloc_large_grow(d, p, bytes);
+	if (d->kind == MALLOC_PAGE_LARGE && bytes > MALLOC_MAX_BLOCK) {
+		malloc_large_shrink(d, bytes);
+		return p;
+	}
 	n = pg_malloc(bytes);
 	if (n == NULL)
 		return NULL;

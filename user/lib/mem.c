@@ -1,8 +1,9 @@
 /*
  * Memory system calls: brk/sbrk over the Linux brk (which returns the new
- * break, or the old one on failure), mmap and friends.
+ * break, or the old one on failure), mmap and friends, mremap.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -50,6 +51,26 @@ void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
 int munmap(void *addr, size_t len)
 {
 	return (int)pg_sysret(pg_syscall2(SYS_munmap, addr, len));
+}
+
+void *mremap(void *old_addr, size_t old_len, size_t new_len, int flags, ...)
+{
+	void *new_addr = NULL;
+	va_list ap;
+	long r;
+
+	if (flags & MREMAP_FIXED) {
+		va_start(ap, flags);
+		new_addr = va_arg(ap, void *);
+		va_end(ap);
+	}
+	r = pg_syscall5(SYS_mremap, (long)old_addr, (long)old_len,
+			(long)new_len, flags, (long)new_addr);
+	if (r < 0 && r >= -PG_MAX_ERRNO) {
+		errno = pg_errno_from_linux((int)-r);
+		return MAP_FAILED;
+	}
+	return (void *)r;
 }
 
 int mprotect(void *addr, size_t len, int prot)

@@ -2,7 +2,8 @@
  * libc suite: the functions libpagoda overrides or adds over picolibc
  * (user/README.md, "Overriding picolibc"), each checked against the C
  * standard's or POSIX's wording, and the kernel services behind time(),
- * clock() and wait4's rusage.  Every case names the bug it guards.
+ * clock() and wait4's rusage, and realloc of large blocks (moved with
+ * mremap, refused past RAM + swap).  Every case names the bug it guards.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -351,6 +352,87 @@ static void proc_status_vmpeak_vmhwm(void)
 	       status_kb("VmRSS"));
 }
 
+#define MIB (1024L * 1024)
+#define REALLOC_FROM (64 * MIB)
+#define REALLOC_TO (128 * MIB)
+/* What a move may add to VmHWM over the RSS with the 64 MiB block: the
+ * page directory and descriptor pages malloc maps (a few pages), page
+ * tables, stack. A copy adds the whole 64 MiB. */
+#define REALLOC_HWM_SLACK_KB (8 * 1024)
+
+/* realloc_large_copies: growing a 64 MiB block to 128 MiB moves its pages
+ * (mremap) instead of copying them: the data follows and VmHWM stays below
+ * RSS + 8 MiB, where a copy holds both blocks (RSS + 64 MiB). */
+static void realloc_large_copies(void)
+{
+	long pages = REALLOC_FROM / PAGE, bad = 0, rss0, hwm;
+	char *p = malloc(REALLOC_FROM), *q;
+
+	if (p == NULL) {
+		tap_ok(0, "malloc 64 MiB");
+		tap_ok(0, "realloc to 128 MiB");
+		return;
+	}
+	for (long i = 0; i < pages; i++)
+		*(long *)(p + i * PAGE) = i ^ 0x5a5a;
+	rss0 = status_kb("VmRSS");
+	q = realloc(p, REALLOC_TO);
+	for (long i = 0; q != NULL && i < pages; i++)
+		bad += *(long *)(q + i * PAGE) != (i ^ 0x5a5a);
+	hwm = status_kb("VmHWM");
+	tap_ok(q != NULL && bad == 0 && q[REALLOC_TO - 1] == 0,
+	       "realloc 64 -> 128 MiB keeps the data (%ld bad pages), new "
+	       "bytes zero", bad);
+	tap_ok(rss0 > 0 && hwm > 0 && hwm < rss0 + REALLOC_HWM_SLACK_KB,
+	       "realloc moved the pages: VmHWM %ld kB < VmRSS before %ld kB "
+	       "+ %d kB (a copy needs + %ld kB)", hwm, rss0,
+	       REALLOC_HWM_SLACK_KB, REALLOC_FROM / 1024);
+	free(q ? q : p);
+}
+
+/* meminfo's value of name in kB, or -1. */
+static long meminfo_kb(const char *name)
+{
+	char buf[4096], *at;
+	int fd = open("/proc/meminfo", O_RDONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	at = strstr(buf, name);
+	if (at == NULL || at[strlen(name)] != ':')
+		return -1;
+	return strtol(at + strlen(name) + 1, NULL, 10);
+}
+
+/* realloc_past_ram_swap_killed: growing a block to more than RAM + swap
+ * is one request the kernel refuses (overcommit mode 0): NULL and ENOMEM,
+ * the old block intact (before, malloc + copy could be OOM-killed). */
+static void realloc_past_ram_swap_killed(void)
+{
+	long total = meminfo_kb("MemTotal"), swap = meminfo_kb("SwapTotal");
+	size_t want = (size_t)(total + swap) * 1024 + 64 * MIB;
+	char *p = malloc(4 * MIB), *q;
+
+	if (p == NULL || total <= 0 || swap < 0) {
+		tap_ok(0, "malloc 4 MiB, MemTotal %ld kB, SwapTotal %ld kB",
+		       total, swap);
+		return;
+	}
+	memset(p, 0x3c, 4 * MIB);
+	errno = 0;
+	q = realloc(p, want);
+	tap_ok(q == NULL && errno == ENOMEM && p[0] == 0x3c &&
+	       p[4 * MIB - 1] == 0x3c, "realloc to %zu MiB (RAM + swap + 64 "
+	       "MiB): NULL, ENOMEM, old block intact", want / MIB);
+	free(q ? q : p);
+}
+
 /* env_i: env -i runs a command with an empty environment. */
 static void env_i_failed(void)
 {
@@ -369,7 +451,7 @@ static void env_i_failed(void)
 
 int main(void)
 {
-	tap_plan(20 + 11 + 4 + 4 + 1 + 6 + 4 + 7 + 5 + 2 + 1);
+	tap_plan(20 + 11 + 4 + 4 + 1 + 6 + 4 + 7 + 5 + 2 + 1 + 2 + 1);
 	strtod_hex_fraction_and_0x_without_digit();
 	floor_ceil_carry();
 	printf_17g_digits();
@@ -381,6 +463,8 @@ int main(void)
 	wait4_rusage_all_zero();
 	proc_status_vmpeak_vmhwm();
 	env_i_failed();
+	realloc_large_copies();
+	realloc_past_ram_swap_killed();
 	unlink(TMP_FILE);
 	return tap_done();
 }

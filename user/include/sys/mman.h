@@ -23,6 +23,10 @@
 #define MAP_FIXED_NOREPLACE 0x100000
 #define MAP_FAILED    ((void *)-1)
 
+#define MREMAP_MAYMOVE   1
+#define MREMAP_FIXED     2
+#define MREMAP_DONTUNMAP 4	/* not supported by Pagoda: EINVAL */
+
 #define MS_ASYNC      1
 #define MS_INVALIDATE 2
 #define MS_SYNC       4
@@ -37,6 +41,8 @@
 __BEGIN_DECLS
 void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off);
 int munmap(void *addr, size_t len);
+/* Linux's mremap: the fifth argument, new_address, only with MREMAP_FIXED. */
+void *mremap(void *old_addr, size_t old_len, size_t new_len, int flags, ...);
 int mprotect(void *addr, size_t len, int prot);
 int madvise(void *addr, size_t len, int advice);
 int msync(void *addr, size_t len, int flags);
