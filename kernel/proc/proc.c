@@ -237,6 +237,8 @@ static void proc_fork_return(void)
 	trap_return();
 }
 
+#define FORK_MEMORY_TRIES 3     /* waits for memory before fork says ENOMEM */
+
 /* See proc.h. */
 long proc_fork(vaddr_t newsp)
 {
@@ -244,14 +246,21 @@ long proc_fork(vaddr_t newsp)
 	pid_t pid;
 	int err;
 
-	err = proc_alloc(proc_fork_return, &np);
+	/* Out of memory: wait for the page daemon a few times, as a page
+	 * fault does (a refusal by commit accounting stays ENOMEM). */
+	for (int tries = 0;; tries++) {
+		err = proc_alloc(proc_fork_return, &np);
+		if (err == 0) {
+			err = mspace_fork(p->ms, &np->ms);
+			if (err < 0)
+				proc_abort(np);
+		}
+		if (err != -ENOMEM || tries == FORK_MEMORY_TRIES ||
+		    vm_wait_for_memory() != 0)
+			break;
+	}
 	if (err < 0)
 		return err;
-	err = mspace_fork(p->ms, &np->ms);
-	if (err < 0) {
-		proc_abort(np);
-		return err;
-	}
 	trap_fpu_flush(p);
 	*np->tf = *p->tf;
 	np->tf->a0 = 0;

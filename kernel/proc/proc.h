@@ -116,8 +116,10 @@ bool proc_fatal_signal_pending(const struct proc *p);
 /* ---- The work behind the process system calls (sys_proc.c). ---- */
 
 /* Fork the current process; the child returns 0 from the system call, on
- * the user stack newsp if non-zero. Returns the child's pid, -EAGAIN (no
- * free slot) or -ENOMEM. */
+ * the user stack newsp if non-zero. Short of pages, it waits for the page
+ * daemon (vm_wait_for_memory) up to three times first. Returns the
+ * child's pid, -EAGAIN (no free slot) or -ENOMEM (commit accounting
+ * refused, or still no memory). => no locks held; may sleep. */
 long proc_fork(vaddr_t newsp);
 /* What a reaped child used, for wait4's struct rusage: its own and its
  * reaped descendants' CPU time (ns) and its largest resident set (pages). */
