@@ -261,6 +261,18 @@ bool anon_unbusy(struct anon *anon, bool drop_page)
 	return false;
 }
 
+/* Free the slot of anon's busy page, just read from it: the page stays
+ * and is written to a new slot if paged out again. Takes anon->lock. */
+static void anon_drop_slot_busy(struct anon *anon)
+{
+	spin_lock(&anon->lock);
+	if (anon->slot != SWAP_SLOT_NONE) {
+		anon_drop_slot(anon->slot);
+		anon->slot = SWAP_SLOT_NONE;
+	}
+	spin_unlock(&anon->lock);
+}
+
 /* Make pg the busy page of anon for a swap-in of the slot it must hold
  * (want). Returns false, touching nothing, if the anon has a page now or
  * another slot. => anon->lock not held; takes it. */
@@ -318,9 +330,17 @@ int anon_swapin_cluster(struct anon *const *anons, size_t n)
 	err = swap_read_run(first, pages, got);
 	if (err == 0)
 		vm_event_add(VM_EV_PSWPIN, got);
+	/* With swap more than half full, slots are worth more than the
+	 * swap cache: a resident page holding one would leave the pages
+	 * that have none nowhere to go (Linux's vm_swap_full). */
+	bool full = err == 0 && swap_free_pages() * 2 < swap_total_pages();
+
 	/* On error the pages go and the slots stay: nothing is lost. */
-	for (size_t i = 0; i < got; i++)
+	for (size_t i = 0; i < got; i++) {
+		if (full)
+			anon_drop_slot_busy(anons[i]);
 		anon_unbusy(anons[i], err != 0);
+	}
 	return err;
 }
 
