@@ -1,12 +1,13 @@
-/* pagoda-test: MEM=32M TIMEOUT=600 */
+/* pagoda-test: MEM=24M TIMEOUT=600 */
 /*
  * swapfile (issue 7): a file larger than RAM, written with write(), read
  * back with read(), then mapped MAP_SHARED and checked in random order;
  * stores to every eighth page through the mapping reach the file (read()
  * after munmap sees them, the other pages unchanged); then unlinked. The
  * page cache cannot hold the file, so clean pages must be dropped and
- * dirty ones written back under pressure. MEM=32M because the root file
- * system (mkfs/mkimage.sh FS_SIZE 64M) has about 40 MiB free.
+ * dirty ones written back under pressure. MEM=24M (a 27 MiB file) because
+ * the root file system (mkfs/mkimage.sh FS_SIZE 64M) has about 33 MiB
+ * free now; at MEM=32M the 35 MiB file filled the disk (ENOSPC).
  *
  *   swapfile [-r MIB]    size by MIB of RAM instead of MemTotal
  */
