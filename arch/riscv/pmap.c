@@ -1073,7 +1073,11 @@ void pmap_page_protect(struct vm_page *pg, vm_prot_t prot)
 	pmap_page_lower(pg, prot, true);
 }
 
-/* See pmap.h. */
+/* See pmap.h. Until the caller's sfence.vma (privileged spec 4.2.1) a hart
+ * may store through a stale TLB entry only if it has D set, and D was set
+ * in the PTE before the entry cached it (4.3.1), so the modified state
+ * saved here already says the page was written: no store is lost. A
+ * stale entry with D clear faults, since the PTE is gone. */
 void pmap_page_remove_deferred(struct vm_page *pg)
 {
 	pmap_page_lower(pg, VM_PROT_NONE, false);
@@ -1156,7 +1160,8 @@ bool pmap_clear_reference_deferred(struct vm_page *pg)
 	return pmap_page_clear(pg, PTE_A, false);
 }
 
-/* See pmap.h. */
+/* See pmap.h: sfence.vma here, SBI RFENCE remote_sfence_vma for the
+ * other harts (all ASIDs). */
 void pmap_tlb_flush_all(void)
 {
 	pmap_tlb_flush_kernel(0, (PMAP_TLB_FLUSH_MAX_PAGES + 1) * PAGE_SIZE);

@@ -76,7 +76,7 @@ static struct spinlock pageq_lock = SPINLOCK_INIT("pageq");
 /* Provided by the page daemon (kernel/vm/pageout.c); weak so host tests
  * link page.c alone. */
 extern void vm_pageout_wakeup(void) __attribute__((weak));
-extern void vm_pageout_freed(void) __attribute__((weak));
+
 
 /* ---------------------------------------------------------------- lookup */
 
@@ -325,8 +325,6 @@ void vm_page_free(struct vm_page *pg, unsigned order)
 	if (z->free_pages >= z->wmark_low)
 		z->below_low = false;
 	spin_unlock(&z->lock);
-	if (vm_pageout_freed)
-		vm_pageout_freed();
 }
 
 /* ---------------------------------------------------------------- init */

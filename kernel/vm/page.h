@@ -159,9 +159,6 @@ void _vm_pageq_move(struct vm_page *pg, enum vm_page_queue q);
  * its low watermark. Defined by the page daemon (kernel/vm/pageout.c);
  * page.c references it weakly, so the kernel links before that exists. */
 void vm_pageout_wakeup(void);
-/* Called after every vm_page_free (no locks held): wakes allocations
- * waiting for memory, if any. Defined by the page daemon, weakly referenced. */
-void vm_pageout_freed(void);
 
 /* Text of /proc/zoneinfo, /proc/buddyinfo, /proc/meminfo and /proc/vmstat
  * in the Linux formats, appended to sb. Return 0 or -ENOMEM. */

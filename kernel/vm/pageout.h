@@ -7,7 +7,7 @@
 #include "kernel/types.h"
 
 enum pageout_policy {
-	PAGEOUT_CLOCK,          /* second chance on the PTE A bits (default) */
+	PAGEOUT_CLOCK,          /* second chance on referenced bits (default) */
 	PAGEOUT_FIFO,           /* boot option vm.policy=fifo: first in, first out */
 };
 

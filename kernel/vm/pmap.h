@@ -103,12 +103,12 @@ bool pmap_extract(struct pmap *pmap, vaddr_t va, paddr_t *pa);
 /* Lower the protection of every mapping of pg (VM_PROT_NONE removes them,
  * e.g. before page-out; VM_PROT_READ write-protects for copy-on-write). */
 void pmap_page_protect(struct vm_page *pg, vm_prot_t prot);
-/* Remove every mapping of pg (their A and D bits saved, as
- * pmap_page_protect(pg, VM_PROT_NONE) does) without flushing any TLB: the
- * page daemon removes a batch of pages, then flushes once with
- * pmap_tlb_flush_all before it writes or frees any of them (a hart may
- * store through a stale entry with D set until then; one with D clear
- * faults, since the PTE is gone: privileged spec 4.3.1, 4.2.1). */
+/* Remove every mapping of pg (their referenced and modified state saved,
+ * as pmap_page_protect(pg, VM_PROT_NONE) does) without a TLB shootdown:
+ * the page daemon removes a batch of pages, then calls pmap_tlb_flush_all
+ * once before it writes or frees any of them (until then another hart may
+ * still reach the page through its TLB; arch/riscv/pmap.c says why no
+ * store is lost). */
 void pmap_page_remove_deferred(struct vm_page *pg);
 
 /* Reference and modify bits (PTE A and D) of pg over all its mappings,
@@ -119,15 +119,14 @@ bool pmap_is_referenced(struct vm_page *pg);
 bool pmap_is_modified(struct vm_page *pg);
 bool pmap_clear_reference(struct vm_page *pg);
 bool pmap_clear_modify(struct vm_page *pg);
-/* Batched reference harvesting for the page daemon's clock: clear the A
- * bit of every mapping of pg (and its saved flag) without flushing any
- * TLB; returns whether it was set. The caller ends each batch with one
- * pmap_tlb_flush_all instead of one remote fence per page (privileged
- * spec 4.2.1: until the sfence.vma a hart may keep using its cached
- * translation without setting A again). => no locks below pv_lock. */
+/* Batched reference harvesting for the page daemon's clock: clear the
+ * referenced state of every mapping of pg (and its saved flag) without a
+ * TLB shootdown; returns whether it was set. The caller ends each batch
+ * with one pmap_tlb_flush_all instead of one shootdown per page (until
+ * then a page may look unreferenced once too often, never wrongly mapped).
+ * => no locks below pv_lock. */
 bool pmap_clear_reference_deferred(struct vm_page *pg);
-/* Flush every TLB entry, all ASIDs, on every hart (sfence.vma here, SBI
- * RFENCE remote_sfence_vma for the others). */
+/* Flush every TLB entry of every address space on every hart. */
 void pmap_tlb_flush_all(void);
 
 /* Resident user pages mapped by pmap (for the kernel pmap: arena pages). */

@@ -458,26 +458,27 @@ uint32_t swap_slot_refcount(swap_slot_t slot)
 	return n;
 }
 
-/* See swap.h. */
-size_t swap_total_pages(void)
+/* *count under the swap lock, 0 without a device. */
+static size_t swap_count(const uint32_t *count)
 {
 	size_t n;
 
 	spin_lock(&swap_lock);
-	n = swap.attached ? swap.nusable : 0;
+	n = swap.attached ? *count : 0;
 	spin_unlock(&swap_lock);
 	return n;
 }
 
 /* See swap.h. */
+size_t swap_total_pages(void)
+{
+	return swap_count(&swap.nusable);
+}
+
+/* See swap.h. */
 size_t swap_free_pages(void)
 {
-	size_t n;
-
-	spin_lock(&swap_lock);
-	n = swap.attached ? swap.nfree : 0;
-	spin_unlock(&swap_lock);
-	return n;
+	return swap_count(&swap.nfree);
 }
 
 /* See swap.h. */
