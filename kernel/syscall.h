@@ -48,6 +48,7 @@
 #define SYS_clock_gettime   113
 #define SYS_sched_yield     124
 #define SYS_kill            129
+#define SYS_sigaltstack     132
 #define SYS_rt_sigaction    134
 #define SYS_rt_sigprocmask  135
 #define SYS_rt_sigreturn    139
@@ -85,6 +86,9 @@ typedef long (*syscall_fn_t)(const struct syscall_args *args);
 
 /* Dispatch the system call in the current process's trapframe. */
 void syscall_dispatch(void);
+/* Make the current process run its last ecall again when it returns to
+ * user, with a0 (its first argument) put back (SA_RESTART). */
+void syscall_restart(uint64_t a0);
 
 /* Handlers, by the module that implements them. */
 /* kernel/fs/sys_file.c */
@@ -140,6 +144,8 @@ long sys_sched_yield(const struct syscall_args *);
 long sys_kill(const struct syscall_args *);
 long sys_rt_sigaction(const struct syscall_args *);
 long sys_rt_sigprocmask(const struct syscall_args *);
+long sys_rt_sigreturn(const struct syscall_args *);
+long sys_sigaltstack(const struct syscall_args *);
 long sys_reboot(const struct syscall_args *);
 long sys_setpgid(const struct syscall_args *);
 long sys_getpgid(const struct syscall_args *);
