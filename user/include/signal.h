@@ -1,8 +1,11 @@
 /*
  * <signal.h> for Pagoda: Linux riscv64 signal numbers and the kernel's
  * struct sigaction layout (handler, flags, mask: riscv has no sa_restorer),
- * so sigaction() passes it to rt_sigaction unchanged.  Replaces picolibc's
- * newlib numbering (SIGCHLD 20, SIGUSR1 30, ...), which the kernel does not use.
+ * so sigaction() passes it to rt_sigaction unchanged; siginfo_t, stack_t
+ * and (through <sys/ucontext.h>) ucontext_t as a handler gets them from the
+ * kernel, in the Linux riscv64 layout, under glibc's and musl's names.
+ * Replaces picolibc's newlib numbering (SIGCHLD 20, SIGUSR1 30, ...), which
+ * the kernel does not use.
  */
 #ifndef _PAGODA_SIGNAL_H
 #define _PAGODA_SIGNAL_H
@@ -67,6 +70,8 @@ typedef _sig_func_ptr sighandler_t;
 #define SIG_UNBLOCK 1
 #define SIG_SETMASK 2
 
+/* sa_flags: Pagoda acts on SA_SIGINFO, SA_ONSTACK, SA_RESTART,
+ * SA_NODEFER and SA_RESETHAND. */
 #define SA_NOCLDSTOP 0x00000001
 #define SA_NOCLDWAIT 0x00000002
 #define SA_SIGINFO   0x00000004
@@ -74,6 +79,31 @@ typedef _sig_func_ptr sighandler_t;
 #define SA_RESTART   0x10000000
 #define SA_NODEFER   0x40000000
 #define SA_RESETHAND 0x80000000
+#define SA_NOMASK    SA_NODEFER
+#define SA_ONESHOT   SA_RESETHAND
+
+/* si_code values (Linux asm-generic/siginfo.h). */
+#define SI_USER      0          /* kill() */
+#define SI_KERNEL    0x80       /* the kernel (e.g. Ctrl-C) */
+#define SEGV_MAPERR  1          /* no mapping at si_addr */
+#define SEGV_ACCERR  2          /* the mapping forbids the access */
+#define BUS_ADRALN   1          /* misaligned address */
+#define BUS_ADRERR   2          /* no page behind the address (file end) */
+#define BUS_OBJERR   3
+#define ILL_ILLOPC   1          /* illegal opcode */
+#define TRAP_BRKPT   1          /* ebreak */
+
+/* sigaltstack */
+#define SS_ONSTACK   1          /* (read back) running on it */
+#define SS_DISABLE   2          /* no alternate stack */
+#define MINSIGSTKSZ  2048       /* riscv64 */
+#define SIGSTKSZ     8192
+
+typedef struct sigaltstack {
+	void *ss_sp;            /* lowest address */
+	int ss_flags;
+	size_t ss_size;         /* bytes */
+} stack_t;
 
 union sigval {
 	int sival_int;
@@ -91,6 +121,7 @@ struct sigevent {
 #define SIGEV_NONE   1
 #define SIGEV_THREAD 2
 
+/* 128 bytes, si_addr at byte 16 (Linux's siginfo_t on 64-bit). */
 typedef struct {
 	int si_signo;
 	int si_errno;
@@ -119,6 +150,8 @@ struct sigaction {
 #define sa_handler   __sa.sa_handler
 #define sa_sigaction __sa.sa_sigaction
 
+#include <sys/ucontext.h>
+
 __BEGIN_DECLS
 _sig_func_ptr signal(int sig, _sig_func_ptr handler);
 int raise(int sig);
@@ -127,6 +160,7 @@ int killpg(pid_t pgrp, int sig);
 int sigaction(int sig, const struct sigaction *__restrict act,
 	      struct sigaction *__restrict old);
 int sigprocmask(int how, const sigset_t *__restrict set, sigset_t *__restrict old);
+int sigaltstack(const stack_t *__restrict ss, stack_t *__restrict old);
 int sigemptyset(sigset_t *set);
 int sigfillset(sigset_t *set);
 int sigaddset(sigset_t *set, int sig);

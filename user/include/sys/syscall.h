@@ -45,6 +45,7 @@
 #define SYS_clock_gettime   113
 #define SYS_sched_yield     124
 #define SYS_kill            129
+#define SYS_sigaltstack     132
 #define SYS_rt_sigaction    134
 #define SYS_rt_sigprocmask  135
 #define SYS_rt_sigreturn    139
