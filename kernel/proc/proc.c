@@ -1,7 +1,8 @@
 /*
  * Processes: the process table, pids, kernel stacks, fork, exit, wait,
- * who may signal whom (kill, process groups; the per-process signal
- * state is signal.c), process groups, the first process, and the text of /proc/<pid>/{status,maps}.
+ * who may signal whom (kill, process groups; each process's signal state
+ * is signal.c), process groups, the first process, and the text of
+ * /proc/<pid>/{status,maps}.
  * Scheduling is in sched.c, execve in exec.c, traps in arch/riscv/trap.c.
  *
  * Lock order: proc_table_lock, then proc->lock, then the run queue.
