@@ -1,8 +1,8 @@
 /*
- * Signals: numbers, rt_sigaction flags, siginfo codes and sigaltstack
- * values of the Linux asm-generic / riscv64 ABI
- * (include/uapi/asm-generic/signal.h, siginfo.h), the per-process signal
- * state, and the calls that post, block and deliver signals (signal.c).
+ * Signals: the per-process signal state and the calls that post, block
+ * and deliver signals (signal.c). Numbers, flags and si_code values are
+ * the Linux riscv64 ABI's, in include/abi/signal.h, shared with user
+ * space.
  * The frame a handler runs on is built in arch/riscv/sigframe.c.
  */
 #ifndef KERNEL_PROC_SIGNAL_H
@@ -10,61 +10,12 @@
 
 #include "kernel/types.h"
 
-#define SIGHUP   1
-#define SIGINT   2
-#define SIGQUIT  3
-#define SIGILL   4
-#define SIGTRAP  5
-#define SIGABRT  6
-#define SIGBUS   7
-#define SIGFPE   8
-#define SIGKILL  9
-#define SIGUSR1  10
-#define SIGSEGV  11
-#define SIGUSR2  12
-#define SIGPIPE  13
-#define SIGALRM  14
-#define SIGTERM  15
-#define SIGCHLD  17
-#define SIGCONT  18
-#define SIGSTOP  19
-#define SIGTSTP  20
-#define SIGTTIN  21
-#define SIGTTOU  22
-#define SIGURG   23
-#define SIGWINCH 28
+#include "include/abi/signal.h"
+
 #define NSIG     64             /* signals 1..NSIG */
 
 #define SIG_DFL  0UL            /* sa_handler values */
 #define SIG_IGN  1UL
-
-/* sa_flags (the ones Pagoda acts on; others are kept and read back). */
-#define SA_SIGINFO   0x00000004UL       /* handler(sig, siginfo *, ucontext *) */
-#define SA_ONSTACK   0x08000000UL       /* run on the sigaltstack */
-#define SA_RESTART   0x10000000UL       /* restart a call that got -EINTR */
-#define SA_NODEFER   0x40000000UL       /* do not block sig in its handler */
-#define SA_RESETHAND 0x80000000UL       /* back to SIG_DFL once delivered */
-
-/* rt_sigprocmask how values. */
-#define SIG_BLOCK       0
-#define SIG_UNBLOCK     1
-#define SIG_SETMASK     2
-
-/* si_code values (include/uapi/asm-generic/siginfo.h). */
-#define SI_USER         0       /* kill() */
-#define SI_KERNEL       0x80    /* sent by the kernel */
-#define SEGV_MAPERR     1       /* no mapping at the address */
-#define SEGV_ACCERR     2       /* the mapping forbids the access */
-#define BUS_ADRALN      1       /* misaligned address */
-#define BUS_ADRERR      2       /* no such physical address (file page) */
-#define BUS_OBJERR      3       /* object error (I/O) */
-#define ILL_ILLOPC      1       /* illegal opcode */
-#define TRAP_BRKPT      1       /* breakpoint */
-
-/* sigaltstack ss_flags. */
-#define SS_ONSTACK      1       /* (read back) running on the stack */
-#define SS_DISABLE      2       /* no alternate stack */
-#define MINSIGSTKSZ     2048    /* riscv: smallest ss_size accepted */
 
 #define SIG_BIT(sig)    (1UL << ((sig) - 1))
 /* Signals whose default action is to ignore them; the job-control stops

@@ -1,7 +1,8 @@
 /*
  * <signal.h> for Pagoda: Linux riscv64 signal numbers and the kernel's
  * struct sigaction layout (handler, flags, mask: riscv has no sa_restorer),
- * so sigaction() passes it to rt_sigaction unchanged; siginfo_t, stack_t
+ * so sigaction() passes it to rt_sigaction unchanged, the numbers and flags
+ * from <abi/signal.h> (the kernel's own copy); siginfo_t, stack_t
  * and (through <sys/ucontext.h>) ucontext_t as a handler gets them from the
  * kernel, in the Linux riscv64 layout, under glibc's and musl's names.
  * Replaces picolibc's newlib numbering (SIGCHLD 20, SIGUSR1 30, ...), which
@@ -23,81 +24,14 @@ typedef int sig_atomic_t;
 typedef void (*_sig_func_ptr)(int);
 typedef _sig_func_ptr sighandler_t;
 
-#define SIGHUP    1
-#define SIGINT    2
-#define SIGQUIT   3
-#define SIGILL    4
-#define SIGTRAP   5
-#define SIGABRT   6
-#define SIGIOT    SIGABRT
-#define SIGBUS    7
-#define SIGFPE    8
-#define SIGKILL   9
-#define SIGUSR1   10
-#define SIGSEGV   11
-#define SIGUSR2   12
-#define SIGPIPE   13
-#define SIGALRM   14
-#define SIGTERM   15
-#define SIGSTKFLT 16
-#define SIGCHLD   17
-#define SIGCLD    SIGCHLD
-#define SIGCONT   18
-#define SIGSTOP   19
-#define SIGTSTP   20
-#define SIGTTIN   21
-#define SIGTTOU   22
-#define SIGURG    23
-#define SIGXCPU   24
-#define SIGXFSZ   25
-#define SIGVTALRM 26
-#define SIGPROF   27
-#define SIGWINCH  28
-#define SIGIO     29
-#define SIGPOLL   SIGIO
-#define SIGPWR    30
-#define SIGSYS    31
-#define SIGRTMIN  32
-#define SIGRTMAX  64
+#include <abi/signal.h>
+
 #define NSIG      65
 #define _NSIG     NSIG
 
 #define SIG_DFL ((_sig_func_ptr)0)
 #define SIG_IGN ((_sig_func_ptr)1)
 #define SIG_ERR ((_sig_func_ptr)-1)
-
-#define SIG_BLOCK   0
-#define SIG_UNBLOCK 1
-#define SIG_SETMASK 2
-
-/* sa_flags: Pagoda acts on SA_SIGINFO, SA_ONSTACK, SA_RESTART,
- * SA_NODEFER and SA_RESETHAND. */
-#define SA_NOCLDSTOP 0x00000001
-#define SA_NOCLDWAIT 0x00000002
-#define SA_SIGINFO   0x00000004
-#define SA_ONSTACK   0x08000000
-#define SA_RESTART   0x10000000
-#define SA_NODEFER   0x40000000
-#define SA_RESETHAND 0x80000000
-#define SA_NOMASK    SA_NODEFER
-#define SA_ONESHOT   SA_RESETHAND
-
-/* si_code values (Linux asm-generic/siginfo.h). */
-#define SI_USER      0          /* kill() */
-#define SI_KERNEL    0x80       /* the kernel (e.g. Ctrl-C) */
-#define SEGV_MAPERR  1          /* no mapping at si_addr */
-#define SEGV_ACCERR  2          /* the mapping forbids the access */
-#define BUS_ADRALN   1          /* misaligned address */
-#define BUS_ADRERR   2          /* no page behind the address (file end) */
-#define BUS_OBJERR   3
-#define ILL_ILLOPC   1          /* illegal opcode */
-#define TRAP_BRKPT   1          /* ebreak */
-
-/* sigaltstack */
-#define SS_ONSTACK   1          /* (read back) running on it */
-#define SS_DISABLE   2          /* no alternate stack */
-#define MINSIGSTKSZ  2048       /* riscv64 */
-#define SIGSTKSZ     8192
 
 typedef struct sigaltstack {
 	void *ss_sp;            /* lowest address */
