@@ -9,7 +9,7 @@
 USER_ARCH    := -march=rv64gc -mabi=lp64d
 USER_CFLAGS  := $(USER_ARCH) -O2 -g -Wall -Wextra -Werror -std=gnu11 \
                 --specs=picolibc.specs -fno-common \
-                -Iuser/include -MMD -MP
+                -Iuser/include -Iinclude -MMD -MP
 # Our crt0 and linker script; libpagoda in one group with libc and libgcc
 # so its malloc, signal, fflush, fdopen, ... win over picolibc's.
 # --wrap: libpagoda's __wrap_X replaces picolibc's X for every caller, and
@@ -65,15 +65,17 @@ user-lib: $(USER_CRT0) $(USER_LIB)
 user: $(USER_BIN_PROGS) $(USER_TEST_PROGS)
 
 # ---------------------------------------------------------------- sysroot
-# build/sysroot: include/ (our POSIX headers), lib/ (crt0.o, libpagoda.a,
+# build/sysroot: include/ (our POSIX headers and include/abi, the ABI
+# headers the kernel shares), lib/ (crt0.o, libpagoda.a,
 # pagoda.ld) and bin/pagoda-cc, a gcc wrapper for outside POSIX programs.
 SYSROOT := $(BUILD)/sysroot
-USER_HEADERS := $(shell find user/include -name '*.h' 2>/dev/null)
+USER_HEADERS := $(shell find user/include include/abi -name '*.h' 2>/dev/null)
 
 sysroot: $(SYSROOT)/bin/pagoda-cc
 $(SYSROOT)/bin/pagoda-cc: user/pagoda-cc.in $(USER_LINK_DEPS) $(USER_HEADERS)
 	@mkdir -p $(SYSROOT)/bin $(SYSROOT)/lib $(SYSROOT)/include
 	cp -R user/include/. $(SYSROOT)/include/
+	cp -R include/abi $(SYSROOT)/include/
 	cp $(USER_CRT0) $(USER_LIB) $(SYSROOT)/lib/
 	cp user/user.ld $(SYSROOT)/lib/pagoda.ld
 	sed -e 's|@CC@|$(CC)|g' -e 's|@WRAPS@|$(USER_WRAPS)|g' user/pagoda-cc.in > $@

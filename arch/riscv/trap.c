@@ -124,10 +124,12 @@ static int trap_resolve_fault(struct proc *p, vaddr_t va, enum vm_access access)
 
 /*
  * A page fault in user mode at tf->stval, resolved by trap_resolve_fault;
- * otherwise the process dies: SIGSEGV for an access no VMA allows,
- * SIGKILL when memory ran out, SIGBUS for a mapped file's page (past its
- * end, full disk, I/O error). Prints one console line naming process,
- * address, cause.
+ * otherwise a signal: SIGSEGV for an access no VMA allows (si_code
+ * SEGV_MAPERR with no VMA there, SEGV_ACCERR against its protection),
+ * SIGBUS (BUS_ADRERR) for a mapped file's page (past its end, full disk,
+ * I/O error), SIGKILL when memory ran out. A caught SIGSEGV or SIGBUS goes
+ * to the handler (si_addr = va); otherwise the process dies, after one
+ * console line naming process, address, cause.
  */
 static void trap_user_fault(struct proc *p, struct trapframe *tf, uint64_t code)
 {
@@ -146,25 +148,30 @@ static void trap_user_fault(struct proc *p, struct trapframe *tf, uint64_t code)
 		return;
 	}
 	if (err != -EFAULT) {
-		printk("pagoda: %s[%d] pid %d: bus error at 0x%lx (%s, %s)\n",
-		       p->name, p->pid, p->pid, va, trap_access_name(code),
-		       trap_bus_cause(err));
-		proc_kill_self(SIGBUS);
+		if (!signal_catches(SIGBUS))
+			printk("pagoda: %s[%d] pid %d: bus error at 0x%lx "
+			       "(%s, %s)\n", p->name, p->pid, p->pid, va,
+			       trap_access_name(code), trap_bus_cause(err));
+		signal_force_fault(SIGBUS, BUS_ADRERR, va);
 		return;
 	}
-	printk("pagoda: %s[%d] pid %d: segmentation fault at 0x%lx (%s, %s)\n",
-	       p->name, p->pid, p->pid, va, trap_access_name(code),
-	       proc_fault_cause(p, va));
-	proc_kill_self(SIGSEGV);
+	if (!signal_catches(SIGSEGV))
+		printk("pagoda: %s[%d] pid %d: segmentation fault at 0x%lx "
+		       "(%s, %s)\n", p->name, p->pid, p->pid, va,
+		       trap_access_name(code), proc_fault_cause(p, va));
+	signal_force_fault(SIGSEGV, proc_fault_code(p, va), va);
 }
 
-/* Kill the current process for an exception it cannot recover from. */
+/* Signal the current process for an exception other than a page fault:
+ * to its handler (si_code code, si_addr addr) if it catches sig, else it
+ * dies after a console line. */
 static void trap_user_signal(struct proc *p, struct trapframe *tf, int sig,
-			     const char *what)
+			     int code, vaddr_t addr, const char *what)
 {
-	printk("pagoda: %s[%d] pid %d: %s at pc 0x%lx (stval 0x%lx)\n",
-	       p->name, p->pid, p->pid, what, tf->sepc, tf->stval);
-	proc_kill_self(sig);
+	if (!signal_catches(sig))
+		printk("pagoda: %s[%d] pid %d: %s at pc 0x%lx (stval 0x%lx)\n",
+		       p->name, p->pid, p->pid, what, tf->sepc, tf->stval);
+	signal_force_fault(sig, code, addr);
 }
 
 /*
@@ -176,7 +183,8 @@ static void trap_user_signal(struct proc *p, struct trapframe *tf, int sig,
 static void trap_user_illegal(struct proc *p, struct trapframe *tf)
 {
 	if ((tf->sstatus & SSTATUS_FS) != SSTATUS_FS_OFF) {
-		trap_user_signal(p, tf, SIGILL, "illegal instruction");
+		trap_user_signal(p, tf, SIGILL, ILL_ILLOPC, tf->sepc,
+				 "illegal instruction");
 		return;
 	}
 	intr_off();
@@ -196,6 +204,12 @@ static void trap_user_exception(struct proc *p, struct trapframe *tf,
 		syscall_dispatch();
 		break;
 	case EXC_INST_PAGE_FAULT:
+		if (tf->sepc == USER_SIGRETURN_VA) {
+			(void)signal_return();  /* a handler returned */
+			break;
+		}
+		trap_user_fault(p, tf, code);
+		break;
 	case EXC_LOAD_PAGE_FAULT:
 	case EXC_STORE_PAGE_FAULT:
 		trap_user_fault(p, tf, code);
@@ -206,18 +220,22 @@ static void trap_user_exception(struct proc *p, struct trapframe *tf,
 	case EXC_INST_MISALIGNED:
 	case EXC_LOAD_MISALIGNED:
 	case EXC_STORE_MISALIGNED:
-		trap_user_signal(p, tf, SIGBUS, "misaligned access");
+		trap_user_signal(p, tf, SIGBUS, BUS_ADRALN, tf->stval,
+				 "misaligned access");
 		break;
 	case EXC_INST_ACCESS:
 	case EXC_LOAD_ACCESS:
 	case EXC_STORE_ACCESS:
-		trap_user_signal(p, tf, SIGSEGV, "access fault");
+		trap_user_signal(p, tf, SIGSEGV, SEGV_ACCERR, tf->stval,
+				 "access fault");
 		break;
 	case EXC_BREAKPOINT:
-		trap_user_signal(p, tf, SIGTRAP, "breakpoint");
+		trap_user_signal(p, tf, SIGTRAP, TRAP_BRKPT, tf->sepc,
+				 "breakpoint");
 		break;
 	default:
-		trap_user_signal(p, tf, SIGILL, "unexpected exception");
+		trap_user_signal(p, tf, SIGILL, ILL_ILLOPC, tf->sepc,
+				 "unexpected exception");
 		break;
 	}
 }

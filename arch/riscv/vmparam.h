@@ -18,6 +18,10 @@
 #define USER_MAX        0x0000003ffffff000UL   /* exclusive */
 #define USER_STACK_TOP  USER_MAX
 #define USER_STACK_MAX  (8UL << 20)            /* 8 MiB stack limit */
+/* A signal handler returns here (its ra): the page at USER_MAX is never
+ * mapped, and an instruction fetch from this address is rt_sigreturn
+ * (arch/riscv/sigframe.c). */
+#define USER_SIGRETURN_VA USER_MAX
 
 /* Kernel: the upper half. */
 #define DIRECT_MAP_BASE 0xffffffc000000000UL   /* PA 0 maps here */

@@ -17,11 +17,13 @@
 #include "kernel/proc/proc.h"
 #include "kernel/proc/sched.h"
 #include "kernel/vm/uaccess.h"
+#include "include/abi/ioctl.h"
+#include "include/abi/signal.h"
+#include "include/abi/termios.h"
 
 #define TTY_BUF_SIZE    1024            /* input bytes, a power of two */
 #define TTY_IO_CHUNK    256             /* bytes moved per uio_move */
 _Static_assert(TTY_IO_CHUNK <= UART_WRITE_MAX, "a chunk is one uart_write");
-#define TTY_SIGINT      2               /* Linux SIGINT */
 #define TTY_ROWS        24
 #define TTY_COLS        80
 #define TTY_CTRL(c)     ((c) & 0x1f)
@@ -30,55 +32,9 @@ _Static_assert(TTY_IO_CHUNK <= UART_WRITE_MAX, "a chunk is one uart_write");
 #define TTY_DEL         0x7f
 #define TTY_EOF_MARK    TTY_CTRL('D')   /* stored for Ctrl-D in the buffer */
 
-/* ioctl requests (Linux include/uapi/asm-generic/ioctls.h). */
-#define TCGETS          0x5401
-#define TCSETS          0x5402
-#define TCSETSW         0x5403
-#define TCSETSF         0x5404
-#define TIOCGPGRP       0x540F
-#define TIOCSPGRP       0x5410
-#define TIOCGWINSZ      0x5413
-
-/* struct termios of Linux include/uapi/asm-generic/termbits.h. */
-#define TTY_NCCS        19
-struct tty_termios {
-	uint32_t c_iflag;
-	uint32_t c_oflag;
-	uint32_t c_cflag;
-	uint32_t c_lflag;
-	uint8_t c_line;
-	uint8_t c_cc[TTY_NCCS];
-};
-_Static_assert(sizeof(struct tty_termios) == 36, "asm-generic termios layout");
-
-struct tty_winsize {
-	uint16_t ws_row, ws_col, ws_xpixel, ws_ypixel;
-};
-
-/* c_iflag, c_oflag, c_cflag, c_lflag bits (octal, as in termbits.h). */
-#define INLCR   0000100
-#define IGNCR   0000200
-#define ICRNL   0000400
-#define OPOST   0000001
-#define ONLCR   0000004
-#define B38400  0000017
-#define CS8     0000060
-#define CREAD   0000200
-#define ISIG    0000001
-#define ICANON  0000002
-#define ECHO    0000010
-#define ECHOE   0000020
-#define ECHOK   0000040
-#define NOFLSH  0000200
-#define IEXTEN  0100000
-/* c_cc indexes */
-#define VINTR   0
-#define VQUIT   1
-#define VERASE  2
-#define VKILL   3
-#define VEOF    4
-#define VTIME   5
-#define VMIN    6
+/* The ioctl requests, struct termios, struct winsize, the flag bits and
+ * SIGINT are the Linux asm-generic ABI's, in include/abi (shared with
+ * user space). */
 
 /*
  * Input is a ring of TTY_BUF_SIZE bytes indexed by free-running counters:
@@ -92,7 +48,7 @@ static struct {
 	uint32_t rpos;                  /* (l) next byte to read */
 	uint32_t commit;                /* (l) end of readable bytes */
 	uint32_t edit;                  /* (l) end of the edited line */
-	struct tty_termios tio;         /* (l) */
+	struct termios tio;         /* (l) */
 	pid_t fg_pgrp;                  /* (l) Ctrl-C goes here; 0: nowhere */
 } tty = {
 	.lock = SPINLOCK_INIT("tty"),
@@ -239,7 +195,7 @@ void tty_input(char c)
 		_tty_input_raw(c);
 	spin_unlock(&tty.lock);
 	if (pgrp > 0)
-		proc_signal_pgrp(pgrp, TTY_SIGINT);
+		proc_signal_pgrp(pgrp, SIGINT);
 }
 
 /*
@@ -354,7 +310,7 @@ static ssize_t console_fwrite(struct file *f, struct uio *uio)
  * Leaving canonical mode makes a half-typed line readable. */
 static long tty_set_termios(vaddr_t uarg, bool drain, bool flush)
 {
-	struct tty_termios t;
+	struct termios t;
 	int err = copyin(&t, uarg, sizeof(t));
 
 	if (err == 0 && drain)
@@ -373,7 +329,7 @@ static long tty_set_termios(vaddr_t uarg, bool drain, bool flush)
 
 static long tty_get_termios(vaddr_t uarg)
 {
-	struct tty_termios t;
+	struct termios t;
 
 	spin_lock(&tty.lock);
 	t = tty.tio;
@@ -413,7 +369,7 @@ static long tty_pgrp(unsigned long cmd, vaddr_t uarg)
 static long console_ioctl(struct file *f __unused, unsigned long cmd,
 			  vaddr_t uarg)
 {
-	struct tty_winsize ws = { .ws_row = TTY_ROWS, .ws_col = TTY_COLS };
+	struct winsize ws = { .ws_row = TTY_ROWS, .ws_col = TTY_COLS };
 
 	switch (cmd) {
 	case TCGETS:

@@ -23,20 +23,8 @@ struct file_ops {
 	void (*close)(struct file *f);                 /* last reference gone */
 };
 
-/* Open-file flags use the Linux O_* values. */
-#define O_RDONLY    00
-#define O_WRONLY    01
-#define O_RDWR      02
-#define O_ACCMODE   03
-#define O_CREAT     0100
-#define O_EXCL      0200
-#define O_NOCTTY    0400
-#define O_TRUNC     01000
-#define O_APPEND    02000
-#define O_NONBLOCK  04000
-#define O_DIRECTORY 0200000
-#define O_NOFOLLOW  0400000
-#define O_CLOEXEC   02000000
+/* Open-file flags use the Linux O_* values (include/abi/fcntl.h). */
+#include "include/abi/fcntl.h"
 
 /*
  * Locking: (f) f->lock, (c) const after creation.

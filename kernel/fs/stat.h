@@ -1,51 +1,21 @@
 /*
  * File metadata as system calls show it: struct stat in the Linux riscv64
- * (asm-generic) layout, file-type bits, directory-entry types and the *at()
- * flags. Shared by the VFS, the file systems and sys_file.c.
+ * (asm-generic) layout, and (from include/abi, shared with user space)
+ * file-type bits, directory-entry types, the *at() flags and fcntl
+ * commands. Shared by the VFS, the file systems and sys_file.c.
  */
 #ifndef KERNEL_FS_STAT_H
 #define KERNEL_FS_STAT_H
 
 #include "kernel/types.h"
 
-/* File type and permission bits of st_mode (Linux values). */
-#define S_IFMT   0170000
-#define S_IFSOCK 0140000
-#define S_IFLNK  0120000
-#define S_IFREG  0100000
-#define S_IFBLK  0060000
-#define S_IFDIR  0040000
-#define S_IFCHR  0020000
-#define S_IFIFO  0010000
-#define S_ISUID  0004000
-#define S_ISGID  0002000
-#define S_ISVTX  0001000
+#include "include/abi/fcntl.h"
+#include "include/abi/stat.h"
+
+/* File type and permission bits of st_mode, d_type values, the *at()
+ * flags and fcntl commands: include/abi/stat.h, fcntl.h. */
 #define S_IPERM  0007777        /* every permission bit */
 #define S_IXANY  0000111        /* any execute bit */
-
-#define S_ISREG(m)  (((m) & S_IFMT) == S_IFREG)
-#define S_ISDIR(m)  (((m) & S_IFMT) == S_IFDIR)
-#define S_ISLNK(m)  (((m) & S_IFMT) == S_IFLNK)
-#define S_ISCHR(m)  (((m) & S_IFMT) == S_IFCHR)
-#define S_ISBLK(m)  (((m) & S_IFMT) == S_IFBLK)
-#define S_ISFIFO(m) (((m) & S_IFMT) == S_IFIFO)
-
-/* d_type of struct linux_dirent64. */
-#define DT_UNKNOWN 0
-#define DT_FIFO    1
-#define DT_CHR     2
-#define DT_DIR     4
-#define DT_BLK     6
-#define DT_REG     8
-#define DT_LNK     10
-#define DT_SOCK    12
-
-/* *at() system calls. */
-#define AT_FDCWD            (-100)
-#define AT_SYMLINK_NOFOLLOW 0x100
-#define AT_REMOVEDIR        0x200
-#define AT_SYMLINK_FOLLOW   0x400
-#define AT_EMPTY_PATH       0x1000
 
 /* access() modes. */
 #define F_OK 0
@@ -57,15 +27,6 @@
 #define SEEK_SET 0
 #define SEEK_CUR 1
 #define SEEK_END 2
-
-/* fcntl commands and descriptor flags. */
-#define F_DUPFD         0
-#define F_GETFD         1
-#define F_SETFD         2
-#define F_GETFL         3
-#define F_SETFL         4
-#define F_DUPFD_CLOEXEC 1030
-#define FD_CLOEXEC      1
 
 /* Path limits (bytes, without the NUL). */
 #define NAME_MAX 255

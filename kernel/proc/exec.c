@@ -16,6 +16,7 @@
 #include "kernel/fs/vfs.h"
 #include "kernel/proc/elf.h"
 #include "kernel/proc/proc.h"
+#include "kernel/proc/signal.h"
 #include "kernel/vm/kmem.h"
 #include "kernel/vm/object.h"
 #include "kernel/vm/mspace.h"
@@ -671,8 +672,9 @@ static void exec_commit(struct mspace *ms, const char *name, vaddr_t entry,
 	proc_replace_mspace(ms);
 	fd_close_on_exec();
 	strlcpy(p->name, base != NULL ? base + 1 : name, sizeof(p->name));
-	/* Signals set to SIG_IGN stay ignored (POSIX); there are no handlers
-	 * to reset. The FP registers start at zero, FP off. */
+	/* Caught signals go back to SIG_DFL, ignored ones stay ignored
+	 * (POSIX). The FP registers start at zero, FP off. */
+	signal_exec(p);
 	memset(&p->fp, 0, sizeof(p->fp));
 	memset(tf, 0, sizeof(*tf));
 	tf->sepc = entry;

@@ -1,7 +1,8 @@
 /*
  * Processes: the process table, pids, kernel stacks, fork, exit, wait,
- * signals (SIG_DFL/SIG_IGN: every delivered signal terminates), process
- * groups, the first process, and the text of /proc/<pid>/{status,maps}.
+ * who may signal whom (kill, process groups; each process's signal state
+ * is signal.c), process groups, the first process, and the text of
+ * /proc/<pid>/{status,maps}.
  * Scheduling is in sched.c, execve in exec.c, traps in arch/riscv/trap.c.
  *
  * Lock order: proc_table_lock, then proc->lock, then the run queue.
@@ -87,7 +88,7 @@ static void proc_reset(struct proc *p, vaddr_t kstack)
 {
 	p->chan = NULL;
 	p->killed = false;
-	p->sigpending = 0;
+	signal_init(&p->sig);
 	p->xstatus = 0;
 	p->kstack = kstack;
 	p->tf = (struct trapframe *)(proc_kstack_top(p) -
@@ -100,7 +101,6 @@ static void proc_reset(struct proc *p, vaddr_t kstack)
 	p->cloexec = 0;
 	p->cwd = NULL;
 	p->name[0] = '\0';
-	p->sigignore = 0;
 	p->start_ticks = sched_ticks();
 	p->utime = p->stime = 0;
 	p->cutime = p->cstime = 0;
@@ -268,7 +268,7 @@ long proc_fork(vaddr_t newsp)
 		np->tf->sp = newsp;
 	np->fp = p->fp;
 	np->cloexec = p->cloexec;
-	np->sigignore = p->sigignore;
+	signal_fork(&p->sig, &np->sig);
 	strlcpy(np->name, p->name, sizeof(np->name));
 	fd_fork(p, np);
 
@@ -425,35 +425,22 @@ pid_t proc_getppid(struct proc *p)
 	return ppid;
 }
 
-/* True if sig would be dropped on arrival at p. init gets no signal it
- * has no handler for, so none at all (as in Linux). => p->lock held. */
-static bool proc_sig_ignored(const struct proc *p, int sig)
-{
-	if (p->pid == INIT_PID)
-		return true;
-	if (SIG_BIT(sig) & SIG_UNCATCHABLE & ~SIG_DEFAULT_IGNORE)
-		return false;
-	return ((p->sigignore | SIG_DEFAULT_IGNORE) & SIG_BIT(sig)) != 0;
-}
-
-/* Post sig (1..NSIG, or 0 to probe) to p: it will terminate p at its next
- * return to user, and ends an interruptible sleep. */
-static void proc_signal(struct proc *p, int sig)
+/* Post sig (1..NSIG, or 0 to probe) to p from process sender (0: the
+ * kernel): signal_post. init gets no signal at all (it has no handlers;
+ * Linux sends init only those it catches). */
+static void proc_signal(struct proc *p, int sig, pid_t sender)
 {
 	spin_lock(&p->lock);
 	if (sig != 0 && p->state != P_ZOMBIE && p->state != P_UNUSED &&
-	    p->kthread == NULL && !proc_sig_ignored(p, sig)) {
-		p->sigpending |= SIG_BIT(sig);
-		p->killed = true;
-		sched_signal_wake(p);
-	}
+	    p->kthread == NULL && p->pid != INIT_PID)
+		signal_post(p, sig, sender);
 	spin_unlock(&p->lock);
 }
 
 /* Signal every process of group pgid except `except` (may be NULL).
  * Returns how many there were. => proc_table_lock held. */
 static int proc_signal_group_locked(pid_t pgid, int sig,
-				    const struct proc *except)
+				    const struct proc *except, pid_t sender)
 {
 	int n = 0;
 
@@ -465,7 +452,7 @@ static int proc_signal_group_locked(pid_t pgid, int sig,
 			continue;
 		if (pgid == 0 && p->pid == INIT_PID)
 			continue;
-		proc_signal(p, sig);
+		proc_signal(p, sig, sender);
 		n++;
 	}
 	return n;
@@ -481,7 +468,7 @@ int proc_signal_pgrp(pid_t pgid, int sig)
 	if (pgid <= 0)
 		return -ESRCH;
 	spin_lock(&proc_table_lock);
-	n = proc_signal_group_locked(pgid, sig, NULL);
+	n = proc_signal_group_locked(pgid, sig, NULL, 0);
 	spin_unlock(&proc_table_lock);
 	return n > 0 ? 0 : -ESRCH;
 }
@@ -491,6 +478,7 @@ int proc_signal_pgrp(pid_t pgid, int sig)
 int proc_kill(pid_t pid, int sig)
 {
 	struct proc *cur = proc_current(), *p;
+	pid_t sender = cur != NULL ? cur->pid : 0;
 	int n = 0;
 
 	if (sig < 0 || sig > NSIG)
@@ -499,29 +487,24 @@ int proc_kill(pid_t pid, int sig)
 	if (pid > 0) {
 		p = proc_find(pid);
 		if (p != NULL) {
-			proc_signal(p, sig);
+			proc_signal(p, sig, sender);
 			n = 1;
 		}
 	} else if (pid == -1) {
-		n = proc_signal_group_locked(0, sig, cur);
+		n = proc_signal_group_locked(0, sig, cur, sender);
 	} else {
 		pid_t pgid = (pid == 0) ? (cur != NULL ? cur->pgid : 0) : -pid;
 		if (pgid > 0)
-			n = proc_signal_group_locked(pgid, sig, NULL);
+			n = proc_signal_group_locked(pgid, sig, NULL, sender);
 	}
 	spin_unlock(&proc_table_lock);
 	return n > 0 ? 0 : -ESRCH;
 }
 
-/* See proc.h. Forced: an exception kills even if the signal is ignored. */
+/* See proc.h. */
 void proc_kill_self(int sig)
 {
-	struct proc *p = proc_current();
-
-	spin_lock(&p->lock);
-	p->sigpending |= SIG_BIT(sig);
-	p->killed = true;
-	spin_unlock(&p->lock);
+	signal_force_kill(sig);
 }
 
 /* See proc.h. */
@@ -530,56 +513,10 @@ bool proc_signal_pending(const struct proc *p)
 	return p->killed;
 }
 
-/* See proc.h. SIGKILL first, else the lowest pending signal. */
+/* See proc.h. */
 void proc_signal_deliver(void)
 {
-	struct proc *p = proc_current();
-	uint64_t pending;
-	int sig;
-
-	spin_lock(&p->lock);
-	pending = p->sigpending;
-	if (!p->killed || pending == 0) {
-		p->sigpending = 0;
-		p->killed = false;
-		spin_unlock(&p->lock);
-		return;
-	}
-	spin_unlock(&p->lock);
-	if (pending & SIG_BIT(SIGKILL))
-		sig = SIGKILL;
-	else
-		sig = __builtin_ctzl(pending) + 1;     /* the lowest */
-	proc_exit(W_SIGNALED(sig));
-}
-
-/* See proc.h. */
-unsigned long proc_sigaction_get(int sig)
-{
-	struct proc *p = proc_current();
-
-	return (p->sigignore & SIG_BIT(sig)) ? SIG_IGN : SIG_DFL;
-}
-
-/* See proc.h. Ignoring a signal discards it if pending (POSIX). */
-int proc_sigaction_set(int sig, unsigned long handler)
-{
-	struct proc *p = proc_current();
-
-	if (SIG_BIT(sig) & SIG_UNCATCHABLE)
-		return -EINVAL;
-	if (handler != SIG_DFL && handler != SIG_IGN)
-		return -EINVAL;
-	spin_lock(&p->lock);
-	if (handler == SIG_IGN) {
-		p->sigignore |= SIG_BIT(sig);
-		p->sigpending &= ~SIG_BIT(sig);
-		p->killed = (p->sigpending != 0);
-	} else {
-		p->sigignore &= ~SIG_BIT(sig);
-	}
-	spin_unlock(&p->lock);
-	return 0;
+	signal_deliver();
 }
 
 /* See proc.h. */
@@ -728,7 +665,7 @@ struct mspace *proc_get_mspace(pid_t pid, char name[PROC_NAME_MAX])
 /* See proc.h. */
 bool proc_fatal_signal_pending(const struct proc *p)
 {
-	return (__atomic_load_n(&p->sigpending, __ATOMIC_RELAXED) &
+	return (__atomic_load_n(&p->sig.pending, __ATOMIC_RELAXED) &
 		SIG_BIT(SIGKILL)) != 0;
 }
 
@@ -863,19 +800,26 @@ int proc_smaps(pid_t pid, struct sbuf *sb)
 }
 
 /* See proc.h. => p is the current process, no locks held. */
-const char *proc_fault_cause(struct proc *p, vaddr_t va)
+int proc_fault_code(struct proc *p, vaddr_t va)
 {
 	struct mspace *ms = p->ms;
 	struct vma *v;
 	bool mapped;
 
 	if (ms == NULL)
-		return "no mapping";
+		return SEGV_MAPERR;
 	mutex_lock(&ms->lock);
 	v = mspace_search_vma(ms, va);
 	mapped = (v != NULL && !(v->flags & VMA_GUARD));
 	mutex_unlock(&ms->lock);
-	return mapped ? "protection" : "no mapping";
+	return mapped ? SEGV_ACCERR : SEGV_MAPERR;
+}
+
+/* See proc.h. => p is the current process, no locks held. */
+const char *proc_fault_cause(struct proc *p, vaddr_t va)
+{
+	return proc_fault_code(p, va) == SEGV_ACCERR ? "protection"
+						     : "no mapping";
 }
 
 /* Open the console on fds 0, 1 and 2 of the current process. */

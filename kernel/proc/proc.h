@@ -11,6 +11,7 @@
 #include "arch/riscv/cpu.h"
 #include "arch/riscv/trap.h"
 #include "arch/riscv/vmparam.h"
+#include "kernel/proc/signal.h"
 
 #define NPROC_MAX   256
 #define NOFILE      64          /* open files per process */
@@ -35,8 +36,7 @@ struct proc {
 	struct spinlock lock;
 	enum proc_state state;          /* (p) */
 	void *chan;                     /* (p) sleep channel */
-	bool killed;                    /* (p) */
-	uint64_t sigpending;            /* (p) bit n-1 for signal n */
+	bool killed;                    /* (p) a signal is deliverable */
 	int xstatus;                    /* (p) wait status when ZOMBIE */
 	pid_t pid;                      /* (c) */
 	pid_t pgid;                     /* (t) process group */
@@ -51,7 +51,7 @@ struct proc {
 	uint64_t cloexec;               /* (s) FD_CLOEXEC bit per fd < 64 */
 	struct vnode *cwd;              /* (s) current directory */
 	char name[PROC_NAME_MAX];       /* (s) program name */
-	uint64_t sigignore;             /* (s) signals set to SIG_IGN */
+	struct sigstate sig;            /* signal.h has its legend */
 	uint64_t start_ticks;           /* (c) */
 	uint64_t utime, stime;          /* (p) ticks */
 	uint64_t cutime, cstime;        /* (s) ticks of reaped children, theirs
@@ -147,21 +147,18 @@ pid_t proc_getppid(struct proc *p);
 int proc_setpgid(pid_t pid, pid_t pgid);
 /* Process group of pid (0: the caller), or -ESRCH. */
 long proc_getpgid(pid_t pid);
-/* The current process's action for sig (1..NSIG): SIG_DFL or SIG_IGN. */
-unsigned long proc_sigaction_get(int sig);
-/* Set the current process's action for sig. Returns 0, or -EINVAL for a
- * handler function or for SIGKILL/SIGSTOP. */
-int proc_sigaction_set(int sig, unsigned long handler);
 
 /* ---- Used by the trap handler and the scheduler (kernel/proc, arch). ---- */
 
-/* Terminate the current process by signal sig at its return to user. */
+/* Terminate the current process by signal sig at its return to user,
+ * whatever its action for sig (signal_force_kill). */
 void proc_kill_self(int sig);
-/* Act on the current process's pending signals before it returns to user:
- * a terminating one ends it here (never returns then). => no locks held. */
+/* Act on the current process's pending signals before it returns to user
+ * (signal_deliver): run handlers, or end it here (never returns then).
+ * => no locks held. */
 void proc_signal_deliver(void);
-/* True if p has a pending signal that ends an interruptible sleep.
- * => p->lock held. */
+/* True if p has a pending, unblocked signal: it ends an interruptible
+ * sleep. => p->lock held. */
 bool proc_signal_pending(const struct proc *p);
 /* Load p's page table (its mspace's pmap, or the kernel's) on this hart.
  * => p->lock held, interrupts off. */
@@ -182,6 +179,8 @@ void proc_account_tick(struct proc *p, bool user);
 /* Why a user access at va in p faulted, for the console line:
  * "no mapping" or "protection". */
 const char *proc_fault_cause(struct proc *p, vaddr_t va);
+/* The same as a SIGSEGV si_code: SEGV_MAPERR or SEGV_ACCERR. */
+int proc_fault_code(struct proc *p, vaddr_t va);
 /* Top of p's kernel stack: its trapframe lies just below. */
 static inline vaddr_t proc_kstack_top(const struct proc *p)
 {

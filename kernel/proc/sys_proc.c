@@ -42,11 +42,6 @@
 #define REBOOT_CMD_HALT         0xcdef0123UL
 #define REBOOT_CMD_POWER_OFF    0x4321fedcUL
 
-/* rt_sigprocmask how values. */
-#define SIG_BLOCK       0
-#define SIG_UNBLOCK     1
-#define SIG_SETMASK     2
-
 struct timespec {
 	int64_t tv_sec;
 	int64_t tv_nsec;
@@ -239,50 +234,71 @@ long sys_kill(const struct syscall_args *args)
 	return proc_kill((pid_t)args->a[0], (int)args->a[1]);
 }
 
-/* rt_sigaction(sig, act, oact, sigsetsize): SIG_DFL and SIG_IGN only; a
- * handler function is refused with -EINVAL, as are SIGKILL and SIGSTOP.
- * -EFAULT for bad pointers. */
+/* rt_sigaction(sig, act, oact, sigsetsize): see signal_action. The
+ * struct is riscv64's: handler, flags, mask (no sa_restorer: a handler
+ * returns to USER_SIGRETURN_VA). -EINVAL, -EFAULT. */
 long sys_rt_sigaction(const struct syscall_args *args)
 {
-	int sig = (int)args->a[0];
 	vaddr_t uact = args->a[1], uoact = args->a[2];
 	struct k_sigaction act, old;
 	int err;
 
-	if (args->a[3] != SIGSET_SIZE || sig < 1 || sig > NSIG)
+	if (args->a[3] != SIGSET_SIZE)
 		return -EINVAL;
 	if (uact != 0 && copyin(&act, uact, sizeof(act)) < 0)
 		return -EFAULT;
-	memset(&old, 0, sizeof(old));
-	old.handler = proc_sigaction_get(sig);
-	if (uact != 0) {
-		err = proc_sigaction_set(sig, act.handler);
-		if (err < 0)
-			return err;
-	}
+	err = signal_action((int)args->a[0], uact != 0 ? &act : NULL, &old);
+	if (err < 0)
+		return err;
 	if (uoact != 0 && copyout(uoact, &old, sizeof(old)) < 0)
 		return -EFAULT;
 	return 0;
 }
 
-/* rt_sigprocmask(how, set, oldset, sigsetsize): no blocking in Pagoda; the
- * mask reads back empty. -EINVAL, -EFAULT. */
+/* rt_sigprocmask(how, set, oldset, sigsetsize): see signal_procmask.
+ * -EINVAL, -EFAULT. */
 long sys_rt_sigprocmask(const struct syscall_args *args)
 {
-	uint64_t empty = 0, set;
+	uint64_t set, old;
+	int err;
 
 	if (args->a[3] != SIGSET_SIZE)
 		return -EINVAL;
-	if (args->a[1] != 0 && args->a[0] != SIG_BLOCK &&
-	    args->a[0] != SIG_UNBLOCK && args->a[0] != SIG_SETMASK)
-		return -EINVAL;
-	/* Blocking is not implemented, but the new set is still read so a bad
-	 * pointer is -EFAULT, as on Linux. */
 	if (args->a[1] != 0 && copyin(&set, args->a[1], sizeof(set)) < 0)
 		return -EFAULT;
-	if (args->a[2] != 0 && copyout(args->a[2], &empty, sizeof(empty)) < 0)
+	err = signal_procmask((int)args->a[0], args->a[1] != 0 ? &set : NULL,
+			      &old);
+	if (err < 0)
+		return err;
+	if (args->a[2] != 0 && copyout(args->a[2], &old, sizeof(old)) < 0)
 		return -EFAULT;
 	return 0;
+}
+
+/* sigaltstack(ss, old_ss): see signal_altstack. -EINVAL, -ENOMEM, -EPERM,
+ * -EFAULT. */
+long sys_sigaltstack(const struct syscall_args *args)
+{
+	struct k_sigaltstack ss, old;
+	int err;
+
+	if (args->a[0] != 0 && copyin(&ss, args->a[0], sizeof(ss)) < 0)
+		return -EFAULT;
+	err = signal_altstack(args->a[0] != 0 ? &ss : NULL, &old,
+			      proc_current()->tf->sp);
+	if (err < 0)
+		return err;
+	if (args->a[1] != 0 && copyout(args->a[1], &old, sizeof(old)) < 0)
+		return -EFAULT;
+	return 0;
+}
+
+/* rt_sigreturn(): return from a handler to the context its frame (at the
+ * user sp) saved; a0 gets the saved a0. A bad frame kills with SIGSEGV. */
+long sys_rt_sigreturn(const struct syscall_args *args)
+{
+	(void)args;
+	return signal_return();
 }
 
 /* reboot(magic1, magic2, cmd, arg): power off (or halt) and restart after

@@ -7,6 +7,7 @@
 #include "kernel/errno.h"
 #include "kernel/syscall.h"
 #include "kernel/proc/proc.h"
+#include "kernel/proc/signal.h"
 #include "arch/riscv/trap.h"
 
 #define RISCV_ECALL_BYTES 4     /* ecall is never compressed */
@@ -65,6 +66,8 @@ static const syscall_fn_t syscall_table[NSYSCALLS] = {
 	[SYS_kill] = sys_kill,
 	[SYS_rt_sigaction] = sys_rt_sigaction,
 	[SYS_rt_sigprocmask] = sys_rt_sigprocmask,
+	[SYS_rt_sigreturn] = sys_rt_sigreturn,
+	[SYS_sigaltstack] = sys_sigaltstack,
 	[SYS_reboot] = sys_reboot,
 	[SYS_setpgid] = sys_setpgid,
 	[SYS_getpgid] = sys_getpgid,
@@ -94,5 +97,15 @@ void syscall_dispatch(void)
 	syscall_fn_t fn = (num < NSYSCALLS) ? syscall_table[num] : NULL;
 
 	tf->sepc += RISCV_ECALL_BYTES;
+	signal_syscall_enter(num, tf->a0);
 	tf->a0 = (fn != NULL) ? (uint64_t)fn(&args) : (uint64_t)-ENOSYS;
+}
+
+/* See kernel/syscall.h. a7 still holds the number. */
+void syscall_restart(uint64_t a0)
+{
+	struct trapframe *tf = proc_current()->tf;
+
+	tf->a0 = a0;
+	tf->sepc -= RISCV_ECALL_BYTES;
 }

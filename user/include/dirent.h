@@ -9,14 +9,7 @@
 #include <sys/cdefs.h>
 #include <sys/types.h>
 
-#define DT_UNKNOWN 0
-#define DT_FIFO    1
-#define DT_CHR     2
-#define DT_DIR     4
-#define DT_BLK     6
-#define DT_REG     8
-#define DT_LNK     10
-#define DT_SOCK    12
+#include <abi/stat.h>          /* DT_* */
 
 #define NAME_MAX_DIRENT 255
 

@@ -1,8 +1,12 @@
 /*
  * <signal.h> for Pagoda: Linux riscv64 signal numbers and the kernel's
  * struct sigaction layout (handler, flags, mask: riscv has no sa_restorer),
- * so sigaction() passes it to rt_sigaction unchanged.  Replaces picolibc's
- * newlib numbering (SIGCHLD 20, SIGUSR1 30, ...), which the kernel does not use.
+ * so sigaction() passes it to rt_sigaction unchanged, the numbers and flags
+ * from <abi/signal.h> (the kernel's own copy); siginfo_t, stack_t
+ * and (through <sys/ucontext.h>) ucontext_t as a handler gets them from the
+ * kernel, in the Linux riscv64 layout, under glibc's and musl's names.
+ * Replaces picolibc's newlib numbering (SIGCHLD 20, SIGUSR1 30, ...), which
+ * the kernel does not use.
  */
 #ifndef _PAGODA_SIGNAL_H
 #define _PAGODA_SIGNAL_H
@@ -20,42 +24,8 @@ typedef int sig_atomic_t;
 typedef void (*_sig_func_ptr)(int);
 typedef _sig_func_ptr sighandler_t;
 
-#define SIGHUP    1
-#define SIGINT    2
-#define SIGQUIT   3
-#define SIGILL    4
-#define SIGTRAP   5
-#define SIGABRT   6
-#define SIGIOT    SIGABRT
-#define SIGBUS    7
-#define SIGFPE    8
-#define SIGKILL   9
-#define SIGUSR1   10
-#define SIGSEGV   11
-#define SIGUSR2   12
-#define SIGPIPE   13
-#define SIGALRM   14
-#define SIGTERM   15
-#define SIGSTKFLT 16
-#define SIGCHLD   17
-#define SIGCLD    SIGCHLD
-#define SIGCONT   18
-#define SIGSTOP   19
-#define SIGTSTP   20
-#define SIGTTIN   21
-#define SIGTTOU   22
-#define SIGURG    23
-#define SIGXCPU   24
-#define SIGXFSZ   25
-#define SIGVTALRM 26
-#define SIGPROF   27
-#define SIGWINCH  28
-#define SIGIO     29
-#define SIGPOLL   SIGIO
-#define SIGPWR    30
-#define SIGSYS    31
-#define SIGRTMIN  32
-#define SIGRTMAX  64
+#include <abi/signal.h>
+
 #define NSIG      65
 #define _NSIG     NSIG
 
@@ -63,17 +33,11 @@ typedef _sig_func_ptr sighandler_t;
 #define SIG_IGN ((_sig_func_ptr)1)
 #define SIG_ERR ((_sig_func_ptr)-1)
 
-#define SIG_BLOCK   0
-#define SIG_UNBLOCK 1
-#define SIG_SETMASK 2
-
-#define SA_NOCLDSTOP 0x00000001
-#define SA_NOCLDWAIT 0x00000002
-#define SA_SIGINFO   0x00000004
-#define SA_ONSTACK   0x08000000
-#define SA_RESTART   0x10000000
-#define SA_NODEFER   0x40000000
-#define SA_RESETHAND 0x80000000
+typedef struct sigaltstack {
+	void *ss_sp;            /* lowest address */
+	int ss_flags;
+	size_t ss_size;         /* bytes */
+} stack_t;
 
 union sigval {
 	int sival_int;
@@ -91,6 +55,7 @@ struct sigevent {
 #define SIGEV_NONE   1
 #define SIGEV_THREAD 2
 
+/* 128 bytes, si_addr at byte 16 (Linux's siginfo_t on 64-bit). */
 typedef struct {
 	int si_signo;
 	int si_errno;
@@ -119,6 +84,8 @@ struct sigaction {
 #define sa_handler   __sa.sa_handler
 #define sa_sigaction __sa.sa_sigaction
 
+#include <sys/ucontext.h>
+
 __BEGIN_DECLS
 _sig_func_ptr signal(int sig, _sig_func_ptr handler);
 int raise(int sig);
@@ -127,6 +94,7 @@ int killpg(pid_t pgrp, int sig);
 int sigaction(int sig, const struct sigaction *__restrict act,
 	      struct sigaction *__restrict old);
 int sigprocmask(int how, const sigset_t *__restrict set, sigset_t *__restrict old);
+int sigaltstack(const stack_t *__restrict ss, stack_t *__restrict old);
 int sigemptyset(sigset_t *set);
 int sigfillset(sigset_t *set);
 int sigaddset(sigset_t *set, int sig);

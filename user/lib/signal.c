@@ -13,6 +13,10 @@
 /* The kernel's sigset_t is one 64-bit word. */
 #define PG_SIGSET_BYTES sizeof(sigset_t)
 
+_Static_assert(sizeof(siginfo_t) == 128, "siginfo_t as the kernel writes it");
+_Static_assert(__builtin_offsetof(siginfo_t, si_addr) == 16, "si_addr");
+_Static_assert(sizeof(stack_t) == 24, "stack_t as the kernel reads it");
+
 static int sig_valid(int sig)
 {
 	return sig > 0 && sig < NSIG;
@@ -46,6 +50,11 @@ int sigprocmask(int how, const sigset_t *set, sigset_t *old)
 {
 	return (int)pg_sysret(pg_syscall4(SYS_rt_sigprocmask, how, set, old,
 					  PG_SIGSET_BYTES));
+}
+
+int sigaltstack(const stack_t *ss, stack_t *old)
+{
+	return (int)pg_sysret(pg_syscall2(SYS_sigaltstack, ss, old));
 }
 
 int sigemptyset(sigset_t *set)

@@ -19,7 +19,9 @@
  * value an earlier call returned (descriptors, child pids, mappings).
  * Left out: reboot, kill of anything but the worker and its children,
  * setpgid into another group; exit, exit_group and rt_sigreturn run in a
- * child of the worker.
+ * child of the worker (rt_sigreturn on a frame of random registers whose
+ * pc exits, or at a random sp). Handlers installed are a function that
+ * returns at once, or now and then a random address.
  */
 #include "tap.h"
 
@@ -563,6 +565,13 @@ static int gen_mem_args(struct call *c)
 	return 1;
 }
 
+/* The handler the fuzz installs: returns at once (the fuzz's registers
+ * are random at a delivery, so it touches nothing). */
+static void fuzz_on_signal(int sig)
+{
+	(void)sig;
+}
+
 /* Arguments of the process, signal and time calls; 0 if c->nr is not one. */
 static int gen_proc_args(struct call *c)
 {
@@ -587,7 +596,8 @@ static int gen_proc_args(struct call *c)
 	case SYS_rt_sigaction: {
 		long *act = (long *)(inbuf + 2048);
 
-		act[0] = one_in(8) ? gen_int() : (long)below(2);       /* SIG_DFL, SIG_IGN */
+		act[0] = one_in(16) ? gen_int() :                      /* anywhere */
+			 one_in(3) ? (long)fuzz_on_signal : (long)below(2); /* SIG_DFL, SIG_IGN */
 		act[1] = gen_int(); act[2] = gen_int(); act[3] = gen_int();
 		a[0] = one_in(3) ? gen_signal() : 1 + (long)below(64);
 		a[1] = one_in(4) ? 0 : gen_in(c, 2048); a[2] = one_in(2) ? 0 : gen_ptr(c);
@@ -600,6 +610,17 @@ static int gen_proc_args(struct call *c)
 		a[0] = one_in(4) ? gen_int() : (long)below(3);
 		a[1] = one_in(4) ? 0 : gen_in(c, 3072); a[2] = one_in(2) ? 0 : gen_ptr(c);
 		a[3] = one_in(4) ? gen_int() : 8; break;
+	}
+	case SYS_sigaltstack: {
+		static const long sizes[] = { 0, 2047, 2048, 8192, 65536 };
+		long *ss = (long *)(inbuf + 3584);
+
+		ss[0] = gen_ptr(c);
+		ss[1] = one_in(4) ? gen_int() : PICK(((const long[]){ 0, 2 }));
+		ss[2] = one_in(4) ? gen_len() : PICK(sizes);
+		c->kbuf = 0;                    /* ss_sp is never dereferenced here */
+		a[0] = one_in(3) ? 0 : gen_in(c, 3584); a[1] = one_in(2) ? 0 : gen_ptr(c);
+		break;
 	}
 	case SYS_setpgid:
 		a[0] = one_in(2) ? 0 : gen_pid();
@@ -647,6 +668,7 @@ static const short fuzz_nrs[] = {
 	SYS_fstat, SYS_sync, SYS_fsync, SYS_brk, SYS_mmap, SYS_mmap, SYS_munmap,
 	SYS_mprotect, SYS_madvise, SYS_msync, SYS_nanosleep, SYS_clock_gettime,
 	SYS_sched_yield, SYS_kill, SYS_rt_sigaction, SYS_rt_sigprocmask,
+	SYS_sigaltstack,
 	SYS_setpgid, SYS_getpgid, SYS_uname, SYS_getpid, SYS_getppid,
 	SYS_getuid, SYS_geteuid, SYS_getgid, SYS_getegid, SYS_gettid,
 	SYS_set_tid_address, SYS_wait4, SYS_clone, SYS_execve,
@@ -697,6 +719,7 @@ static const char *nr_name(long nr)
 		{ SYS_clock_gettime, "clock_gettime" }, { SYS_sched_yield, "sched_yield" },
 		{ SYS_kill, "kill" }, { SYS_rt_sigaction, "rt_sigaction" },
 		{ SYS_rt_sigprocmask, "rt_sigprocmask" }, { SYS_rt_sigreturn, "rt_sigreturn" },
+		{ SYS_sigaltstack, "sigaltstack" },
 		{ SYS_setpgid, "setpgid" }, { SYS_getpgid, "getpgid" }, { SYS_uname, "uname" },
 		{ SYS_getpid, "getpid" }, { SYS_getppid, "getppid" }, { SYS_getuid, "getuid" },
 		{ SYS_geteuid, "geteuid" }, { SYS_getgid, "getgid" }, { SYS_getegid, "getegid" },
@@ -790,6 +813,44 @@ static long make_call(const struct call *c)
 
 /* exit, exit_group and rt_sigreturn end (or derail) the caller: make
  * them in a child, which exits in any case. */
+/* Linux riscv64's struct rt_sigframe: siginfo_t, then ucontext_t. */
+#define SIGFRAME_BYTES  1088
+#define SIGFRAME_PC     (128 + 176)             /* uc_mcontext.sc_regs.pc */
+#define SIGFRAME_REGS   32
+#define LANDING_BYTES   4096
+
+static unsigned char sigframe[SIGFRAME_BYTES] __attribute__((aligned(16)));
+static unsigned char landing_stack[LANDING_BYTES] __attribute__((aligned(16)));
+
+/* Where a forged frame resumes: exit_group(0) with nothing else trusted. */
+void fuzz_sigreturn_landing(void);
+__asm__(".text\n"
+	".globl fuzz_sigreturn_landing\n"
+	"fuzz_sigreturn_landing:\n"
+	"	li a0, 0\n"
+	"	li a7, 94\n"                   /* NR_EXIT_GROUP */
+	"	ecall\n");
+
+/* rt_sigreturn in the worker's child: a frame of random words (from the
+ * call's arguments) whose pc is fuzz_sigreturn_landing and sp a small
+ * stack, at a valid sp, or (one time in four) a random sp. */
+static void __attribute__((noreturn)) fuzz_sigreturn(const struct call *c)
+{
+	unsigned long x = (unsigned long)c->a[2] | 1, *w = (unsigned long *)sigframe;
+	unsigned long *regs = (unsigned long *)(sigframe + SIGFRAME_PC);
+	void *sp = ((c->a[0] & 3) == 0) ? (void *)c->a[1] : sigframe;
+
+	for (unsigned i = 0; i < SIGFRAME_BYTES / sizeof(*w); i++) {
+		x ^= x << 13; x ^= x >> 7; x ^= x << 17;        /* xorshift */
+		w[i] = x;
+	}
+	regs[0] = (unsigned long)fuzz_sigreturn_landing;
+	regs[2] = (unsigned long)(landing_stack + LANDING_BYTES);
+	__asm__ volatile("mv sp, %0\n\tli a7, %1\n\tecall"
+			 : : "r"(sp), "i"(SYS_rt_sigreturn) : "memory");
+	__builtin_unreachable();
+}
+
 static void call_in_child(const struct call *c)
 {
 	int status;
@@ -797,6 +858,8 @@ static void call_in_child(const struct call *c)
 
 	if (pid == 0) {
 		in_grandchild = 1;
+		if (c->nr == SYS_rt_sigreturn)
+			fuzz_sigreturn(c);
 		make_call(c);
 		_exit(0);
 	}

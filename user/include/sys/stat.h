@@ -36,40 +36,11 @@ _Static_assert(sizeof(struct stat) == 128, "Linux asm-generic struct stat is 128
 #define st_mtime st_mtim.tv_sec
 #define st_ctime st_ctim.tv_sec
 
-#define S_IFMT   0170000
-#define S_IFSOCK 0140000
-#define S_IFLNK  0120000
-#define S_IFREG  0100000
-#define S_IFBLK  0060000
-#define S_IFDIR  0040000
-#define S_IFCHR  0020000
-#define S_IFIFO  0010000
-#define S_ISUID  04000
-#define S_ISGID  02000
-#define S_ISVTX  01000
-#define S_IRWXU  00700
-#define S_IRUSR  00400
-#define S_IWUSR  00200
-#define S_IXUSR  00100
-#define S_IRWXG  00070
-#define S_IRGRP  00040
-#define S_IWGRP  00020
-#define S_IXGRP  00010
-#define S_IRWXO  00007
-#define S_IROTH  00004
-#define S_IWOTH  00002
-#define S_IXOTH  00001
+#include <abi/stat.h>
+
 #define S_IREAD  S_IRUSR
 #define S_IWRITE S_IWUSR
 #define S_IEXEC  S_IXUSR
-
-#define S_ISDIR(m)  (((m) & S_IFMT) == S_IFDIR)
-#define S_ISREG(m)  (((m) & S_IFMT) == S_IFREG)
-#define S_ISCHR(m)  (((m) & S_IFMT) == S_IFCHR)
-#define S_ISBLK(m)  (((m) & S_IFMT) == S_IFBLK)
-#define S_ISFIFO(m) (((m) & S_IFMT) == S_IFIFO)
-#define S_ISLNK(m)  (((m) & S_IFMT) == S_IFLNK)
-#define S_ISSOCK(m) (((m) & S_IFMT) == S_IFSOCK)
 
 #define UTIME_NOW  ((1l << 30) - 1l)
 #define UTIME_OMIT ((1l << 30) - 2l)
