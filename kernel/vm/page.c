@@ -136,10 +136,18 @@ static void free_list_remove(struct vm_zone *z, struct vm_page *pg, unsigned ord
 static void buddy_split(struct vm_zone *z, struct vm_page *pg,
 			unsigned have, unsigned want)
 {
+	/* LAB buddy: begin */
 	while (have > want) {
 		have--;
 		free_list_insert(z, pg + ORDER_PAGES(have), have);
 	}
+	/* LAB buddy: end */
+	/* LAB buddy: stub
+	// Not a buddy split: every page past the 2^want asked for goes back
+	// alone, at order 0, so the kernel still boots.
+	for (uint64_t i = ORDER_PAGES(want); i < ORDER_PAGES(have); i++)
+		free_list_insert(z, pg + i, 0);
+	*/
 }
 
 /*
@@ -153,6 +161,7 @@ static void buddy_split(struct vm_zone *z, struct vm_page *pg,
 static void buddy_merge(struct vm_zone *z, const struct vm_seg *seg,
 			struct vm_page *pg, unsigned order)
 {
+	/* LAB buddy: begin */
 	while (order < VM_PAGE_MAX_ORDER) {
 		paddr_t buddy_pa = pg->pa ^ ORDER_BYTES(order);
 		struct vm_page *buddy;
@@ -168,6 +177,12 @@ static void buddy_merge(struct vm_zone *z, const struct vm_seg *seg,
 		order++;
 	}
 	free_list_insert(z, pg, order);
+	/* LAB buddy: end */
+	/* LAB buddy: stub
+	// Never merges: the block goes back as it came.
+	(void)seg;
+	free_list_insert(z, pg, order);
+	*/
 }
 
 /* Take a block of 2^order pages from z: the smallest free block that is
@@ -195,6 +210,7 @@ static struct vm_page *zone_alloc_block(struct vm_zone *z, unsigned order)
  * => z->lock held. */
 static bool zone_watermark_ok(const struct vm_zone *z, unsigned order, int flags)
 {
+	/* LAB buddy: begin */
 	uint64_t want = ORDER_PAGES(order);
 
 	if (z->free_pages < want)
@@ -202,6 +218,11 @@ static bool zone_watermark_ok(const struct vm_zone *z, unsigned order, int flags
 	if ((flags & (VM_ALLOC_USER | VM_ALLOC_NORESERVE)) &&
 	    z->free_pages - want < z->wmark_min)
 		return false;
+	/* LAB buddy: end */
+	/* LAB buddy: stub
+	// Ignores the watermarks: any free block will do.
+	(void)flags;
+	*/
 	for (unsigned k = order; k < VM_PAGE_NORDERS; k++)
 		if (z->nfree[k] > 0)
 			return true;
@@ -216,7 +237,14 @@ static bool zone_watermark_ok(const struct vm_zone *z, unsigned order, int flags
 static struct vm_zone *zone_pick(unsigned order, unsigned zonemask, int flags)
 {
 	for (unsigned i = 0; i < VM_NZONES; i++) {
+		/* LAB buddy: begin */
 		enum vm_zone_id id = zone_fallback[i];
+		/* LAB buddy: end */
+		/* LAB buddy: stub
+		// Zones in the order of their ids, not zone_fallback's.
+		enum vm_zone_id id = i;
+		(void)zone_fallback;
+		*/
 		struct vm_zone *z = &zones[id];
 
 		if (!(zonemask & (1u << id)) || z->managed == 0)
