@@ -29,6 +29,7 @@
 #include "arch/riscv/csr.h"
 #include "arch/riscv/pte.h"
 #include "arch/riscv/sbi.h"
+#include "arch/riscv/tlb.h"
 #include "arch/riscv/vmparam.h"
 
 /* Root entries from here up map the kernel half and are shared by every
@@ -123,31 +124,6 @@ _Static_assert(USER_MIN + PAGE_SIZE < USER_MAX, "room for the self-test page");
 enum pmap_flush { PMAP_FLUSH_NONE, PMAP_FLUSH_ASID, PMAP_FLUSH_ALL };
 
 /* ---------------------------------------------------------------- hardware */
-
-static inline void fence_i(void)
-{
-	__asm__ volatile("fence.i" ::: "memory");
-}
-
-static inline void sfence_vma_all(void)
-{
-	__asm__ volatile("sfence.vma zero, zero" ::: "memory");
-}
-
-static inline void sfence_vma_page(vaddr_t va)
-{
-	__asm__ volatile("sfence.vma %0, zero" :: "r"(va) : "memory");
-}
-
-static inline void sfence_vma_asid(uint64_t asid)
-{
-	__asm__ volatile("sfence.vma zero, %0" :: "r"(asid) : "memory");
-}
-
-static inline void sfence_vma_page_asid(vaddr_t va, uint64_t asid)
-{
-	__asm__ volatile("sfence.vma %0, %1" :: "r"(va), "r"(asid) : "memory");
-}
 
 /* The satp value that loads pmap with asid (4.1.11: MODE, ASID, PPN). */
 static uint64_t pmap_satp(const struct pmap *pmap, uint64_t asid)

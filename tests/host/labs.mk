@@ -1,6 +1,6 @@
-# Host unit tests written for the labs (labs/README.md): malloc's buckets
-# (lab malloc). Included by tests/tests.mk; standalone:
-#   make -f tests/host/labs.mk build/host/test_malloc_buckets
+# Host unit tests written for the labs (labs/README.md): the Sv39 pmap
+# (lab pgtbl) and malloc's buckets (lab malloc). Included by tests/tests.mk;
+# standalone: make -f tests/host/labs.mk build/host/test_pmap
 
 BUILD ?= build
 HOSTCC ?= gcc
@@ -15,3 +15,17 @@ $(BUILD)/host/test_malloc_buckets: tests/host/test_malloc_buckets.c user/lib/mal
 	  user/lib/malloc.c
 
 HOST_TESTS += $(BUILD)/host/test_malloc_buckets
+
+# The Sv39 pmap (lab pgtbl) over the real page allocator and kmem; the
+# shims replace the CSRs, fences, cpu_self and the kernel image's bounds.
+$(BUILD)/host/test_pmap: tests/host/test_pmap.c arch/riscv/pmap.c kernel/vm/page.c \
+  kernel/vm/kmem.c tests/host/shim/host_sbuf.c $(wildcard tests/host/shim/*/*.h \
+  tests/host/shim/*/*/*.h arch/riscv/*.h kernel/*.h kernel/lib/*.h kernel/vm/*.h) \
+  tests/host/tap.h tests/host/labs.mk
+	@mkdir -p $(@D)
+	$(HOSTCC) -O1 -g -std=gnu11 -fsanitize=address,undefined -fno-sanitize-recover=all \
+	  -fno-omit-frame-pointer -Wall -Wextra -Werror -Itests/host/shim -I. -o $@ \
+	  tests/host/test_pmap.c arch/riscv/pmap.c kernel/vm/page.c kernel/vm/kmem.c \
+	  tests/host/shim/host_sbuf.c
+
+HOST_TESTS += $(BUILD)/host/test_pmap
