@@ -1,5 +1,6 @@
 # Host unit tests written for the labs (labs/README.md): the Sv39 pmap
-# (lab pgtbl) and malloc's buckets (lab malloc). Included by tests/tests.mk;
+# (lab pgtbl), malloc's buckets (lab malloc) and the lab tools. Included by
+# tests/tests.mk;
 # standalone: make -f tests/host/labs.mk build/host/test_pmap
 
 BUILD ?= build
@@ -29,3 +30,7 @@ $(BUILD)/host/test_pmap: tests/host/test_pmap.c arch/riscv/pmap.c kernel/vm/page
 	  tests/host/shim/host_sbuf.c
 
 HOST_TESTS += $(BUILD)/host/test_pmap
+
+# The lab tools themselves (labs/cut.py, labs/grade.py): Python, nothing to
+# build.
+HOST_TESTS += tests/host/test_labs.py
