@@ -1,7 +1,6 @@
 # Host unit tests written for the labs (labs/README.md): the Sv39 pmap
 # (lab pgtbl), malloc's buckets (lab malloc) and the lab tools. Included by
-# tests/tests.mk;
-# standalone: make -f tests/host/labs.mk build/host/test_pmap
+# tests/tests.mk; standalone: make -f tests/host/labs.mk build/host/test_pmap
 
 BUILD ?= build
 HOSTCC ?= gcc
