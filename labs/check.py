@@ -4,6 +4,8 @@
 For the reference tree and then for each lab's student tree (labs/cut.py),
 with one grading run each (labs/grade.py --lab all):
   - the reference scores full marks on every lab;
+  - the tree of the whole course (every lab cut at once) builds, boots as
+    far as the first lab's skeleton, and scores each lab's floor;
   - the student tree builds, and boots to the shell (or, for a lab whose
     skeleton cannot run user programs, to the console line its lab.json
     names under "boot");
@@ -12,6 +14,8 @@ with one grading run each (labs/grade.py --lab all):
     "depends" on it (their tests run on its code) and, when the skeleton
     has no shell, the other labs' in-QEMU tests, and any test whose
     "needs" names the lab (an in-QEMU suite that also exercises it).
+A lab's "depends" and its tests' "needs" must name earlier labs only (a
+tree cut with --through has every later lab stubbed).
 Student trees share the reference build (copied, so only what the cut
 changed is rebuilt). Trees and results go to build/labs-check/.
 """
@@ -130,11 +134,31 @@ def total(tests):
             sum(t["max_score"] for t in tests))
 
 
+def order_errors(names, docs):
+    """A lab's tests may run on earlier labs' code only: a course that cuts
+    a lab together with every later one (cut.py --through) must still be
+    able to give full marks for it."""
+    errors = []
+    for i, n in enumerate(names):
+        later = set(names[i + 1:])
+        for d in docs[n].get("depends", []):
+            if d in later:
+                errors.append("%s: depends on %s, a later lab" % (n, d))
+        for t in docs[n]["tests"]:
+            for d in t.get("needs", []):
+                if d in later:
+                    errors.append("%s: test %r needs %s, a later lab"
+                                  % (n, t["name"], d))
+    return errors
+
+
 def main():
     names, docs = labs()
     shutil.rmtree(OUT, ignore_errors=True)
     os.makedirs(OUT)
-    failures = []
+    failures = order_errors(names, docs)
+    for f in failures:
+        print("FAIL " + f)
     began = time.monotonic()
     ref, secs = grade(ROOT, os.path.join(OUT, "reference"), True)
     print("%-8s %-34s %s" % ("lab", "check", "result"))
@@ -203,11 +227,52 @@ def main():
                 failures.append("%s tree: lab %s %g/%g" % (n, o, s, m))
         print("# %s checked in %.0f s" % (n, time.monotonic() - started))
         shutil.rmtree(tree, ignore_errors=True)
+    check_sequence(names, docs, failures)
     print("labs-check: %d labs, %d failures, %.0f s" % (
         len(names), len(failures), time.monotonic() - began))
     for f in failures:
         print("FAIL " + f)
     return 1 if failures else 0
+
+
+def check_sequence(names, docs, failures):
+    """The tree of a whole course (cut.py FIRST --through LAST): every stub
+    at once builds, boots as far as the first lab's skeleton does, and no
+    lab scores above its floor."""
+    started = time.monotonic()
+    tree = os.path.join(OUT, "sequence")
+    what = "%s..%s" % (names[0], names[-1])
+    cut = subprocess.run([PY, os.path.join(ROOT, "labs", "cut.py"), names[0],
+                          "--through", names[-1], "--out", tree],
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    if cut.returncode != 0:
+        failures.append("%s: cut.py failed" % what)
+        return
+    copy_build(os.path.join(tree, "build"))
+    with open(os.path.join(OUT, "sequence-build.log"), "w") as f:
+        built = subprocess.run(["make", "-C", tree, "build"], stdout=f,
+                               stderr=subprocess.STDOUT).returncode == 0
+    print("%-8s %-34s %s" % (what, "skeleton builds", "ok" if built else "FAIL"))
+    if not built:
+        failures.append("%s: does not build (sequence-build.log)" % what)
+        return
+    booted, how = boot_check(tree, docs[names[0]])
+    print("%-8s %-34s %s %s" % (what, "skeleton boots",
+                                "ok  " if booted else "FAIL", how))
+    if not booted:
+        failures.append("%s: %s" % (what, how))
+    res, _ = grade(tree, os.path.join(OUT, "sequence-grade"), False)
+    for n in names:
+        s, m = total(res.get(n, []))
+        floor = docs[n].get("floor", 0)
+        ok = s <= floor
+        print("%-8s %-34s %s %g/%g (floor %g)" % (
+            what, "lab %s scores the floor" % n, "ok  " if ok else "FAIL",
+            s, m, floor))
+        if not ok:
+            failures.append("%s: lab %s %g/%g" % (what, n, s, m))
+    print("# %s checked in %.0f s" % (what, time.monotonic() - started))
+    shutil.rmtree(tree, ignore_errors=True)
 
 
 def spec(doc, test):

@@ -107,13 +107,12 @@ def has_hidden(ref):
         for l in os.listdir(labs_dir))
 
 
-def grading_tree(tree, ref, out, notes):
+def grading_tree(tree, ref, work, notes):
     """The directory to build in: the tree itself when its test files are
-    the grader's and there are no hidden tests, else a copy under out with
+    the grader's and there are no hidden tests, else a copy at work with
     the grader's test files put back and the hidden ones added."""
     if not notes and not has_hidden(ref):
         return tree
-    work = os.path.join(out, "tree")
     shutil.rmtree(work, ignore_errors=True)
     shutil.copytree(tree, work, symlinks=True, ignore=shutil.ignore_patterns(
         ".git", "build"))
@@ -384,6 +383,8 @@ def main(argv):
     p.add_argument("--cpus", default="2")
     p.add_argument("--mem", default="256M")
     p.add_argument("--json", help="write each lab's score and maximum here")
+    p.add_argument("--work", help="where to build when the tree's test files "
+                                  "must be replaced (default OUT/tree)")
     p.add_argument("--no-build", action="store_true",
                    help="use the tree's build as it is (labs/check.py)")
     args = p.parse_args(argv)
@@ -407,7 +408,8 @@ def main(argv):
     for l in labs:
         tests += load_lab(ref, l)[1]
     notes = compare_tests(tree, ref)
-    work = grading_tree(tree, ref, out, notes)
+    work = grading_tree(tree, ref, os.path.abspath(args.work or os.path.join(
+        out, "tree")), notes)
     started = time.monotonic()
     if not args.no_build and not make(work, ["build"],
                                       os.path.join(out, "build.log")):

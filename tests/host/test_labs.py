@@ -159,7 +159,7 @@ def test_tree():
         ok("differs from the reference: tests/host/test_x.c" in notes,
            "and against the grader's copies", notes)
         work = grade.grading_tree(out, os.path.join(out, "labs", ".grader"),
-                                  os.path.join(tmp, "grade"), notes)
+                                  os.path.join(tmp, "work"), notes)
         with open(os.path.join(work, "tests", "host", "test_x.c")) as f:
             ok(work != out and f.read() == "test\n",
                "grading builds a copy with the grader's test file back")
