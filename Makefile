@@ -123,6 +123,7 @@ bootloop: setup
 # ---------------------------------------------------------------- tests
 include tests/tests.mk
 -include tests/bench.mk
+include labs/labs.mk
 
 .PHONY: clean
 clean:

@@ -29,6 +29,7 @@
 #include "arch/riscv/csr.h"
 #include "arch/riscv/pte.h"
 #include "arch/riscv/sbi.h"
+#include "arch/riscv/tlb.h"
 #include "arch/riscv/vmparam.h"
 
 /* Root entries from here up map the kernel half and are shared by every
@@ -124,31 +125,6 @@ enum pmap_flush { PMAP_FLUSH_NONE, PMAP_FLUSH_ASID, PMAP_FLUSH_ALL };
 
 /* ---------------------------------------------------------------- hardware */
 
-static inline void fence_i(void)
-{
-	__asm__ volatile("fence.i" ::: "memory");
-}
-
-static inline void sfence_vma_all(void)
-{
-	__asm__ volatile("sfence.vma zero, zero" ::: "memory");
-}
-
-static inline void sfence_vma_page(vaddr_t va)
-{
-	__asm__ volatile("sfence.vma %0, zero" :: "r"(va) : "memory");
-}
-
-static inline void sfence_vma_asid(uint64_t asid)
-{
-	__asm__ volatile("sfence.vma zero, %0" :: "r"(asid) : "memory");
-}
-
-static inline void sfence_vma_page_asid(vaddr_t va, uint64_t asid)
-{
-	__asm__ volatile("sfence.vma %0, %1" :: "r"(va), "r"(asid) : "memory");
-}
-
 /* The satp value that loads pmap with asid (4.1.11: MODE, ASID, PPN). */
 static uint64_t pmap_satp(const struct pmap *pmap, uint64_t asid)
 {
@@ -215,11 +191,14 @@ static void pmap_ptp_free(paddr_t pa)
  * page, 1: 2 MiB, 2: 1 GiB) in pmap, going down from the root. A missing
  * table on the way is allocated zeroed and linked when alloc is true;
  * otherwise, or when no page is left (-ENOMEM), the walk returns NULL.
- * A leaf above `level` is a kernel bug.
+ * A leaf above `level` is a kernel bug. User pmaps only: the kernel's
+ * table has its own walk (pmap_kernel_walk), so the kernel boots whatever
+ * this one does (lab pgtbl).
  * => pmap->lock held, or pv_lock held and va mapped (its tables stay).
  */
 static pte_t *pmap_walk(struct pmap *pmap, vaddr_t va, int level, bool alloc)
 {
+	/* LAB pgtbl: begin */
 	pte_t *table = pmap_table(pmap->root);
 	struct vm_page *ptp;
 	pte_t *ptep;
@@ -237,6 +216,41 @@ static pte_t *pmap_walk(struct pmap *pmap, vaddr_t va, int level, bool alloc)
 		}
 		KASSERT(!pte_is_leaf(pte), "va %lx: leaf at level %d", va, l);
 		table = pmap_table(pte_to_pa(pte));
+	}
+	return &table[PTE_VPN(va, level)];
+	/* LAB pgtbl: end */
+	/* LAB pgtbl: stub
+	(void)pmap;
+	(void)va;
+	(void)level;
+	(void)alloc;
+	(void)pmap_ptp_alloc;
+	return NULL;
+	*/
+}
+
+/* The PTE that maps kernel va at `level` in the kernel's table, tables
+ * made on the way (zeroed), or NULL when alloc is false and one is missing
+ * or no page is left (-ENOMEM). The same walk as pmap_walk, kept apart so
+ * boot, the direct map and the kernel arena never depend on the lab's.
+ * => kernel_pmap.lock held */
+static pte_t *pmap_kernel_walk(vaddr_t va, int level, bool alloc)
+{
+	pte_t *table = pmap_table(kernel_pmap.root);
+	struct vm_page *ptp;
+	pte_t *ptep;
+
+	for (int l = PTE_LEVELS - 1; l > level; l--) {
+		ptep = &table[PTE_VPN(va, l)];
+		if (!pte_is_valid(*ptep)) {
+			if (!alloc || (ptp = pmap_ptp_alloc(&kernel_pmap)) == NULL)
+				return NULL;
+			__atomic_store_n(ptep, pa_to_pte(vm_page_to_pa(ptp)) | PTE_V,
+					 __ATOMIC_RELEASE);
+		}
+		KASSERT(!pte_is_leaf(*ptep), "kernel va %lx: leaf at level %d",
+			va, l);
+		table = pmap_table(pte_to_pa(*ptep));
 	}
 	return &table[PTE_VPN(va, level)];
 }
@@ -622,6 +636,7 @@ static void pmap_range_lower(struct pmap *pmap, vaddr_t sva, vaddr_t eva,
 		eva <= PMAP_USER_HALF_END, "bad range %lx-%lx", sva, eva);
 	spin_lock(&pmap->lock);
 	spin_lock(&pv_lock);
+	/* LAB pgtbl: begin */
 	for (va = sva; va < eva;) {
 		ptep = pmap_walk(pmap, va, 0, false);
 		if (ptep == NULL) {
@@ -634,6 +649,14 @@ static void pmap_range_lower(struct pmap *pmap, vaddr_t sva, vaddr_t eva,
 		}
 		va += PAGE_SIZE;
 	}
+	/* LAB pgtbl: end */
+	/* LAB pgtbl: stub
+	(void)va;
+	(void)ptep;
+	(void)bits;
+	(void)pmap_skip_hole;
+	(void)pmap_pte_lower;
+	*/
 	pmap_tlb_flush(pmap, lo, hi);
 	spin_unlock(&pv_lock);
 	spin_unlock(&pmap->lock);
@@ -644,7 +667,7 @@ static void pmap_range_lower(struct pmap *pmap, vaddr_t sva, vaddr_t eva,
 /* Map one kernel leaf of `level` at va -> pa. Boot only: no memory is fatal. */
 static void pmap_bootstrap_leaf(vaddr_t va, paddr_t pa, int level, pte_t bits)
 {
-	pte_t *ptep = pmap_walk(&kernel_pmap, va, level, true);
+	pte_t *ptep = pmap_kernel_walk(va, level, true);
 
 	if (ptep == NULL)
 		panic("pmap_bootstrap: out of memory for page tables");
@@ -723,7 +746,7 @@ static void pmap_bootstrap_arena(void)
 
 	for (va = KVA_ARENA_BASE; va < KVA_ARENA_BASE + KVA_ARENA_SIZE;
 	     va += GIGAPAGE_SIZE) {
-		if (pmap_walk(&kernel_pmap, va, 1, true) == NULL)
+		if (pmap_kernel_walk(va, 1, true) == NULL)
 			panic("pmap_bootstrap: out of memory for the arena");
 	}
 }
@@ -946,6 +969,7 @@ int pmap_enter(struct pmap *pmap, vaddr_t va, struct vm_page *pg,
 	if (flags & PMAP_WIRED)
 		pte |= PTE_SW_WIRED;
 
+	/* LAB pgtbl: begin */
 	spin_lock(&pmap->lock);
 	ptep = pmap_walk(pmap, va, 0, true);
 	if (ptep == NULL) {
@@ -963,6 +987,14 @@ int pmap_enter(struct pmap *pmap, vaddr_t va, struct vm_page *pg,
 	spin_unlock(&pmap->lock);
 	pmap_pv_free(pv);       /* unused when the same page was mapped again */
 	return 0;
+	/* LAB pgtbl: end */
+	/* LAB pgtbl: stub
+	(void)ptep;
+	(void)replaced;
+	(void)pmap_pte_install;
+	pmap_pv_free(pv);
+	return -ENOSYS;
+	*/
 }
 
 /* The PTE bit that must be set for access, and the bits the hardware
@@ -1187,7 +1219,7 @@ int pmap_kenter(vaddr_t va, paddr_t pa, vm_prot_t prot)
 	if (pte & PTE_W)
 		pte |= PTE_D;
 	spin_lock(&kernel_pmap.lock);
-	ptep = pmap_walk(&kernel_pmap, va, 0, true);
+	ptep = pmap_kernel_walk(va, 0, true);
 	if (ptep == NULL) {
 		spin_unlock(&kernel_pmap.lock);
 		return -ENOMEM;
@@ -1215,7 +1247,7 @@ void pmap_kremove(vaddr_t va, size_t size)
 		"va %lx size %lx", va, size);
 	spin_lock(&kernel_pmap.lock);
 	for (vaddr_t a = va; a < va + size; a += PAGE_SIZE) {
-		ptep = pmap_walk(&kernel_pmap, a, 0, false);
+		ptep = pmap_kernel_walk(a, 0, false);
 		if (ptep == NULL || !pte_is_valid(*ptep))
 			continue;
 		__atomic_store_n(ptep, 0, __ATOMIC_RELEASE);
@@ -1349,11 +1381,18 @@ void pmap_selftest(void)
 	struct vm_page *pg = vm_page_alloc1(VM_ALLOC_ZERO);
 	vaddr_t va = USER_MIN;
 	pte_t pte;
+	int err;
 
 	if (pm == NULL || pg == NULL)
 		panic("pmap_selftest: no memory at boot");
-	KASSERT(pmap_enter(pm, va, pg, VM_PROT_READ | VM_PROT_WRITE,
-			   PMAP_USER) == 0, "pmap_selftest: enter");
+	err = pmap_enter(pm, va, pg, VM_PROT_READ | VM_PROT_WRITE, PMAP_USER);
+	if (err == -ENOSYS) {   /* the lab pgtbl skeleton: no user mappings */
+		printk("pmap: self-test skipped: pmap_enter is not written yet\n");
+		pmap_destroy(pm);
+		vm_page_free(pg, 0);
+		return;
+	}
+	KASSERT(err == 0, "pmap_selftest: enter: %d", err);
 	pte = pmap_selftest_pte(pm, va);
 	SELFTEST((pte & (PTE_A | PTE_D | PTE_W)) == (PTE_A | PTE_W),
 		 "read-faulted writable page: A set, D clear");

@@ -6,6 +6,7 @@
  * /proc/sys/vm/ are integer tunables (sysctls) that root may also write.
  */
 #include "kernel/fs/procfs.h"
+#include "kernel/fs/procfs_vm.h"
 #include "kernel/fs/vfs.h"
 #include "kernel/fs/file.h"
 #include "kernel/fs/uio.h"
@@ -80,12 +81,12 @@ static const struct {
 	{ "allocstall", VM_EV_ALLOCSTALL },
 };
 
-/* /proc/vmstat: "name value" lines: the page allocator's (page.c), the
+/* /proc/vmstat: "name value" lines: the page allocator's (procfs_vm.c), the
  * fault and VM object counts (fault.c: pgfault and the Pagoda-specific
  * pgfault_* cases), then the paging events. */
 static int procfs_gen_vmstat(pid_t pid __unused, struct sbuf *sb)
 {
-	int err = vm_page_display_vmstat(sb);
+	int err = procfs_vm_vmstat(sb);
 
 	if (err == 0)
 		err = vm_stats_display(sb);
@@ -128,7 +129,9 @@ static bool procfs_has_line(const char *text, const char *name)
  * already printed one. */
 static int procfs_gen_meminfo(pid_t pid __unused, struct sbuf *sb)
 {
-	int err = vm_page_display_meminfo(sb);
+	int err = procfs_vm_meminfo(sb);
+	if (err == 0)
+		err = vm_stats_display_meminfo(sb);
 	if (err < 0)
 		return err;
 	if (!procfs_has_line(sb->buf, "SwapTotal:"))
@@ -150,7 +153,7 @@ static int procfs_gen_meminfo(pid_t pid __unused, struct sbuf *sb)
 
 static int procfs_gen_zoneinfo(pid_t pid __unused, struct sbuf *sb)
 {
-	return vm_page_display_zoneinfo(sb);
+	return procfs_vm_zoneinfo(sb);
 }
 
 static int procfs_gen_swaps(pid_t pid __unused, struct sbuf *sb)
@@ -160,7 +163,7 @@ static int procfs_gen_swaps(pid_t pid __unused, struct sbuf *sb)
 
 static int procfs_gen_buddyinfo(pid_t pid __unused, struct sbuf *sb)
 {
-	return vm_page_display_buddyinfo(sb);
+	return procfs_vm_buddyinfo(sb);
 }
 
 static int procfs_gen_slabinfo(pid_t pid __unused, struct sbuf *sb)

@@ -68,6 +68,8 @@ static uint64_t large_blocks, large_pages;      /* (l) whole-page kmalloc */
 
 static struct kmem_cache cache_cache;           /* struct kmem_cache objects */
 static struct kmem_cache kmalloc_caches[KMALLOC_NCACHES];
+static void *kmalloc_large(size_t size, int flags);
+static void kfree_large(struct vm_page *pg);
 static const char *const kmalloc_names[KMALLOC_NCACHES] = {
 	"kmalloc-16", "kmalloc-32", "kmalloc-64", "kmalloc-128",
 	"kmalloc-256", "kmalloc-512", "kmalloc-1024", "kmalloc-2048",
@@ -208,6 +210,7 @@ static bool obj_looks_free(const struct kmem_cache *c, const void *obj)
  */
 static struct kmem_slab *kmem_slab_refill(struct kmem_cache *c, int flags)
 {
+	/* LAB slab: begin */
 	struct vm_page *pg = vm_page_alloc(c->order, VM_ZONE_ANY, flags);
 	size_t bytes = PAGE_SIZE << c->order;
 	struct kmem_slab *slab;
@@ -229,6 +232,13 @@ static struct kmem_slab *kmem_slab_refill(struct kmem_cache *c, int flags)
 	for (uint32_t i = c->objs_per_slab; i > 0; i--)
 		obj_push(c, slab, base + (i - 1) * c->stride);
 	return slab;
+	/* LAB slab: end */
+	/* LAB slab: stub
+	(void)c;
+	(void)flags;
+	(void)obj_push;
+	return NULL;
+	*/
 }
 
 /* Give the pages of an empty slab, already off the lists, back. */
@@ -273,6 +283,7 @@ static void *cache_take(struct kmem_cache *c)
  * off the lists and the caller releases it. => c->lock held. */
 static bool cache_put(struct kmem_cache *c, struct kmem_slab *slab, void *obj)
 {
+	/* LAB slab: begin */
 	uintptr_t off = (uintptr_t)obj - (uintptr_t)PA_TO_KVA(vm_page_to_pa(slab->pg));
 
 	KASSERT(off % c->stride == 0 && off / c->stride < c->objs_per_slab,
@@ -293,6 +304,14 @@ static bool cache_put(struct kmem_cache *c, struct kmem_slab *slab, void *obj)
 	c->total -= c->objs_per_slab;
 	c->pages -= 1UL << c->order;
 	return true;
+	/* LAB slab: end */
+	/* LAB slab: stub
+	(void)c;
+	(void)slab;
+	(void)obj;
+	(void)obj_looks_free;
+	return false;
+	*/
 }
 
 /* An object of cache c, a new slab's pages allocated with flags, or NULL
@@ -306,8 +325,16 @@ static void *kmem_cache_alloc_flags(struct kmem_cache *c, int flags)
 	if (list_empty(&c->partial)) {
 		spin_unlock(&c->lock);
 		fresh = kmem_slab_refill(c, flags);
+		/* LAB slab: begin */
 		if (fresh == NULL)
 			return NULL;
+		/* LAB slab: end */
+		/* LAB slab: stub
+		// Until kmem_slab_refill works, an object gets pages of its
+		// own (kmem_cache_free knows them). Delete this when it does.
+		if (fresh == NULL)
+			return kmalloc_large(c->objsize, flags);
+		*/
 		spin_lock(&c->lock);
 		list_push_front(&c->partial, &fresh->link);
 		c->nslabs++;
@@ -351,9 +378,19 @@ void *kmem_cache_zalloc_user(struct kmem_cache *c)
  * allocator. Panics on a pointer that is not a live object of c. */
 void kmem_cache_free(struct kmem_cache *c, void *obj)
 {
-	struct kmem_slab *slab = kmem_obj_slab(obj);
+	struct kmem_slab *slab;
 	bool empty;
 
+	/* LAB slab: begin */
+	/* LAB slab: end */
+	/* LAB slab: stub
+	// An object of the stub's kmem_cache_alloc has pages of its own.
+	if (!(vm_page_from_pa(KVA_TO_PA(obj))->flags & VM_PAGE_SLAB)) {
+		kfree_large(vm_page_from_pa(KVA_TO_PA(obj)));
+		return;
+	}
+	*/
+	slab = kmem_obj_slab(obj);
 	KASSERT(slab->cache == c, "%p belongs to cache %s, not %s", obj,
 		slab->cache->name, c->name);
 	spin_lock(&c->lock);
@@ -367,11 +404,18 @@ void kmem_cache_free(struct kmem_cache *c, void *obj)
 
 static struct kmem_cache *kmalloc_cache(size_t size)
 {
+	/* LAB slab: begin */
 	unsigned shift = KMALLOC_MIN_SHIFT;
 
 	while ((1UL << shift) < size)
 		shift++;
 	return &kmalloc_caches[shift - KMALLOC_MIN_SHIFT];
+	/* LAB slab: end */
+	/* LAB slab: stub
+	// One size class for all: the largest.
+	(void)size;
+	return &kmalloc_caches[KMALLOC_NCACHES - 1];
+	*/
 }
 
 /* A block of whole pages (the smallest order that holds size bytes). */

@@ -5,17 +5,13 @@
  */
 #include "kernel/vm/page.h"
 #include "kernel/vm/pmap.h"
-#include "kernel/vm/kmem.h"
-#include "kernel/vm/kva.h"
 #include "kernel/lock.h"
 #include "kernel/errno.h"
 #include "kernel/lib/printk.h"
-#include "kernel/lib/sbuf.h"
 #include "kernel/lib/string.h"
 
 #define VM_MAX_SEGS        16   /* RAM ranges, after splitting at the zone boundary */
 #define WMARK_MIN_DIVISOR  128  /* min watermark: 1/128 of the managed pages */
-#define PAGE_KB            (PAGE_SIZE / 1024)
 #define ORDER_PAGES(order) (1UL << (order))
 #define ORDER_BYTES(order) (PAGE_SIZE << (order))
 
@@ -136,10 +132,18 @@ static void free_list_remove(struct vm_zone *z, struct vm_page *pg, unsigned ord
 static void buddy_split(struct vm_zone *z, struct vm_page *pg,
 			unsigned have, unsigned want)
 {
+	/* LAB buddy: begin */
 	while (have > want) {
 		have--;
 		free_list_insert(z, pg + ORDER_PAGES(have), have);
 	}
+	/* LAB buddy: end */
+	/* LAB buddy: stub
+	// Not a buddy split: every page past the 2^want asked for goes back
+	// alone, at order 0, so the kernel still boots.
+	for (uint64_t i = ORDER_PAGES(want); i < ORDER_PAGES(have); i++)
+		free_list_insert(z, pg + i, 0);
+	*/
 }
 
 /*
@@ -153,6 +157,7 @@ static void buddy_split(struct vm_zone *z, struct vm_page *pg,
 static void buddy_merge(struct vm_zone *z, const struct vm_seg *seg,
 			struct vm_page *pg, unsigned order)
 {
+	/* LAB buddy: begin */
 	while (order < VM_PAGE_MAX_ORDER) {
 		paddr_t buddy_pa = pg->pa ^ ORDER_BYTES(order);
 		struct vm_page *buddy;
@@ -168,6 +173,12 @@ static void buddy_merge(struct vm_zone *z, const struct vm_seg *seg,
 		order++;
 	}
 	free_list_insert(z, pg, order);
+	/* LAB buddy: end */
+	/* LAB buddy: stub
+	// Never merges: the block goes back as it came.
+	(void)seg;
+	free_list_insert(z, pg, order);
+	*/
 }
 
 /* Take a block of 2^order pages from z: the smallest free block that is
@@ -195,6 +206,7 @@ static struct vm_page *zone_alloc_block(struct vm_zone *z, unsigned order)
  * => z->lock held. */
 static bool zone_watermark_ok(const struct vm_zone *z, unsigned order, int flags)
 {
+	/* LAB buddy: begin */
 	uint64_t want = ORDER_PAGES(order);
 
 	if (z->free_pages < want)
@@ -202,6 +214,11 @@ static bool zone_watermark_ok(const struct vm_zone *z, unsigned order, int flags
 	if ((flags & (VM_ALLOC_USER | VM_ALLOC_NORESERVE)) &&
 	    z->free_pages - want < z->wmark_min)
 		return false;
+	/* LAB buddy: end */
+	/* LAB buddy: stub
+	// Ignores the watermarks: any free block will do.
+	(void)flags;
+	*/
 	for (unsigned k = order; k < VM_PAGE_NORDERS; k++)
 		if (z->nfree[k] > 0)
 			return true;
@@ -216,7 +233,14 @@ static bool zone_watermark_ok(const struct vm_zone *z, unsigned order, int flags
 static struct vm_zone *zone_pick(unsigned order, unsigned zonemask, int flags)
 {
 	for (unsigned i = 0; i < VM_NZONES; i++) {
+		/* LAB buddy: begin */
 		enum vm_zone_id id = zone_fallback[i];
+		/* LAB buddy: end */
+		/* LAB buddy: stub
+		// Zones in the order of their ids, not zone_fallback's.
+		enum vm_zone_id id = i;
+		(void)zone_fallback;
+		*/
 		struct vm_zone *z = &zones[id];
 
 		if (!(zonemask & (1u << id)) || z->managed == 0)
@@ -667,6 +691,7 @@ void vm_zone_get_info(int zone, struct vm_zone_info *out)
 	out->alloc_fail = z->alloc_fail;
 	out->pgalloc = z->pgalloc;
 	out->pgfree = z->pgfree;
+	out->wakeups = z->wakeups;
 	spin_unlock(&z->lock);
 }
 
@@ -784,107 +809,4 @@ void vm_page_check(void)
 		zone_check_queues(zi);
 		spin_unlock(&pageq_lock);
 	}
-}
-
-/* ---------------------------------------------------------------- /proc */
-
-/* /proc/zoneinfo: every zone, in the Linux layout. Returns 0 or -ENOMEM. */
-int vm_page_display_zoneinfo(struct sbuf *sb)
-{
-	struct vm_zone_info zi;
-
-	for (int z = 0; z < VM_NZONES; z++) {
-		vm_zone_get_info(z, &zi);
-		sbuf_printf(sb, "Node 0, zone %8s\n", zi.name);
-		sbuf_printf(sb, "  pages free     %lu\n", (unsigned long)zi.free);
-		sbuf_printf(sb, "        min      %lu\n", (unsigned long)zi.wmark_min);
-		sbuf_printf(sb, "        low      %lu\n", (unsigned long)zi.wmark_low);
-		sbuf_printf(sb, "        high     %lu\n", (unsigned long)zi.wmark_high);
-		sbuf_printf(sb, "        present  %lu\n", (unsigned long)zi.present);
-		sbuf_printf(sb, "        managed  %lu\n", (unsigned long)zi.managed);
-	}
-	return sbuf_error(sb);
-}
-
-/* /proc/buddyinfo: free blocks of each order in each populated zone. */
-int vm_page_display_buddyinfo(struct sbuf *sb)
-{
-	struct vm_zone_info zi;
-
-	for (int z = 0; z < VM_NZONES; z++) {
-		vm_zone_get_info(z, &zi);
-		if (zi.managed == 0)
-			continue;
-		sbuf_printf(sb, "Node 0, zone %8s ", zi.name);
-		for (int k = 0; k < VM_PAGE_NORDERS; k++)
-			sbuf_printf(sb, "%6lu ", (unsigned long)zi.nfree[k]);
-		sbuf_printf(sb, "\n");
-	}
-	return sbuf_error(sb);
-}
-
-static void meminfo_kb(struct sbuf *sb, const char *name, uint64_t pages)
-{
-	sbuf_printf(sb, "%-16s%8lu kB\n", name, (unsigned long)(pages * PAGE_KB));
-}
-
-static void meminfo_count(struct sbuf *sb, const char *name, uint64_t n)
-{
-	sbuf_printf(sb, "%-16s%8lu\n", name, (unsigned long)n);
-}
-
-/* The VM lines of meminfo (anon and object pages, fault counts:
- * kernel/vm/vmstat.h), defined by kernel/vm/fault.c; referenced weakly so
- * host tests of this file link without it. */
-extern int vm_stats_display_meminfo(struct sbuf *sb) __attribute__((weak));
-
-/* /proc/meminfo: Linux names and units (kB), plus page and object counts
- * that leak checks compare, then the VM counters of vmstat.h. */
-int vm_page_display_meminfo(struct sbuf *sb)
-{
-	uint64_t free = vm_page_free_count();
-
-	meminfo_kb(sb, "MemTotal:", vm_page_total_count());
-	meminfo_kb(sb, "MemFree:", free);
-	meminfo_kb(sb, "MemAvailable:", free);
-	meminfo_kb(sb, "Active:", vm_page_queue_count(PQ_ACTIVE));
-	meminfo_kb(sb, "Inactive:", vm_page_queue_count(PQ_INACTIVE));
-	meminfo_kb(sb, "Slab:", kmem_pages());
-	meminfo_kb(sb, "KernelStack:", kva_stack_pages());
-	meminfo_kb(sb, "PageTables:", pmap_ptp_count());
-	meminfo_count(sb, "FreePages:", free);
-	meminfo_count(sb, "SlabObjects:", kmem_objects_inuse());
-	if (vm_stats_display_meminfo != NULL)
-		vm_stats_display_meminfo(sb);
-	return sbuf_error(sb);
-}
-
-/* /proc/vmstat: "name value" lines; page counts are in pages. */
-int vm_page_display_vmstat(struct sbuf *sb)
-{
-	uint64_t low = 0, wakeups = 0, fail = 0, freed = 0;
-	struct vm_zone_info zi;
-
-	sbuf_printf(sb, "nr_free_pages %lu\n", (unsigned long)vm_page_free_count());
-	sbuf_printf(sb, "nr_active %lu\n", (unsigned long)vm_page_queue_count(PQ_ACTIVE));
-	sbuf_printf(sb, "nr_inactive %lu\n",
-		    (unsigned long)vm_page_queue_count(PQ_INACTIVE));
-	sbuf_printf(sb, "nr_slab_pages %lu\n", (unsigned long)kmem_pages());
-	sbuf_printf(sb, "nr_page_table_pages %lu\n", (unsigned long)pmap_ptp_count());
-	for (int z = 0; z < VM_NZONES; z++) {
-		vm_zone_get_info(z, &zi);
-		sbuf_printf(sb, "pgalloc_%s %lu\n", z == ZONE_DMA32 ? "dma32" : "normal",
-			    (unsigned long)zi.pgalloc);
-		freed += zi.pgfree;
-		low += zi.low_events;
-		fail += zi.alloc_fail;
-		spin_lock(&zones[z].lock);
-		wakeups += zones[z].wakeups;
-		spin_unlock(&zones[z].lock);
-	}
-	sbuf_printf(sb, "pgfree %lu\n", (unsigned long)freed);
-	sbuf_printf(sb, "low_wmark_events %lu\n", (unsigned long)low);
-	sbuf_printf(sb, "pageout_wakeups %lu\n", (unsigned long)wakeups);
-	sbuf_printf(sb, "zone_alloc_refused %lu\n", (unsigned long)fail);
-	return sbuf_error(sb);
 }

@@ -86,9 +86,8 @@ struct vm_zone_info {
 	uint64_t alloc_fail;    /* allocations this zone refused */
 	uint64_t pgalloc;       /* pages allocated from this zone, ever */
 	uint64_t pgfree;        /* pages freed to this zone, ever */
+	uint64_t wakeups;       /* page-daemon wake-ups its allocations asked */
 };
-
-struct sbuf;
 
 /*
  * Cut every RAM range at `limit` (bytes, physical, page aligned): the part
@@ -159,13 +158,6 @@ void _vm_pageq_move(struct vm_page *pg, enum vm_page_queue q);
  * its low watermark. Defined by the page daemon (kernel/vm/pageout.c);
  * page.c references it weakly, so the kernel links before that exists. */
 void vm_pageout_wakeup(void);
-
-/* Text of /proc/zoneinfo, /proc/buddyinfo, /proc/meminfo and /proc/vmstat
- * in the Linux formats, appended to sb. Return 0 or -ENOMEM. */
-int vm_page_display_zoneinfo(struct sbuf *sb);
-int vm_page_display_buddyinfo(struct sbuf *sb);
-int vm_page_display_meminfo(struct sbuf *sb);
-int vm_page_display_vmstat(struct sbuf *sb);
 
 /* Check every invariant of the zones and free lists; panics on failure.
  * Used by tests. */

@@ -130,6 +130,7 @@ int vma_tree_insert(struct vma_tree *tree, struct vma *vma)
 	if (vma->start >= vma->end || vma->start < tree->lo ||
 	    vma->end > tree->hi)
 		return -EINVAL;
+	/* LAB vma: begin */
 	/* The new node's predecessor and successor are both on this path,
 	 * so checking each node passed finds any overlap. */
 	while (*link != NULL) {
@@ -148,6 +149,22 @@ int vma_tree_insert(struct vma_tree *tree, struct vma *vma)
 	vma_fixup_to_root(tree, parent);
 	tree->count++;
 	return 0;
+	/* LAB vma: end */
+	/* LAB vma: stub
+	// Not balanced: a plain binary search tree insert, without the
+	// overlap check, the augmentation brought up to date to the root.
+	while (*link != NULL) {
+		parent = *link;
+		link = vma->end <= parent->start ? &parent->left : &parent->right;
+	}
+	vma->left = vma->right = NULL;
+	vma->parent = parent;
+	*link = vma;
+	for (struct vma *n = vma; n != NULL; n = n->parent)
+		vma_update(n);
+	tree->count++;
+	return 0;
+	*/
 }
 
 void vma_tree_remove(struct vma_tree *tree, struct vma *n)
@@ -314,6 +331,7 @@ static bool gap_fit(const struct gap_req *req, vaddr_t gs, vaddr_t ge,
 static bool vma_gap_search(const struct vma *n, vaddr_t plo, vaddr_t phi,
 			   const struct gap_req *req, vaddr_t *va)
 {
+	/* LAB vma: begin */
 	vaddr_t best;
 
 	if (n == NULL)
@@ -327,6 +345,15 @@ static bool vma_gap_search(const struct vma *n, vaddr_t plo, vaddr_t phi,
 	if (vma_gap_search(n->right, n->end, phi, req, va))
 		return true;
 	return vma_gap_search(n->left, plo, n->start, req, va);
+	/* LAB vma: end */
+	/* LAB vma: stub
+	// Visits every hole, lowest first, and takes the first that fits.
+	if (n == NULL)
+		return gap_fit(req, plo, phi, va);
+	if (vma_gap_search(n->left, plo, n->start, req, va))
+		return true;
+	return vma_gap_search(n->right, n->end, phi, req, va);
+	*/
 }
 
 int vma_tree_find_gap_aligned(const struct vma_tree *tree, size_t size,

@@ -64,7 +64,7 @@ void vm_stats_get(struct vm_stats *out);
  * nr_vm_objects, nr_object_pages). Returns sbuf_error(sb). */
 int vm_stats_display(struct sbuf *sb);
 
-/* The VM lines of /proc/meminfo, appended by vm_page_display_meminfo:
+/* The VM lines of /proc/meminfo, appended by procfs.c after the page lines:
  * AnonPages, CowShared (anon pages shared copy-on-write) and Cached
  * (resident object pages) in kB; then counts: ZeroFillFaults, CowFaults,
  * PageIns (pages read in by a pager), SharedPages (anon pages shared

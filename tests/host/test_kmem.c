@@ -12,6 +12,7 @@
 #include "kernel/vm/pmap.h"
 #include "kernel/vm/kva.h"
 #include "kernel/lib/sbuf.h"
+#include "kernel/fs/procfs_vm.h"
 #include "tests/host/tap.h"
 
 #define MiB             (1UL << 20)
@@ -350,7 +351,7 @@ static void test_display(void)
 	       strstr(sb.buf, "\nkmalloc-64 ") != NULL, "slabinfo in the Linux layout");
 	sbuf_free(&sb);
 	sbuf_init(&sb);
-	vm_page_display_meminfo(&sb);
+	procfs_vm_meminfo(&sb);
 	snprintf(want, sizeof(want), "Slab:           %8lu kB\n",
 		 (unsigned long)kmem_pages() * (PAGE_SIZE / 1024));
 	tap_ok(strstr(sb.buf, want) != NULL, "meminfo Slab line counts kmem pages");

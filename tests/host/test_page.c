@@ -12,6 +12,7 @@
 #include "kernel/vm/kmem.h"
 #include "kernel/vm/kva.h"
 #include "kernel/lib/sbuf.h"
+#include "kernel/fs/procfs_vm.h"
 #include "tests/host/tap.h"
 
 #define MiB             (1UL << 20)
@@ -521,7 +522,7 @@ static void test_display(void)
 	d = zone_info(ZONE_DMA32);
 	n = zone_info(ZONE_NORMAL);
 	sbuf_init(&sb);
-	tap_ok(vm_page_display_zoneinfo(&sb) == 0, "zoneinfo built");
+	tap_ok(procfs_vm_zoneinfo(&sb) == 0, "zoneinfo built");
 	snprintf(want, sizeof(want), "Node 0, zone    DMA32\n  pages free     %lu\n"
 		 "        min      %lu\n", (unsigned long)d.free, (unsigned long)d.wmark_min);
 	tap_ok(strstr(sb.buf, want) != NULL, "zoneinfo: DMA32 in the Linux layout");
@@ -531,7 +532,7 @@ static void test_display(void)
 	sbuf_free(&sb);
 
 	sbuf_init(&sb);
-	vm_page_display_buddyinfo(&sb);
+	procfs_vm_buddyinfo(&sb);
 	snprintf(want, sizeof(want), "Node 0, zone    DMA32 %6lu ", (unsigned long)d.nfree[0]);
 	tap_ok(strncmp(sb.buf, want, strlen(want)) == 0 &&
 	       strstr(sb.buf, "\nNode 0, zone   Normal ") != NULL,
@@ -539,7 +540,7 @@ static void test_display(void)
 	sbuf_free(&sb);
 
 	sbuf_init(&sb);
-	vm_page_display_meminfo(&sb);
+	procfs_vm_meminfo(&sb);
 	snprintf(want, sizeof(want), "MemTotal:       %8lu kB\n",
 		 (unsigned long)(d.managed + n.managed) * 4);
 	tap_ok(strncmp(sb.buf, want, strlen(want)) == 0 && strstr(sb.buf, "\nMemFree:") &&
@@ -550,7 +551,7 @@ static void test_display(void)
 	sbuf_free(&sb);
 
 	sbuf_init(&sb);
-	vm_page_display_vmstat(&sb);
+	procfs_vm_vmstat(&sb);
 	tap_ok(strstr(sb.buf, "nr_free_pages ") != NULL, "vmstat built");
 	sbuf_free(&sb);
 }

@@ -328,6 +328,7 @@ static void malloc_partial_remove(struct malloc_bucket *b, struct malloc_page *d
  */
 static int malloc_bucket_refill(struct malloc_bucket *b)
 {
+	/* LAB malloc: begin */
 	struct malloc_page *d = malloc_pool_get();
 
 	if (d == NULL)
@@ -339,6 +340,13 @@ static int malloc_bucket_refill(struct malloc_bucket *b)
 	malloc_partial_push(b, d);
 	b->pages++;
 	return 0;
+	/* LAB malloc: end */
+	/* LAB malloc: stub
+	(void)b;
+	(void)malloc_pool_get;
+	(void)malloc_partial_push;
+	return -ENOSYS;
+	*/
 }
 
 /* Index of the first clear bit in a SMALL page's bitmap (one exists). */
@@ -350,8 +358,11 @@ static size_t malloc_first_free(const struct malloc_page *d)
 	return MALLOC_MAX_BLOCKS;
 }
 
+static void *malloc_large_alloc(size_t bytes, size_t align);
+
 static void *malloc_small_alloc(int index)
 {
+	/* LAB malloc: begin */
 	struct malloc_bucket *b = &malloc_buckets[index];
 	struct malloc_page *d;
 	size_t i;
@@ -365,10 +376,18 @@ static void *malloc_small_alloc(int index)
 		malloc_partial_remove(b, d);
 	b->blocks_used++;
 	return (void *)(d->base + i * b->size);
+	/* LAB malloc: end */
+	/* LAB malloc: stub
+	// Not a bucket: every block gets a page of its own (a large block).
+	(void)malloc_bucket_refill;
+	(void)malloc_first_free;
+	return malloc_large_alloc(malloc_buckets[index].size, MALLOC_MIN_BLOCK);
+	*/
 }
 
 static void malloc_small_free(struct malloc_page *d, void *p)
 {
+	/* LAB malloc: begin */
 	struct malloc_bucket *b = &malloc_buckets[d->bucket];
 	size_t off = (uintptr_t)p - d->base;
 	size_t i = off / b->size;
@@ -388,6 +407,13 @@ static void malloc_small_free(struct malloc_page *d, void *p)
 		b->pages--;
 		malloc_pool_put(d);
 	}
+	/* LAB malloc: end */
+	/* LAB malloc: stub
+	(void)d;
+	(void)malloc_partial_remove;
+	(void)malloc_pool_put;
+	malloc_die("lab malloc: malloc_small_free not implemented", p);
+	*/
 }
 
 /* ---------------------------------------------------------------- large blocks */

@@ -1,0 +1,289 @@
+#!/usr/bin/env python3
+"""make labs-check: prove every lab is cut right (Python 3 standard library).
+
+For the reference tree and then for each lab's student tree (labs/cut.py),
+with one grading run each (labs/grade.py --lab all):
+  - the reference scores full marks on every lab;
+  - the tree of the whole course (every lab cut at once) builds, boots as
+    far as the first lab's skeleton, and scores each lab's floor;
+  - the student tree builds, and boots to the shell (or, for a lab whose
+    skeleton cannot run user programs, to the console line its lab.json
+    names under "boot");
+  - it scores at most its lab's "floor" (0 unless lab.json says) on its own
+    lab, and full marks on every other lab, except labs whose lab.json
+    "depends" on it (their tests run on its code) and, when the skeleton
+    has no shell, the other labs' in-QEMU tests, and any test whose
+    "needs" names the lab (an in-QEMU suite that also exercises it).
+A lab's "depends" and its tests' "needs" must name earlier labs only (a
+tree cut with --through has every later lab stubbed).
+Student trees share the reference build (copied, so only what the cut
+changed is rebuilt). Trees and results go to build/labs-check/.
+"""
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+OUT = os.path.join(ROOT, "build", "labs-check")
+PY = sys.executable
+
+
+def labs():
+    with open(os.path.join(ROOT, "labs", "labs.json")) as f:
+        names = [l["name"] for l in json.load(f)["labs"]]
+    docs = {}
+    for n in names:
+        with open(os.path.join(ROOT, "labs", n, "lab.json")) as f:
+            docs[n] = json.load(f)
+    return names, docs
+
+
+def depends_on(docs, lab, other):
+    """True if lab's tests run on other's code (directly or not)."""
+    seen, todo = set(), list(docs[lab].get("depends", []))
+    while todo:
+        d = todo.pop()
+        if d == other:
+            return True
+        if d not in seen:
+            seen.add(d)
+            todo += docs[d].get("depends", [])
+    return False
+
+
+def grade(tree, out, build):
+    """Grade every lab in tree; returns ({lab: tests}, seconds)."""
+    started = time.monotonic()
+    cmd = [PY, os.path.join(tree, "labs", "grade.py"), "--tree", tree,
+           "--ref", tree, "--lab", "all", "--out", out]
+    if not build:
+        cmd.append("--no-build")
+    with open(os.path.join(OUT, os.path.basename(out) + ".log"), "w") as f:
+        subprocess.run(cmd, stdout=f, stderr=subprocess.STDOUT)
+    with open(os.path.join(out, "results.json")) as f:
+        doc = json.load(f)
+    per = {}
+    for t in doc["tests"]:
+        lab, _, name = t["name"].partition(": ")
+        per.setdefault(lab, []).append(t)
+    return per, time.monotonic() - started
+
+
+def copy_build(dst):
+    src = os.path.join(ROOT, "build")
+    skip = {"labs-check", "grade", "test-logs", "test-results",
+            "host-test-logs", "host-test-results", "bootloop"}
+    os.makedirs(dst, exist_ok=True)
+    for n in os.listdir(src):
+        if n in skip or n.startswith("test-"):
+            continue
+        s = os.path.join(src, n)
+        if os.path.isdir(s):
+            shutil.copytree(s, os.path.join(dst, n), symlinks=True)
+        else:
+            shutil.copy2(s, os.path.join(dst, n))
+
+
+def boot_check(tree, doc):
+    """(ok, what) for the student tree's boot."""
+    want = doc.get("boot", "shell")
+    sys.path.insert(0, os.path.join(tree, "tests"))
+    try:
+        import importlib.util
+        spec = importlib.util.spec_from_file_location(
+            "run_" + doc["name"], os.path.join(tree, "tests", "run.py"))
+        run = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(run)
+    finally:
+        sys.path.pop(0)
+    b = os.path.join(tree, "build")
+    args = run.parse_args(["--run", "true", "--kernel",
+                           os.path.join(b, "kernel.elf"), "--fs",
+                           os.path.join(b, "fs.img"), "--swap",
+                           os.path.join(b, "swap.img"), "--cpus", "2",
+                           "--boot-timeout", "60"])
+    try:
+        con = run.boot(args)
+    except run.BootError as err:
+        console = err.args[1] if len(err.args) > 1 else ""
+        if isinstance(want, dict) and re.search(want["console"], console,
+                                                re.M):
+            return True, "boots as far as %r" % want["console"]
+        return False, str(err.args[0]).split("\n")[0]
+    finally:
+        for c in run.LIVE_CONSOLES:
+            if c.alive():
+                c.kill()
+    run.poweroff(con)
+    if want == "shell":
+        return True, "boots to the shell"
+    return False, "reached the shell, but lab.json says it cannot"
+
+
+def full(tests):
+    return all(t["score"] == t["max_score"] for t in tests)
+
+
+def total(tests):
+    return (sum(t["score"] for t in tests),
+            sum(t["max_score"] for t in tests))
+
+
+def order_errors(names, docs):
+    """A lab's tests may run on earlier labs' code only: a course that cuts
+    a lab together with every later one (cut.py --through) must still be
+    able to give full marks for it."""
+    errors = []
+    for i, n in enumerate(names):
+        later = set(names[i + 1:])
+        for d in docs[n].get("depends", []):
+            if d in later:
+                errors.append("%s: depends on %s, a later lab" % (n, d))
+        for t in docs[n]["tests"]:
+            for d in t.get("needs", []):
+                if d in later:
+                    errors.append("%s: test %r needs %s, a later lab"
+                                  % (n, t["name"], d))
+    return errors
+
+
+def main():
+    names, docs = labs()
+    shutil.rmtree(OUT, ignore_errors=True)
+    os.makedirs(OUT)
+    failures = order_errors(names, docs)
+    for f in failures:
+        print("FAIL " + f)
+    began = time.monotonic()
+    ref, secs = grade(ROOT, os.path.join(OUT, "reference"), True)
+    print("%-8s %-34s %s" % ("lab", "check", "result"))
+    for n in names:
+        s, m = total(ref.get(n, []))
+        ok = n in ref and full(ref[n])
+        print("%-8s %-34s %s %g/%g" % (n, "reference full marks",
+                                       "ok  " if ok else "FAIL", s, m))
+        if not ok:
+            failures.append("%s: reference %g/%g" % (n, s, m))
+    print("# reference graded in %.0f s" % secs)
+    for n in names:
+        started = time.monotonic()
+        doc = docs[n]
+        tree = os.path.join(OUT, n)
+        cut = subprocess.run([PY, os.path.join(ROOT, "labs", "cut.py"), n,
+                              "--out", tree], stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT)
+        if cut.returncode != 0:
+            failures.append("%s: cut.py failed: %s" % (n, cut.stdout.decode()))
+            print("%-8s %-34s FAIL" % (n, "cut"))
+            continue
+        copy_build(os.path.join(tree, "build"))
+        with open(os.path.join(OUT, n + "-build.log"), "w") as f:
+            built = subprocess.run(["make", "-C", tree, "build"], stdout=f,
+                                   stderr=subprocess.STDOUT).returncode == 0
+        print("%-8s %-34s %s" % (n, "skeleton builds",
+                                 "ok" if built else "FAIL"))
+        if not built:
+            failures.append("%s: skeleton does not build (%s-build.log)"
+                            % (n, n))
+            continue
+        booted, what = boot_check(tree, doc)
+        print("%-8s %-34s %s %s" % (n, "skeleton boots",
+                                    "ok  " if booted else "FAIL", what))
+        if not booted:
+            failures.append("%s: %s" % (n, what))
+        res, _ = grade(tree, os.path.join(OUT, n + "-grade"), False)
+        floor = doc.get("floor", 0)
+        s, m = total(res.get(n, []))
+        ok = s <= floor
+        print("%-8s %-34s %s %g/%g (floor %g)" % (
+            n, "own lab scores the floor", "ok  " if ok else "FAIL", s, m,
+            floor))
+        if not ok:
+            failures.append("%s: own lab %g/%g above floor %g" % (n, s, m,
+                                                                   floor))
+        shell = doc.get("boot", "shell") == "shell"
+        for o in names:
+            if o == n:
+                continue
+            if depends_on(docs, o, n):
+                print("%-8s %-34s skip (lab %s builds on %s)" % (
+                    n, "lab %s full marks" % o, o, n))
+                continue
+            tests = [t for t in res.get(o, [])
+                     if (shell or not is_suite(docs[o], t))
+                     and n not in spec(docs[o], t).get("needs", [])]
+            s, m = total(tests)
+            ok = bool(tests) and full(tests)
+            extra = "" if shell else " (host tests: no user space)"
+            print("%-8s %-34s %s %g/%g%s" % (n, "lab %s full marks" % o,
+                                             "ok  " if ok else "FAIL", s, m,
+                                             extra))
+            if not ok:
+                failures.append("%s tree: lab %s %g/%g" % (n, o, s, m))
+        print("# %s checked in %.0f s" % (n, time.monotonic() - started))
+        shutil.rmtree(tree, ignore_errors=True)
+    check_sequence(names, docs, failures)
+    print("labs-check: %d labs, %d failures, %.0f s" % (
+        len(names), len(failures), time.monotonic() - began))
+    for f in failures:
+        print("FAIL " + f)
+    return 1 if failures else 0
+
+
+def check_sequence(names, docs, failures):
+    """The tree of a whole course (cut.py FIRST --through LAST): every stub
+    at once builds, boots as far as the first lab's skeleton does, and no
+    lab scores above its floor."""
+    started = time.monotonic()
+    tree = os.path.join(OUT, "sequence")
+    what = "%s..%s" % (names[0], names[-1])
+    cut = subprocess.run([PY, os.path.join(ROOT, "labs", "cut.py"), names[0],
+                          "--through", names[-1], "--out", tree],
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    if cut.returncode != 0:
+        failures.append("%s: cut.py failed" % what)
+        return
+    copy_build(os.path.join(tree, "build"))
+    with open(os.path.join(OUT, "sequence-build.log"), "w") as f:
+        built = subprocess.run(["make", "-C", tree, "build"], stdout=f,
+                               stderr=subprocess.STDOUT).returncode == 0
+    print("%-8s %-34s %s" % (what, "skeleton builds", "ok" if built else "FAIL"))
+    if not built:
+        failures.append("%s: does not build (sequence-build.log)" % what)
+        return
+    booted, how = boot_check(tree, docs[names[0]])
+    print("%-8s %-34s %s %s" % (what, "skeleton boots",
+                                "ok  " if booted else "FAIL", how))
+    if not booted:
+        failures.append("%s: %s" % (what, how))
+    res, _ = grade(tree, os.path.join(OUT, "sequence-grade"), False)
+    for n in names:
+        s, m = total(res.get(n, []))
+        floor = docs[n].get("floor", 0)
+        ok = s <= floor
+        print("%-8s %-34s %s %g/%g (floor %g)" % (
+            what, "lab %s scores the floor" % n, "ok  " if ok else "FAIL",
+            s, m, floor))
+        if not ok:
+            failures.append("%s: lab %s %g/%g" % (what, n, s, m))
+    print("# %s checked in %.0f s" % (what, time.monotonic() - started))
+    shutil.rmtree(tree, ignore_errors=True)
+
+
+def spec(doc, test):
+    """The lab.json entry of a graded test."""
+    name = test["name"].partition(": ")[2]
+    return next(t for t in doc["tests"] if t["name"] == name)
+
+
+def is_suite(doc, test):
+    return "suite" in spec(doc, test)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
