@@ -57,6 +57,10 @@
 #include "kernel/vm/mspace.h"
 #include "kernel/vm/vmstat.h"
 #include "kernel/vm/pageout.h"
+#include "arch/riscv/timer.h"
+static void tflush(void) { uint64_t t0 = timer_ns(); pmap_tlb_flush_all(); vm_event_add(VM_EV_T_FLUSH, (timer_ns() - t0) / 1000); vm_event_add(VM_EV_N_FLUSH, 1); }
+#define TSTART uint64_t t0_ = timer_ns()
+#define TEND(ev) vm_event_add(ev, (timer_ns() - t0_) / 1000)
 
 #define PAGEOUT_SCAN_BATCH      32      /* pages per reference-bit shootdown */
 #define PAGEOUT_EXTRA_RUNS      4       /* swap runs freed past the high mark */
@@ -162,14 +166,16 @@ static size_t pageout_io_reap(bool wait)
 
 		if (io->n == 0)
 			continue;
+		uint64_t t0 = timer_ns();
 		spin_lock(&pageout_lock);
 		while (wait && !io->done)
 			sched_sleep_noint(&io_chan, &pageout_lock);
+		vm_event_add(VM_EV_T_IOWAIT, (timer_ns() - t0) / 1000);
 		done = io->done;
 		spin_unlock(&pageout_lock);
 		if (!done)
 			continue;
-		freed += pageout_batch_end(io->anon, io->n, io->req.status, true);
+		{ TSTART; freed += pageout_batch_end(io->anon, io->n, io->req.status, true); TEND(VM_EV_T_REAP); }
 		io->n = 0;
 		io->done = false;
 	}
@@ -193,8 +199,10 @@ static struct pageout_io *pageout_io_get(size_t *freed)
 		bool any = false;
 		for (int i = 0; i < PAGEOUT_INFLIGHT; i++)
 			any |= ios[i].done;
+		uint64_t t0 = timer_ns();
 		if (!any)
 			sched_sleep_noint(&io_chan, &pageout_lock);
+		vm_event_add(VM_EV_T_IOWAIT, (timer_ns() - t0) / 1000);
 		spin_unlock(&pageout_lock);
 	}
 }
@@ -211,7 +219,7 @@ static size_t pageout_batch_flush(bool *swap_full)
 
 	if (batch.n + batch.nclean == 0)
 		return 0;
-	pmap_tlb_flush_all();
+	tflush();
 	for (size_t i = 0; i < batch.nclean; i++)
 		anon_unbusy(batch.clean[i], true);      /* freed either way */
 	vm_event_add(VM_EV_PGSTEAL, batch.nclean);
@@ -235,9 +243,11 @@ static size_t pageout_batch_flush(bool *swap_full)
 		}
 		io->n = (size_t)got;
 		io->done = false;
+		TSTART;
 		int err = swap_write_run_async(first, &batch.page[done], got,
 					       &io->req, io->segs,
 					       pageout_io_done, io);
+		TEND(VM_EV_T_WRITE);
 		if (err) {
 			freed += pageout_batch_end(io->anon, io->n, -EIO, true);
 			io->n = 0;
@@ -254,7 +264,9 @@ static size_t pageout_batch_flush(bool *swap_full)
 static size_t pageout_anon(struct anon *anon, struct vm_page *pg,
 			   bool *swap_full)
 {
+	TSTART;
 	int how = anon_pageout_begin(anon, pg, !*swap_full);
+	TEND(VM_EV_T_BEGIN);
 
 	spin_unlock(&anon->lock);
 	if (how == ANON_PAGEOUT_CLEAN) {
@@ -311,10 +323,10 @@ static void pageout_refill_inactive(int zone, uint64_t n)
 		vm_pageq_unlock();
 		deact += !ref;
 		if (++moved % PAGEOUT_SCAN_BATCH == 0 && policy == PAGEOUT_CLOCK)
-			pmap_tlb_flush_all();
+			tflush();
 	}
 	if (moved % PAGEOUT_SCAN_BATCH != 0 && policy == PAGEOUT_CLOCK)
-		pmap_tlb_flush_all();
+		tflush();
 	vm_event_add(VM_EV_PGDEACTIVATE, deact);
 }
 
@@ -336,7 +348,7 @@ static long pageout_scan_one(int zone, bool *swap_full, uint64_t *flush_due)
 	bool referenced = pageout_referenced(pg);
 	/* After the bit is cleared: the batch's flush covers it. */
 	if (++*flush_due % PAGEOUT_SCAN_BATCH == 0 && policy == PAGEOUT_CLOCK)
-		pmap_tlb_flush_all();
+		tflush();
 	if (referenced) {
 		_vm_pageq_move(pg, PQ_ACTIVE);
 		vm_pageq_unlock();
@@ -384,7 +396,7 @@ static uint64_t pageout_zone(int zone, uint64_t target, bool *swap_full)
 		active = vm_zone_queue_count(zone, PQ_ACTIVE);
 		inactive = vm_zone_queue_count(zone, PQ_INACTIVE);
 		if (inactive * 2 < active || inactive < PAGEOUT_SCAN_BATCH)
-			pageout_refill_inactive(zone, PAGEOUT_SCAN_BATCH);
+			{ TSTART; pageout_refill_inactive(zone, PAGEOUT_SCAN_BATCH); TEND(VM_EV_T_REFILL); }
 		long got = pageout_scan_one(zone, swap_full, &flush_due);
 		if (got < 0 && vm_zone_queue_count(zone, PQ_ACTIVE) == 0)
 			break;
@@ -396,7 +408,7 @@ static uint64_t pageout_zone(int zone, uint64_t target, bool *swap_full)
 	freed += pageout_batch_flush(swap_full);
 	freed += pageout_io_reap(true);
 	if (flush_due % PAGEOUT_SCAN_BATCH != 0 && policy == PAGEOUT_CLOCK)
-		pmap_tlb_flush_all();
+		tflush();
 	return freed;
 }
 
@@ -553,7 +565,9 @@ static void pageout_main(void)
 		waiting = nwaiters > 0;
 		spin_unlock(&pageout_lock);
 
+		uint64_t t0 = timer_ns();
 		freed = vm_pageout_pass(&short_of_memory);
+		vm_event_add(VM_EV_T_PASS, (timer_ns() - t0) / 1000);
 		empty_passes = (freed == 0 && waiting) ? empty_passes + 1 : 0;
 		if (empty_passes >= PAGEOUT_NO_PROGRESS && short_of_memory &&
 		    !oom_victim_alive()) {
@@ -599,6 +613,7 @@ int vm_wait_for_memory(void)
 	uint64_t seq;
 	bool wake, gave_up;
 
+	uint64_t t0 = timer_ns();
 	if (p == NULL || proc_fatal_signal_pending(p))
 		return -ENOMEM;
 	spin_lock(&pageout_lock);
@@ -622,6 +637,7 @@ int vm_wait_for_memory(void)
 	gave_up = hopeless;
 	nwaiters--;
 	spin_unlock(&pageout_lock);
+	vm_event_add(VM_EV_T_WAITMEM, (timer_ns() - t0) / 1000);
 	if (gave_up || proc_fatal_signal_pending(p))
 		return -ENOMEM;
 	return 0;
