@@ -79,7 +79,6 @@ static const struct {
 	{ "pgdeactivate", VM_EV_PGDEACTIVATE },
 	{ "oom_kill", VM_EV_OOM_KILL },
 	{ "allocstall", VM_EV_ALLOCSTALL },
-	{ "t_waitmem_us", VM_EV_T_WAITMEM }, { "t_swapin_us", VM_EV_T_SWAPIN }, { "t_pass_us", VM_EV_T_PASS }, { "t_iowait_us", VM_EV_T_IOWAIT }, { "t_flush_us", VM_EV_T_FLUSH }, { "t_refill_us", VM_EV_T_REFILL }, { "t_begin_us", VM_EV_T_BEGIN }, { "t_reap_us", VM_EV_T_REAP }, { "t_write_us", VM_EV_T_WRITE }, { "n_flush", VM_EV_N_FLUSH },
 };
 
 /* /proc/vmstat: "name value" lines: the page allocator's (page.c), the

@@ -30,7 +30,6 @@
 #include "kernel/vm/vmstat.h"
 #include "kernel/dev/blk.h"
 #include "kernel/vm/anon.h"
-#include "arch/riscv/timer.h"
 
 static struct kmem_cache *anon_cache;
 static uint64_t anons_inuse;            /* atomic */
@@ -438,9 +437,7 @@ int anon_swapin_cluster(struct anon *const *anons, size_t n, bool mark,
 		spin_unlock(&anons[0]->lock);
 		return done ? 0 : -ENOMEM;
 	}
-	uint64_t t0 = timer_ns();
 	err = swap_read_run(first, pages, got);
-	vm_event_add(VM_EV_T_SWAPIN, (timer_ns() - t0) / 1000);
 	if (err == 0)
 		*read = got;
 	anon_swapin_end(anons, got, err);

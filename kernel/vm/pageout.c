@@ -57,10 +57,6 @@
 #include "kernel/vm/mspace.h"
 #include "kernel/vm/vmstat.h"
 #include "kernel/vm/pageout.h"
-#include "arch/riscv/timer.h"
-static void tflush(void) { uint64_t t0 = timer_ns(); pmap_tlb_flush_all(); vm_event_add(VM_EV_T_FLUSH, (timer_ns() - t0) / 1000); vm_event_add(VM_EV_N_FLUSH, 1); }
-#define TSTART uint64_t t0_ = timer_ns()
-#define TEND(ev) vm_event_add(ev, (timer_ns() - t0_) / 1000)
 
 #define PAGEOUT_REF_FLUSH       256     /* cleared reference bits per shootdown */
 #define PAGEOUT_BATCH           (4 * SWAP_RUN_MAX)  /* pages unmapped per shootdown */
@@ -113,7 +109,7 @@ enum pageout_policy vm_pageout_policy(void)
  */
 static void pageout_shootdown(void)
 {
-	tflush();
+	pmap_tlb_flush_all();
 	refs_unflushed = 0;
 }
 
@@ -193,16 +189,14 @@ static size_t pageout_io_reap(bool wait)
 
 		if (io->n == 0)
 			continue;
-		uint64_t t0 = timer_ns();
 		spin_lock(&pageout_lock);
 		while (wait && !io->done)
 			sched_sleep_noint(&io_chan, &pageout_lock);
-		vm_event_add(VM_EV_T_IOWAIT, (timer_ns() - t0) / 1000);
 		done = io->done;
 		spin_unlock(&pageout_lock);
 		if (!done)
 			continue;
-		{ TSTART; freed += pageout_batch_end(io->anon, io->n, io->req.status, true); TEND(VM_EV_T_REAP); }
+		freed += pageout_batch_end(io->anon, io->n, io->req.status, true);
 		io->n = 0;
 		io->done = false;
 	}
@@ -226,10 +220,8 @@ static struct pageout_io *pageout_io_get(size_t *freed)
 		bool any = false;
 		for (int i = 0; i < PAGEOUT_INFLIGHT; i++)
 			any |= ios[i].done;
-		uint64_t t0 = timer_ns();
 		if (!any)
 			sched_sleep_noint(&io_chan, &pageout_lock);
-		vm_event_add(VM_EV_T_IOWAIT, (timer_ns() - t0) / 1000);
 		spin_unlock(&pageout_lock);
 	}
 }
@@ -270,11 +262,9 @@ static size_t pageout_batch_flush(bool *swap_full)
 		}
 		io->n = (size_t)got;
 		io->done = false;
-		TSTART;
 		int err = swap_write_run_async(first, &batch.page[done], got,
 					       &io->req, io->segs,
 					       pageout_io_done, io);
-		TEND(VM_EV_T_WRITE);
 		if (err) {
 			freed += pageout_batch_end(io->anon, io->n, -EIO, true);
 			io->n = 0;
@@ -291,9 +281,7 @@ static size_t pageout_batch_flush(bool *swap_full)
 static size_t pageout_anon(struct anon *anon, struct vm_page *pg,
 			   bool *swap_full)
 {
-	TSTART;
 	int how = anon_pageout_begin(anon, pg, !*swap_full);
-	TEND(VM_EV_T_BEGIN);
 
 	spin_unlock(&anon->lock);
 	if (how == ANON_PAGEOUT_CLEAN) {
@@ -434,7 +422,7 @@ static uint64_t pageout_zone(int zone, uint64_t target, bool *swap_full)
 		active = vm_zone_queue_count(zone, PQ_ACTIVE);
 		inactive = vm_zone_queue_count(zone, PQ_INACTIVE);
 		if (inactive * 2 < active || inactive < SWAP_RUN_MAX)
-			{ TSTART; pageout_refill_inactive(zone, SWAP_RUN_MAX); TEND(VM_EV_T_REFILL); }
+			pageout_refill_inactive(zone, SWAP_RUN_MAX);
 		long got = pageout_scan_one(zone, swap_full);
 		if (got < 0 && vm_zone_queue_count(zone, PQ_ACTIVE) == 0)
 			break;
@@ -608,9 +596,7 @@ static void pageout_main(void)
 		waiting = nwaiters > 0;
 		spin_unlock(&pageout_lock);
 
-		uint64_t t0 = timer_ns();
 		freed = vm_pageout_pass(&short_of_memory);
-		vm_event_add(VM_EV_T_PASS, (timer_ns() - t0) / 1000);
 		empty_passes = (freed == 0 && waiting) ? empty_passes + 1 : 0;
 		if (empty_passes >= PAGEOUT_NO_PROGRESS && short_of_memory &&
 		    !oom_victim_alive()) {
@@ -656,7 +642,6 @@ int vm_wait_for_memory(void)
 	uint64_t seq;
 	bool wake, gave_up;
 
-	uint64_t t0 = timer_ns();
 	if (p == NULL || proc_fatal_signal_pending(p))
 		return -ENOMEM;
 	spin_lock(&pageout_lock);
@@ -680,7 +665,6 @@ int vm_wait_for_memory(void)
 	gave_up = hopeless;
 	nwaiters--;
 	spin_unlock(&pageout_lock);
-	vm_event_add(VM_EV_T_WAITMEM, (timer_ns() - t0) / 1000);
 	if (gave_up || proc_fatal_signal_pending(p))
 		return -ENOMEM;
 	return 0;

@@ -46,7 +46,6 @@ enum vm_event {
 	VM_EV_PGDEACTIVATE,     /* pgdeactivate: active -> inactive */
 	VM_EV_OOM_KILL,         /* oom_kill: processes the OOM killer killed */
 	VM_EV_ALLOCSTALL,       /* allocstall: user allocations that slept */
-	VM_EV_T_WAITMEM, VM_EV_T_SWAPIN, VM_EV_T_PASS, VM_EV_T_IOWAIT, VM_EV_T_FLUSH, VM_EV_T_REFILL, VM_EV_T_BEGIN, VM_EV_T_REAP, VM_EV_T_WRITE, VM_EV_N_FLUSH,
 	VM_NEVENTS
 };
 
