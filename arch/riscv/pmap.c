@@ -472,7 +472,10 @@ static void pmap_tlb_flush(struct pmap *pmap, vaddr_t sva, vaddr_t eva)
  * vm_fault, whose pmap_enter then finds the PTE valid and flushes. */
 static void pmap_tlb_flush_new(struct pmap *pmap, vaddr_t va)
 {
-	(void)pmap; (void)va; (void)pmap_satp_asid;
+	push_off();
+	if (cpu_self()->pmap == pmap)
+		sfence_vma_page_asid(va, pmap_satp_asid());
+	pop_off();
 }
 
 /* ---------------------------------------------------------------- pv lists */
