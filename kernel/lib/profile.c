@@ -14,6 +14,7 @@
 #include "arch/riscv/cpu.h"
 
 #define PROFILE_SAMPLES         8192    /* per hart */
+#define PROFILE_READ_MAX        4096    /* samples one read takes out */
 #define PROFILE_MIN_US          10
 
 struct profile_sample {
@@ -109,32 +110,39 @@ static void profile_print(struct sbuf *sb, int h,
 int profile_display(struct sbuf *sb)
 {
 	struct profile_sample *copy;
-	uint64_t total = 0, dropped = 0;
-	size_t n[NCPU_MAX] = { 0 };
+	uint64_t total = 0, left = 0, dropped = 0;
+	size_t n[NCPU_MAX] = { 0 }, at[NCPU_MAX] = { 0 }, used = 0;
 
 	if (period_us == 0) {
 		sbuf_printf(sb, "# profile off (boot with profile=<us>)\n");
 		return sbuf_error(sb);
 	}
-	copy = kmalloc((size_t)nbufs * PROFILE_SAMPLES * sizeof(*copy));
+	copy = kmalloc(PROFILE_READ_MAX * sizeof(*copy));
 	if (copy == NULL)
 		return -ENOMEM;
+	/* Take the newest samples of each hart, an equal share of
+	 * PROFILE_READ_MAX each: the rest wait for the next read. */
 	spin_lock(&profile_lock);
 	for (int h = 0; h < nbufs; h++) {
-		n[h] = bufs[h].n;
-		memcpy(&copy[(size_t)h * PROFILE_SAMPLES], bufs[h].s,
-		       n[h] * sizeof(*copy));
-		bufs[h].n = 0;
+		struct profile_buf *b = &bufs[h];
+
+		n[h] = MIN(b->n, PROFILE_READ_MAX / (size_t)nbufs);
+		at[h] = used;
+		b->n -= n[h];
+		memcpy(&copy[at[h]], &b->s[b->n], n[h] * sizeof(*copy));
+		used += n[h];
 		total += n[h];
-		dropped += bufs[h].dropped;
-		bufs[h].dropped = 0;
+		left += b->n;
+		dropped += b->dropped;
+		b->dropped = 0;
 	}
 	spin_unlock(&profile_lock);
-	sbuf_printf(sb, "# profile period_us %lu samples %lu dropped %lu\n",
-		    (unsigned long)period_us, (unsigned long)total,
+	sbuf_printf(sb, "# profile period_us %lu samples %lu left %lu "
+		    "dropped %lu\n", (unsigned long)period_us,
+		    (unsigned long)total, (unsigned long)left,
 		    (unsigned long)dropped);
 	for (int h = 0; h < nbufs; h++)
-		profile_print(sb, h, &copy[(size_t)h * PROFILE_SAMPLES], n[h]);
+		profile_print(sb, h, &copy[at[h]], n[h]);
 	kfree(copy);
 	return sbuf_error(sb);
 }

@@ -203,6 +203,16 @@ static size_t pageout_io_reap(bool wait)
 	return freed;
 }
 
+/* Pages on their way out: unmapped in the batch, or being written. */
+static size_t pageout_pending(void)
+{
+	size_t n = batch.n + batch.nclean;
+
+	for (int i = 0; i < PAGEOUT_INFLIGHT; i++)
+		n += ios[i].n;
+	return n;
+}
+
 /* A free in-flight slot, ending (and, if none is free, waiting for) writes
  * as needed. *freed grows by the pages they freed. */
 static struct pageout_io *pageout_io_get(size_t *freed)
@@ -416,7 +426,9 @@ static uint64_t pageout_zone(int zone, uint64_t target, bool *swap_full)
 	uint64_t inactive = vm_zone_queue_count(zone, PQ_INACTIVE);
 	uint64_t lap = 2 * (active + inactive) + SWAP_RUN_MAX;
 
-	while (freed < target && scanned < lap) {
+	/* Pages batched or in flight count: they will be free when the
+	 * pass ends, and the pass must not overshoot by all of them. */
+	while (freed + pageout_pending() < target && scanned < lap) {
 		/* Keep a third of the user pages inactive: the clock's
 		 * second hand has that long to see a reference. */
 		active = vm_zone_queue_count(zone, PQ_ACTIVE);
