@@ -17,6 +17,11 @@ the stack (total), kernel and user both; writes the stacks folded for a
 flame graph (one line "comm;outer;...;inner count", Brendan Gregg's
 format, which flamegraph.pl and speedscope read).
 
+A sample that came due while interrupts were off is taken where they came
+on again (intr_on, pop_off, spin_unlock): it is charged to that
+function's caller as "CALLER [irqs off]", the time of the stretch with
+interrupts off that ended there. An idle hart's samples are "[idle]".
+
     make profile BENCH=zero_fault
     python3 tools/profile.py --cmd '/tests/swapbench throughput' --wall ...
 """
@@ -37,6 +42,10 @@ import bench                            # noqa: E402  (tools/bench.py)
 
 PROFILE_FILE = "/profile.txt"           # in the guest's root file system
 READS = 16                              # /proc/profile reads after the run
+READER = "cat"                          # the program that reads them
+# Where a sample that waited for interrupts to come on lands
+# (kernel/lib/profile.h): charged to the caller, marked "[irqs off]".
+IRQ_ON = ("intr_on", "pop_off", "spin_unlock", "trap_idle_wait")
 
 
 class Symbols:
@@ -112,7 +121,14 @@ class Symbolizer:
             if not out or out[-1] != n:
                 out.append(n)
         if user:
-            out = [n + " [u]" for n in out]
+            return [n + " [u]" for n in out]
+        # The scheduler's stack is not walked: its intr_on is the idle
+        # loop's (trap_idle_wait), where a waiting hart spends its time.
+        if out[0] == "trap_idle_wait" or (out[0] in IRQ_ON and (
+                comm == "-" or "trap_idle_wait" in out[1:2])):
+            return ["[idle]"]
+        if out[0] in IRQ_ON and len(out) > 1:
+            out = [out[1] + " [irqs off]"] + out[1:]
         return out
 
 
@@ -120,21 +136,26 @@ def report(samples, sym, top, out=sys.stdout):
     """Print the top functions; return the folded stacks."""
     selfc, total = collections.Counter(), collections.Counter()
     folded = collections.Counter()
-    user_n = 0
+    user_n = idle_n = 0
     for hart, pid, comm, user, pcs in samples:
         frames = sym.frames(comm, user, pcs)
         user_n += user
+        idle_n += frames == ["[idle]"]
         selfc[frames[0]] += 1
         for f in set(frames):
             total[f] += 1
         root = comm if comm != "-" else "[scheduler]"
         folded[";".join([root] + frames[::-1])] += 1
-    n = len(samples)
+    total_n = len(samples)
+    n = total_n - idle_n
+    del selfc["[idle]"], total["[idle]"]
     if n == 0:
-        out.write("profile: no samples\n")
+        out.write("profile: no samples with a hart at work\n")
         return folded
-    out.write("%d samples: kernel %.1f%%, user %.1f%%\n\n"
-              % (n, 100.0 * (n - user_n) / n, 100.0 * user_n / n))
+    out.write("%d samples, %d idle (%.1f%%); of the %d at work: kernel "
+              "%.1f%%, user %.1f%% (shares below are of those)\n\n"
+              % (total_n, idle_n, 100.0 * idle_n / total_n, n,
+                 100.0 * (n - user_n) / n, 100.0 * user_n / n))
     out.write("%7s %7s  %s\n" % ("self%", "total%", "function ([u]: user)"))
     for name, c in selfc.most_common(top):
         out.write("%6.1f%% %6.1f%%  %s\n"
@@ -163,14 +184,16 @@ def collect(args):
     except runner.BootError as err:
         raise SystemExit("profile: boot: %s" % err.args[0])
     try:
-        bench.run_bench(con, "cat /proc/profile > /dev/null", 60)
+        # Empty the buffers (a read takes at most 4096 samples).
+        bench.run_bench(con, "; ".join(["%s /proc/profile > /dev/null"
+                                        % READER] * READS), 120)
         started = time.monotonic()
         text, status = bench.run_bench(con, args.cmd, args.timeout)
         print("profile: ran %s in %.1f s (exit status %d)"
               % (args.cmd, time.monotonic() - started, status), flush=True)
         if args.verbose:
             sys.stdout.write(text)
-        reads = "; ".join("cat /proc/profile >> %s" % PROFILE_FILE
+        reads = "; ".join("%s /proc/profile >> %s" % (READER, PROFILE_FILE)
                           for _ in range(READS))
         bench.run_bench(con, "rm -f %s; %s" % (PROFILE_FILE, reads), 600)
         runner.poweroff(con)
@@ -229,6 +252,9 @@ def main(argv):
         with open(os.path.splitext(args.folded)[0] + ".txt", "w") as f:
             f.write(text)
     header, samples = parse_samples(text)
+    # The reads of /proc/profile after the run are sampled too: `cat`'s
+    # samples are the tool's own, not the workload's.
+    samples = [smp for smp in samples if smp[2] != READER]
     if header.get("dropped"):
         print("profile: %d samples dropped (buffers full): raise --period"
               % header["dropped"])

@@ -295,12 +295,24 @@ static bool anon_swapin_claim(struct anon *anon, swap_slot_t want,
 	return true;
 }
 
-/* With swap more than half full, slots are worth more than the swap
- * cache: a resident page holding one would leave the pages that have none
- * nowhere to go (Linux's vm_swap_full). Any context. */
+/*
+ * Are slots worth more than the swap cache? Once swap is more than half
+ * full (Linux's vm_swap_full) and its free slots could no longer take
+ * every resident anon page that has none, a resident page holding a slot
+ * leaves the pages that have none nowhere to go: a swap-in then frees the
+ * slots it read. Linux tests the first condition alone; with it alone, a
+ * reader of 60% of a large swap area wrote every page it read back out
+ * again although swap had room for all of RAM (the swap benchmark: each
+ * page went out twice). Any context (atomic counters and swap_lock).
+ */
 static bool anon_swap_full(void)
 {
-	return swap_free_pages() * 2 < swap_total_pages();
+	uint64_t free = swap_free_pages();
+	uint64_t resident = anon_resident_count();
+	uint64_t cached = anon_swapcache_count();
+	uint64_t unslotted = resident > cached ? resident - cached : 0;
+
+	return free * 2 < swap_total_pages() && free < unslotted;
 }
 
 /* Claim pages for anons[0..n-1], which must hold the slots from first on,

@@ -13,7 +13,7 @@
  *
  * "Referenced" is the PTE A bit over all mappings of the page, read and
  * cleared through the pv lists with pmap_clear_reference_deferred; each
- * batch of pages scanned ends with one TLB shootdown (pmap_tlb_flush_all),
+ * batch of pages scanned ends with one TLB shootdown (pmap_tlb_flush_deferred),
  * not one per page. The boot option vm.policy=fifo ignores the A bits:
  * pages leave in the order they came (for comparison, and the labs).
  *
@@ -99,7 +99,8 @@ enum pageout_policy vm_pageout_policy(void)
 }
 
 /*
- * One TLB shootdown on every hart. It covers both things the daemon does
+ * One TLB shootdown (on the harts that may cache a changed PTE: a process
+ * asleep waiting for memory costs no fence). It covers both things the daemon does
  * without a flush per page: PTEs removed from pages being paged out (which
  * must be flushed before the page is written or freed) and reference bits
  * cleared by the clock (flushed only so that a hart's cached translation
@@ -109,7 +110,7 @@ enum pageout_policy vm_pageout_policy(void)
  */
 static void pageout_shootdown(void)
 {
-	pmap_tlb_flush_all();
+	pmap_tlb_flush_deferred();
 	refs_unflushed = 0;
 }
 

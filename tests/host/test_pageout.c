@@ -73,7 +73,7 @@ static struct {
 	uint64_t harvests;      /* pmap_clear_reference_deferred calls */
 	uint64_t pending;       /* harvests since the last flush */
 	uint64_t max_pending;
-	uint64_t flushes;       /* pmap_tlb_flush_all calls */
+	uint64_t flushes;       /* pmap_tlb_flush_deferred calls */
 	uint64_t write_calls;   /* swap_write_run calls */
 	uint64_t pages_written;
 	uint64_t reads;
@@ -174,15 +174,16 @@ bool pmap_clear_reference_deferred(struct vm_page *pg)
 	return was;
 }
 
-void pmap_tlb_flush_all(void)
+bool pmap_tlb_flush_deferred(void)
 {
 	st.flushes++;
 	st.pending = 0;
 	st.removed_unflushed = 0;
+	return true;
 }
 
 /* Page-out unmaps its batch without a flush: no page of it may be written
- * or freed before the batch's pmap_tlb_flush_all (swap_write_run and
+ * or freed before the batch's pmap_tlb_flush_deferred (swap_write_run and
  * pageout_unflushed_free check). */
 void pmap_page_remove_deferred(struct vm_page *pg)
 {

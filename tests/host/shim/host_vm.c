@@ -95,6 +95,11 @@ WEAK void pmap_tlb_flush_all(void)
 {
 }
 
+WEAK bool pmap_tlb_flush_deferred(void)
+{
+	return false;
+}
+
 WEAK int swap_read_run(swap_slot_t first __unused, struct vm_page *const *pages __unused,
 		       size_t n __unused)
 {
