@@ -157,9 +157,10 @@ int main(void)
 	       "to the sample lines (%ld)", c.header_samples, c.lines);
 	tap_ok(c.ours >= 100, "%ld samples of this process (pid %d), of %ld",
 	       c.ours, (int)me, c.lines);
-	tap_ok(c.user_in_spin > 10 * (c.user_other + 1) / 2,
-	       "user samples in spin(): %ld, elsewhere: %ld", c.user_in_spin,
-	       c.user_other);
+	/* Elsewhere: main's getppid loop and libc's wrappers. */
+	tap_ok(c.user_in_spin > c.user_other,
+	       "most user samples in spin(): %ld, elsewhere: %ld",
+	       c.user_in_spin, c.user_other);
 	tap_ok(c.kernel > 0 && c.bad_kernel_pc == 0,
 	       "%ld kernel samples, every pc a kernel address", c.kernel);
 	tap_ok(c.kernel_chain * 2 > c.kernel,
