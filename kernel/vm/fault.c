@@ -291,6 +291,57 @@ static size_t fault_readahead_next(struct vma *v, struct amap *am,
 	return 0;
 }
 
+/*
+ * Fault-around for pages read ahead from swap: after a fault maps an anon
+ * page, map the VMA's next pages that a read-ahead brought in and no
+ * fault has mapped yet (resident, VM_PAGE_READAHEAD, not busy, not
+ * shared), up to SWAP_RUN_MAX of them, read-only: a sequential reader then
+ * takes one fault per read-ahead window instead of one per page, as
+ * Linux's fault_around_bytes does for file pages. A store to one still
+ * faults, to make its anon writable (its slot goes). Each counts as a
+ * read-ahead hit. Stops at the first page that does not qualify.
+ * Returns the slot of a page mapped that carried VM_PAGE_RA_ASYNC (the
+ * caller starts the next read-ahead from there), or 0 if none did.
+ * => am->lock held, not the anons' locks; ms->lock held.
+ */
+static size_t fault_around_swapin(struct fault_ctx *fc, struct amap *am,
+				  size_t slot)
+{
+	struct vma *v = fc->vma;
+	size_t last = mspace_vma_slot(v, v->end - PAGE_SIZE), marker = 0;
+	vm_prot_t prot = fc->prot & ~VM_PROT_WRITE;
+
+	if ((v->flags & VMA_NEEDS_COPY) || prot == VM_PROT_NONE)
+		return 0;
+	for (size_t i = 1; i < SWAP_RUN_MAX && slot + i <= last &&
+	     slot + i < am->nslots; i++) {
+		struct anon *a = _amap_lookup(am, slot + i);
+		struct vm_page *pg;
+		bool ok;
+
+		if (a == NULL)
+			break;
+		spin_lock(&a->lock);
+		pg = a->page;
+		ok = pg != NULL && a->refcnt == 1 &&
+		     (pg->flags & (VM_PAGE_READAHEAD | VM_PAGE_BUSY)) ==
+		     VM_PAGE_READAHEAD &&
+		     pmap_enter(fc->ms->pmap, fc->va + i * PAGE_SIZE, pg, prot,
+				PMAP_USER) == 0;
+		if (ok) {
+			if (pg->flags & VM_PAGE_RA_ASYNC)
+				marker = slot + i;
+			pg->flags &= ~(VM_PAGE_READAHEAD | VM_PAGE_RA_ASYNC);
+			if (v->swap_ra_hits < UINT8_MAX)
+				v->swap_ra_hits++;
+		}
+		spin_unlock(&a->lock);
+		if (!ok)
+			break;
+	}
+	return marker;
+}
+
 /* Case 1: the amap holds an anon for the page. On swap or busy: case 7.
  * A write to an anon shared with another amap is case 4; otherwise map
  * the anon's page, read-only while it may be shared or while it is still
@@ -357,9 +408,11 @@ static int fault_upper(struct fault_ctx *fc)
 		fc->held_anon = anon;
 	}
 	spin_unlock(&anon->lock);
-	if (ra_async && err == 0) {
+	size_t marker = err == 0 && !shared ? fault_around_swapin(fc, am, slot) : 0;
+	if ((ra_async || marker != 0) && err == 0) {
 		struct anon *next[SWAP_RUN_MAX];
-		size_t n = fault_readahead_next(v, am, slot, next);
+		size_t n = fault_readahead_next(v, am, marker != 0 ? marker : slot,
+						next);
 
 		amap_unlock(am);
 		/* Best effort: with no memory now, the fault will read. */
