@@ -8,6 +8,7 @@
 #include "kernel/dev/console.h"
 #include "kernel/dev/dev.h"
 #include "kernel/lib/bootargs.h"
+#include "kernel/lib/profile.h"
 #include "kernel/vm/commit.h"
 #include "kernel/lib/printk.h"
 #include "kernel/lib/string.h"
@@ -187,6 +188,7 @@ void main(uint64_t hartid, paddr_t dtb_pa)
 	kva_init();
 	dev_init();
 	plic_init();
+	profile_init(ncpu);
 	timer_init();
 	console_init();
 	proc_init();

@@ -39,3 +39,28 @@ bench: setup
 	  --swap-big $(BENCH_SWAP_BIG) --swap-size $(BENCH_SWAP_SIZE) \
 	  --swap-mem $(BENCH_SWAP_MEM) --swap-cpus $(BENCH_SWAP_CPUS) \
 	  --trace-out $(BUILD)/bench-trace.txt $(BENCHES)
+
+# The sampling profiler (kernel/lib/profile.h, tools/profile.py): boots with
+# profile=PROFILE_US under -icount, runs one benchmark of /tests/bench (or
+# PROFILE_CMD), prints the top functions, writes build/profile.folded.
+#
+#   make profile BENCH=zero_fault
+#   make profile PROFILE_CMD='/tests/swapbench throughput' PROFILE_WALL=1 \
+#        PROFILE_CPUS=2 PROFILE_MEM=64M
+BENCH        ?= zero_fault
+PROFILE_US   ?= 20
+PROFILE_CMD  ?=
+PROFILE_WALL ?=
+PROFILE_CPUS ?= 1
+PROFILE_MEM  ?= $(BENCH_MEM)
+
+.PHONY: profile
+profile: setup
+	@$(MAKE) --no-print-directory build
+	$(PYTHON) tools/profile.py --kernel $(BUILD)/kernel.elf \
+	  --fs $(FS_IMG) --swap $(SWAP_IMG) \
+	  --fs-copy $(BUILD)/profile-fs.img --swap-copy $(BUILD)/profile-swap.img \
+	  --mem $(PROFILE_MEM) --cpus $(PROFILE_CPUS) --period $(PROFILE_US) \
+	  --folded $(BUILD)/profile.folded \
+	  $(if $(PROFILE_CMD),--cmd '$(PROFILE_CMD)',--bench $(BENCH)) \
+	  $(if $(PROFILE_WALL),--wall)

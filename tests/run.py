@@ -415,7 +415,7 @@ def parse_suite_spec(spec, default_timeout):
 # takes the rest of the line (up to `*/`), so its regex may hold spaces.
 SETTINGS_RE = re.compile(r"(?m)^\s*/?\*?\s*pagoda-test:[ \t]*(.*?)[ \t]*(?:\*/)?[ \t]*$")
 SIZE_RE = re.compile(r"^([1-9][0-9]*)([MG]?)$")
-SETTING_KEYS = ("MEM", "SWAP", "CPUS", "TIMEOUT")
+SETTING_KEYS = ("MEM", "SWAP", "CPUS", "TIMEOUT", "APPEND")
 EXPECT_KEY = "EXPECT_CONSOLE="
 MAX_CPUS = 8                        # QEMU virt's limit for Pagoda's boot
 
@@ -439,6 +439,9 @@ def check_setting(key, value):
     elif key == "TIMEOUT":
         if not value.isdigit() or int(value) < 1:
             raise ValueError("TIMEOUT=%s: want whole seconds" % value)
+    elif key == "APPEND":               # one kernel command-line word
+        if not value or any(c in value for c in "\"'\\"):
+            raise ValueError("APPEND=%s: want one word, no quotes" % value)
     else:
         raise ValueError("unknown setting %s (known: %s, EXPECT_CONSOLE)"
                          % (key, ", ".join(SETTING_KEYS)))
@@ -497,20 +500,24 @@ def parse_overrides(items):
 
 
 class Machine:
-    """What one boot looks like: RAM and swap in MiB, harts. swap_mib is
-    None for the default image (--swap)."""
+    """What one boot looks like: RAM and swap in MiB, harts, and a kernel
+    command line (APPEND, or None). swap_mib is None for the default image
+    (--swap)."""
 
-    def __init__(self, mem_mib, swap_mib, cpus):
+    def __init__(self, mem_mib, swap_mib, cpus, append=None):
         self.mem_mib = mem_mib
         self.swap_mib = swap_mib
         self.cpus = cpus
+        self.append = append
 
     def key(self):
-        return (self.mem_mib, self.swap_mib, self.cpus)
+        return (self.mem_mib, self.swap_mib, self.cpus, self.append)
 
     def describe(self, default_swap_mib):
         swap = self.swap_mib if self.swap_mib is not None else default_swap_mib
-        return "MEM=%dM SWAP=%sM CPUS=%d" % (self.mem_mib, swap, self.cpus)
+        return "MEM=%dM SWAP=%sM CPUS=%d%s" % (
+            self.mem_mib, swap, self.cpus,
+            " APPEND=" + self.append if self.append else "")
 
 
 def default_machine(args):
@@ -536,7 +543,7 @@ def suite_machine(args, settings):
         swap = size_mib(settings["SWAP"])
         if swap == image_mib(args.swap):
             swap = None
-    return Machine(mem, swap, cpus)
+    return Machine(mem, swap, cpus, settings.get("APPEND"))
 
 
 class Planned:
@@ -838,6 +845,9 @@ def run_suites(args, specs, results):
             gargs = argparse.Namespace(**vars(args))
             gargs.mem = "%dM" % machine.mem_mib
             gargs.cpus = str(machine.cpus)
+            if machine.append:
+                gargs.qemu_arg = list(args.qemu_arg or []) + ["-append",
+                                                        machine.append]
             if machine.key() == default_key:
                 budget_end = time.monotonic() + args.budget
             else:

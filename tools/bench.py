@@ -312,12 +312,20 @@ def throughput_figures(found):
         out[row] = (None, why, 0, 0) if why else (
             rate(f[counter] * PAGE_KIB * 1024, f["ns"]), None,
             f[counter], f["ns"])
+    f = found.get("swap_out")
+    why = missing(f, ("paging_ns", "paging_pswpout"))
+    if not why and not f["paging_ns"]:
+        why = "no page-out during the write pass"
+    out["swap_out_paging"] = (None, why, 0, 0) if why else (
+        rate(f["paging_pswpout"] * PAGE_KIB * 1024, f["paging_ns"]), None,
+        f["paging_pswpout"], f["paging_ns"])
     for row in ("raw_write", "raw_read"):
         f = found.get(row)
         why = missing(f, ("ns", "bytes"))
         out[row] = (None, why, 0, 0) if why else (
             rate(f["bytes"], f["ns"]), None, f["bytes"], f["ns"])
-    for name, swap, raw in (("ratio_out", "swap_out", "raw_write"),
+    for name, swap, raw in (("ratio_out", "swap_out_paging", "raw_write"),
+                            ("ratio_out_pass", "swap_out", "raw_write"),
                             ("ratio_in", "swap_in", "raw_read")):
         a, b = out[swap][0], out[raw][0]
         out[name] = a / b if a is not None and b else None
@@ -334,7 +342,8 @@ def print_throughput(args, found):
              setup.get("mib", "?")))
     print("%-46s %10s %12s %10s" % ("", "MiB/s", "MiB moved", "seconds"))
     print("-" * 81)
-    labels = (("swap_out", "swap-out (pswpout pages, write pass)"),
+    labels = (("swap_out", "swap-out (pswpout pages, whole write pass)"),
+              ("swap_out_paging", "swap-out (write pass, while paging out)"),
               ("swap_in", "swap-in (pswpin pages, read pass)"),
               ("raw_write", "raw write /dev/vdb, 128 KiB write() calls"),
               ("raw_read", "raw read /dev/vdb, 128 KiB read() calls"))
@@ -347,6 +356,10 @@ def print_throughput(args, found):
             amount / MIB)
         print("%-46s %10.1f %12.1f %10.2f" % (label, mibs or 0.0, moved,
                                                ns / 1e9))
+    r = fig["ratio_out_pass"]
+    if r is not None:
+        print("%-46s %10.2f   (the first pages only fill free memory)"
+              % ("ratio swap-out (whole pass) / raw write", r))
     for name, label in (("ratio_out", "ratio swap-out / raw write"),
                         ("ratio_in", "ratio swap-in / raw read")):
         r = fig[name]
@@ -539,7 +552,8 @@ def swap_json(args, found, repl, repl_why):
     entries = []
     if "swap_throughput" in args.swap_selected:
         fig = throughput_figures(found)
-        for row in ("swap_out", "swap_in", "raw_write", "raw_read"):
+        for row in ("swap_out", "swap_out_paging", "swap_in", "raw_write",
+                    "raw_read"):
             mibs, why, _, ns = fig[row]
             e = {"name": row, "mib_per_s": None if mibs is None
                  else round(mibs, 1)}
@@ -551,6 +565,8 @@ def swap_json(args, found, repl, repl_why):
         entries.append({"name": "swap_ratio",
                         "out": None if fig["ratio_out"] is None
                         else round(fig["ratio_out"], 2),
+                        "out_whole_pass": None if fig["ratio_out_pass"] is None
+                        else round(fig["ratio_out_pass"], 2),
                         "in": None if fig["ratio_in"] is None
                         else round(fig["ratio_in"], 2), "goal": SWAP_GOAL})
     if "majfault" in args.swap_selected:

@@ -119,6 +119,10 @@ static uint64_t asid_flush_pending;     /* (a) cpus owing a full flush */
  * costs one fence.i per hart per batch of executable mappings. */
 static uint64_t icache_gen = 1;         /* (atomic) */
 
+/* Harts that may still cache a PTE changed by a *_deferred call since the
+ * last pmap_tlb_flush_deferred (cpu bits). (atomic) */
+static uint64_t deferred_harts;
+
 _Static_assert(USER_MIN + PAGE_SIZE < USER_MAX, "room for the self-test page");
 
 enum pmap_flush { PMAP_FLUSH_NONE, PMAP_FLUSH_ASID, PMAP_FLUSH_ALL };
@@ -490,6 +494,24 @@ static void pmap_tlb_flush_new(struct pmap *pmap, vaddr_t va)
 	if (cpu_self()->pmap == pmap)
 		sfence_vma_page_asid(va, pmap_satp_asid());
 	pop_off();
+}
+
+/*
+ * A PTE of pmap changed without a flush (the *_deferred calls): note the
+ * harts that may cache it for pmap_tlb_flush_deferred, as pmap_tlb_flush
+ * would find them. Harts not running pmap leave its tlbmask here: they
+ * flush its ASID when they load it again (pmap_asid_load), so they need no
+ * fence now. => pv_lock held (asid_lock ranks below it).
+ */
+static void pmap_tlb_defer(struct pmap *pmap)
+{
+	uint64_t mask;
+
+	spin_lock(&asid_lock);
+	pmap->tlbmask &= __atomic_load_n(&pmap->active, __ATOMIC_ACQUIRE);
+	mask = pmap->tlbmask;
+	spin_unlock(&asid_lock);
+	__atomic_fetch_or(&deferred_harts, mask, __ATOMIC_ACQ_REL);
 }
 
 /* ---------------------------------------------------------------- pv lists */
@@ -1092,9 +1114,12 @@ static void pmap_page_lower(struct vm_page *pg, vm_prot_t prot, bool flush)
 		next = pv->next;        /* pv may be freed below */
 		pmap = pv->pmap;
 		va = pv->va;
-		if (pmap_pte_lower(pmap, pmap_walk(pmap, va, 0, false), va, bits) &&
-		    flush)
+		if (!pmap_pte_lower(pmap, pmap_walk(pmap, va, 0, false), va, bits))
+			continue;
+		if (flush)
 			pmap_tlb_flush(pmap, va, va + PAGE_SIZE);
+		else
+			pmap_tlb_defer(pmap);
 	}
 	spin_unlock(&pv_lock);
 }
@@ -1157,6 +1182,8 @@ static bool pmap_page_clear(struct vm_page *pg, pte_t bit, bool flush)
 			was = true;
 			if (flush)
 				pmap_tlb_flush(pv->pmap, pv->va, pv->va + PAGE_SIZE);
+			else
+				pmap_tlb_defer(pv->pmap);
 		}
 	}
 	spin_unlock(&pv_lock);
@@ -1197,6 +1224,24 @@ bool pmap_clear_reference_deferred(struct vm_page *pg)
 void pmap_tlb_flush_all(void)
 {
 	pmap_tlb_flush_kernel(0, (PMAP_TLB_FLUSH_MAX_PAGES + 1) * PAGE_SIZE);
+}
+
+/* See pmap.h: the whole TLB (all ASIDs) of each hart noted by
+ * pmap_tlb_defer, this one with sfence.vma, the others through SBI. */
+bool pmap_tlb_flush_deferred(void)
+{
+	uint64_t mask = __atomic_exchange_n(&deferred_harts, 0, __ATOMIC_ACQ_REL);
+	uint64_t self;
+
+	if (mask == 0)
+		return false;
+	push_off();
+	self = pmap_self_bit();
+	if (mask & self)
+		sfence_vma_all();
+	pmap_tlb_flush_remote(mask & ~self, 0, PMAP_SBI_FLUSH_ALL, true, 0);
+	pop_off();
+	return true;
 }
 
 /* ---------------------------------------------------------------- kernel arena */

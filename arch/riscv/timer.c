@@ -12,8 +12,8 @@
 #include "kernel/dev/dev.h"
 #include "kernel/dtb.h"
 #include "kernel/lib/printk.h"
+#include "kernel/lib/profile.h"
 #include "kernel/lib/string.h"
-#include "kernel/proc/sched.h"
 
 #define TIMER_DEFAULT_HZ        10000000UL      /* QEMU virt timebase */
 #define NSEC_PER_SEC            1000000000UL
@@ -28,7 +28,9 @@ static struct {
 	uint64_t interval;              /* (c) time units per tick */
 	uint64_t boot;                  /* (c) time at timer_init */
 	bool sstc;                      /* (c) stimecmp is writable */
-	uint64_t next[NCPU_MAX];        /* (h) deadline of the armed tick */
+	uint64_t next[NCPU_MAX];        /* (h) deadline of the next tick */
+	uint64_t sample_interval;       /* (c) time units per profile sample */
+	uint64_t next_sample[NCPU_MAX]; /* (h) deadline of the next sample */
 } timer;
 
 uint64_t timer_now(void)
@@ -100,10 +102,15 @@ static void timer_read_dtb(void)
 	timer.sstc = isa == NULL || timer_isa_has(isa, TIMER_SSTC_EXT);
 }
 
-/* Program this hart's next timer interrupt at time value `when`. */
+/* Program this hart's next timer interrupt at time value `when` (the
+ * next tick), or at its next profile sample if that comes first. */
 static void timer_arm(uint64_t when)
 {
-	timer.next[cpu_self()->index] = when;
+	int i = cpu_self()->index;
+
+	timer.next[i] = when;
+	if (timer.sample_interval != 0 && timer.next_sample[i] < when)
+		when = timer.next_sample[i];
 	if (timer.sstc)
 		csr_write(CSR_STIMECMP, when);
 	else
@@ -118,6 +125,7 @@ void timer_init(void)
 {
 	timer_read_dtb();
 	timer.interval = timer.freq / TIMER_HZ;
+	timer.sample_interval = profile_period_ns() * timer.freq / NSEC_PER_SEC;
 	timer.boot = timer_now();
 	dev_register(DEV_TIMER, "timer", 0, 0, 0);
 	timer_init_hart();
@@ -126,27 +134,39 @@ void timer_init(void)
 /* Arm the first tick on this hart and enable sie.STIE. */
 void timer_init_hart(void)
 {
+	timer.next_sample[cpu_self()->index] = timer_now() + timer.sample_interval;
 	timer_arm(timer_now() + timer.interval);
 	csr_set(sie, SIE_STIE);
 }
 
 /*
- * A supervisor timer interrupt: count the tick, arm the next one (a fixed
- * period from the last deadline, so ticks do not drift), then let the
- * scheduler preempt. If another hart panicked, stop here instead.
+ * A supervisor timer interrupt: a profile sample if one is due (sample(arg)
+ * takes it), then, if the tick is due, count it and arm the next one (a
+ * fixed period from the last deadline, so ticks do not drift). Returns
+ * true for a tick (the caller then lets the scheduler preempt), false if
+ * only a sample was due. If another hart panicked, stop here instead.
  * => interrupts off (trap context).
  */
-void timer_interrupt(void)
+bool timer_interrupt(void (*sample)(void *arg), void *arg)
 {
 	struct cpu *c = cpu_self();
 	uint64_t now = timer_now();
-	uint64_t next = timer.next[c->index] + timer.interval;
+	uint64_t next = timer.next[c->index];
 
 	if (panic_on_other_hart())
 		cpu_halt();
+	if (timer.sample_interval != 0 && now >= timer.next_sample[c->index]) {
+		timer.next_sample[c->index] = now + timer.sample_interval;
+		sample(arg);
+	}
+	if (now < next) {               /* only a sample was due */
+		timer_arm(next);
+		return false;
+	}
+	next += timer.interval;
 	if (next <= now)
 		next = now + timer.interval;
 	timer_arm(next);
 	c->ticks++;
-	sched_tick();
+	return true;
 }

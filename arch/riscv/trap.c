@@ -9,6 +9,7 @@
 #include "kernel/errno.h"
 #include "kernel/syscall.h"
 #include "kernel/lib/printk.h"
+#include "kernel/lib/profile.h"
 #include "kernel/lib/string.h"
 #include "kernel/proc/proc.h"
 #include "kernel/proc/sched.h"
@@ -58,20 +59,87 @@ static enum vm_access trap_fault_access(uint64_t code)
 	return VM_ACCESS_READ;
 }
 
+/* The interrupted context, for a profile sample. */
+struct trap_sample_ctx {
+	const struct trapframe *tf;
+	bool user;
+};
+
+/* Is [fp - 16, fp) a frame record between sp and the stack's top? */
+static bool trap_frame_ok(uint64_t fp, uint64_t sp, uint64_t top)
+{
+	return (fp & 7) == 0 && fp >= sp + 16 && fp <= top;
+}
+
+/*
+ * One profile sample (kernel/lib/profile.h): the interrupted pc, then, in
+ * the kernel (built with frame pointers: the caller's fp at fp - 16, the
+ * return address at fp - 8), the return addresses up the chain; in user
+ * mode the pc and ra (a guess for the caller: ra is only the caller while
+ * a function has not called another). Timer interrupt context.
+ */
+static void trap_profile_sample(void *arg)
+{
+	const struct trap_sample_ctx *ctx = arg;
+	const struct trapframe *tf = ctx->tf;
+	struct proc *p = proc_current();
+	uint64_t pcs[PROFILE_DEPTH];
+	int n = 0;
+
+	pcs[n++] = tf->sepc;
+	if (ctx->user) {
+		pcs[n++] = tf->ra;
+	} else {
+		uint64_t fp = tf->s0, sp = tf->sp, top = 0;
+
+		/* Only a process's kernel stack is walked (not the
+		 * scheduler's): its bounds are known. A frame record is the
+		 * caller's fp at fp - 16 and the return address at fp - 8. */
+		if (p != NULL && sp >= p->kstack && sp < proc_kstack_top(p))
+			top = proc_kstack_top(p);
+		/* The interrupted function may be a leaf, which saves only
+		 * the caller's fp (at fp - 8) and keeps ra in its register. */
+		if (trap_frame_ok(fp, sp, top)) {
+			uint64_t saved = ((const uint64_t *)fp)[-1];
+
+			if (saved >= sp && saved <= top) {
+				pcs[n++] = tf->ra;
+				sp = fp;
+				fp = saved;
+			}
+		}
+		while (n < PROFILE_DEPTH && trap_frame_ok(fp, sp, top)) {
+			uint64_t ra = ((const uint64_t *)fp)[-1];
+
+			if (ra == 0)
+				break;
+			pcs[n++] = ra;
+			sp = fp;
+			fp = ((const uint64_t *)fp)[-2];
+		}
+	}
+	profile_record(cpu_self()->index, p != NULL ? p->pid : 0,
+		       p != NULL ? p->name : "-", ctx->user, pcs, n);
+}
+
 /*
  * Interrupts, from user or kernel mode (scause has the interrupt bit).
- * user tells whether the interrupted context was user mode (for the time
- * accounting of the current process).
+ * tf is the interrupted context; user tells whether it was user mode (for
+ * the time accounting of the current process and the profiler).
  */
-static void trap_interrupt(uint64_t code, bool user)
+static void trap_interrupt(uint64_t code, const struct trapframe *tf,
+			   bool user)
 {
 	struct proc *p = proc_current();
+	struct trap_sample_ctx ctx = { tf, user };
 
 	switch (code) {
 	case IRQ_S_TIMER:
+		if (!timer_interrupt(trap_profile_sample, &ctx))
+			break;
 		if (p != NULL)
 			proc_account_tick(p, user);
-		timer_interrupt();
+		sched_tick();
 		break;
 	case IRQ_S_EXT:
 		intr_dispatch_external();
@@ -254,7 +322,7 @@ void trap_user(struct trapframe *tf)
 	KASSERT((csr_read(sstatus) & SSTATUS_SPP) == 0, "SPP set on user trap");
 
 	if (cause & SCAUSE_INTERRUPT) {
-		trap_interrupt(SCAUSE_CODE(cause), true);
+		trap_interrupt(SCAUSE_CODE(cause), tf, true);
 	} else {
 		intr_on();
 		trap_user_exception(p, tf, cause);
@@ -336,7 +404,7 @@ void trap_kernel(struct trapframe *f)
 	if (!(f->sstatus & SSTATUS_SPP))
 		trap_kernel_panic(f, "kernel vector entered from user mode");
 	if (cause & SCAUSE_INTERRUPT) {
-		trap_interrupt(code, false);
+		trap_interrupt(code, f, false);
 		return;
 	}
 	switch (code) {

@@ -13,6 +13,7 @@
 #include "kernel/fs/stat.h"
 #include "kernel/dev/dev.h"
 #include "kernel/errno.h"
+#include "kernel/lib/profile.h"
 #include "kernel/lib/printk.h"
 #include "kernel/lib/sbuf.h"
 #include "kernel/lib/string.h"
@@ -161,6 +162,11 @@ static int procfs_gen_swaps(pid_t pid __unused, struct sbuf *sb)
 	return swap_display_swaps(sb);
 }
 
+static int procfs_gen_profile(pid_t pid __unused, struct sbuf *sb)
+{
+	return profile_display(sb);
+}
+
 static int procfs_gen_buddyinfo(pid_t pid __unused, struct sbuf *sb)
 {
 	return procfs_vm_buddyinfo(sb);
@@ -179,6 +185,7 @@ static const struct procfs_entry procfs_files[] = {
 	{ "vmstat", procfs_gen_vmstat },
 	{ "devices", procfs_gen_devices },
 	{ "swaps", procfs_gen_swaps },
+	{ "profile", procfs_gen_profile },
 };
 #define PROCFS_NFILES   ((int)ARRAY_SIZE(procfs_files))
 #define PROCFS_SELF_POS (PROCFS_DOTS + PROCFS_NFILES)

@@ -28,6 +28,7 @@
 #include "kernel/vm/kmem.h"
 #include "kernel/vm/swap.h"
 #include "kernel/vm/vmstat.h"
+#include "kernel/dev/blk.h"
 #include "kernel/vm/anon.h"
 
 static struct kmem_cache *anon_cache;
@@ -277,7 +278,7 @@ static void anon_drop_slot_busy(struct anon *anon)
  * (want). Returns false, touching nothing, if the anon has a page now or
  * another slot. => anon->lock not held; takes it. */
 static bool anon_swapin_claim(struct anon *anon, swap_slot_t want,
-			      struct vm_page *pg)
+			      struct vm_page *pg, uint16_t flags)
 {
 	spin_lock(&anon->lock);
 	if (anon->page != NULL || anon->slot != want || want == SWAP_SLOT_NONE) {
@@ -287,14 +288,143 @@ static bool anon_swapin_claim(struct anon *anon, swap_slot_t want,
 	anon->page = pg;
 	pg->owner = anon;
 	pg->offset = 0;
-	pg->flags |= VM_PAGE_ANON | VM_PAGE_BUSY;
+	pg->flags |= VM_PAGE_ANON | VM_PAGE_BUSY | flags;
 	COUNT(anons_resident, 1);
 	spin_unlock(&anon->lock);
 	vm_page_activate(pg);
 	return true;
 }
 
-int anon_swapin_cluster(struct anon *const *anons, size_t n)
+/*
+ * Are slots worth more than the swap cache? Once swap is more than half
+ * full (Linux's vm_swap_full) and its free slots could no longer take
+ * every resident anon page that has none, a resident page holding a slot
+ * leaves the pages that have none nowhere to go: a swap-in then frees the
+ * slots it read. Linux tests the first condition alone; with it alone, a
+ * reader of 60% of a large swap area wrote every page it read back out
+ * again although swap had room for all of RAM (the swap benchmark: each
+ * page went out twice). Any context (atomic counters and swap_lock).
+ */
+static bool anon_swap_full(void)
+{
+	uint64_t free = swap_free_pages();
+	uint64_t resident = anon_resident_count();
+	uint64_t cached = anon_swapcache_count();
+	uint64_t unslotted = resident > cached ? resident - cached : 0;
+
+	return free * 2 < swap_total_pages() && free < unslotted;
+}
+
+/* Claim pages for anons[0..n-1], which must hold the slots from first on,
+ * into pages[]: as many as have the slot still and a free page at hand;
+ * from index ra on they are marked read-ahead, and the one at index mark
+ * (if claimed) starts the next read-ahead when mapped. Returns how many. */
+static size_t anon_swapin_claim_run(struct anon *const *anons, size_t n,
+				    swap_slot_t first, struct vm_page **pages,
+				    size_t ra, size_t mark)
+{
+	size_t got = 0;
+
+	while (got < n) {
+		struct vm_page *pg = vm_page_alloc(0, VM_ZONE_ANY, VM_ALLOC_USER);
+
+		if (pg == NULL)
+			break;
+		if (!anon_swapin_claim(anons[got], first + (swap_slot_t)got, pg,
+				       (got >= ra ? VM_PAGE_READAHEAD : 0) |
+				       (got == mark ? VM_PAGE_RA_ASYNC : 0))) {
+			vm_page_free(pg, 0);
+			break;
+		}
+		pages[got++] = pg;
+	}
+	return got;
+}
+
+/* The end of a swap-in of anons[0..n-1]: on success the pages stay (their
+ * slots dropped if swap is more than half full), on error the pages go
+ * and the slots stay: nothing is lost. Any context (the read-ahead's
+ * completion is an interrupt). */
+static void anon_swapin_end(struct anon *const *anons, size_t n, int err)
+{
+	bool full = err == 0 && anon_swap_full();
+
+	if (err == 0)
+		vm_event_add(VM_EV_PSWPIN, n);
+	for (size_t i = 0; i < n; i++) {
+		if (full)
+			anon_drop_slot_busy(anons[i]);
+		anon_unbusy(anons[i], err != 0);
+	}
+}
+
+/* An asynchronous read-ahead in flight (anon_swapin_async). */
+struct anon_swapin_io {
+	struct blk_request req;
+	struct blk_seg segs[SWAP_RUN_MAX];
+	struct anon *anon[SWAP_RUN_MAX];
+	size_t n;
+};
+
+static uint64_t swapin_async_inflight;  /* (atomic) reads; channel */
+
+/* The read-ahead's request completed. Interrupt context. */
+static void anon_swapin_async_done(struct blk_request *req)
+{
+	struct anon_swapin_io *io = req->done_arg;
+
+	anon_swapin_end(io->anon, io->n, req->status);
+	kfree(io);
+	__atomic_fetch_sub(&swapin_async_inflight, 1, __ATOMIC_ACQ_REL);
+	sched_wakeup(&swapin_async_inflight);
+}
+
+int anon_swapin_async(struct anon *const *anons, size_t n, bool mark)
+{
+	struct vm_page *pages[SWAP_RUN_MAX];
+	struct anon_swapin_io *io;
+	swap_slot_t first;
+	int err;
+
+	KASSERT(n >= 1 && n <= SWAP_RUN_MAX, "read-ahead of %lu anons",
+		(unsigned long)n);
+	spin_lock(&anons[0]->lock);
+	first = anons[0]->page == NULL ? anons[0]->slot : SWAP_SLOT_NONE;
+	spin_unlock(&anons[0]->lock);
+	if (first == SWAP_SLOT_NONE || n > swap_run_max())
+		return 0;
+	io = kzalloc_user(sizeof(*io));
+	if (io == NULL)
+		return -ENOMEM;
+	io->n = anon_swapin_claim_run(anons, n, first, pages, 0,
+				      mark ? 0 : SIZE_MAX);
+	if (io->n == 0) {
+		kfree(io);
+		return 0;
+	}
+	for (size_t i = 0; i < io->n; i++)
+		io->anon[i] = anons[i];
+	__atomic_fetch_add(&swapin_async_inflight, 1, __ATOMIC_ACQ_REL);
+	err = swap_read_run_async(first, pages, io->n, &io->req, io->segs,
+				  anon_swapin_async_done, io);
+	if (err) {
+		for (size_t i = 0; i < io->n; i++)
+			anon_unbusy(io->anon[i], true);
+		kfree(io);
+		__atomic_fetch_sub(&swapin_async_inflight, 1, __ATOMIC_ACQ_REL);
+		return err;
+	}
+	return 0;
+}
+
+void anon_swapin_async_drain(void)
+{
+	while (__atomic_load_n(&swapin_async_inflight, __ATOMIC_ACQUIRE) != 0)
+		sched_sleep_ns(1000 * 1000);
+}
+
+int anon_swapin_cluster(struct anon *const *anons, size_t n, bool mark,
+			size_t *read)
 {
 	struct vm_page *pages[SWAP_RUN_MAX];
 	swap_slot_t first;
@@ -306,21 +436,13 @@ int anon_swapin_cluster(struct anon *const *anons, size_t n)
 	spin_lock(&anons[0]->lock);
 	first = anons[0]->page == NULL ? anons[0]->slot : SWAP_SLOT_NONE;
 	spin_unlock(&anons[0]->lock);
+	*read = 0;
 	if (first == SWAP_SLOT_NONE)
 		return 0;       /* read in (or busy) meanwhile: look again */
 	/* The faulting anon's page, then its neighbours' while pages are at
 	 * hand and each still holds the next slot. */
-	while (got < n) {
-		struct vm_page *pg = vm_page_alloc(0, VM_ZONE_ANY, VM_ALLOC_USER);
-
-		if (pg == NULL)
-			break;
-		if (!anon_swapin_claim(anons[got], first + (swap_slot_t)got, pg)) {
-			vm_page_free(pg, 0);
-			break;
-		}
-		pages[got++] = pg;
-	}
+	got = anon_swapin_claim_run(anons, n, first, pages, 1,
+				    mark ? 1 : SIZE_MAX);
 	if (got == 0) {
 		spin_lock(&anons[0]->lock);
 		bool done = anons[0]->page != NULL;
@@ -329,24 +451,16 @@ int anon_swapin_cluster(struct anon *const *anons, size_t n)
 	}
 	err = swap_read_run(first, pages, got);
 	if (err == 0)
-		vm_event_add(VM_EV_PSWPIN, got);
-	/* With swap more than half full, slots are worth more than the
-	 * swap cache: a resident page holding one would leave the pages
-	 * that have none nowhere to go (Linux's vm_swap_full). */
-	bool full = err == 0 && swap_free_pages() * 2 < swap_total_pages();
-
-	/* On error the pages go and the slots stay: nothing is lost. */
-	for (size_t i = 0; i < got; i++) {
-		if (full)
-			anon_drop_slot_busy(anons[i]);
-		anon_unbusy(anons[i], err != 0);
-	}
+		*read = got;
+	anon_swapin_end(anons, got, err);
 	return err;
 }
 
 int anon_swapin(struct anon *anon)
 {
-	return anon_swapin_cluster(&anon, 1);
+	size_t read;
+
+	return anon_swapin_cluster(&anon, 1, false, &read);
 }
 
 bool anon_make_writable(struct anon *anon)

@@ -88,9 +88,28 @@ int anon_swapin(struct anon *anon);
 /* anon_swapin for anons[0] and, read in the same request, its neighbours
  * anons[1..n-1] (n <= SWAP_RUN_MAX) while each still holds the slot after
  * the one before and pages are at hand (read-around: the slots of
- * neighbouring pages were written together). => references keep the
- * anons alive; no spinlocks held; sleeps. Same returns as anon_swapin. */
-int anon_swapin_cluster(struct anon *const *anons, size_t n);
+ * neighbouring pages were written together). The neighbours' pages are
+ * marked VM_PAGE_READAHEAD; with mark, anons[1]'s also VM_PAGE_RA_ASYNC
+ * (mapping it starts the next read-ahead: fault.c). *read: pages read (0
+ * if none). => references keep the anons alive; no spinlocks held;
+ * sleeps. Same returns as anon_swapin. */
+int anon_swapin_cluster(struct anon *const *anons, size_t n, bool mark,
+			size_t *read);
+/*
+ * Asynchronous read-ahead: start reading anons[0..n-1] (n <= SWAP_RUN_MAX;
+ * on swap only, holding adjacent slots) into new busy pages marked
+ * VM_PAGE_READAHEAD (anons[0]'s also VM_PAGE_RA_ASYNC with mark), and
+ * return without waiting: faults on them wait in anon_wait_busy, and the
+ * completion (an interrupt) ends the swap-in as anon_swapin_cluster does.
+ * Anons that no longer hold their slot, or for which no page is at hand,
+ * end the run early (possibly at 0: nothing started). => references keep
+ * the anons alive; no spinlocks held; never sleeps. Returns 0, -ENOMEM
+ * (no memory for the request), -ENODEV or -EINVAL (nothing started).
+ */
+int anon_swapin_async(struct anon *const *anons, size_t n, bool mark);
+/* Wait until no read-ahead is in flight (before a leak check's counts:
+ * /proc/sys/vm/drop_caches). => no locks held; sleeps. */
+void anon_swapin_async_drain(void);
 /* Sleep until anon's page is not busy. => no spinlocks held. */
 void anon_wait_busy(struct anon *anon);
 /* End the I/O on anon's busy page and wake its waiters; drop_page frees

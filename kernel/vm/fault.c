@@ -174,10 +174,40 @@ static int fault_cow(struct fault_ctx *fc, struct anon *old,
 	return 0;
 }
 
-/* Pages read around a swap-in fault: the anons of the next pages of the
- * VMA whose slots follow the faulting one's (written in one batch, so
- * likely wanted together). */
-#define FAULT_SWAPIN_CLUSTER 8
+/*
+ * Read-around at a swap-in fault: the anons of the next pages of the VMA
+ * whose slots follow the faulting one's (written in one batch, so likely
+ * wanted together), up to a window per VMA. The window adapts as Linux's
+ * swap readahead does: it doubles (to SWAP_RUN_MAX) while at least half
+ * of the pages read ahead last time were mapped by a fault before the next
+ * swap-in (a sequential reader: one request of 32 pages costs about what
+ * one of 8 does), and halves (to 1) while fewer were (random access: the
+ * extra pages only push others out).
+ */
+#define FAULT_SWAPIN_CLUSTER 8          /* the first window, pages */
+/* From this window on the reader counts as sequential and the next window
+ * is read ahead asynchronously while it works through this one: mapping a
+ * page marked VM_PAGE_RA_ASYNC (the second of a synchronous window, the
+ * first of an asynchronous one) starts it. */
+#define FAULT_SWAPIN_ASYNC   16
+
+/* The read-around window of v for this swap-in, from its last one's hits.
+ * => ms->lock held. */
+static size_t fault_swapin_window(struct vma *v)
+{
+	size_t w = v->swap_ra != 0 ? v->swap_ra : FAULT_SWAPIN_CLUSTER;
+
+	if (v->swap_ra_read != 0) {
+		if (v->swap_ra_hits * 2 >= v->swap_ra_read)
+			w = MIN(w * 2, SWAP_RUN_MAX);
+		else
+			w = MAX(w / 2, 1);
+	}
+	v->swap_ra = (uint8_t)w;
+	v->swap_ra_hits = 0;
+	v->swap_ra_read = 0;
+	return w;
+}
 
 /* Case 7: the anon's page is on swap (swapped), or busy in another
  * fault's swap-in or the page daemon's page-out. Read it in, with the
@@ -188,29 +218,34 @@ static int fault_cow(struct fault_ctx *fc, struct anon *old,
 static int fault_swapin(struct fault_ctx *fc, struct anon *const *anons,
 			size_t n, bool swapped)
 {
+	size_t read;
 	int err;
 
 	if (!swapped) {
 		anon_wait_busy(anons[0]);
 		return FAULT_RETRY;
 	}
-	err = anon_swapin_cluster(anons, n);
+	err = anon_swapin_cluster(anons, n,
+				  fc->vma->swap_ra >= FAULT_SWAPIN_ASYNC, &read);
 	if (err)
 		return err;
+	if (read > 1)
+		fc->vma->swap_ra_read = (uint8_t)(read - 1);
 	fc->major = true;
 	VM_STAT_INC(fault_swapin);
 	return FAULT_RETRY;
 }
 
-/* Fill anons[1..] with the anons of the pages after slot in v's amap
- * whose slots follow first's, on swap only; anons[0] is given. Returns
- * how many anons (at least 1). => am->lock held. */
+/* Fill anons[1..window-1] with the anons of the pages after slot in v's
+ * amap whose slots follow first's, on swap only; anons[0] is given.
+ * Returns how many anons (at least 1). => am->lock held. */
 static size_t fault_swapin_around(struct vma *v, struct amap *am, size_t slot,
-				  swap_slot_t first, struct anon **anons)
+				  swap_slot_t first, struct anon **anons,
+				  size_t window)
 {
 	size_t n = 1, last = mspace_vma_slot(v, v->end - PAGE_SIZE);
 
-	while (n < FAULT_SWAPIN_CLUSTER && slot + n <= last &&
+	while (n < window && slot + n <= last &&
 	       slot + n < am->nslots) {
 		struct anon *next = _amap_lookup(am, slot + n);
 		bool fits;
@@ -225,6 +260,86 @@ static size_t fault_swapin_around(struct vma *v, struct amap *am, size_t slot,
 		anons[n++] = next;
 	}
 	return n;
+}
+
+/* The next read-ahead window after slot (whose page was just mapped): the
+ * first page within v's window after it that is on swap only, and the
+ * anons after that one whose slots follow, into anons. Returns how many
+ * (0: none). => am->lock held. */
+static size_t fault_readahead_next(struct vma *v, struct amap *am,
+				   size_t slot, struct anon **anons)
+{
+	size_t last = mspace_vma_slot(v, v->end - PAGE_SIZE);
+	size_t window = v->swap_ra != 0 ? v->swap_ra : FAULT_SWAPIN_CLUSTER;
+
+	for (size_t i = slot + 1; i <= slot + window && i <= last &&
+	     i < am->nslots; i++) {
+		struct anon *a = _amap_lookup(am, i);
+		swap_slot_t first;
+
+		if (a == NULL)
+			return 0;
+		spin_lock(&a->lock);
+		first = a->page == NULL ? a->slot : SWAP_SLOT_NONE;
+		spin_unlock(&a->lock);
+		if (first != SWAP_SLOT_NONE) {
+			anons[0] = a;
+			return fault_swapin_around(v, am, i, first, anons,
+						   window);
+		}
+	}
+	return 0;
+}
+
+/*
+ * Fault-around for pages read ahead from swap: after a fault maps an anon
+ * page, map the VMA's next pages that a read-ahead brought in and no
+ * fault has mapped yet (resident, VM_PAGE_READAHEAD, not busy, not
+ * shared), up to SWAP_RUN_MAX of them, read-only: a sequential reader then
+ * takes one fault per read-ahead window instead of one per page, as
+ * Linux's fault_around_bytes does for file pages. A store to one still
+ * faults, to make its anon writable (its slot goes). Each counts as a
+ * read-ahead hit. Stops at the first page that does not qualify.
+ * Returns the slot of a page mapped that carried VM_PAGE_RA_ASYNC (the
+ * caller starts the next read-ahead from there), or 0 if none did.
+ * => am->lock held, not the anons' locks; ms->lock held.
+ */
+static size_t fault_around_swapin(struct fault_ctx *fc, struct amap *am,
+				  size_t slot)
+{
+	struct vma *v = fc->vma;
+	size_t last = mspace_vma_slot(v, v->end - PAGE_SIZE), marker = 0;
+	vm_prot_t prot = fc->prot & ~VM_PROT_WRITE;
+
+	if ((v->flags & VMA_NEEDS_COPY) || prot == VM_PROT_NONE)
+		return 0;
+	for (size_t i = 1; i < SWAP_RUN_MAX && slot + i <= last &&
+	     slot + i < am->nslots; i++) {
+		struct anon *a = _amap_lookup(am, slot + i);
+		struct vm_page *pg;
+		bool ok;
+
+		if (a == NULL)
+			break;
+		spin_lock(&a->lock);
+		pg = a->page;
+		ok = pg != NULL && a->refcnt == 1 &&
+		     (pg->flags & (VM_PAGE_READAHEAD | VM_PAGE_BUSY)) ==
+		     VM_PAGE_READAHEAD &&
+		     pmap_enter(fc->ms->pmap, fc->va + i * PAGE_SIZE, pg, prot,
+				PMAP_USER) == 0;
+		if (ok) {
+			if (pg->flags & VM_PAGE_RA_ASYNC)
+				marker = slot + i;
+			pg->flags &= ~(VM_PAGE_READAHEAD | VM_PAGE_RA_ASYNC);
+			if (v->swap_ra_hits < UINT8_MAX)
+				v->swap_ra_hits++;
+		}
+		spin_unlock(&a->lock);
+		if (!ok)
+			break;
+	}
+	return marker;
 }
 
 /* Case 1: the amap holds an anon for the page. On swap or busy: case 7.
@@ -242,7 +357,7 @@ static int fault_upper(struct fault_ctx *fc)
 	struct anon *anon = NULL;
 	struct vm_page *pg;
 	vm_prot_t prot;
-	bool shared;
+	bool shared, ra_async;
 	int err;
 
 	if (am == NULL)
@@ -257,13 +372,14 @@ static int fault_upper(struct fault_ctx *fc)
 	spin_lock(&anon->lock);
 	pg = anon->page;
 	if (pg == NULL || (pg->flags & VM_PAGE_BUSY)) {
-		struct anon *anons[FAULT_SWAPIN_CLUSTER] = { anon };
+		struct anon *anons[SWAP_RUN_MAX] = { anon };
 		swap_slot_t first = anon->slot;
 		size_t n = 1;
 
 		spin_unlock(&anon->lock);
 		if (pg == NULL)
-			n = fault_swapin_around(v, am, slot, first, anons);
+			n = fault_swapin_around(v, am, slot, first, anons,
+						fault_swapin_window(v));
 		amap_unlock(am);
 		return fault_swapin(fc, anons, n, pg == NULL);
 	}
@@ -275,6 +391,12 @@ static int fault_upper(struct fault_ctx *fc)
 		amap_unlock(am);
 		return fault_cow(fc, anon, pg);
 	}
+	if ((pg->flags & VM_PAGE_READAHEAD) && v->swap_ra_hits < UINT8_MAX) {
+		pg->flags &= ~VM_PAGE_READAHEAD;
+		v->swap_ra_hits++;
+	}
+	ra_async = (pg->flags & VM_PAGE_RA_ASYNC) != 0;
+	pg->flags &= ~VM_PAGE_RA_ASYNC;
 	prot = shared ? fc->prot & ~VM_PROT_WRITE : fc->prot;
 	if (fault_is_write(fc))
 		anon_make_writable(anon);
@@ -286,7 +408,19 @@ static int fault_upper(struct fault_ctx *fc)
 		fc->held_anon = anon;
 	}
 	spin_unlock(&anon->lock);
-	amap_unlock(am);
+	size_t marker = err == 0 && !shared ? fault_around_swapin(fc, am, slot) : 0;
+	if ((ra_async || marker != 0) && err == 0) {
+		struct anon *next[SWAP_RUN_MAX];
+		size_t n = fault_readahead_next(v, am, marker != 0 ? marker : slot,
+						next);
+
+		amap_unlock(am);
+		/* Best effort: with no memory now, the fault will read. */
+		if (n > 0)
+			(void)anon_swapin_async(next, n, true);
+	} else {
+		amap_unlock(am);
+	}
 	VM_STAT_INC(fault_upper);
 	return err;
 }

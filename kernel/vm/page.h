@@ -44,6 +44,10 @@ enum vm_zone_id {
                                  * lock: wait before copying (object.h), or
                                  * in page-out or swap-in I/O (anon.h) */
 #define VM_PAGE_ANON    0x80    /* (o) owner is a struct anon, not an object */
+#define VM_PAGE_READAHEAD 0x100 /* (o) read from swap around a fault, not
+                                 * yet mapped: a hit when it is (fault.c) */
+#define VM_PAGE_RA_ASYNC 0x200  /* (o) mapping it starts the next swap
+                                 * read-ahead (fault.c) */
 
 enum vm_page_queue { PQ_NONE, PQ_ACTIVE, PQ_INACTIVE, PQ_NQUEUES };
 

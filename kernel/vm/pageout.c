@@ -13,7 +13,7 @@
  *
  * "Referenced" is the PTE A bit over all mappings of the page, read and
  * cleared through the pv lists with pmap_clear_reference_deferred; each
- * batch of pages scanned ends with one TLB shootdown (pmap_tlb_flush_all),
+ * batch of pages scanned ends with one TLB shootdown (pmap_tlb_flush_deferred),
  * not one per page. The boot option vm.policy=fifo ignores the A bits:
  * pages leave in the order they came (for comparison, and the labs).
  *
@@ -58,7 +58,8 @@
 #include "kernel/vm/vmstat.h"
 #include "kernel/vm/pageout.h"
 
-#define PAGEOUT_SCAN_BATCH      32      /* pages per reference-bit shootdown */
+#define PAGEOUT_REF_FLUSH       256     /* cleared reference bits per shootdown */
+#define PAGEOUT_BATCH           (4 * SWAP_RUN_MAX)  /* pages unmapped per shootdown */
 #define PAGEOUT_EXTRA_RUNS      4       /* swap runs freed past the high mark */
 #define PAGEOUT_NO_PROGRESS     3       /* empty passes before the OOM killer */
 #define PAGEOUT_OOM_WAIT_NS     (20 * 1000 * 1000)  /* 20 ms: let a victim die */
@@ -72,7 +73,8 @@ static bool daemon_running;     /* (l) the thread exists */
 static bool daemon_asleep;      /* (l) */
 static bool daemon_kick;        /* (l) a wake-up came since the last pass */
 static int nwaiters;            /* (l) processes in vm_wait_for_memory */
-static uint64_t pass_seq;       /* (l) passes done; waiters watch it */
+static uint64_t pass_seq;       /* (l) passes done, and pages freed for
+					 * waiters; waiters watch it */
 static bool hopeless;           /* (l) last pass: no progress, no victim */
 static pid_t oom_victim;        /* (d) killed, not yet gone */
 static int empty_passes;        /* (d) passes in a row that freed nothing */
@@ -81,16 +83,42 @@ static uint64_t waitq;          /* channel of vm_wait_for_memory */
 /* One batch of anon pages being paged out, unmapped without a flush:
  * the swap-cache ones to free, the others to write. (d) daemon only. */
 static struct {
-	struct anon *anon[SWAP_RUN_MAX];        /* to write, [0, n) */
-	struct vm_page *page[SWAP_RUN_MAX];
+	struct anon *anon[PAGEOUT_BATCH];       /* to write, [0, n) */
+	struct vm_page *page[PAGEOUT_BATCH];
 	size_t n;
-	struct anon *clean[SWAP_RUN_MAX];       /* to free, [0, nclean) */
+	struct anon *clean[PAGEOUT_BATCH];      /* to free, [0, nclean) */
 	size_t nclean;
 } batch;
+
+/* Pages whose reference bit was cleared since the last shootdown. (d) */
+static uint64_t refs_unflushed;
 
 enum pageout_policy vm_pageout_policy(void)
 {
 	return policy;
+}
+
+/*
+ * One TLB shootdown (on the harts that may cache a changed PTE: a process
+ * asleep waiting for memory costs no fence). It covers both things the daemon does
+ * without a flush per page: PTEs removed from pages being paged out (which
+ * must be flushed before the page is written or freed) and reference bits
+ * cleared by the clock (flushed only so that a hart's cached translation
+ * sets the bit again on its next use: a late flush costs accuracy, never
+ * correctness, so those wait for PAGEOUT_REF_FLUSH of them or for the next
+ * page-out batch, whichever comes first).
+ */
+static void pageout_shootdown(void)
+{
+	pmap_tlb_flush_deferred();
+	refs_unflushed = 0;
+}
+
+/* A reference bit was cleared (or looked at) under the clock. */
+static void pageout_ref_cleared(void)
+{
+	if (policy == PAGEOUT_CLOCK && ++refs_unflushed >= PAGEOUT_REF_FLUSH)
+		pageout_shootdown();
 }
 
 /* ------------------------------------------------------------ page-out */
@@ -126,7 +154,7 @@ static size_t pageout_batch_end(struct anon **anon, size_t n, int err,
  * on an error) when it next looks (pageout_io_reap). At most
  * PAGEOUT_INFLIGHT runs are in flight; a pass ends when all have ended.
  */
-#define PAGEOUT_INFLIGHT        4
+#define PAGEOUT_INFLIGHT        (2 * PAGEOUT_BATCH / SWAP_RUN_MAX)
 
 struct pageout_io {
 	struct blk_request req;         /* (d) until done, then the daemon's */
@@ -176,6 +204,16 @@ static size_t pageout_io_reap(bool wait)
 	return freed;
 }
 
+/* Pages on their way out: unmapped in the batch, or being written. */
+static size_t pageout_pending(void)
+{
+	size_t n = batch.n + batch.nclean;
+
+	for (int i = 0; i < PAGEOUT_INFLIGHT; i++)
+		n += ios[i].n;
+	return n;
+}
+
 /* A free in-flight slot, ending (and, if none is free, waiting for) writes
  * as needed. *freed grows by the pages they freed. */
 static struct pageout_io *pageout_io_get(size_t *freed)
@@ -211,7 +249,7 @@ static size_t pageout_batch_flush(bool *swap_full)
 
 	if (batch.n + batch.nclean == 0)
 		return 0;
-	pmap_tlb_flush_all();
+	pageout_shootdown();
 	for (size_t i = 0; i < batch.nclean; i++)
 		anon_unbusy(batch.clean[i], true);      /* freed either way */
 	vm_event_add(VM_EV_PGSTEAL, batch.nclean);
@@ -263,7 +301,7 @@ static size_t pageout_anon(struct anon *anon, struct vm_page *pg,
 		batch.anon[batch.n] = anon;
 		batch.page[batch.n++] = pg;
 	}
-	if (batch.n == SWAP_RUN_MAX || batch.nclean == SWAP_RUN_MAX)
+	if (batch.n == PAGEOUT_BATCH || batch.nclean == PAGEOUT_BATCH)
 		return pageout_batch_flush(swap_full);
 	return 0;
 }
@@ -310,17 +348,15 @@ static void pageout_refill_inactive(int zone, uint64_t n)
 		_vm_pageq_move(pg, ref ? PQ_ACTIVE : PQ_INACTIVE);
 		vm_pageq_unlock();
 		deact += !ref;
-		if (++moved % PAGEOUT_SCAN_BATCH == 0 && policy == PAGEOUT_CLOCK)
-			pmap_tlb_flush_all();
+		moved++;
+		pageout_ref_cleared();
 	}
-	if (moved % PAGEOUT_SCAN_BATCH != 0 && policy == PAGEOUT_CLOCK)
-		pmap_tlb_flush_all();
 	vm_event_add(VM_EV_PGDEACTIVATE, deact);
 }
 
 /* Take the oldest inactive page of zone and try to free it. Returns pages
  * freed, or -1 when the queue is empty. */
-static long pageout_scan_one(int zone, bool *swap_full, uint64_t *flush_due)
+static long pageout_scan_one(int zone, bool *swap_full)
 {
 	struct vm_page *pg;
 	struct anon *anon = NULL;
@@ -334,9 +370,7 @@ static long pageout_scan_one(int zone, bool *swap_full, uint64_t *flush_due)
 	}
 	vm_event_add(VM_EV_PGSCAN, 1);
 	bool referenced = pageout_referenced(pg);
-	/* After the bit is cleared: the batch's flush covers it. */
-	if (++*flush_due % PAGEOUT_SCAN_BATCH == 0 && policy == PAGEOUT_CLOCK)
-		pmap_tlb_flush_all();
+	pageout_ref_cleared();
 	if (referenced) {
 		_vm_pageq_move(pg, PQ_ACTIVE);
 		vm_pageq_unlock();
@@ -369,34 +403,54 @@ static long pageout_scan_one(int zone, bool *swap_full, uint64_t *flush_due)
 	return 0;
 }
 
+/* Pages were freed during a pass: let processes waiting for memory try
+ * again now rather than at the end of the pass. */
+static void pageout_progress(void)
+{
+	bool wake;
+
+	spin_lock(&pageout_lock);
+	wake = nwaiters > 0;
+	if (wake)
+		pass_seq++;
+	spin_unlock(&pageout_lock);
+	if (wake)
+		sched_wakeup(&waitq);
+}
+
 /* Free pages of zone until target have been freed or a lap of both queues
  * found nothing more. Returns pages freed. */
 static uint64_t pageout_zone(int zone, uint64_t target, bool *swap_full)
 {
-	uint64_t freed = 0, scanned = 0, flush_due = 0;
+	uint64_t freed = 0, scanned = 0;
 	uint64_t active = vm_zone_queue_count(zone, PQ_ACTIVE);
 	uint64_t inactive = vm_zone_queue_count(zone, PQ_INACTIVE);
 	uint64_t lap = 2 * (active + inactive) + SWAP_RUN_MAX;
 
-	while (freed < target && scanned < lap) {
+	/* Pages batched or in flight count: they will be free when the
+	 * pass ends, and the pass must not overshoot by all of them. */
+	while (freed + pageout_pending() < target && scanned < lap) {
 		/* Keep a third of the user pages inactive: the clock's
 		 * second hand has that long to see a reference. */
 		active = vm_zone_queue_count(zone, PQ_ACTIVE);
 		inactive = vm_zone_queue_count(zone, PQ_INACTIVE);
-		if (inactive * 2 < active || inactive < PAGEOUT_SCAN_BATCH)
-			pageout_refill_inactive(zone, PAGEOUT_SCAN_BATCH);
-		long got = pageout_scan_one(zone, swap_full, &flush_due);
+		if (inactive * 2 < active || inactive < SWAP_RUN_MAX)
+			pageout_refill_inactive(zone, SWAP_RUN_MAX);
+		long got = pageout_scan_one(zone, swap_full);
 		if (got < 0 && vm_zone_queue_count(zone, PQ_ACTIVE) == 0)
 			break;
+		uint64_t before = freed;
 		if (got > 0)
 			freed += (uint64_t)got;
 		freed += pageout_io_reap(false);
+		if (freed != before)
+			pageout_progress();
 		scanned++;
 	}
 	freed += pageout_batch_flush(swap_full);
 	freed += pageout_io_reap(true);
-	if (flush_due % PAGEOUT_SCAN_BATCH != 0 && policy == PAGEOUT_CLOCK)
-		pmap_tlb_flush_all();
+	if (refs_unflushed > 0)
+		pageout_shootdown();
 	return freed;
 }
 
@@ -429,6 +483,8 @@ uint64_t vm_pageout_pass(bool *short_of_memory)
 uint64_t vm_pageout_drop_caches(void)
 {
 	uint64_t freed = 0;
+
+	anon_swapin_async_drain();      /* its pages settle first */
 
 	for (int z = 0; z < vm_zone_count(); z++) {
 		for (int q = PQ_ACTIVE; q < PQ_NQUEUES; q++) {

@@ -105,10 +105,10 @@ bool pmap_extract(struct pmap *pmap, vaddr_t va, paddr_t *pa);
 void pmap_page_protect(struct vm_page *pg, vm_prot_t prot);
 /* Remove every mapping of pg (their referenced and modified state saved,
  * as pmap_page_protect(pg, VM_PROT_NONE) does) without a TLB shootdown:
- * the page daemon removes a batch of pages, then calls pmap_tlb_flush_all
- * once before it writes or frees any of them (until then another hart may
- * still reach the page through its TLB; arch/riscv/pmap.c says why no
- * store is lost). */
+ * the page daemon removes a batch of pages, then calls
+ * pmap_tlb_flush_deferred once before it writes or frees any of them
+ * (until then another hart may still reach the page through its TLB;
+ * arch/riscv/pmap.c says why no store is lost). => no locks below pv_lock. */
 void pmap_page_remove_deferred(struct vm_page *pg);
 
 /* Reference and modify bits (PTE A and D) of pg over all its mappings,
@@ -122,12 +122,19 @@ bool pmap_clear_modify(struct vm_page *pg);
 /* Batched reference harvesting for the page daemon's clock: clear the
  * referenced state of every mapping of pg (and its saved flag) without a
  * TLB shootdown; returns whether it was set. The caller ends each batch
- * with one pmap_tlb_flush_all instead of one shootdown per page (until
- * then a page may look unreferenced once too often, never wrongly mapped).
- * => no locks below pv_lock. */
+ * with one pmap_tlb_flush_deferred instead of one shootdown per page
+ * (until then a page may look unreferenced once too often, never wrongly
+ * mapped). => no locks below pv_lock. */
 bool pmap_clear_reference_deferred(struct vm_page *pg);
 /* Flush every TLB entry of every address space on every hart. */
 void pmap_tlb_flush_all(void);
+/* The shootdown owed for the *_deferred calls made since the last one (by
+ * anyone): each hart that may cache a PTE they changed flushes its whole
+ * TLB; a hart not running that address space now is not interrupted (it
+ * flushes the ASID when it next loads it: privileged spec 4.2.1, 4.1.11).
+ * Returns false when none was owed (no fence at all). Returns when every
+ * hart has flushed. => no spinlock held (SBI calls wait for other harts). */
+bool pmap_tlb_flush_deferred(void);
 
 /* Resident user pages mapped by pmap (for the kernel pmap: arena pages). */
 uint64_t pmap_resident_count(struct pmap *pmap);

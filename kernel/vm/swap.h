@@ -152,6 +152,10 @@ struct blk_seg;
 int swap_write_run_async(swap_slot_t first, struct vm_page *const *pages,
 			 size_t n, struct blk_request *req, struct blk_seg *segs,
 			 void (*done)(struct blk_request *), void *arg);
+/* The same, reading the slots into the pages (read-ahead, anon.c). */
+int swap_read_run_async(swap_slot_t first, struct vm_page *const *pages,
+			size_t n, struct blk_request *req, struct blk_seg *segs,
+			void (*done)(struct blk_request *), void *arg);
 /* Read the n adjacent slots from first into pages[0..n-1] (n <=
  * SWAP_RUN_MAX) as one scatter-gather request; same contract. */
 int swap_read_run(swap_slot_t first, struct vm_page *const *pages, size_t n);

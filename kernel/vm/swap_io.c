@@ -82,9 +82,11 @@ size_t swap_run_max(void)
 	return MIN(max, (size_t)SWAP_RUN_MAX);
 }
 
-int swap_write_run_async(swap_slot_t first, struct vm_page *const *pages,
-			 size_t n, struct blk_request *req, struct blk_seg *segs,
-			 void (*done)(struct blk_request *), void *arg)
+/* Start an asynchronous run of op (see swap_write_run_async). */
+static int swap_io_run_async(enum blk_op op, swap_slot_t first,
+			     struct vm_page *const *pages, size_t n,
+			     struct blk_request *req, struct blk_seg *segs,
+			     void (*done)(struct blk_request *), void *arg)
 {
 	uint32_t dev = swap_device();
 
@@ -95,12 +97,28 @@ int swap_write_run_async(swap_slot_t first, struct vm_page *const *pages,
 	for (size_t i = 0; i < n; i++)
 		segs[i] = (struct blk_seg){ PA_TO_KVA(pages[i]->pa), PAGE_SIZE };
 	*req = (struct blk_request){
-		.dev = dev, .op = BLK_WRITE,
+		.dev = dev, .op = op,
 		.sector = (uint64_t)first * SECTORS_PER_SLOT,
 		.segs = segs, .nsegs = (unsigned)n, .len = n * PAGE_SIZE,
 		.reason = BLK_REASON_SWAP, .done_fn = done, .done_arg = arg,
 	};
 	return blk_submit(req);
+}
+
+int swap_write_run_async(swap_slot_t first, struct vm_page *const *pages,
+			 size_t n, struct blk_request *req, struct blk_seg *segs,
+			 void (*done)(struct blk_request *), void *arg)
+{
+	return swap_io_run_async(BLK_WRITE, first, pages, n, req, segs, done,
+				 arg);
+}
+
+int swap_read_run_async(swap_slot_t first, struct vm_page *const *pages,
+			size_t n, struct blk_request *req, struct blk_seg *segs,
+			void (*done)(struct blk_request *), void *arg)
+{
+	return swap_io_run_async(BLK_READ, first, pages, n, req, segs, done,
+				 arg);
 }
 
 int swap_read_run(swap_slot_t first, struct vm_page *const *pages, size_t n)

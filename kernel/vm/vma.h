@@ -49,6 +49,10 @@ struct vma {
 	uint64_t obj_off;                       /* (m) offset of start, bytes */
 	struct vma_file *file;                  /* (m) the mapped file's name
 	                                         * for /proc maps, or NULL */
+	uint8_t swap_ra;                        /* (m) pages to read at a swap-in
+	                                         * fault (0: not set yet) */
+	uint8_t swap_ra_read;                   /* (m) read ahead at the last */
+	uint8_t swap_ra_hits;                   /* (m) of those, mapped since */
 };
 
 /* The VMAs of one mspace, all inside [lo, hi).

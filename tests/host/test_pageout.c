@@ -8,8 +8,9 @@
  * test checks the queue invariants (vm_page_check), the slot allocator
  * (swap_check), that the clock took only unreferenced pages and the oldest
  * first, that every page on swap holds its pattern, exact page and slot
- * counts, and that reference bits were harvested in batches (one TLB
- * flush per PAGEOUT_SCAN_BATCH pages). The daemon thread never runs: the
+ * counts, and that reference bits were harvested in batches (a TLB
+ * flush at least every PAGEOUT_REF_FLUSH pages, and none of its own when a
+ * page-out batch's flush comes first). The daemon thread never runs: the
  * test calls vm_pageout_pass itself. Prints TAP; built with ASan/UBSan by
  * tests/host/pageout.mk.
  */
@@ -42,7 +43,7 @@
 #define RAM_PAGES       (RAM_SIZE / PAGE_SIZE)
 #define DISK_SLOTS      4096            /* the largest swap area, slot 0 included */
 #define MAX_ANONS       8192
-#define SCAN_BATCH      32              /* pageout.c's PAGEOUT_SCAN_BATCH */
+#define REF_FLUSH       256             /* pageout.c's PAGEOUT_REF_FLUSH */
 #define HOT_EVERY       4               /* every 4th anon is hot */
 #define CLOCK_ROUNDS    8
 
@@ -72,7 +73,7 @@ static struct {
 	uint64_t harvests;      /* pmap_clear_reference_deferred calls */
 	uint64_t pending;       /* harvests since the last flush */
 	uint64_t max_pending;
-	uint64_t flushes;       /* pmap_tlb_flush_all calls */
+	uint64_t flushes;       /* pmap_tlb_flush_deferred calls */
 	uint64_t write_calls;   /* swap_write_run calls */
 	uint64_t pages_written;
 	uint64_t reads;
@@ -173,15 +174,16 @@ bool pmap_clear_reference_deferred(struct vm_page *pg)
 	return was;
 }
 
-void pmap_tlb_flush_all(void)
+bool pmap_tlb_flush_deferred(void)
 {
 	st.flushes++;
 	st.pending = 0;
 	st.removed_unflushed = 0;
+	return true;
 }
 
 /* Page-out unmaps its batch without a flush: no page of it may be written
- * or freed before the batch's pmap_tlb_flush_all (swap_write_run and
+ * or freed before the batch's pmap_tlb_flush_deferred (swap_write_run and
  * pageout_unflushed_free check). */
 void pmap_page_remove_deferred(struct vm_page *pg)
 {
@@ -456,7 +458,7 @@ static void mark_hot(void)
 }
 
 /* Pages unmapped for page-out in the last pass that are still resident
- * (their page-out failed), in *n; all on the active queue? */
+ * (their page-out failed), in *n; all back on the page queues, not busy? */
 static bool undone_on_active(size_t *n)
 {
 	bool all = true;
@@ -465,7 +467,10 @@ static bool undone_on_active(size_t *n)
 	for (size_t i = 0; i < nmodel; i++)
 		if (resident(&model[i]) && unmapped[pfn(model[i].anon->page)]) {
 			(*n)++;
-			all &= model[i].anon->page->queue == PQ_ACTIVE;
+			/* Requeued active; the rest of the pass may since
+			 * have moved it to the inactive queue (unreferenced). */
+			all &= model[i].anon->page->queue != PQ_NONE &&
+			       !(model[i].anon->page->flags & VM_PAGE_BUSY);
 		}
 	return all;
 }
@@ -590,18 +595,19 @@ static uint64_t checked_pass(bool *ok, bool *short_of_memory, const char *tag,
 		    (unsigned long)(st.write_calls - w0)))
 		*ok = false;
 	if (clock) {
-		/* One flush per 32 harvests and one per page-out batch. */
+		/* At most one flush per REF_FLUSH harvests and one per
+		 * page-out batch; never more than REF_FLUSH bits waiting. */
 		if (!tap_ok(harvests > 0 && flushes >= 1 &&
-			    flushes <= harvests / SCAN_BATCH +
+			    flushes <= harvests / REF_FLUSH +
 				       st.removals / SWAP_RUN_MAX + st.write_calls + 3 &&
-			    st.max_pending <= 2 * SCAN_BATCH,
+			    st.max_pending <= REF_FLUSH,
 			    "clock %s: %lu reference bits harvested, %lu TLB flushes, "
 			    "at most %lu unflushed at a time", tag,
 			    (unsigned long)harvests, (unsigned long)flushes,
 			    (unsigned long)st.max_pending))
 			*ok = false;
 		/* pageout_scan_one_flush_after_harvest: the batch's flush
-		 * once came before its 32nd harvest. */
+		 * once came before its last harvest. */
 		if (!tap_ok(st.pending == 0,
 			    "clock %s: no reference bit left unflushed after the pass (%lu)",
 			    tag, (unsigned long)st.pending))
@@ -968,7 +974,7 @@ static void test_swap_full(void)
 	bool undone_active = undone_on_active(&undone);
 
 	tap_ok(undone > 0 && undone_active,
-	       "%zu pages unmapped for page-out with no slot: resident, on the active queue",
+	       "%zu pages unmapped for page-out with no slot: resident, back on the page queues",
 	       undone);
 	fill(MAX_ANONS, false);
 	freed = checked_pass(&ok, &sm, "swap full", 0);
@@ -1012,7 +1018,7 @@ static void test_writes_off(void)
 	       swap_total_pages() - swap_free_pages() == slots0 &&
 	       undone > 0 && undone_active,
 	       "page-out with writes off: the %d swap-cache pages freed (%lu), no write, "
-	       "no new slot, %zu pages tried and kept active", NIN,
+	       "no new slot, %zu pages tried and kept on the queues", NIN,
 	       (unsigned long)freed, undone);
 	teardown("swapoff");
 }

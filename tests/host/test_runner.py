@@ -59,7 +59,8 @@ def test_parse():
     for bad in ("/* pagoda-test: FOO=1 */", "/* pagoda-test: MEM=64K */",
                 "/* pagoda-test: CPUS=0 */", "/* pagoda-test: CPUS=99 */",
                 "/* pagoda-test: TIMEOUT=1.5 */", "/* pagoda-test: MEM */",
-                "/* pagoda-test: EXPECT_CONSOLE=( */"):
+                "/* pagoda-test: EXPECT_CONSOLE=( */",
+                "/* pagoda-test: APPEND='a */"):
         ok(raises(run.parse_settings_text, bad) is not None, "refused: %s" % bad)
     ok(run.size_mib("64M") == 64 and run.size_mib("1G") == 1024 and
        run.size_mib("300") == 300, "sizes: 64M, 1G, plain MiB")
@@ -71,25 +72,30 @@ def test_plan(d):
     write(d, "c", "/* pagoda-test: MEM=64M SWAP=64M */\n")
     write(d, "same", "/* pagoda-test: MEM=256M CPUS=4 SWAP=64M */\n")
     write(d, "bad", "/* pagoda-test: RAM=1G */\n")
+    write(d, "prof", "/* pagoda-test: APPEND=profile=50 */\n")
     swap = os.path.join(d, "swap.img")
     with open(swap, "wb") as f:
         f.truncate(64 * MIB)
     args = run.parse_args(["--src-dir", d, "--swap", swap, "--mem", "256M",
                            "--cpus", "4", "--timeout", "300"])
     groups = run.plan_suites(args, ["x", "a", "c", "b:30", "same", "bad",
-                                    "persist"], {})
+                                    "persist", "prof"], {})
     shape = [(m.key(), [(p.name, p.timeout, p.error is not None) for p in pl])
              for m, pl in groups]
-    want = [((256, None, 4), [("x", 300.0, False), ("same", 300.0, False),
-                              ("bad", 300.0, True), ("persist", 300.0, False)]),
-            ((64, 256, 4), [("a", 600.0, False), ("b", 30.0, False)]),
-            ((64, None, 4), [("c", 300.0, False)])]
+    want = [((256, None, 4, None),
+             [("x", 300.0, False), ("same", 300.0, False),
+              ("bad", 300.0, True), ("persist", 300.0, False)]),
+            ((64, 256, 4, None), [("a", 600.0, False), ("b", 30.0, False)]),
+            ((64, None, 4, None), [("c", 300.0, False)]),
+            ((256, None, 4, "profile=50"), [("prof", 300.0, False)])]
     ok(shape == want, "grouped by machine, default first, then by first "
        "appearance; NAME:SECONDS over TIMEOUT; the default image's size "
-       "keeps the image; a bad line is not run", "%r\n!= %r" % (shape, want))
+       "keeps the image; a bad line is not run; APPEND boots apart",
+       "%r\n!= %r" % (shape, want))
     over = run.parse_overrides(["MEM=1G"])
     groups = run.plan_suites(args, ["x", "a"], over)
-    ok([m.key() for m, _ in groups] == [(1024, None, 4), (1024, 256, 4)],
+    ok([m.key() for m, _ in groups] == [(1024, None, 4, None),
+                                        (1024, 256, 4, None)],
        "--set MEM=1G over every suite's own", [m.key() for m, _ in groups])
     ok(raises(run.parse_overrides, ["CPUS=x"]) is not None, "--set CPUS=x refused")
 

@@ -4,13 +4,16 @@
  * writes a checksummed pattern over every page, reads it back in order
  * and in a pseudo-random order, rewrites a random quarter and reads it
  * all back again: every word right, and /proc/vmstat's pswpout and pswpin
- * rose. The work runs in a worker child, so a kill shows as a result.
+ * rose. Reading in order, the swap read-ahead (docs/vm.md) brings in at
+ * least 8 pages per major fault (its window grows to 32 and the next one
+ * is read while the process works through this one). The work runs in a worker child, so a kill shows as a result.
  *
  *   swap [-r MIB]    size by MIB of RAM instead of MemTotal
  */
 #include "swaputil.h"
 
-#define PLAN            9
+#define PLAN            10
+#define RA_MIN          8               /* pages read per major fault, at least */
 #define RAM_TIMES       3               /* the mapping is 3x RAM */
 #define SEED            0x5357415031ULL /* "SWAP1" */
 
@@ -46,6 +49,10 @@ int main(int argc, char **argv)
 		swpt_describe("the worker", status);
 	swpt_ok(recs, n, 0, SWPT_FILL, npages, "wrote the pattern over 3x RAM");
 	swpt_ok(recs, n, 0, SWPT_SEQ, npages, "read back in order: every page intact");
+	const struct swpt_rec *seq = swpt_find(recs, n, 0, SWPT_SEQ);
+	tap_ok(seq != NULL && seq->majflt > 0 && seq->pswpin >= RA_MIN * seq->majflt,
+	       "read in order: %ld pages from swap in %ld major faults (read-ahead)",
+	       seq ? seq->pswpin : 0L, seq ? seq->majflt : 0L);
 	swpt_ok(recs, n, 0, SWPT_RANDOM, npages, "read back in random order: every page intact");
 	const struct swpt_rec *rw = swpt_find(recs, n, 0, SWPT_REWRITE);
 	tap_ok(rw != NULL && rw->pages > npages / (2 * SWPT_REWRITE_ONE_IN) &&

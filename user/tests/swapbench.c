@@ -330,15 +330,23 @@ struct swb_tput {
 	uint64_t pages;                 /* pages written, then read */
 	uint64_t out_ns, in_ns;         /* wall time of each pass */
 	uint64_t out_pswpout, out_pswpin;       /* counter deltas, write pass */
+	uint64_t paging_ns, paging_pswpout;     /* its part from the first
+						 * page-out seen to its end */
 	uint64_t in_pswpout, in_pswpin;         /* counter deltas, read pass */
 	uint64_t bad;                   /* pages read back wrong */
 	char error[SWB_LINE];
 };
 
+#define SWB_PAGING_CHECK       256     /* pages between looks at pswpout */
+
 /*
  * The child: map pages pages, write one doubleword in each (the page
  * becomes dirty anonymous memory; what does not fit goes to swap), then
- * read them all back in the same order and check them.
+ * read them all back in the same order and check them. The write pass
+ * also times its part from the first page-out on: until then pages only
+ * fill free memory, and from then on each new page pushes one out, the
+ * steady state a swap-out rate describes (pswpout is read every
+ * SWB_PAGING_CHECK pages until it moves, outside that part).
  */
 static void swb_tput_child(void *arg, void *res)
 {
@@ -353,11 +361,23 @@ static void swb_tput_child(void *arg, void *res)
 	}
 	c0 = swb_vmstat0("pswpout");
 	c1 = swb_vmstat0("pswpin");
+	uint64_t tp = 0, cp = 0;
+
 	t0 = swb_now_ns();
-	for (i = 0; i < r->pages; i++)
+	for (i = 0; i < r->pages; i++) {
+		if (tp == 0 && i % SWB_PAGING_CHECK == 0 &&
+		    (cp = swb_vmstat0("pswpout")) != c0)
+			tp = swb_now_ns();
 		*swb_word(p, i) = i ^ SWB_SALT;
-	r->out_ns = swb_now_ns() - t0;
+	}
+	uint64_t t1 = swb_now_ns();
+
+	r->out_ns = t1 - t0;
 	r->out_pswpout = swb_vmstat0("pswpout") - c0;
+	if (tp != 0) {
+		r->paging_ns = t1 - tp;
+		r->paging_pswpout = r->out_pswpout - (cp - c0);
+	}
 	r->out_pswpin = swb_vmstat0("pswpin") - c1;
 	c0 = swb_vmstat0("pswpout");
 	c1 = swb_vmstat0("pswpin");
@@ -400,10 +420,13 @@ static void swb_tput_swap(uint64_t pages)
 		return;
 	}
 	swb_print("BENCH name=swap_out pages=%llu ns=%llu pswpout=%llu "
-		  "pswpin=%llu\n", (unsigned long long)r.pages,
+		  "pswpin=%llu paging_ns=%llu paging_pswpout=%llu\n",
+		  (unsigned long long)r.pages,
 		  (unsigned long long)r.out_ns,
 		  (unsigned long long)r.out_pswpout,
-		  (unsigned long long)r.out_pswpin);
+		  (unsigned long long)r.out_pswpin,
+		  (unsigned long long)r.paging_ns,
+		  (unsigned long long)r.paging_pswpout);
 	swb_print("BENCH name=swap_in pages=%llu ns=%llu pswpin=%llu "
 		  "pswpout=%llu\n", (unsigned long long)r.pages,
 		  (unsigned long long)r.in_ns,

@@ -134,6 +134,7 @@ struct swpt_rec {
 	uint64_t got;
 	uint64_t want;
 	int errno_;
+	long majflt, pswpin;    /* SWPT_SEQ: /proc/vmstat's deltas in the pass */
 };
 
 /* Send one record (one write, smaller than PIPE_BUF: never interleaved
@@ -389,8 +390,11 @@ swpt_exercise(int fd, int who, long npages, uint64_t seed)
 	swpt_send(fd, &r);
 
 	r = (struct swpt_rec){ .who = who, .what = SWPT_SEQ };
+	long maj0 = swpt_vmstat("pgmajfault"), in0 = swpt_vmstat("pswpin");
 	for (i = 0; i < npages; i++)
 		swpt_note(&r, SWPT_AT(base, i), i, seed);
+	r.majflt = swpt_vmstat("pgmajfault") - maj0;
+	r.pswpin = swpt_vmstat("pswpin") - in0;
 	swpt_send(fd, &r);
 
 	r = (struct swpt_rec){ .who = who, .what = SWPT_RANDOM };

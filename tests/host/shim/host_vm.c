@@ -95,8 +95,32 @@ WEAK void pmap_tlb_flush_all(void)
 {
 }
 
+WEAK bool pmap_tlb_flush_deferred(void)
+{
+	return false;
+}
+
 WEAK int swap_read_run(swap_slot_t first __unused, struct vm_page *const *pages __unused,
 		       size_t n __unused)
 {
 	return -ENODEV;
+}
+
+WEAK size_t swap_run_max(void)
+{
+	return 0;               /* no swap disk on the host */
+}
+
+WEAK int swap_read_run_async(swap_slot_t first __unused,
+			     struct vm_page *const *pages __unused,
+			     size_t n __unused, struct blk_request *req __unused,
+			     struct blk_seg *segs __unused,
+			     void (*done)(struct blk_request *) __unused,
+			     void *arg __unused)
+{
+	return -ENODEV;
+}
+
+WEAK void sched_sleep_ns(uint64_t ns __unused)
+{
 }
