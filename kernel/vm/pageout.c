@@ -292,7 +292,15 @@ static size_t pageout_batch_flush(bool *swap_full)
 static size_t pageout_anon(struct anon *anon, struct vm_page *pg,
 			   bool *swap_full)
 {
-	int how = anon_pageout_begin(anon, pg, !*swap_full);
+	/* A page that needs a slot is unmapped only while a free one is
+	 * left for it beside those the batch already needs (as Linux takes
+	 * the swap entry before unmapping): with swap full, a batch undone
+	 * after unmapping left its pages resident but mapped nowhere, and
+	 * the OOM killer, which counts mapped and swapped pages, saw the
+	 * hog shrink pass after pass and killed a bystander instead
+	 * (oomkill_victim_is_the_hog_with_swap_full). */
+	bool can_write = !*swap_full && swap_free_pages() > batch.n;
+	int how = anon_pageout_begin(anon, pg, can_write);
 
 	spin_unlock(&anon->lock);
 	if (how == ANON_PAGEOUT_CLEAN) {
