@@ -20,20 +20,9 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(HERE, "..", "..", "labs"))
 import cut    # noqa: E402  (labs/cut.py)
 import grade  # noqa: E402  (labs/grade.py)
-
-COUNT = 0
-FAILED = 0
+from taplib import ok, plan  # noqa: E402  (tests/host/taplib.py)
 
 
-def ok(cond, desc, diag=""):
-    global COUNT, FAILED
-    COUNT += 1
-    if not cond:
-        FAILED += 1
-    print("%sok %d - %s" % ("" if cond else "not ", COUNT, desc))
-    if not cond and diag:
-        for line in str(diag).split("\n"):
-            print("# " + line)
 
 
 def error_of(text, known=("buddy", "slab")):
@@ -235,8 +224,7 @@ def main():
     test_cut_text()
     test_tree()
     test_scoring()
-    print("1..%d" % COUNT)
-    return 1 if FAILED else 0
+    return plan()
 
 
 if __name__ == "__main__":

@@ -14,23 +14,11 @@ import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 import run  # noqa: E402  (tests/run.py)
+from taplib import ok, plan  # noqa: E402  (tests/host/taplib.py)
 
-COUNT = 0
-FAILED = 0
 SWAP_MAGIC = b"SWAPSPACE2"
 PAGE = 4096
 MIB = 1024 * 1024
-
-
-def ok(cond, desc, diag=""):
-    global COUNT, FAILED
-    COUNT += 1
-    if not cond:
-        FAILED += 1
-    print("%sok %d - %s" % ("" if cond else "not ", COUNT, desc))
-    if not cond and diag:
-        print("#   " + str(diag).replace("\n", "\n#   "))
-    return cond
 
 
 def raises(fn, *a):
@@ -135,8 +123,7 @@ def main():
         test_console()
     finally:
         shutil.rmtree(d, ignore_errors=True)
-    print("1..%d" % COUNT)
-    return 1 if FAILED else 0
+    return plan()
 
 
 if __name__ == "__main__":
