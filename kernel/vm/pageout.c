@@ -419,8 +419,10 @@ static void pageout_progress(void)
 
 	spin_lock(&pageout_lock);
 	wake = nwaiters > 0;
-	if (wake)
+	if (wake) {
 		pass_seq++;
+		hopeless = false;       /* pages were freed: not hopeless */
+	}
 	spin_unlock(&pageout_lock);
 	if (wake)
 		sched_wakeup(&waitq);
