@@ -358,6 +358,16 @@ static void anon_swapin_end(struct anon *const *anons, size_t n, int err)
 	}
 }
 
+swap_slot_t anon_swap_slot(struct anon *anon)
+{
+	swap_slot_t slot;
+
+	spin_lock(&anon->lock);
+	slot = anon->page == NULL ? anon->slot : SWAP_SLOT_NONE;
+	spin_unlock(&anon->lock);
+	return slot;
+}
+
 /* An asynchronous read-ahead in flight (anon_swapin_async). */
 struct anon_swapin_io {
 	struct blk_request req;
@@ -366,7 +376,7 @@ struct anon_swapin_io {
 	size_t n;
 };
 
-static uint64_t swapin_async_inflight;  /* (atomic) reads; channel */
+static uint64_t swapin_async_inflight;  /* (atomic) reads in flight */
 
 /* The read-ahead's request completed. Interrupt context. */
 static void anon_swapin_async_done(struct blk_request *req)
@@ -376,7 +386,6 @@ static void anon_swapin_async_done(struct blk_request *req)
 	anon_swapin_end(io->anon, io->n, req->status);
 	kfree(io);
 	__atomic_fetch_sub(&swapin_async_inflight, 1, __ATOMIC_ACQ_REL);
-	sched_wakeup(&swapin_async_inflight);
 }
 
 int anon_swapin_async(struct anon *const *anons, size_t n, bool mark)
@@ -388,9 +397,7 @@ int anon_swapin_async(struct anon *const *anons, size_t n, bool mark)
 
 	KASSERT(n >= 1 && n <= SWAP_RUN_MAX, "read-ahead of %lu anons",
 		(unsigned long)n);
-	spin_lock(&anons[0]->lock);
-	first = anons[0]->page == NULL ? anons[0]->slot : SWAP_SLOT_NONE;
-	spin_unlock(&anons[0]->lock);
+	first = anon_swap_slot(anons[0]);
 	if (first == SWAP_SLOT_NONE || n > swap_run_max())
 		return 0;
 	io = kzalloc_user(sizeof(*io));
@@ -433,9 +440,7 @@ int anon_swapin_cluster(struct anon *const *anons, size_t n, bool mark,
 
 	KASSERT(n >= 1 && n <= SWAP_RUN_MAX, "swap-in of %lu anons",
 		(unsigned long)n);
-	spin_lock(&anons[0]->lock);
-	first = anons[0]->page == NULL ? anons[0]->slot : SWAP_SLOT_NONE;
-	spin_unlock(&anons[0]->lock);
+	first = anon_swap_slot(anons[0]);
 	*read = 0;
 	if (first == SWAP_SLOT_NONE)
 		return 0;       /* read in (or busy) meanwhile: look again */

@@ -107,6 +107,9 @@ int anon_swapin_cluster(struct anon *const *anons, size_t n, bool mark,
  * (no memory for the request), -ENODEV or -EINVAL (nothing started).
  */
 int anon_swapin_async(struct anon *const *anons, size_t n, bool mark);
+/* The slot of an anon that is on swap only (no page, not even a busy
+ * one), or SWAP_SLOT_NONE. Takes anon->lock. */
+swap_slot_t anon_swap_slot(struct anon *anon);
 /* Wait until no read-ahead is in flight (before a leak check's counts:
  * /proc/sys/vm/drop_caches). => no locks held; sleeps. */
 void anon_swapin_async_drain(void);

@@ -191,11 +191,17 @@ static int fault_cow(struct fault_ctx *fc, struct anon *old,
  * first of an asynchronous one) starts it. */
 #define FAULT_SWAPIN_ASYNC   16
 
+/* v's read-around window now, pages. => ms->lock held. */
+static size_t fault_swapin_window_now(const struct vma *v)
+{
+	return v->swap_ra != 0 ? v->swap_ra : FAULT_SWAPIN_CLUSTER;
+}
+
 /* The read-around window of v for this swap-in, from its last one's hits.
  * => ms->lock held. */
 static size_t fault_swapin_window(struct vma *v)
 {
-	size_t w = v->swap_ra != 0 ? v->swap_ra : FAULT_SWAPIN_CLUSTER;
+	size_t w = fault_swapin_window_now(v);
 
 	if (v->swap_ra_read != 0) {
 		if (v->swap_ra_hits * 2 >= v->swap_ra_read)
@@ -270,7 +276,7 @@ static size_t fault_readahead_next(struct vma *v, struct amap *am,
 				   size_t slot, struct anon **anons)
 {
 	size_t last = mspace_vma_slot(v, v->end - PAGE_SIZE);
-	size_t window = v->swap_ra != 0 ? v->swap_ra : FAULT_SWAPIN_CLUSTER;
+	size_t window = fault_swapin_window_now(v);
 
 	for (size_t i = slot + 1; i <= slot + window && i <= last &&
 	     i < am->nslots; i++) {
@@ -279,9 +285,7 @@ static size_t fault_readahead_next(struct vma *v, struct amap *am,
 
 		if (a == NULL)
 			return 0;
-		spin_lock(&a->lock);
-		first = a->page == NULL ? a->slot : SWAP_SLOT_NONE;
-		spin_unlock(&a->lock);
+		first = anon_swap_slot(a);
 		if (first != SWAP_SLOT_NONE) {
 			anons[0] = a;
 			return fault_swapin_around(v, am, i, first, anons,
@@ -391,10 +395,13 @@ static int fault_upper(struct fault_ctx *fc)
 		amap_unlock(am);
 		return fault_cow(fc, anon, pg);
 	}
-	if ((pg->flags & VM_PAGE_READAHEAD) && v->swap_ra_hits < UINT8_MAX) {
-		pg->flags &= ~VM_PAGE_READAHEAD;
+	/* A read-ahead hit, or the retry of this fault's own swap-in: its
+	 * neighbours may wait to be mapped too (fault_around_swapin). */
+	bool around = fc->major || (pg->flags & VM_PAGE_READAHEAD);
+
+	if ((pg->flags & VM_PAGE_READAHEAD) && v->swap_ra_hits < UINT8_MAX)
 		v->swap_ra_hits++;
-	}
+	pg->flags &= ~VM_PAGE_READAHEAD;
 	ra_async = (pg->flags & VM_PAGE_RA_ASYNC) != 0;
 	pg->flags &= ~VM_PAGE_RA_ASYNC;
 	prot = shared ? fc->prot & ~VM_PROT_WRITE : fc->prot;
@@ -408,7 +415,8 @@ static int fault_upper(struct fault_ctx *fc)
 		fc->held_anon = anon;
 	}
 	spin_unlock(&anon->lock);
-	size_t marker = err == 0 && !shared ? fault_around_swapin(fc, am, slot) : 0;
+	size_t marker = err == 0 && !shared && around ?
+			fault_around_swapin(fc, am, slot) : 0;
 	if ((ra_async || marker != 0) && err == 0) {
 		struct anon *next[SWAP_RUN_MAX];
 		size_t n = fault_readahead_next(v, am, marker != 0 ? marker : slot,
