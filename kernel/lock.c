@@ -79,11 +79,9 @@ bool spin_any_held(void)
  * on. Nests; each push_off needs one pop_off. */
 void push_off(void)
 {
-	bool was_on = intr_get();
-	struct cpu *c;
+	bool was_on = intr_save_off();
+	struct cpu *c = cpu_self();
 
-	intr_off();
-	c = cpu_self();
 	if (c->noff == 0)
 		c->intena = was_on;
 	c->noff++;
@@ -99,8 +97,7 @@ void pop_off(void)
 		panic("pop_off: interrupts on");
 	if (c->noff < 1)
 		panic("pop_off: not pushed");
-	c->noff--;
-	if (c->noff == 0 && c->intena)
+	if (--c->noff == 0 && c->intena)
 		intr_on();
 }
 
