@@ -79,11 +79,9 @@ bool spin_any_held(void)
  * on. Nests; each push_off needs one pop_off. */
 void push_off(void)
 {
-	bool was_on = intr_get();
-	struct cpu *c;
+	bool was_on = intr_save_off();
+	struct cpu *c = cpu_self();
 
-	intr_off();
-	c = cpu_self();
 	if (c->noff == 0)
 		c->intena = was_on;
 	c->noff++;
@@ -99,8 +97,7 @@ void pop_off(void)
 		panic("pop_off: interrupts on");
 	if (c->noff < 1)
 		panic("pop_off: not pushed");
-	c->noff--;
-	if (c->noff == 0 && c->intena)
+	if (--c->noff == 0 && c->intena)
 		intr_on();
 }
 
@@ -109,6 +106,7 @@ void mutex_init(struct mutex *m, const char *name)
 	spin_init(&m->lk, name);
 	m->locked = false;
 	m->owner_pid = 0;
+	m->waiters = 0;
 	m->name = name;
 }
 
@@ -134,10 +132,12 @@ void mutex_lock(struct mutex *m)
 		if (m->owner_pid == mutex_owner_id())
 			panic("mutex_lock: %s already held by pid %d", m->name,
 			      m->owner_pid);
+		m->waiters++;
 		sched_sleep_noint(m, &m->lk);
+		m->waiters--;
 	}
 	m->locked = true;
-	m->owner_pid = mutex_owner_id();
+	__atomic_store_n(&m->owner_pid, mutex_owner_id(), __ATOMIC_RELAXED);
 	spin_unlock(&m->lk);
 }
 
@@ -148,32 +148,34 @@ bool mutex_trylock(struct mutex *m)
 	spin_lock(&m->lk);
 	if (!m->locked) {
 		m->locked = true;
-		m->owner_pid = mutex_owner_id();
+		__atomic_store_n(&m->owner_pid, mutex_owner_id(), __ATOMIC_RELAXED);
 		got = true;
 	}
 	spin_unlock(&m->lk);
 	return got;
 }
 
-/* Release m and wake its waiters. => m held by the caller. */
+/* Release m and wake its waiters, if any: sched_wakeup looks at every
+ * process, and most releases have no one to wake (the fault path takes and
+ * releases the mspace lock once per fault). => m held by the caller. */
 void mutex_unlock(struct mutex *m)
 {
 	spin_lock(&m->lk);
 	if (!m->locked || m->owner_pid != mutex_owner_id())
 		panic("mutex_unlock: %s not held by pid %d", m->name,
 		      mutex_owner_id());
-	m->locked = false;
-	m->owner_pid = 0;
-	sched_wakeup(m);
+	__atomic_store_n(&m->locked, false, __ATOMIC_RELAXED);
+	__atomic_store_n(&m->owner_pid, 0, __ATOMIC_RELAXED);
+	if (m->waiters > 0)
+		sched_wakeup(m);
 	spin_unlock(&m->lk);
 }
 
+/* Only the owner sets locked and owner_pid to its own pid, and clears
+ * them, so the owner reads its own pid here with no lock and any other
+ * caller reads some other value: an assertion's answer needs no lock. */
 bool mutex_holding(struct mutex *m)
 {
-	bool held;
-
-	spin_lock(&m->lk);
-	held = m->locked && m->owner_pid == mutex_owner_id();
-	spin_unlock(&m->lk);
-	return held;
+	return __atomic_load_n(&m->locked, __ATOMIC_RELAXED) &&
+	       __atomic_load_n(&m->owner_pid, __ATOMIC_RELAXED) == mutex_owner_id();
 }

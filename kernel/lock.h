@@ -37,9 +37,10 @@ void pop_off(void);
 bool spin_any_held(void);
 
 struct mutex {
-	struct spinlock lk;     /* guards locked and owner */
+	struct spinlock lk;     /* guards locked, owner and waiters */
 	bool locked;
-	int owner_pid;
+	int owner_pid;          /* also read without lk: mutex_holding */
+	int waiters;            /* sleeping in mutex_lock: unlock wakes them */
 	const char *name;
 };
 

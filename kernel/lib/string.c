@@ -26,6 +26,14 @@ STRING_NO_LIBCALL void *memset(void *dst, int c, size_t n)
 		*d++ = (uint8_t)c;
 		n--;
 	}
+	/* Eight stores per turn: zeroing a page (every zero-fill fault)
+	 * costs 512 stores and 64 loop steps instead of 512 of each. */
+	for (; n >= 8 * WORD_SIZE; n -= 8 * WORD_SIZE, d += 8 * WORD_SIZE) {
+		word_t *w = (word_t *)d;
+
+		w[0] = word; w[1] = word; w[2] = word; w[3] = word;
+		w[4] = word; w[5] = word; w[6] = word; w[7] = word;
+	}
 	for (; n >= WORD_SIZE; n -= WORD_SIZE, d += WORD_SIZE)
 		*(word_t *)d = word;
 	while (n-- > 0)
@@ -39,6 +47,17 @@ STRING_NO_LIBCALL void *memcpy(void *dst, const void *src, size_t n)
 	const uint8_t *s = src;
 
 	if (word_aligned(d, s)) {
+		/* Eight words per turn, as in memset (copy-on-write copies). */
+		for (; n >= 8 * WORD_SIZE;
+		     n -= 8 * WORD_SIZE, d += 8 * WORD_SIZE, s += 8 * WORD_SIZE) {
+			word_t *w = (word_t *)d;
+			const word_t *r = (const word_t *)s;
+			word_t a = r[0], b = r[1], c = r[2], e = r[3];
+
+			w[0] = a; w[1] = b; w[2] = c; w[3] = e;
+			a = r[4]; b = r[5]; c = r[6]; e = r[7];
+			w[4] = a; w[5] = b; w[6] = c; w[7] = e;
+		}
 		for (; n >= WORD_SIZE; n -= WORD_SIZE, d += WORD_SIZE, s += WORD_SIZE)
 			*(word_t *)d = *(const word_t *)s;
 	}

@@ -24,7 +24,12 @@
  *   2. lower-layer hit: vm_object_get_page finds the object's page or reads
  *      it in through the pager. A shared mapping maps it with the VMA's
  *      protection (stores dirty it through the PTE D bit); a private one
- *      maps it read-only for a read (fault_lower).
+ *      maps it read-only for a read (fault_lower). A read fault also maps,
+ *      read-only, the neighbouring pages of the object already resident
+ *      (fault-around, like Linux's fault_around_bytes: 64 KiB by default,
+ *      boot option fault_around_bytes=, 0 turns it off), so a program
+ *      reading a cached file or its own text takes one fault per window
+ *      instead of one per page (fault_around_file).
  *   3. zero fill: anonymous memory never touched: a new anon with a zeroed
  *      page goes into the amap and is mapped (fault_zero_fill).
  *   4. copy-on-write: a write to a private mapping of an object page, or
@@ -73,6 +78,7 @@
 #include "kernel/vm/vmstat.h"
 #include "kernel/vm/pageout.h"
 #include "kernel/vm/aobj.h"
+#include "kernel/lib/bootargs.h"
 
 /* fault_upper's answer when the amap has no anon for the page. */
 #define FAULT_MISS 1
@@ -451,6 +457,81 @@ static int fault_shared_mkwrite(struct fault_ctx *fc, struct vm_object *obj,
 	return err == -ENOSPC || err == -EFBIG ? err : (err < 0 ? -EIO : 0);
 }
 
+/* Fault-around's window in pages (a power of two, at most
+ * VM_OBJECT_AROUND_MAX): the boot option fault_around_bytes, read once. */
+static size_t fault_around_pages(void)
+{
+	static int pages = -1;          /* atomic: -1 until read */
+	int n = __atomic_load_n(&pages, __ATOMIC_RELAXED);
+
+	if (n < 0) {
+		long bytes = bootarg_int("fault_around_bytes", 64 * 1024, 0,
+					 VM_OBJECT_AROUND_MAX * PAGE_SIZE);
+
+		for (n = 1; (size_t)(n * 2) * PAGE_SIZE <= (size_t)bytes; n *= 2)
+			;
+		if ((size_t)bytes < PAGE_SIZE)
+			n = 0;
+		__atomic_store_n(&pages, n, __ATOMIC_RELAXED);
+	}
+	return (size_t)n;
+}
+
+/*
+ * Fault-around (case 2, a read fault): map the object's pages around
+ * fc->va that are resident already, read-only, with no I/O and no wait:
+ * the aligned window of fault_around_pages() pages, clipped to the VMA.
+ * A page is left alone where the PTE is valid already or the amap has an
+ * anon for it (the upper layer wins); a store to a page mapped here faults
+ * again and takes case 2's write path (copy, or mkwrite and dirty). Best
+ * effort: out of memory it simply maps fewer. => ms->lock held; the
+ * faulting page is mapped already.
+ */
+static void fault_around_file(struct fault_ctx *fc)
+{
+	struct vma *v = fc->vma;
+	struct vm_page *pgs[VM_OBJECT_AROUND_MAX];
+	size_t window = fault_around_pages(), n, mapped = 0;
+	vaddr_t start, end;
+
+	if (window <= 1 || fc->keep || fc->prot == VM_PROT_NONE)
+		return;
+	start = fc->va & ~((vaddr_t)window * PAGE_SIZE - 1);
+	end = start + window * PAGE_SIZE;
+	start = MAX(start, v->start);
+	end = MIN(end, v->end);
+	n = (end - start) >> PAGE_SHIFT;
+	if (n <= 1 || vm_object_hold_resident(v->obj, v->obj_off + (start - v->start),
+					      n, pgs) == 0)
+		return;
+	if (v->amap != NULL)
+		amap_lock(v->amap);
+	for (size_t i = 0; i < n; i++) {
+		vaddr_t va = start + (i << PAGE_SHIFT);
+		paddr_t pa;
+
+		if (pgs[i] == NULL || va == fc->va)
+			continue;
+		if (v->amap != NULL) {
+			size_t slot = mspace_vma_slot(v, va);
+
+			if (slot < v->amap->nslots && _amap_lookup(v->amap, slot))
+				continue;
+		}
+		if (pmap_extract(fc->ms->pmap, va, &pa))
+			continue;
+		if (pmap_enter(fc->ms->pmap, va, pgs[i], fc->prot & ~VM_PROT_WRITE,
+			       PMAP_USER) != 0)
+			break;
+		mapped++;
+	}
+	if (v->amap != NULL)
+		amap_unlock(v->amap);
+	vm_object_release_pages(v->obj, pgs, n);
+	if (mapped > 0)
+		__atomic_fetch_add(&vm_stats.fault_around, mapped, __ATOMIC_RELAXED);
+}
+
 /* Case 2: the VMA's memory object holds the page, resident or read in by
  * its pager. A shared VMA maps it with the VMA's protection (a write fault
  * also marks it dirty, for stores through mspace_write that set no D bit);
@@ -491,6 +572,8 @@ static int fault_lower(struct fault_ctx *fc)
 		vm_object_release_page(obj, pg);
 	if (err == 0)
 		VM_STAT_INC(fault_lower);
+	if (err == 0 && !fault_is_write(fc))
+		fault_around_file(fc);
 	return err;
 }
 
@@ -739,6 +822,7 @@ void vm_stats_get(struct vm_stats *out)
 	out->fault_needs_copy = VM_STAT_LOAD(fault_needs_copy);
 	out->fault_stack_grow = VM_STAT_LOAD(fault_stack_grow);
 	out->fault_swapin = VM_STAT_LOAD(fault_swapin);
+	out->fault_around = VM_STAT_LOAD(fault_around);
 	out->fault_errors = VM_STAT_LOAD(fault_errors);
 	out->fault_nomem = VM_STAT_LOAD(fault_nomem);
 	out->amaps = amap_count();
@@ -767,6 +851,7 @@ int vm_stats_display(struct sbuf *sb)
 		{ "pgpagein", st.pageins },
 		{ "pgfault_stack", st.fault_stack_grow },
 		{ "pgfault_swapin", st.fault_swapin },
+		{ "pgfault_around", st.fault_around },
 		{ "pgfault_error", st.fault_errors },
 		{ "pgfault_nomem", st.fault_nomem },
 		{ "nr_amaps", st.amaps },

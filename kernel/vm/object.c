@@ -326,6 +326,34 @@ int vm_object_get_page_io(struct vm_object *obj, uint64_t off,
 	return err;
 }
 
+/* See object.h. One lock round for the whole window, no pager call. */
+size_t vm_object_hold_resident(struct vm_object *obj, uint64_t off, size_t n,
+			       struct vm_page **pgs)
+{
+	size_t held = 0;
+
+	KASSERT(PAGE_ALIGNED(off) && n <= VM_OBJECT_AROUND_MAX,
+		"vm_object_hold_resident: offset %lx, %lu pages",
+		(unsigned long)off, (unsigned long)n);
+	mutex_lock(&obj->lock);
+	for (size_t i = 0; i < n; i++) {
+		uint64_t idx = page_index(off) + i;
+		struct vm_page *pg = NULL;
+
+		if (idx < object_npages(obj->size))
+			pg = object_lookup(obj, idx);
+		if (pg != NULL && (pg->flags & VM_PAGE_BUSY))
+			pg = NULL;      /* being written or read in */
+		if (pg != NULL) {
+			pg->wire_count++;
+			held++;
+		}
+		pgs[i] = pg;
+	}
+	mutex_unlock(&obj->lock);
+	return held;
+}
+
 /* Wake whoever waits in object_wait_page for pg, if anyone does.
  * => obj->lock not held (the change to pg was made under it). */
 static void object_wake_page(struct vm_page *pg)
@@ -347,6 +375,32 @@ void vm_object_release_page(struct vm_object *obj, struct vm_page *pg)
 	mutex_unlock(&obj->lock);
 	if (wake)
 		object_wake_page(pg);
+}
+
+/* See object.h. One lock round; a page whose last hold goes wakes its
+ * waiters after the unlock, as in vm_object_release_page. */
+void vm_object_release_pages(struct vm_object *obj, struct vm_page **pgs,
+			     size_t n)
+{
+	bool wake[VM_OBJECT_AROUND_MAX];
+
+	KASSERT(n <= VM_OBJECT_AROUND_MAX, "%lu pages", (unsigned long)n);
+	mutex_lock(&obj->lock);
+	for (size_t i = 0; i < n; i++) {
+		struct vm_page *pg = pgs[i];
+
+		wake[i] = false;
+		if (pg == NULL)
+			continue;
+		KASSERT(pg->owner == obj && pg->wire_count > 0,
+			"vm_object_release_pages: page %lx owner %p holds %u",
+			(unsigned long)pg->pa, pg->owner, pg->wire_count);
+		wake[i] = --pg->wire_count == 0;
+	}
+	mutex_unlock(&obj->lock);
+	for (size_t i = 0; i < n; i++)
+		if (wake[i])
+			object_wake_page(pgs[i]);
 }
 
 void vm_object_page_busy(struct vm_object *obj, struct vm_page *pg)

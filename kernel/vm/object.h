@@ -69,6 +69,20 @@ int vm_object_get_page(struct vm_object *obj, uint64_t off, struct vm_page **pgp
 int vm_object_get_page_io(struct vm_object *obj, uint64_t off,
 			  struct vm_page **pgp, bool *read_in);
 void vm_object_release_page(struct vm_object *obj, struct vm_page *pg);
+/* Fault-around: hold, without any I/O, the resident pages of the n pages
+ * (n <= VM_OBJECT_AROUND_MAX) from byte offset off (page aligned):
+ * pgs[i] is the page at off + i pages with a hold (wire_count + 1), or
+ * NULL where the page is not resident, busy, or past the end of obj.
+ * => obj->lock not held; may sleep (the object's mutex). Returns how many
+ * it holds (0 when none); no errors. Release with
+ * vm_object_release_pages. */
+#define VM_OBJECT_AROUND_MAX 64
+size_t vm_object_hold_resident(struct vm_object *obj, uint64_t off, size_t n,
+			       struct vm_page **pgs);
+/* Drop the holds vm_object_hold_resident took (NULL entries skipped).
+ * => obj->lock not held. */
+void vm_object_release_pages(struct vm_object *obj, struct vm_page **pgs,
+			     size_t n);
 /* Mark the held page pg busy (VM_PAGE_BUSY), first sleeping while another
  * caller has it busy: for changing its contents without obj->lock
  * (write()), or for copying them whole (copy-on-write), so no copy sees a

@@ -32,7 +32,7 @@
 
 /* Serialises swapon and swapoff: one attach or detach at a time. */
 static struct mutex swapctl_lock = {
-	SPINLOCK_INIT("swapctl"), false, 0, "swapctl"
+	.lk = SPINLOCK_INIT("swapctl"), .name = "swapctl",
 };
 
 /* Look up the user path at upath (copied into kpath, PATH_MAX bytes):

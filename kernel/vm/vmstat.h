@@ -22,6 +22,7 @@ struct vm_stats {
 	uint64_t fault_needs_copy;      /* case 5: shared amap copied */
 	uint64_t fault_stack_grow;      /* case 6: stack VMA grown */
 	uint64_t fault_swapin;          /* case 7: anon page read from swap */
+	uint64_t fault_around;          /* pages case 2 mapped around a read fault */
 	uint64_t fault_errors;          /* case 8: -EFAULT (no VMA, protection) */
 	uint64_t fault_nomem;           /* -ENOMEM returned */
 	uint64_t amaps;                 /* amaps in use now */
