@@ -13,7 +13,8 @@
 /*
  * Trap from user mode: save every user register in the trapframe, switch
  * to the kernel stack (just below the trapframe) and this hart's tp, then
- * call trap_user(tf), which never returns here.
+ * call trap_syscall(tf) for an ecall (the fast system-call path) or
+ * trap_user(tf) for anything else; neither returns here.
  */
 	.globl trap_user_vector
 	.balign 4
@@ -34,12 +35,16 @@ trap_user_vector:
 	csrr t0, scause
 	sd t0, TF_SCAUSE(sp)
 	ld tp, TF_KERNEL_TP(sp)
-	la t0, trap_kernel_vector
-	csrw stvec, t0
+	la t1, trap_kernel_vector
+	csrw stvec, t1
 	mv s0, zero                     /* end of the frame-pointer chain */
 	mv a0, sp
+	li t1, EXC_ECALL_U
+	beq t0, t1, 2f
 	call trap_user
 1:	j 1b                            /* trap_user does not return */
+2:	call trap_syscall
+	j 1b                            /* nor does trap_syscall */
 
 /*
  * Return to user mode with the registers of tf (a0).
@@ -48,6 +53,7 @@ trap_user_vector:
 	.globl trap_user_return
 	.balign 4
 trap_user_return:
+	sd tp, TF_KERNEL_TP(a0)         /* this hart, for the next trap */
 	la t0, trap_user_vector
 	csrw stvec, t0
 	csrw sscratch, a0
