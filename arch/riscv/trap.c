@@ -275,7 +275,7 @@ static void trap_user_exception(struct proc *p, struct trapframe *tf,
 {
 	switch (code) {
 	case EXC_ECALL_U:
-		syscall_dispatch();
+		syscall_dispatch(tf);
 		break;
 	case EXC_INST_PAGE_FAULT:
 		if (tf->sepc == USER_SIGRETURN_VA) {
@@ -395,7 +395,7 @@ void __noreturn trap_syscall(struct trapframe *tf)
 	struct proc *p = proc_current();
 
 	csr_set(sstatus, SSTATUS_SIE);
-	syscall_dispatch();
+	syscall_dispatch(tf);
 	csr_clear(sstatus, SSTATUS_SIE);
 	if (unlikely(proc_work_pending(p)))
 		trap_return();

@@ -100,10 +100,7 @@ extern struct proc proc_table[NPROC_MAX];
  * The answer stays right after a later sleep too: a process is the same
  * struct proc on every hart (only cpu_self() may change).
  */
-static inline struct proc *proc_current(void)
-{
-	return cpu_self()->proc;
-}
+struct proc *proc_current(void);
 
 /* Ask p to do work before its next return to user (bits PROC_WORK_*).
  * Any context, any hart; no locks needed. */
@@ -112,11 +109,13 @@ static inline void proc_work_set(struct proc *p, uint32_t bits)
 	__atomic_fetch_or(&p->work, bits, __ATOMIC_RELEASE);
 }
 
-/* True if p has work to do before returning to user. => p is the current
- * process, interrupts off for the final test before sret. */
+/* True if p has work to do before returning to user. Relaxed: what the
+ * work is about (pending signals) is read under p->lock by whoever acts
+ * on it. => p is the current process, interrupts off for the final test
+ * before sret. */
 static inline bool proc_work_pending(const struct proc *p)
 {
-	return __atomic_load_n(&p->work, __ATOMIC_ACQUIRE) != 0;
+	return __atomic_load_n(&p->work, __ATOMIC_RELAXED) != 0;
 }
 
 /* Deliver signal sig to process pid (or, if pid < 0, to process group -pid).

@@ -89,9 +89,8 @@ static const syscall_fn_t syscall_table[NSYSCALLS] = {
  * tf->orig_a0 for a restart (SA_RESTART, signal.c). Unknown numbers
  * return -ENOSYS. The arguments are copied: a handler may rewrite the
  * trapframe (execve, rt_sigreturn) and still read them. */
-void syscall_dispatch(void)
+void syscall_dispatch(struct trapframe *tf)
 {
-	struct trapframe *tf = proc_current()->tf;
 	uint64_t num = tf->a7;
 	struct syscall_args args = {
 		{ tf->a0, tf->a1, tf->a2, tf->a3, tf->a4, tf->a5 }
