@@ -8,6 +8,7 @@
 #include "kernel/types.h"
 #include "kernel/errno.h"
 #include "kernel/syscall.h"
+#include "kernel/lib/bootargs.h"
 #include "kernel/lib/printk.h"
 #include "kernel/lib/profile.h"
 #include "kernel/lib/string.h"
@@ -36,6 +37,20 @@
 void trap_user(struct trapframe *tf) __noreturn;
 void trap_syscall(struct trapframe *tf) __noreturn;
 void trap_kernel(struct trapframe *f);
+
+/* The vector trap_user_return installs (trapvec.S reads it).
+ * (c) set by trap_init before any process runs. */
+void (*trap_user_stvec)(void) = trap_user_vector_fast;
+
+/* See trap.h. */
+void trap_init(void)
+{
+	if (!bootarg_bool("syscall.fast", true)) {
+		trap_user_stvec = trap_user_vector;
+		printk("trap: syscall.fast=off: system calls take the "
+		       "general path\n");
+	}
+}
 
 /* See trap.h. */
 void trap_init_hart(void)
@@ -315,11 +330,11 @@ static void trap_user_exception(struct proc *p, struct trapframe *tf,
 }
 
 /*
- * Entry from trap_user_vector for every trap but an ecall (trap_syscall
- * takes those): tf is the current process's trapframe, the hart runs on
- * its kernel stack with interrupts off and stvec at the kernel vector.
- * This is the general path, and the reference for the fast one: it still
- * handles EXC_ECALL_U through syscall_dispatch.
+ * Entry from the user vectors for every trap but an ecall (trap_syscall
+ * takes those), and for ecalls too with syscall.fast=off: tf is the
+ * current process's trapframe, the hart runs on its kernel stack with
+ * interrupts off and stvec at the kernel vector. This is the general
+ * path, and the reference for the fast one.
  */
 void trap_user(struct trapframe *tf)
 {
@@ -377,9 +392,9 @@ void trap_return(void)
 }
 
 /*
- * The fast system-call path: entry from trap_user_vector for an ecall from
- * user mode (scause EXC_ECALL_U), interrupts off, tf the current process's
- * trapframe. It does what trap_user + syscall_dispatch + trap_return do
+ * The fast system-call path: entry from trap_user_vector_fast for an
+ * ecall from user mode (scause EXC_ECALL_U), interrupts off, tf the
+ * current process's trapframe. It does what trap_user + syscall_dispatch + trap_return do
  * for an ecall, and skips what a system call does not need:
  * - the cause switch (the vector tested it) and trap_user's assertions;
  * - the return work (signal delivery, the reschedule check) unless the

@@ -80,6 +80,12 @@ bool trap_in_syscall(const struct trapframe *tf);
  * (a handler was entered, or rt_sigreturn loaded a whole context). */
 void trap_forget_syscall(struct trapframe *tf);
 
+/* Choose the user trap vector from the boot option syscall.fast (default
+ * on): off sends every ecall through trap_user, the general path, instead
+ * of trap_syscall (the reference, to compare or to rule the fast path out).
+ * => boot hart, after bootargs_init, before the first process runs. */
+void trap_init(void);
+
 /* Point stvec at the kernel vector, clear sscratch, enable software
  * interrupts (scheduler kicks) and turn FP off for the kernel. Every hart,
  * before interrupts are first enabled; idempotent. */
@@ -109,6 +115,7 @@ void trap_fpu_flush(struct proc *p);
 /* trapvec.S: the vectors and the final return to user (which records
  * the hart's tp in tf->kernel_tp for the next trap). */
 void trap_user_vector(void);
+void trap_user_vector_fast(void);
 void trap_kernel_vector(void);
 void trap_user_return(struct trapframe *tf) __noreturn;
 

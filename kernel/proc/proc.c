@@ -50,6 +50,7 @@ static const char *const init_envp[] = { "HOME=/", "PATH=/bin", "TERM=vt100",
 /* See proc.h. */
 void proc_init(void)
 {
+	trap_init();            /* the user trap vector, before any process */
 	for (int i = 0; i < NPROC_MAX; i++) {
 		struct proc *p = &proc_table[i];
 
