@@ -394,8 +394,10 @@ void trap_return(void)
 /*
  * The fast system-call path: entry from trap_user_vector_fast for an
  * ecall from user mode (scause EXC_ECALL_U), interrupts off, tf the
- * current process's trapframe. It does what trap_user + syscall_dispatch + trap_return do
- * for an ecall, and skips what a system call does not need:
+ * current process's trapframe. It does what trap_user, syscall_dispatch
+ * and trap_return do for an ecall (trap_user_vector, syscall.fast=off,
+ * still goes that way: the reference), and skips what a system call does
+ * not need:
  * - the cause switch (the vector tested it) and trap_user's assertions;
  * - the return work (signal delivery, the reschedule check) unless the
  *   process's work flag is set: then it takes trap_return, the general way;

@@ -58,8 +58,8 @@ struct ksiginfo {
  * written under proc->lock too, as a sender reads them (signal_post).
  * Invariants: mask & SIG_UNCATCHABLE == 0; fault.code != 0 only while
  * fault_sig's bit is pending; proc->killed == ((pending & ~mask) != 0)
- * whenever proc->lock is free, and proc->killed implies PROC_WORK_SIGNAL
- * in proc->work until the process next runs signal_deliver.
+ * whenever proc->lock is free; each time proc->killed is found true,
+ * PROC_WORK_SIGNAL is set in proc->work (signal_recalc).
  */
 struct sigstate {
 	struct k_sigaction action[NSIG]; /* (s, p) by signal number - 1 */
