@@ -19,8 +19,10 @@ struct syscall_args {
 
 typedef long (*syscall_fn_t)(const struct syscall_args *args);
 
-/* Dispatch the system call in the current process's trapframe. */
-void syscall_dispatch(void);
+struct trapframe;
+
+/* Dispatch the system call in tf, the current process's trapframe. */
+void syscall_dispatch(struct trapframe *tf);
 /* Make the current process run its last ecall again when it returns to
  * user, with a0 (its first argument) put back (SA_RESTART). */
 void syscall_restart(uint64_t a0);

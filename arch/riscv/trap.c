@@ -8,6 +8,7 @@
 #include "kernel/types.h"
 #include "kernel/errno.h"
 #include "kernel/syscall.h"
+#include "kernel/lib/bootargs.h"
 #include "kernel/lib/printk.h"
 #include "kernel/lib/profile.h"
 #include "kernel/lib/string.h"
@@ -28,8 +29,28 @@
 #define SCAUSE_CODE(c)  ((c) & ~SCAUSE_INTERRUPT)
 #define SIP_SSIP        SIE_SSIE        /* same bit in sip and sie */
 
+/* scause of a trapframe that no longer returns from a system call: no
+ * cause the hardware writes (trap_forget_syscall). */
+#define TRAP_CAUSE_NONE (~0UL)
+
+/* The entries from trapvec.S. */
 void trap_user(struct trapframe *tf) __noreturn;
+void trap_syscall(struct trapframe *tf) __noreturn;
 void trap_kernel(struct trapframe *f);
+
+/* The vector trap_user_return installs (trapvec.S reads it).
+ * (c) set by trap_init before any process runs. */
+void (*trap_user_stvec)(void) = trap_user_vector_fast;
+
+/* See trap.h. */
+void trap_init(void)
+{
+	if (!bootarg_bool("syscall.fast", true)) {
+		trap_user_stvec = trap_user_vector;
+		printk("trap: syscall.fast=off: system calls take the "
+		       "general path\n");
+	}
+}
 
 /* See trap.h. */
 void trap_init_hart(void)
@@ -269,7 +290,7 @@ static void trap_user_exception(struct proc *p, struct trapframe *tf,
 {
 	switch (code) {
 	case EXC_ECALL_U:
-		syscall_dispatch();
+		syscall_dispatch(tf);
 		break;
 	case EXC_INST_PAGE_FAULT:
 		if (tf->sepc == USER_SIGRETURN_VA) {
@@ -309,9 +330,11 @@ static void trap_user_exception(struct proc *p, struct trapframe *tf,
 }
 
 /*
- * Entry from trap_user_vector: tf is the current process's trapframe, the
- * hart runs on its kernel stack with interrupts off and stvec at the
- * kernel vector.
+ * Entry from the user vectors for every trap but an ecall (trap_syscall
+ * takes those), and for ecalls too with syscall.fast=off: tf is the
+ * current process's trapframe, the hart runs on its kernel stack with
+ * interrupts off and stvec at the kernel vector. This is the general
+ * path, and the reference for the fast one.
  */
 void trap_user(struct trapframe *tf)
 {
@@ -330,28 +353,82 @@ void trap_user(struct trapframe *tf)
 	trap_return();
 }
 
-/* See trap.h. */
+/* The sstatus to sret with (privileged spec 4.1.1): SPP = 0 (to user mode),
+ * SPIE = 1 (interrupts on after sret), SIE and SUM off, FS the process's
+ * FP state as its trapframe has it; other fields as they are. */
+static uint64_t trap_user_sstatus(const struct trapframe *tf)
+{
+	uint64_t s = csr_read(sstatus);
+
+	s &= ~(SSTATUS_SPP | SSTATUS_SUM | SSTATUS_FS | SSTATUS_SIE);
+	return s | SSTATUS_SPIE | (tf->sstatus & SSTATUS_FS);
+}
+
+/* The last step of every return to user, once no work is left: install
+ * tf's sstatus, fence.i if this hart's instruction cache may be stale
+ * (pmap_icache_sync), restore tf and sret. => interrupts off. */
+static void __noreturn trap_user_exit(struct trapframe *tf)
+{
+	tf->sstatus = trap_user_sstatus(tf);
+	pmap_icache_sync();
+	trap_user_return(tf);
+}
+
+/* See trap.h. The work flag is tested with interrupts off, so nothing set
+ * on this hart (a tick) is missed before sret; a bit another hart sets
+ * after the test waits for the next trap, as a signal posted to a process
+ * running in user mode always has. */
 void trap_return(void)
 {
 	struct proc *p = proc_current();
-	struct trapframe *tf = p->tf;
-	uint64_t s;
 
-	intr_on();
-	for (;;) {
-		proc_signal_deliver();
-		if (!sched_need_resched(p))
-			break;
-		sched_yield();
-	}
 	intr_off();
-	tf->kernel_tp = (uint64_t)cpu_self();
-	s = csr_read(sstatus);
-	s &= ~(SSTATUS_SPP | SSTATUS_SUM | SSTATUS_FS | SSTATUS_SIE);
-	s |= SSTATUS_SPIE | (tf->sstatus & SSTATUS_FS);
-	tf->sstatus = s;
-	pmap_icache_sync();
-	trap_user_return(tf);
+	while (proc_work_pending(p)) {
+		intr_on();
+		proc_user_work();
+		intr_off();
+	}
+	trap_user_exit(p->tf);
+}
+
+/*
+ * The fast system-call path: entry from trap_user_vector_fast for an
+ * ecall from user mode (scause EXC_ECALL_U), interrupts off, tf the
+ * current process's trapframe. It does what trap_user, syscall_dispatch
+ * and trap_return do for an ecall (trap_user_vector, syscall.fast=off,
+ * still goes that way: the reference), and skips what a system call does
+ * not need:
+ * - the cause switch (the vector tested it) and trap_user's assertions;
+ * - the return work (signal delivery, the reschedule check) unless the
+ *   process's work flag is set: then it takes trap_return, the general way;
+ * - every interrupt toggle but the two a system call needs (on for the
+ *   handler, which may sleep; off for the flag test and sret).
+ * FP state is not touched: the kernel never uses the FP registers, so the
+ * user's stay live in the hart across the call (trap_fpu_switch_out saves
+ * them only if the process sleeps and they are dirty).
+ */
+void __noreturn trap_syscall(struct trapframe *tf)
+{
+	struct proc *p = proc_current();
+
+	csr_set(sstatus, SSTATUS_SIE);
+	syscall_dispatch(tf);
+	csr_clear(sstatus, SSTATUS_SIE);
+	if (unlikely(proc_work_pending(p)))
+		trap_return();
+	trap_user_exit(tf);
+}
+
+/* See trap.h. */
+bool trap_in_syscall(const struct trapframe *tf)
+{
+	return tf->scause == EXC_ECALL_U;
+}
+
+/* See trap.h. Linux's forget_syscall does the same with its cause field. */
+void trap_forget_syscall(struct trapframe *tf)
+{
+	tf->scause = TRAP_CAUSE_NONE;
 }
 
 /* Panic for a trap the kernel cannot handle. */

@@ -17,7 +17,8 @@
 #define TF_STVAL        (33 * 8)
 #define TF_SCAUSE       (34 * 8)
 #define TF_KERNEL_TP    (35 * 8)
-#define TF_SIZE         (36 * 8)        /* a multiple of 16: sp alignment */
+#define TF_ORIG_A0      (36 * 8)
+#define TF_SIZE         (38 * 8)        /* a multiple of 16: sp alignment */
 
 /* Byte offsets into struct fpstate, shared with fpu.S. */
 #define FP_NREGS        32
@@ -45,6 +46,9 @@ struct trapframe {
 	uint64_t stval;         /* faulting address or instruction bits */
 	uint64_t scause;
 	uint64_t kernel_tp;     /* struct cpu * of the hart returning to user */
+	uint64_t orig_a0;       /* a system call's first argument, kept for
+	                         * a restart (a0 gets the result) */
+	uint64_t pad;           /* TF_SIZE stays a multiple of 16 */
 };
 
 _Static_assert(sizeof(struct trapframe) == TF_SIZE, "trapframe layout");
@@ -54,6 +58,8 @@ _Static_assert(offsetof(struct trapframe, sepc) == TF_SEPC, "trapframe sepc");
 _Static_assert(offsetof(struct trapframe, kernel_tp) == TF_KERNEL_TP,
 	       "trapframe kernel_tp");
 _Static_assert(TF_SIZE % 16 == 0, "trapframe keeps sp 16-byte aligned");
+_Static_assert(offsetof(struct trapframe, orig_a0) == TF_ORIG_A0,
+	       "trapframe orig_a0");
 
 /* A process's saved floating-point registers (the D extension). */
 struct fpstate {
@@ -66,13 +72,28 @@ _Static_assert(offsetof(struct fpstate, fcsr) == FP_FCSR, "fpstate layout");
 
 struct proc;
 
+/* True if tf is on its way back from a system call (its trap was an
+ * ecall from user mode and nothing has forgotten it since): a signal
+ * handler may then restart the call (SA_RESTART). */
+bool trap_in_syscall(const struct trapframe *tf);
+/* tf no longer returns from a system call: a0 is not a result to restart
+ * (a handler was entered, or rt_sigreturn loaded a whole context). */
+void trap_forget_syscall(struct trapframe *tf);
+
+/* Choose the user trap vector from the boot option syscall.fast (default
+ * on): off sends every ecall through trap_user, the general path, instead
+ * of trap_syscall (the reference, to compare or to rule the fast path out).
+ * => boot hart, after bootargs_init, before the first process runs. */
+void trap_init(void);
+
 /* Point stvec at the kernel vector, clear sscratch, enable software
  * interrupts (scheduler kicks) and turn FP off for the kernel. Every hart,
  * before interrupts are first enabled; idempotent. */
 void trap_init_hart(void);
 
-/* Return to user mode in the current process: deliver pending signals,
- * yield if the time slice is over, then restore proc->tf and sret.
+/* Return to user mode in the current process: first its work, if its
+ * work flag says it has any (deliver signals, yield when the time slice is
+ * over: proc_user_work), then restore proc->tf and sret.
  * => no locks held; process context. */
 void trap_return(void) __noreturn;
 
@@ -91,8 +112,10 @@ void trap_fpu_switch_out(struct proc *p);
  * => p is the current process. */
 void trap_fpu_flush(struct proc *p);
 
-/* trapvec.S: the vectors and the final return to user. */
+/* trapvec.S: the vectors and the final return to user (which records
+ * the hart's tp in tf->kernel_tp for the next trap). */
 void trap_user_vector(void);
+void trap_user_vector_fast(void);
 void trap_kernel_vector(void);
 void trap_user_return(struct trapframe *tf) __noreturn;
 

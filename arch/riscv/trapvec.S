@@ -1,6 +1,7 @@
 /*
  * Trap vectors (RISC-V privileged spec 4.1: stvec, sscratch, sepc, sret).
- * While a hart runs user code, stvec is trap_user_vector and sscratch holds
+ * While a hart runs user code, stvec is a user vector (trap_user_vector_fast,
+ * or trap_user_vector with syscall.fast=off) and sscratch holds
  * the process's trapframe (the top of its kernel stack); in the kernel,
  * stvec is trap_kernel_vector and sscratch is 0. The C side is trap.c.
  */
@@ -12,12 +13,11 @@
 
 /*
  * Trap from user mode: save every user register in the trapframe, switch
- * to the kernel stack (just below the trapframe) and this hart's tp, then
- * call trap_user(tf), which never returns here.
+ * to the kernel stack (just below the trapframe) and this hart's tp, and
+ * leave a0 = the trapframe, t0 = scause. The two vectors below differ
+ * only in where they go next.
  */
-	.globl trap_user_vector
-	.balign 4
-trap_user_vector:
+	.macro user_trap_save
 	csrrw sp, sscratch, sp          /* sp = trapframe, sscratch = user sp */
 	.irp n, 1,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
 	sd x\n, TF_X(\n)(sp)
@@ -34,12 +34,33 @@ trap_user_vector:
 	csrr t0, scause
 	sd t0, TF_SCAUSE(sp)
 	ld tp, TF_KERNEL_TP(sp)
-	la t0, trap_kernel_vector
-	csrw stvec, t0
+	la t1, trap_kernel_vector
+	csrw stvec, t1
 	mv s0, zero                     /* end of the frame-pointer chain */
 	mv a0, sp
+	.endm
+
+/* The usual user vector: an ecall goes to trap_syscall (the fast
+ * system-call path), anything else to trap_user; neither returns. */
+	.globl trap_user_vector_fast
+	.balign 4
+trap_user_vector_fast:
+	user_trap_save
+	li t1, EXC_ECALL_U
+	beq t0, t1, 2f
 	call trap_user
-1:	j 1b                            /* trap_user does not return */
+1:	j 1b
+2:	call trap_syscall
+	j 1b
+
+/* The reference vector (boot option syscall.fast=off): every trap,
+ * ecalls included, goes the general way through trap_user. */
+	.globl trap_user_vector
+	.balign 4
+trap_user_vector:
+	user_trap_save
+	call trap_user
+1:	j 1b
 
 /*
  * Return to user mode with the registers of tf (a0).
@@ -48,7 +69,8 @@ trap_user_vector:
 	.globl trap_user_return
 	.balign 4
 trap_user_return:
-	la t0, trap_user_vector
+	sd tp, TF_KERNEL_TP(a0)         /* this hart, for the next trap */
+	ld t0, trap_user_stvec          /* the vector trap_init chose */
 	csrw stvec, t0
 	csrw sscratch, a0
 	ld t0, TF_SEPC(a0)

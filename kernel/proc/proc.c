@@ -50,6 +50,7 @@ static const char *const init_envp[] = { "HOME=/", "PATH=/bin", "TERM=vt100",
 /* See proc.h. */
 void proc_init(void)
 {
+	trap_init();            /* the user trap vector, before any process */
 	for (int i = 0; i < NPROC_MAX; i++) {
 		struct proc *p = &proc_table[i];
 
@@ -59,15 +60,20 @@ void proc_init(void)
 	}
 }
 
-/* See proc.h. */
+/* See proc.h (why no interrupt toggling is needed). Out of line so that
+ * the host tests can supply their own. */
 struct proc *proc_current(void)
 {
-	struct proc *p;
+	return cpu_self()->proc;
+}
 
-	push_off();
-	p = cpu_self()->proc;
-	pop_off();
-	return p;
+/* Make parent (or NULL) p's parent; ppid follows it for getppid.
+ * => proc_table_lock held. */
+static void proc_set_parent(struct proc *p, struct proc *parent)
+{
+	p->parent = parent;
+	__atomic_store_n(&p->ppid, parent != NULL ? parent->pid : 0,
+			 __ATOMIC_RELAXED);
 }
 
 /* The live process with this pid, or NULL. => proc_table_lock held. */
@@ -108,7 +114,7 @@ static void proc_reset(struct proc *p, vaddr_t kstack)
 	p->minflt = p->majflt = 0;
 	p->cminflt = p->cmajflt = 0;
 	p->sleep_intr = false;
-	p->need_resched = false;
+	p->work = 0;
 	memset(&p->fp, 0, sizeof(p->fp));
 	p->kthread = NULL;
 }
@@ -135,7 +141,7 @@ static int proc_alloc(void (*entry)(void), struct proc **out)
 	p->state = P_EMBRYO;
 	proc_reset(p, kstack);
 	p->pid = next_pid++;
-	p->parent = NULL;
+	proc_set_parent(p, NULL);
 	p->pgid = p->pid;
 	spin_unlock(&proc_table_lock);
 	p->ctx.ra = (uint64_t)entry;
@@ -154,7 +160,7 @@ static vaddr_t proc_free(struct proc *p)
 	p->kstack = 0;
 	p->tf = NULL;
 	p->pid = 0;
-	p->parent = NULL;
+	proc_set_parent(p, NULL);
 	p->pgid = 0;
 	p->name[0] = '\0';
 	p->state = P_UNUSED;
@@ -273,7 +279,7 @@ long proc_fork(vaddr_t newsp)
 	fd_fork(p, np);
 
 	spin_lock(&proc_table_lock);
-	np->parent = p;
+	proc_set_parent(np, p);
 	np->pgid = p->pgid;
 	pid = np->pid;
 	spin_unlock(&proc_table_lock);
@@ -292,7 +298,7 @@ static void proc_reparent(struct proc *p)
 
 		if (c->parent != p)
 			continue;
-		c->parent = initproc;
+		proc_set_parent(c, initproc);
 		if (__atomic_load_n(&c->state, __ATOMIC_ACQUIRE) == P_ZOMBIE)
 			zombie = true;
 	}
@@ -414,15 +420,12 @@ long proc_wait(pid_t pid, int *status, int options, struct proc_usage *usage)
 	return children ? 0 : -ECHILD;
 }
 
-/* See proc.h. */
+/* See proc.h. No lock: ppid is one word, written with parent under
+ * proc_table_lock; a reparenting at the same time gives the old parent or
+ * init, either of which was the parent at some instant of the call. */
 pid_t proc_getppid(struct proc *p)
 {
-	pid_t ppid;
-
-	spin_lock(&proc_table_lock);
-	ppid = (p->parent != NULL) ? p->parent->pid : 0;
-	spin_unlock(&proc_table_lock);
-	return ppid;
+	return __atomic_load_n(&p->ppid, __ATOMIC_RELAXED);
 }
 
 /* Post sig (1..NSIG, or 0 to probe) to p from process sender (0: the
@@ -514,9 +517,15 @@ bool proc_signal_pending(const struct proc *p)
 }
 
 /* See proc.h. */
-void proc_signal_deliver(void)
+void proc_user_work(void)
 {
-	signal_deliver();
+	struct proc *p = proc_current();
+	uint32_t work = __atomic_exchange_n(&p->work, 0, __ATOMIC_ACQUIRE);
+
+	if (work & PROC_WORK_SIGNAL)
+		signal_deliver();
+	if (work & PROC_WORK_RESCHED)
+		sched_yield();
 }
 
 /* See proc.h. */

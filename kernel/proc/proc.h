@@ -41,6 +41,9 @@ struct proc {
 	pid_t pid;                      /* (c) */
 	pid_t pgid;                     /* (t) process group */
 	struct proc *parent;            /* (t) */
+	pid_t ppid;                     /* (t, a) parent->pid, 0 without a
+	                                 * parent: written with parent, read
+	                                 * with no lock (getppid) */
 	struct list_node run_link;      /* (run-queue lock) */
 
 	vaddr_t kstack;                 /* (c) base of kernel stack (kva) */
@@ -65,19 +68,55 @@ struct proc {
 	                                 * included (added at wait) */
 
 	bool sleep_intr;                /* (p) a signal may end this sleep */
-	volatile bool need_resched;     /* (h) time slice over: yield at user
-	                                 * return; set by this hart's tick */
+	uint32_t work;                  /* (a) PROC_WORK_* bits: what the
+	                                 * return to user must do first */
 	struct fpstate fp;              /* (s) user FP registers when not live
 	                                 * in the hart (trap.c, lazy) */
 	void (*kthread)(void);          /* (c) a kernel thread's function (no
 	                                 * mspace, never signalled), or NULL */
 };
 
+/*
+ * Work the return to user must do before sret (struct proc work). Any hart
+ * may set a bit (atomic OR); only the process itself clears them
+ * (proc_user_work), so the return path tests one word for both checks.
+ */
+#define PROC_WORK_SIGNAL    (1U << 0)   /* a signal became deliverable
+                                         * (signal_recalc) */
+#define PROC_WORK_RESCHED   (1U << 1)   /* the time slice ended (sched_tick) */
+
 /* The process table; kernel/proc only (the scheduler scans it). */
 extern struct proc proc_table[NPROC_MAX];
 
-/* The process running on this hart (NULL in the idle loop). */
+/*
+ * The process running on this hart (NULL in the idle loop): one load
+ * through tp, with no interrupt toggling. Safe against migration: a
+ * process changes hart only inside switch_context, which the scheduler
+ * calls when the process sleeps, yields or exits, never from an interrupt
+ * (the kernel is not preemptive: a tick only sets PROC_WORK_RESCHED, acted
+ * on at the return to user). So between reading tp and loading
+ * cpu->proc the caller cannot move, and cpu->proc of its hart is itself;
+ * an interrupt in between runs on this hart and leaves cpu->proc alone.
+ * The answer stays right after a later sleep too: a process is the same
+ * struct proc on every hart (only cpu_self() may change).
+ */
 struct proc *proc_current(void);
+
+/* Ask p to do work before its next return to user (bits PROC_WORK_*).
+ * Any context, any hart; no locks needed. */
+static inline void proc_work_set(struct proc *p, uint32_t bits)
+{
+	__atomic_fetch_or(&p->work, bits, __ATOMIC_RELEASE);
+}
+
+/* True if p has work to do before returning to user. Relaxed: what the
+ * work is about (pending signals) is read under p->lock by whoever acts
+ * on it. => p is the current process, interrupts off for the final test
+ * before sret. */
+static inline bool proc_work_pending(const struct proc *p)
+{
+	return __atomic_load_n(&p->work, __ATOMIC_RELAXED) != 0;
+}
 
 /* Deliver signal sig to process pid (or, if pid < 0, to process group -pid).
  * Returns 0, -ESRCH or -EINVAL. */
@@ -153,10 +192,12 @@ long proc_getpgid(pid_t pid);
 /* Terminate the current process by signal sig at its return to user,
  * whatever its action for sig (signal_force_kill). */
 void proc_kill_self(int sig);
-/* Act on the current process's pending signals before it returns to user
- * (signal_deliver): run handlers, or end it here (never returns then).
- * => no locks held. */
-void proc_signal_deliver(void);
+/* Do the current process's work before it returns to user: take its
+ * PROC_WORK_* bits, deliver its signals (signal_deliver: run handlers, or
+ * end it here, never returning then) and give up the hart if its slice
+ * ended and others wait. The caller tests proc_work_pending again after
+ * (a bit may be set meanwhile). => no locks held, interrupts on. */
+void proc_user_work(void);
 /* True if p has a pending, unblocked signal: it ends an interruptible
  * sleep. => p->lock held. */
 bool proc_signal_pending(const struct proc *p);

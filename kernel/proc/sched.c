@@ -358,18 +358,9 @@ void sched_tick(void)
 	struct proc *p = cpu_self()->proc;
 
 	if (p != NULL)
-		p->need_resched = true;
+		proc_work_set(p, PROC_WORK_RESCHED);
 	sched_timer_expire();
 	vm_pageout_tick();
-}
-
-/* See sched.h. */
-bool sched_need_resched(struct proc *p)
-{
-	if (!p->need_resched)
-		return false;
-	p->need_resched = false;
-	return runq_waiting();
 }
 
 /* See sched.h. */

@@ -24,7 +24,9 @@ int sched_sleep(void *chan, struct spinlock *lk);
 void sched_wakeup(void *chan);
 /* Make p runnable (used by fork). */
 void sched_make_runnable(struct proc *p);
-/* Called on every timer tick on this hart: may preempt. */
+/* Called on every timer tick on this hart (interrupt context): the running
+ * process gets PROC_WORK_RESCHED, so it yields at its return to user if
+ * another process waits; timed sleepers whose deadline passed wake. */
 void sched_tick(void);
 /* Ticks since boot (the boot hart's count), TIMER_HZ per second. */
 uint64_t sched_ticks(void);
@@ -37,9 +39,6 @@ void sched_sleep_noint(void *chan, struct spinlock *lk);
 /* End p's sleep if it is interruptible (a signal arrived).
  * => p->lock held. */
 void sched_signal_wake(struct proc *p);
-/* True (and clear the flag) if p's time slice is over and another process
- * is waiting to run. Called at user return. */
-bool sched_need_resched(struct proc *p);
 /* Switch from the current process (state already changed from RUNNING)
  * to this hart's scheduler. => p->lock held and no other spinlock. */
 void sched_switch(void);

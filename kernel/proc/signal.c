@@ -35,11 +35,14 @@ static bool signal_is_handler(unsigned long handler)
 }
 
 /* Keep proc->killed ("a signal will be acted on at the return to user,
- * and ends an interruptible sleep") in step with pending and mask.
- * => p->lock held. */
+ * and ends an interruptible sleep") in step with pending and mask; a
+ * deliverable signal also sets PROC_WORK_SIGNAL, the one flag the return
+ * to user tests. => p->lock held. */
 static void signal_recalc(struct proc *p)
 {
 	p->killed = (p->sig.pending & ~p->sig.mask) != 0;
+	if (p->killed)
+		proc_work_set(p, PROC_WORK_SIGNAL);
 }
 
 /* See signal.h. */
@@ -210,10 +213,10 @@ static void signal_run_handler(struct proc *p, int sig,
 	};
 	int err;
 
-	if (p->sig.in_syscall && tf->a0 == (uint64_t)-EINTR &&
-	    (act->flags & SA_RESTART) && p->sig.syscall_nr != SYS_nanosleep)
-		syscall_restart(p->sig.syscall_a0);
-	p->sig.in_syscall = false;
+	if (trap_in_syscall(tf) && tf->a0 == (uint64_t)-EINTR &&
+	    (act->flags & SA_RESTART) && tf->a7 != SYS_nanosleep)
+		syscall_restart(tf->orig_a0);
+	trap_forget_syscall(tf);
 	if ((act->flags & SA_ONSTACK) && !(a.stack.ss_flags & SS_DISABLE) &&
 	    !signal_on_altstack(p, tf->sp))
 		a.top = p->sig.altstack.ss_sp + p->sig.altstack.ss_size;
@@ -264,7 +267,7 @@ void signal_deliver(void)
 			 !(SIG_BIT(sig) & SIG_DEFAULT_IGNORE))
 			proc_exit(W_SIGNALED(sig));
 	}
-	p->sig.in_syscall = false;
+	trap_forget_syscall(p->tf);
 }
 
 /* See signal.h. */
@@ -356,7 +359,7 @@ long signal_return(void)
 	uint64_t mask;
 	int err;
 
-	p->sig.in_syscall = false;      /* a0 is the context's, not a result */
+	trap_forget_syscall(p->tf);     /* a0 is the context's, not a result */
 	err = sigframe_pop(p, &mask, &stack);
 	if (err < 0) {
 		printk("pagoda: %s[%d] pid %d: segmentation fault at 0x%lx "
@@ -372,14 +375,4 @@ long signal_return(void)
 	/* As Linux: the stack the frame names is set again, quietly. */
 	(void)signal_altstack(&stack, NULL, p->tf->sp);
 	return (long)p->tf->a0;
-}
-
-/* See signal.h. */
-void signal_syscall_enter(uint64_t nr, uint64_t a0)
-{
-	struct proc *p = proc_current();
-
-	p->sig.in_syscall = true;
-	p->sig.syscall_nr = nr;
-	p->sig.syscall_a0 = a0;
 }

@@ -58,7 +58,8 @@ struct ksiginfo {
  * written under proc->lock too, as a sender reads them (signal_post).
  * Invariants: mask & SIG_UNCATCHABLE == 0; fault.code != 0 only while
  * fault_sig's bit is pending; proc->killed == ((pending & ~mask) != 0)
- * whenever proc->lock is free.
+ * whenever proc->lock is free; each time proc->killed is found true,
+ * PROC_WORK_SIGNAL is set in proc->work (signal_recalc).
  */
 struct sigstate {
 	struct k_sigaction action[NSIG]; /* (s, p) by signal number - 1 */
@@ -70,9 +71,6 @@ struct sigstate {
 	                                 * to deliver first, or 0 */
 	struct ksiginfo fault;          /* (s) its si_code and si_addr */
 	struct k_sigaltstack altstack;  /* (s) sigaltstack */
-	bool in_syscall;                /* (s) returning from a system call */
-	uint64_t syscall_nr;            /* (s) its number and first argument, */
-	uint64_t syscall_a0;            /* (s) for SA_RESTART */
 };
 
 struct proc;
@@ -125,9 +123,6 @@ int signal_altstack(const struct k_sigaltstack *ss, struct k_sigaltstack *old,
  * its signal mask. Returns the restored a0; a bad frame kills the process
  * with SIGSEGV. */
 long signal_return(void);
-/* A system call starts (number nr, first argument a0): remembered until
- * the return to user, for SA_RESTART. */
-void signal_syscall_enter(uint64_t nr, uint64_t a0);
 
 /* ---- The frame on the user stack (arch/riscv/sigframe.c). ---- */
 

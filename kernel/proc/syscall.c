@@ -7,7 +7,6 @@
 #include "kernel/errno.h"
 #include "kernel/syscall.h"
 #include "kernel/proc/proc.h"
-#include "kernel/proc/signal.h"
 #include "arch/riscv/trap.h"
 
 #define RISCV_ECALL_BYTES 4     /* ecall is never compressed */
@@ -86,10 +85,12 @@ static const syscall_fn_t syscall_table[NSYSCALLS] = {
 
 /* See kernel/syscall.h. The number is in a7, arguments in a0-a5, the
  * result (or -errno) goes back in a0; sepc moves past the ecall first so
- * that execve can set a new pc. Unknown numbers return -ENOSYS. */
-void syscall_dispatch(void)
+ * that execve can set a new pc, and the first argument stays in
+ * tf->orig_a0 for a restart (SA_RESTART, signal.c). Unknown numbers
+ * return -ENOSYS. The arguments are copied: a handler may rewrite the
+ * trapframe (execve, rt_sigreturn) and still read them. */
+void syscall_dispatch(struct trapframe *tf)
 {
-	struct trapframe *tf = proc_current()->tf;
 	uint64_t num = tf->a7;
 	struct syscall_args args = {
 		{ tf->a0, tf->a1, tf->a2, tf->a3, tf->a4, tf->a5 }
@@ -97,7 +98,7 @@ void syscall_dispatch(void)
 	syscall_fn_t fn = (num < NSYSCALLS) ? syscall_table[num] : NULL;
 
 	tf->sepc += RISCV_ECALL_BYTES;
-	signal_syscall_enter(num, tf->a0);
+	tf->orig_a0 = tf->a0;
 	tf->a0 = (fn != NULL) ? (uint64_t)fn(&args) : (uint64_t)-ENOSYS;
 }
 
