@@ -11,6 +11,31 @@
 #include "arch/riscv/cpu.h"
 #include "arch/riscv/intr.h"
 
+/* push_off and pop_off's bodies, inline in the spinlock functions (every
+ * fault takes a dozen spinlocks); the exported functions below are the
+ * same code for everyone else. */
+static inline void push_off_inline(void)
+{
+	bool was_on = intr_save_off();
+	struct cpu *c = cpu_self();
+
+	if (c->noff == 0)
+		c->intena = was_on;
+	c->noff++;
+}
+
+static inline void pop_off_inline(void)
+{
+	struct cpu *c = cpu_self();
+
+	if (intr_get())
+		panic("pop_off: interrupts on");
+	if (c->noff < 1)
+		panic("pop_off: not pushed");
+	if (--c->noff == 0 && c->intena)
+		intr_on();
+}
+
 void spin_init(struct spinlock *lk, const char *name)
 {
 	lk->locked = 0;
@@ -24,7 +49,7 @@ void spin_init(struct spinlock *lk, const char *name)
  */
 void spin_lock(struct spinlock *lk)
 {
-	push_off();
+	push_off_inline();
 	if (spin_holding(lk))
 		panic("spin_lock: %s already held by this hart", lk->name);
 	while (__atomic_exchange_n(&lk->locked, 1, __ATOMIC_ACQUIRE) != 0) {
@@ -37,11 +62,11 @@ void spin_lock(struct spinlock *lk)
 
 bool spin_trylock(struct spinlock *lk)
 {
-	push_off();
+	push_off_inline();
 	if (spin_holding(lk))
 		panic("spin_trylock: %s already held by this hart", lk->name);
 	if (__atomic_exchange_n(&lk->locked, 1, __ATOMIC_ACQUIRE) != 0) {
-		pop_off();
+		pop_off_inline();
 		return false;
 	}
 	lk->owner = cpu_self();
@@ -55,7 +80,7 @@ void spin_unlock(struct spinlock *lk)
 		panic("spin_unlock: %s not held by this hart", lk->name);
 	lk->owner = NULL;
 	__atomic_exchange_n(&lk->locked, 0, __ATOMIC_RELEASE);
-	pop_off();
+	pop_off_inline();
 }
 
 /* True if this hart holds lk. => interrupts off (else the answer may be
@@ -69,37 +94,12 @@ bool spin_any_held(void)
 {
 	bool held;
 
-	push_off();
+	push_off_inline();
 	held = cpu_self()->noff > 1;    /* ours is the one */
-	pop_off();
+	pop_off_inline();
 	return held;
 }
 
-/* Disable interrupts, remembering at the outermost level whether they were
- * on. Nests; each push_off needs one pop_off. */
-void push_off(void)
-{
-	bool was_on = intr_save_off();
-	struct cpu *c = cpu_self();
-
-	if (c->noff == 0)
-		c->intena = was_on;
-	c->noff++;
-}
-
-/* Undo one push_off; at the outermost level turn interrupts back on if
- * they were on. => interrupts off, push_off depth > 0. */
-void pop_off(void)
-{
-	struct cpu *c = cpu_self();
-
-	if (intr_get())
-		panic("pop_off: interrupts on");
-	if (c->noff < 1)
-		panic("pop_off: not pushed");
-	if (--c->noff == 0 && c->intena)
-		intr_on();
-}
 
 void mutex_init(struct mutex *m, const char *name)
 {
@@ -178,4 +178,18 @@ bool mutex_holding(struct mutex *m)
 {
 	return __atomic_load_n(&m->locked, __ATOMIC_RELAXED) &&
 	       __atomic_load_n(&m->owner_pid, __ATOMIC_RELAXED) == mutex_owner_id();
+}
+
+/* Disable interrupts, remembering at the outermost level whether they were
+ * on. Nests; each push_off needs one pop_off. */
+void push_off(void)
+{
+	push_off_inline();
+}
+
+/* Undo one push_off; at the outermost level turn interrupts back on if
+ * they were on. => interrupts off, push_off depth > 0. */
+void pop_off(void)
+{
+	pop_off_inline();
 }
