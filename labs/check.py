@@ -14,8 +14,17 @@ with one grading run each (labs/grade.py --lab all):
     "depends" on it (their tests run on its code) and, when the skeleton
     has no shell, the other labs' in-QEMU tests, and any test whose
     "needs" names the lab (an in-QEMU suite that also exercises it).
-A lab's "depends" and its tests' "needs" must name earlier labs only (a
-tree cut with --through has every later lab stubbed).
+A lab's "depends" must name earlier labs only (a tree cut with --through
+has every later lab stubbed). A test's "needs" may name a later lab: the
+test also runs that lab's code (test_mspace runs the fault handler of
+lazy and cow), so in a --through course it scores only once that lab is
+done too; labs/README.md lists these.
+
+    labs/check.py [--labs a,b] [--no-reference] [--no-sequence]
+
+--labs checks only those labs' student trees (every lab's tests are still
+graded in each); --no-reference skips grading the reference tree (make
+test's own run of every suite and host test stands for it).
 Student trees share the reference build (copied, so only what the cut
 changed is rebuilt). Trees and results go to build/labs-check/.
 """
@@ -111,6 +120,8 @@ def boot_check(tree, doc):
         con = run.boot(args)
     except run.BootError as err:
         console = err.args[1] if len(err.args) > 1 else ""
+        with open(os.path.join(OUT, doc["name"] + "-boot.log"), "w") as f:
+            f.write(console)
         if isinstance(want, dict) and re.search(want["console"], console,
                                                 re.M):
             return True, "boots as far as %r" % want["console"]
@@ -144,33 +155,41 @@ def order_errors(names, docs):
         for d in docs[n].get("depends", []):
             if d in later:
                 errors.append("%s: depends on %s, a later lab" % (n, d))
-        for t in docs[n]["tests"]:
-            for d in t.get("needs", []):
-                if d in later:
-                    errors.append("%s: test %r needs %s, a later lab"
-                                  % (n, t["name"], d))
     return errors
 
 
-def main():
+def main(argv):
+    import argparse
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--labs", help="comma-separated labs to cut and check")
+    p.add_argument("--no-reference", action="store_true")
+    p.add_argument("--no-sequence", action="store_true")
+    args = p.parse_args(argv)
     names, docs = labs()
+    chosen = names
+    if args.labs:
+        chosen = [l for l in args.labs.split(",") if l]
+        for l in chosen:
+            if l not in names:
+                p.error("unknown lab %r (labs: %s)" % (l, ", ".join(names)))
     shutil.rmtree(OUT, ignore_errors=True)
     os.makedirs(OUT)
     failures = order_errors(names, docs)
     for f in failures:
         print("FAIL " + f)
     began = time.monotonic()
-    ref, secs = grade(ROOT, os.path.join(OUT, "reference"), True)
-    print("%-8s %-34s %s" % ("lab", "check", "result"))
-    for n in names:
-        s, m = total(ref.get(n, []))
-        ok = n in ref and full(ref[n])
-        print("%-8s %-34s %s %g/%g" % (n, "reference full marks",
-                                       "ok  " if ok else "FAIL", s, m))
-        if not ok:
-            failures.append("%s: reference %g/%g" % (n, s, m))
-    print("# reference graded in %.0f s" % secs)
-    for n in names:
+    if not args.no_reference:
+        ref, secs = grade(ROOT, os.path.join(OUT, "reference"), True)
+        print("%-8s %-34s %s" % ("lab", "check", "result"))
+        for n in names:
+            s, m = total(ref.get(n, []))
+            ok = n in ref and full(ref[n])
+            print("%-8s %-34s %s %g/%g" % (n, "reference full marks",
+                                           "ok  " if ok else "FAIL", s, m))
+            if not ok:
+                failures.append("%s: reference %g/%g" % (n, s, m))
+        print("# reference graded in %.0f s" % secs)
+    for n in chosen:
         started = time.monotonic()
         doc = docs[n]
         tree = os.path.join(OUT, n)
@@ -227,7 +246,8 @@ def main():
                 failures.append("%s tree: lab %s %g/%g" % (n, o, s, m))
         print("# %s checked in %.0f s" % (n, time.monotonic() - started))
         shutil.rmtree(tree, ignore_errors=True)
-    check_sequence(names, docs, failures)
+    if not args.no_sequence:
+        check_sequence(names, docs, failures)
     print("labs-check: %d labs, %d failures, %.0f s" % (
         len(names), len(failures), time.monotonic() - began))
     for f in failures:
@@ -286,4 +306,4 @@ def is_suite(doc, test):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))
