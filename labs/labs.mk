@@ -5,6 +5,8 @@
 #   make autograder LAB=x  build/autograder-x.zip for Gradescope
 #   make labs-check        every lab: reference full, skeleton builds, boots,
 #                          scores its floor, leaves the other labs full
+#   make labs-check LABS=cow,swap   only those labs' trees (no whole-course tree)
+#   make labs-check JOBS=2          trees checked two at a time
 
 .PHONY: grade autograder labs-check
 grade: setup
@@ -19,4 +21,5 @@ autograder:
 labs-check: setup
 	@$(MAKE) --no-print-directory build >/dev/null
 	$(PYTHON) labs/cut.py --check
-	$(PYTHON) labs/check.py
+	$(PYTHON) labs/check.py $(if $(LABS),--labs $(LABS) --no-sequence) \
+	  $(if $(JOBS),--jobs $(JOBS))

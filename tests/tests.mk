@@ -36,6 +36,14 @@ RUNNER := $(PYTHON) tests/run.py --kernel $(BUILD)/kernel.elf \
           --cpus $(CPUS) --mem $(MEM) --timeout $(TEST_TIMEOUT) \
           --src-dir user/tests $(addprefix --set ,$(TEST_SETTINGS))
 
+# After the suites, the labs' quick check (labs/check.py --quick, see
+# labs/README.md): every lab's reference scores graded from this run's
+# results, each student tree cut, built, booted and graded on its own lab.
+# The last line counts both. `make test LABS_CHECK=` leaves it out, and so
+# does a run of chosen suites (TEST_SUITES=...): the grading needs them all.
+LABS_CHECK ?= quick
+LABS_CHECK_JOBS ?= 2
+
 .PHONY: test host-test
 
 # The suites write to copies, so `make images` or `make qemu` during a run
@@ -49,6 +57,8 @@ test: setup
 	cp $(SWAP_IMG) $(TEST_SWAP)
 	$(RUNNER) --fs $(TEST_FS) --swap $(TEST_SWAP) --e2fsck \
 	  --suites $(TEST_SUITES) $(addprefix --host-test ,$(HOST_TESTS))
+	$(if $(and $(LABS_CHECK),$(filter-out command line environment,$(origin TEST_SUITES))),$(PYTHON) labs/check.py --quick --jobs $(LABS_CHECK_JOBS) \
+	  --test-results $(BUILD)/test-results)
 
 host-test:
 	$(if $(HOST_TESTS),-@$(MAKE) --no-print-directory -k $(HOST_TESTS))

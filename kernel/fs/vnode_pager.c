@@ -87,6 +87,7 @@ static int vnode_pager_run_io(struct vnode *vn, struct vnode_pager_run *run,
 static int vnode_pager_io(struct vm_object *obj, uint64_t off, struct vm_page *pg,
 			  bool write)
 {
+/* LAB mmap: begin */
 	struct vnode *vn = vnode_pager_vnode(obj);
 	uint8_t *kva = PA_TO_KVA(pg->pa);
 	size_t valid = vnode_pager_valid(obj->size, off), pos = 0;
@@ -117,6 +118,14 @@ static int vnode_pager_io(struct vm_object *obj, uint64_t off, struct vm_page *p
 	if (!write)
 		memset(kva + valid, 0, PAGE_SIZE - valid);
 	return err;
+/* LAB mmap: end */
+/* LAB mmap: stub
+	// lab mmap: not implemented. Until it is, no file page can be read
+	// (exec of /bin/init fails with -EIO) and none written back.
+	(void)obj; (void)off; (void)pg; (void)write;
+	(void)vnode_pager_run_io;
+	return -ENOSYS;
+*/
 }
 
 /* Every page below the end of the file exists (holes read as zeroes). */
@@ -154,6 +163,7 @@ static int vnode_pager_put_page(struct vm_object *obj, uint64_t off, struct vm_p
  * the caller, so a new block is written whole from it. */
 static int vnode_pager_mkwrite(struct vm_object *obj, uint64_t off)
 {
+/* LAB mmap: begin */
 	struct vnode *vn = vnode_pager_vnode(obj);
 	int err = 0;
 	mutex_lock(&obj->lock);
@@ -166,6 +176,13 @@ static int vnode_pager_mkwrite(struct vm_object *obj, uint64_t off)
 	}
 	mutex_unlock(&obj->lock);
 	return err;
+/* LAB mmap: end */
+/* LAB mmap: stub
+	// lab mmap: not implemented (a store through a shared file mapping
+	// gets SIGBUS)
+	(void)obj; (void)off;
+	return -ENOSYS;
+*/
 }
 
 /* The object does not own its vnode: nothing to release. */

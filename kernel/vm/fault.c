@@ -133,16 +133,52 @@ static void fault_anon_done(struct fault_ctx *fc, struct anon *anon)
 		anon_page_unhold(anon);
 }
 
-/* Case 4: copy-on-write. Copy src (the page of old, an anon still shared,
- * held by the caller; or an object's page when old is NULL) into a new
- * anon that takes the slot in the VMA's own amap, replacing old (whose
- * reference is dropped once the new page is mapped), and map it with the
- * VMA's protection. The hold on old's page is dropped here, either way.
+/* Case 4, an object's page: a private write fault on a page of the VMA's
+ * memory object (a file or an exec'd program's data). Copy src (held and
+ * busy, by the caller) into a new anon at the fault's slot of the VMA's
+ * own amap, and map it with the VMA's protection.
  * => the VMA is not needs-copy (case 5 done).
  * Returns 0 or -ENOMEM (nothing changed). */
-static int fault_cow(struct fault_ctx *fc, struct anon *old,
-		     struct vm_page *src)
+static int fault_cow_object(struct fault_ctx *fc, struct vm_page *src)
 {
+	struct vma *v = fc->vma;
+	struct anon *anon;
+	size_t slot;
+	int err;
+
+	err = mspace_vma_amap(fc->ms, v);
+	if (err)
+		return err;
+	KASSERT(amap_refs(v->amap) == 1, "copy-on-write into a shared amap");
+	anon = anon_copy_page(src);
+	if (anon == NULL)
+		return -ENOMEM;
+	slot = mspace_vma_slot(v, fc->va);
+	amap_lock(v->amap);
+	err = _amap_add(v->amap, slot, anon);
+	if (err == 0 && (err = fault_enter(fc, anon->page, fc->prot)) != 0)
+		_amap_remove(v->amap, slot);
+	amap_unlock(v->amap);
+	if (err) {
+		anon_unref(anon);
+		return err;
+	}
+	fault_anon_done(fc, anon);
+	VM_STAT_INC(fault_cow);
+	return 0;
+}
+
+/* Case 4, an anon: a write fault on old, an anon still shared with
+ * another amap (after fork), whose page src the caller holds. Copy src
+ * into a new anon that takes old's slot in the VMA's own amap, map it
+ * with the VMA's protection, and drop the amap's reference to old once
+ * the new page is mapped. The hold on src is dropped here, either way.
+ * => the VMA is not needs-copy (case 5 done).
+ * Returns 0 or -ENOMEM (nothing changed: old back in its slot). */
+static int fault_cow_anon(struct fault_ctx *fc, struct anon *old,
+			  struct vm_page *src)
+{
+/* LAB cow: begin */
 	struct vma *v = fc->vma;
 	struct anon *anon = NULL;
 	size_t slot;
@@ -155,18 +191,16 @@ static int fault_cow(struct fault_ctx *fc, struct anon *old,
 		if (anon == NULL)
 			err = -ENOMEM;
 	}
-	if (old != NULL)
-		anon_page_release(old, src);
+	anon_page_release(old, src);
 	if (err)
 		return err;
 	slot = mspace_vma_slot(v, fc->va);
 	amap_lock(v->amap);
-	if (old != NULL)
-		_amap_remove(v->amap, slot);
+	_amap_remove(v->amap, slot);
 	err = _amap_add(v->amap, slot, anon);
 	if (err == 0 && (err = fault_enter(fc, anon->page, fc->prot)) != 0)
 		_amap_remove(v->amap, slot);
-	if (err != 0 && old != NULL)
+	if (err != 0)
 		_amap_add(v->amap, slot, old);  /* its chunk exists */
 	amap_unlock(v->amap);
 	if (err) {
@@ -174,10 +208,18 @@ static int fault_cow(struct fault_ctx *fc, struct anon *old,
 		return err;
 	}
 	fault_anon_done(fc, anon);
-	if (old != NULL)
-		anon_unref(old);
+	anon_unref(old);
 	VM_STAT_INC(fault_cow);
 	return 0;
+/* LAB cow: end */
+/* LAB cow: stub
+	// lab cow: not implemented. The skeleton's fork copies every page
+	// (vma_fork_cow fails), so no anon is ever shared and this is not
+	// reached; a write to a shared anon would get SIGSEGV.
+	(void)fc;
+	anon_page_release(old, src);
+	return -EFAULT;
+*/
 }
 
 /*
@@ -399,7 +441,7 @@ static int fault_upper(struct fault_ctx *fc)
 		pg->wire_count++;
 		spin_unlock(&anon->lock);
 		amap_unlock(am);
-		return fault_cow(fc, anon, pg);
+		return fault_cow_anon(fc, anon, pg);
 	}
 	/* A read-ahead hit, or the retry of this fault's own swap-in: its
 	 * neighbours may wait to be mapped too (fault_around_swapin). */
@@ -561,7 +603,7 @@ static int fault_lower(struct fault_ctx *fc)
 	} else if (fault_is_write(fc)) {
 		/* Busy: no write() changes the page halfway through the copy. */
 		vm_object_page_busy(obj, pg);
-		err = fault_cow(fc, NULL, pg);
+		err = fault_cow_object(fc, pg);
 		vm_object_page_unbusy(obj, pg);
 	} else {
 		err = fault_enter(fc, pg, fc->prot & ~VM_PROT_WRITE);
@@ -591,6 +633,7 @@ int vm_fault_needs_copy(struct mspace *ms, struct vma *v)
 
 	KASSERT(mutex_holding(&ms->lock), "mspace lock not held");
 	KASSERT(v->flags & VMA_PRIVATE, "needs-copy of a shared VMA");
+/* LAB cow: begin */
 	if (v->amap != NULL && amap_refs(v->amap) > 1) {
 		/* A stack keeps its room to grow below amap_off. */
 		pad = (v->flags & VMA_STACK) ? v->amap_off : 0;
@@ -604,6 +647,13 @@ int vm_fault_needs_copy(struct mspace *ms, struct vma *v)
 	}
 	v->flags &= ~VMA_NEEDS_COPY;
 	return 0;
+/* LAB cow: end */
+/* LAB cow: stub
+	// lab cow: not implemented (the skeleton's fork never sets
+	// VMA_NEEDS_COPY, so only a forged flag gets here)
+	(void)copy; (void)pad; (void)err;
+	return -ENOSYS;
+*/
 }
 
 /* Case 3: a new zero-filled anon at the slot, mapped. A needs-copy amap is
@@ -611,6 +661,7 @@ int vm_fault_needs_copy(struct mspace *ms, struct vma *v)
  * Returns 0 or -ENOMEM (the new anon freed again). */
 static int fault_zero_fill(struct fault_ctx *fc)
 {
+/* LAB lazy: begin */
 	struct vma *v = fc->vma;
 	struct anon *anon;
 	size_t slot;
@@ -642,6 +693,13 @@ static int fault_zero_fill(struct fault_ctx *fc)
 	fault_anon_done(fc, anon);
 	VM_STAT_INC(fault_zero_fill);
 	return 0;
+/* LAB lazy: end */
+/* LAB lazy: stub
+	// lab lazy: not implemented. Every first touch of a page of heap,
+	// stack or bss lands here: /bin/init dies of SIGSEGV at once.
+	(void)fc;
+	return -EFAULT;
+*/
 }
 
 /* Case 6: va lies in no VMA. If the next VMA up is the stack (or a piece
@@ -651,6 +709,7 @@ static int fault_zero_fill(struct fault_ctx *fc)
  * fills up). Returns 0 or -EFAULT. */
 static int fault_stack_grow(struct fault_ctx *fc)
 {
+/* LAB lazy: begin */
 	struct mspace *ms = fc->ms;
 	struct vma *stack = vma_tree_find_from(&ms->vmas, fc->va);
 	struct vma *below;
@@ -672,6 +731,12 @@ static int fault_stack_grow(struct fault_ctx *fc)
 	fc->vma = stack;
 	VM_STAT_INC(fault_stack_grow);
 	return 0;
+/* LAB lazy: end */
+/* LAB lazy: stub
+	// lab lazy: not implemented: the stack never grows
+	(void)fc;
+	return -EFAULT;
+*/
 }
 
 /* Case 8 unless the VMA allows the access (or the fault is forced).

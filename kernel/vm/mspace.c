@@ -426,15 +426,25 @@ void mspace_destroy(struct mspace *ms)
 
 /* Share v's amap with the child's copy nv, copy-on-write: both become
  * needs-copy, and the parent's PTEs lose write permission so its next
- * write faults too. => the parent's lock held. */
-static void vma_fork_cow(struct mspace *parent, struct vma *v, struct vma *nv)
+ * write faults too. => the parent's lock held.
+ * Returns 0, or -ENOSYS (the cow lab's skeleton: the caller then copies
+ * every page now, amap_copy_eager). */
+static int vma_fork_cow(struct mspace *parent, struct vma *v, struct vma *nv)
 {
+/* LAB cow: begin */
 	amap_ref(v->amap);
 	v->flags |= VMA_NEEDS_COPY;
 	nv->flags |= VMA_NEEDS_COPY;
 	if (v->prot & VM_PROT_WRITE)
 		pmap_protect(parent->pmap, v->start, v->end,
 			     mspace_pmap_prot(v->prot) & ~VM_PROT_WRITE);
+	return 0;
+/* LAB cow: end */
+/* LAB cow: stub
+	// lab cow: not implemented; fork copies every page instead
+	(void)parent; (void)v; (void)nv;
+	return -ENOSYS;
+*/
 }
 
 /* A copy of parent VMA v for a child mspace: the same range, flags, object
@@ -450,9 +460,7 @@ static struct vma *vma_fork(struct mspace *parent, struct vma *v, bool cow)
 	*nv = *v;
 	if (v->amap != NULL) {
 		KASSERT(v->flags & VMA_PRIVATE, "shared VMA with an amap");
-		if (cow) {
-			vma_fork_cow(parent, v, nv);
-		} else {
+		if (!cow || vma_fork_cow(parent, v, nv) != 0) {
 			/* A stack keeps its room to grow below amap_off. */
 			pad = (v->flags & VMA_STACK) ? v->amap_off : 0;
 			if (amap_copy_eager(v->amap, v->amap_off, vma_pages(v),

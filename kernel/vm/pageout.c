@@ -341,6 +341,7 @@ static bool pageout_referenced(struct vm_page *pg)
  * to the active tail, the others to the inactive tail. */
 static void pageout_refill_inactive(int zone, uint64_t n)
 {
+/* LAB swap: begin */
 	uint64_t moved = 0, deact = 0;
 
 	while (moved < n) {
@@ -360,12 +361,18 @@ static void pageout_refill_inactive(int zone, uint64_t n)
 		pageout_ref_cleared();
 	}
 	vm_event_add(VM_EV_PGDEACTIVATE, deact);
+/* LAB swap: end */
+/* LAB swap: stub
+	// lab swap: not implemented: nothing leaves the active queue
+	(void)zone; (void)n;
+*/
 }
 
 /* Take the oldest inactive page of zone and try to free it. Returns pages
  * freed, or -1 when the queue is empty. */
 static long pageout_scan_one(int zone, bool *swap_full)
 {
+/* LAB swap: begin */
 	struct vm_page *pg;
 	struct anon *anon = NULL;
 	struct vm_object *obj = NULL;
@@ -409,6 +416,14 @@ static long pageout_scan_one(int zone, bool *swap_full)
 	if (obj != NULL)
 		return (long)pageout_object(obj, pg);
 	return 0;
+/* LAB swap: end */
+/* LAB swap: stub
+	// lab swap: not implemented: the clock never frees a page (the
+	// OOM killer is the only way out of a shortage)
+	(void)zone; (void)swap_full; (void)pageout_referenced;
+	(void)pageout_anon; (void)pageout_object; (void)pageout_ref_cleared;
+	return -1;
+*/
 }
 
 /* Pages were freed during a pass: let processes waiting for memory try

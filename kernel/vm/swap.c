@@ -368,6 +368,7 @@ static uint32_t next_free(uint32_t i, uint32_t limit)
 /* See swap.h. */
 int swap_alloc(size_t npages, swap_slot_t *first)
 {
+/* LAB swap: begin */
 	uint32_t want, best = 0, best_len = 0, i, n, pass, start, limit;
 
 	if (npages == 0)
@@ -409,6 +410,13 @@ int swap_alloc(size_t npages, swap_slot_t *first)
 	spin_unlock(&swap_lock);
 	*first = best;
 	return (int)best_len;
+/* LAB swap: end */
+/* LAB swap: stub
+	// lab swap: not implemented: no slot, so no anon page is ever
+	// paged out
+	(void)npages; (void)first; (void)free_run; (void)next_free;
+	return -ENOSPC;
+*/
 }
 
 /* Panics unless slot is allocated. swap_lock held. */
@@ -422,6 +430,7 @@ static void slot_assert_used(swap_slot_t slot, const char *who)
 /* See swap.h. */
 int swap_slot_ref(swap_slot_t slot)
 {
+/* LAB swap: begin */
 	int err = 0;
 
 	spin_lock(&swap_lock);
@@ -432,11 +441,17 @@ int swap_slot_ref(swap_slot_t slot)
 		swap.ref[slot]++;
 	spin_unlock(&swap_lock);
 	return err;
+/* LAB swap: end */
+/* LAB swap: stub
+	(void)slot; (void)slot_assert_used;
+	panic("lab swap: swap_slot_ref not implemented");
+*/
 }
 
 /* See swap.h. */
 void swap_slot_free(swap_slot_t slot)
 {
+/* LAB swap: begin */
 	spin_lock(&swap_lock);
 	slot_assert_used(slot, "swap_slot_free");
 	if (--swap.ref[slot] == 0) {
@@ -444,6 +459,11 @@ void swap_slot_free(swap_slot_t slot)
 		swap.nfree++;
 	}
 	spin_unlock(&swap_lock);
+/* LAB swap: end */
+/* LAB swap: stub
+	(void)slot;
+	panic("lab swap: swap_slot_free not implemented");
+*/
 }
 
 /* See swap.h. */

@@ -219,11 +219,56 @@ def test_scoring():
         shutil.rmtree(tmp)
 
 
+TAP = """TAP version 13
+1..3
+# Subtest: mem
+    1..2
+    ok 1 - demand zero
+    not ok 2 - split
+ok 1 - mem
+# Subtest: mem-leak
+    1..1
+    ok 1 - nothing leaked
+ok 2 - mem-leak
+# Subtest: host:test_x
+    # cannot run (did it build?)
+not ok 3 - host:test_x
+"""
+
+
+def test_from_tap():
+    """make test's results.tap stands for running the reference again
+    (labs/check.py --quick --test-results)."""
+    tmp = tempfile.mkdtemp(prefix="test_labs-")
+    try:
+        path = os.path.join(tmp, "results.tap")
+        with open(path, "w") as f:
+            f.write(TAP)
+        run = grade.load_runner(os.path.join(HERE, "..", ".."))
+        units = grade.units_from_tap(run, path)
+        ok(sorted(units) == ["host:test_x", "mem", "mem-leak"] and
+           [a.ok for a in units["mem"].asserts] == [True, False] and
+           units["mem-leak"].ok(),
+           "results.tap of make test: every unit and assertion read back",
+           sorted(units))
+        t = grade.Test("vma", {"name": "t", "suite": "mem", "points": 5,
+                               "match": ["^demand zero"]})
+        grade.score_test(t, units)
+        x = grade.Test("vma", {"name": "x", "host": "test_x", "points": 5})
+        grade.score_test(x, units)
+        ok(t.score == 5 and x.score == 0,
+           "scored from it: a picked passing assertion scores, a failed "
+           "unit without assertions does not")
+    finally:
+        shutil.rmtree(tmp)
+
+
 def main():
     test_parse()
     test_cut_text()
     test_tree()
     test_scoring()
+    test_from_tap()
     return plan()
 
 
