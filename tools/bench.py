@@ -19,6 +19,7 @@ import re
 import shlex
 import shutil
 import signal
+import subprocess
 import sys
 import time
 
@@ -691,6 +692,16 @@ HARTS_BENCHMARKS = [
 HARTS_CPUS = 4
 HARTS_ROWS = ("fault_1hart", "fault_4harts")
 HARTS_GOAL = 1.2                # per fault, 4 harts / 1 hart, the issue's goal
+# QEMU 7.2's round-robin loop gives each hart in turn the -icount budget up
+# to the next timer, and the first hart uses all of it while it spins, so a
+# hart that waits for another (the boot hart for a starting hart, OpenSBI
+# for a remote fence) starves it for good: the 4-hart boot hangs at hart
+# start. Later QEMUs share the budget among the harts.
+HARTS_QEMU_MIN = (8, 0)
+HARTS_QEMU_WHY = ("QEMU %s runs -icount harts round robin without sharing the "
+                  "budget: a spinning first hart starves the others and the "
+                  "boot hangs at hart start (needs QEMU >= %d.%d; "
+                  "make bench BENCH_QEMU=...)")
 
 
 def harts_machine(args):
@@ -698,9 +709,25 @@ def harts_machine(args):
     return Machine(args.mem, HARTS_CPUS, args.swap, True)
 
 
+def qemu_version(qemu):
+    """(major, minor) of `qemu --version`, or None if it cannot say."""
+    try:
+        out = subprocess.run([qemu, "--version"], capture_output=True,
+                             text=True, timeout=30).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    m = re.search(r"version (\d+)\.(\d+)", out)
+    return (int(m.group(1)), int(m.group(2))) if m else None
+
+
 def run_harts(args):
     """The harts boot: {row: fields} of fault_1hart and fault_4harts; a
-    failed boot turns into an error on each row."""
+    failed boot turns into an error on each row, a QEMU that cannot run
+    4 harts under -icount into a skip."""
+    version = qemu_version(args.qemu)
+    if version is not None and version < HARTS_QEMU_MIN:
+        why = HARTS_QEMU_WHY % (("%d.%d" % version,) + HARTS_QEMU_MIN)
+        return dict((row, {"name": row, "skip": why}) for row in HARTS_ROWS)
     try:
         found, _ = boot_and_run(args, "harts", harts_machine(args), "",
                                 [" ".join([BENCH_PROG] + list(HARTS_ROWS))])
@@ -762,9 +789,11 @@ def harts_json(found):
 
 
 def harts_problems(found):
-    """Errors of the harts benchmark (a missed goal is shown, not one)."""
+    """Errors of the harts benchmark (a missed goal and a skip are shown,
+    not errors)."""
     return ["%s (harts boot): %s" % (row, why_not(found.get(row)))
-            for row in HARTS_ROWS if per_op(found.get(row)) is None]
+            for row in HARTS_ROWS if per_op(found.get(row)) is None
+            and "skip" not in (found.get(row) or {})]
 
 
 def parse_args(argv):
