@@ -755,28 +755,26 @@ static bool _pmap_pte_lower(struct pmap *pmap, pte_t *ptep, vaddr_t va,
  * NULL if the PTE is invalid or names an unmanaged page (then pmap->lock
  * alone guards it). With pmap->lock held a PTE naming page P can only be
  * lowered or cleared meanwhile (by P's page side, under P's pv lock), so
- * the second look settles it.
+ * the look under the lock settles it: *ptev is then P's PTE or invalid.
+ * The lock is taken with spin_lock_nested (pmap->lock keeps interrupts
+ * off): release it with spin_unlock_nested.
  * => pmap->lock held
  */
 static struct spinlock *pmap_pte_lock(pte_t *ptep, pte_t *ptev)
 {
 	struct spinlock *lk;
 	struct vm_page *pg;
-	pte_t pte;
+	pte_t pte = __atomic_load_n(ptep, __ATOMIC_ACQUIRE);
 
-	for (;;) {
-		pte = __atomic_load_n(ptep, __ATOMIC_ACQUIRE);
-		*ptev = pte;
-		if (!pte_is_valid(pte) ||
-		    (pg = vm_page_from_pa(pte_to_pa(pte))) == NULL)
-			return NULL;
-		lk = pmap_pv_lock(pg);
-		spin_lock(lk);
-		*ptev = *ptep;
-		if (pte_is_valid(*ptev) && pte_to_pa(*ptev) == pte_to_pa(pte))
-			return lk;
-		spin_unlock(lk);        /* cleared by the page side: look again */
-	}
+	*ptev = pte;
+	if (!pte_is_valid(pte) || (pg = vm_page_from_pa(pte_to_pa(pte))) == NULL)
+		return NULL;
+	lk = pmap_pv_lock(pg);
+	spin_lock_nested(lk);
+	*ptev = *ptep;
+	KASSERT(!pte_is_valid(*ptev) || pte_to_pa(*ptev) == pte_to_pa(pte),
+		"PTE %lx became %lx under pmap->lock", pte, *ptev);
+	return lk;
 }
 
 /* _pmap_pte_lower from the pmap side: the page's pv lock is taken here.
@@ -784,71 +782,74 @@ static struct spinlock *pmap_pte_lock(pte_t *ptep, pte_t *ptev)
 static bool pmap_pte_lower(struct pmap *pmap, pte_t *ptep, vaddr_t va,
 			   pte_t bits)
 {
-	pte_t pte;
-	struct spinlock *lk = pmap_pte_lock(ptep, &pte);
+	struct spinlock *lk;
 	bool changed = false;
+	pte_t pte = __atomic_load_n(ptep, __ATOMIC_ACQUIRE);
 
+	/* Without pmap->lock's holder a PTE only loses rights: one that has
+	 * none to lose now (fork's write-protect done by an earlier fork)
+	 * needs no lock. */
+	if ((pte & PTE_RWX & ~bits) == 0)
+		return false;
+	lk = pmap_pte_lock(ptep, &pte);
 	if (pte_is_valid(pte))
 		changed = _pmap_pte_lower(pmap, ptep, va, bits);
 	if (lk != NULL)
-		spin_unlock(lk);
+		spin_unlock_nested(lk);
 	return changed;
 }
 
-/* The same page mapped again at ptep: store pte (new permissions and
- * flags), keeping the pv entry and saving the old A and D bits. Returns
- * false if the old mapping was cleared meanwhile (by the page side): then
- * nothing was stored. => pmap->lock held */
-static bool pmap_pte_restore(struct pmap *pmap, pte_t *ptep, pte_t pte)
+/* The same page mapped again at ptep (old, valid, names it): store pte
+ * (new permissions and flags), keeping the pv entry and saving the old A
+ * and D bits. => pmap->lock and the page's pv lock held (none if
+ * unmanaged) */
+static void pmap_pte_restore(struct pmap *pmap, pte_t *ptep, pte_t pte,
+			     struct vm_page *pg)
 {
-	struct spinlock *lk;
-	pte_t old;
+	pte_t old = __atomic_exchange_n(ptep, pte, __ATOMIC_ACQ_REL);
 
-	lk = pmap_pte_lock(ptep, &old);
-	if (!pte_is_valid(old) || pte_to_pa(old) != pte_to_pa(pte)) {
-		if (lk != NULL)
-			spin_unlock(lk);
-		return false;
-	}
-	old = __atomic_exchange_n(ptep, pte, __ATOMIC_ACQ_REL);
 	if (old & PTE_SW_WIRED)
 		__atomic_fetch_sub(&pmap->wired, 1, __ATOMIC_RELAXED);
 	if (pte & PTE_SW_WIRED)
 		__atomic_fetch_add(&pmap->wired, 1, __ATOMIC_RELAXED);
-	if (lk != NULL) {
-		pmap_page_save_ad(vm_page_from_pa(pte_to_pa(pte)), old);
-		spin_unlock(lk);
-	}
-	return true;
+	if (pg != NULL)
+		pmap_page_save_ad(pg, old);
 }
 
 /*
- * Store the leaf PTE `pte` at ptep (va in pmap), replacing what was there.
- * The same page mapped again keeps its pv entry; another page's mapping is
- * removed first (under that page's pv lock), then *pvp is linked for the
- * new page under its pv lock (and set to NULL). One pv lock at a time.
- * Returns true if a valid PTE was replaced (the TLB must be flushed).
+ * Store the leaf PTE `pte` for page pg (NULL if unmanaged) at ptep (va in
+ * pmap), replacing what was there. The same page mapped again keeps its
+ * pv entry; another page's mapping is removed first (under that page's
+ * pv lock), then *pvp is linked for the new page under its pv lock (and
+ * set to NULL). One pv lock at a time. Returns true if a valid PTE was
+ * replaced (the TLB must be flushed).
  * => pmap->lock held, no pv lock
  */
 static bool pmap_pte_install(struct pmap *pmap, pte_t *ptep, vaddr_t va,
-			     pte_t pte, struct pv_entry **pvp)
+			     pte_t pte, struct vm_page *pg,
+			     struct pv_entry **pvp)
 {
-	struct vm_page *pg = vm_page_from_pa(pte_to_pa(pte));
-	struct spinlock *lk;
-	pte_t old;
+	struct spinlock *lk = NULL;
+	pte_t old = __atomic_load_n(ptep, __ATOMIC_ACQUIRE);
 
-	if (pmap_pte_restore(pmap, ptep, pte))
-		return true;
-	lk = pmap_pte_lock(ptep, &old);
-	if (pte_is_valid(old))
-		pmap_pte_clear(pmap, ptep, va);
-	if (lk != NULL)
-		spin_unlock(lk);
+	if (pte_is_valid(old)) {
+		lk = pmap_pte_lock(ptep, &old);
+		if (pte_is_valid(old) && pte_to_pa(old) == pte_to_pa(pte)) {
+			pmap_pte_restore(pmap, ptep, pte, pg);
+			if (lk != NULL)
+				spin_unlock_nested(lk);
+			return true;
+		}
+		if (pte_is_valid(old))
+			pmap_pte_clear(pmap, ptep, va);
+		if (lk != NULL)
+			spin_unlock_nested(lk);
+	}
 	/* The PTE is invalid now, and only this pmap->lock holder makes it
 	 * valid again. */
 	lk = pg != NULL ? pmap_pv_lock(pg) : NULL;
 	if (lk != NULL) {
-		spin_lock(lk);
+		spin_lock_nested(lk);
 		pmap_pv_link(pg, *pvp, pmap, va);
 		*pvp = NULL;
 	}
@@ -857,7 +858,7 @@ static bool pmap_pte_install(struct pmap *pmap, pte_t *ptep, vaddr_t va,
 		__atomic_fetch_add(&pmap->wired, 1, __ATOMIC_RELAXED);
 	__atomic_store_n(ptep, pte, __ATOMIC_RELEASE);
 	if (lk != NULL)
-		spin_unlock(lk);
+		spin_unlock_nested(lk);
 	return pte_is_valid(old);
 }
 
@@ -1186,6 +1187,7 @@ int pmap_enter(struct pmap *pmap, vaddr_t va, struct vm_page *pg,
 {
 	pte_t pte = pmap_prot_bits(prot);
 	struct pv_entry *pv = NULL;
+	struct vm_page *managed;
 	pte_t *ptep;
 	bool replaced;
 
@@ -1195,8 +1197,8 @@ int pmap_enter(struct pmap *pmap, vaddr_t va, struct vm_page *pg,
 		pmap_remove(pmap, va, va + PAGE_SIZE);
 		return 0;
 	}
-	if (vm_page_from_pa(vm_page_to_pa(pg)) != NULL &&
-	    (pv = pmap_pv_alloc()) == NULL)
+	managed = vm_page_from_pa(vm_page_to_pa(pg));
+	if (managed != NULL && (pv = pmap_pv_alloc()) == NULL)
 		return -ENOMEM;
 	pte |= pa_to_pte(vm_page_to_pa(pg)) | PTE_V | PTE_A;
 	if ((flags & PMAP_MODIFIED) && (pte & PTE_W))
@@ -1216,7 +1218,7 @@ int pmap_enter(struct pmap *pmap, vaddr_t va, struct vm_page *pg,
 		pmap_pv_free(pv);
 		return -ENOMEM;
 	}
-	replaced = pmap_pte_install(pmap, ptep, va, pte, &pv);
+	replaced = pmap_pte_install(pmap, ptep, va, pte, managed, &pv);
 	spin_unlock(&pmap->lock);
 	if (replaced)
 		pmap_tlb_flush(pmap, va, va + PAGE_SIZE);
@@ -1228,6 +1230,7 @@ int pmap_enter(struct pmap *pmap, vaddr_t va, struct vm_page *pg,
 	/* LAB pgtbl: stub
 	(void)ptep;
 	(void)replaced;
+	(void)managed;
 	(void)pmap_pte_install;
 	pmap_pv_free(pv);
 	return -ENOSYS;
