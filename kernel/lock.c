@@ -60,6 +60,31 @@ void spin_lock(struct spinlock *lk)
 	lk->owner = cpu_self();
 }
 
+/* See lock.h. Panics if interrupts are on or this hart holds lk. */
+void spin_lock_nested(struct spinlock *lk)
+{
+	struct cpu *c = cpu_self();
+
+	if (intr_get() || (lk->locked != 0 && lk->owner == c))
+		panic("spin_lock_nested: %s: interrupts on or already held",
+		      lk->name);
+	while (__atomic_exchange_n(&lk->locked, 1, __ATOMIC_ACQUIRE) != 0) {
+		while (lk->locked != 0)
+			if (panic_on_other_hart())
+				cpu_halt();
+	}
+	lk->owner = c;
+}
+
+/* See lock.h. => lk held by this hart (taken by spin_lock_nested) */
+void spin_unlock_nested(struct spinlock *lk)
+{
+	if (lk->locked == 0 || lk->owner != cpu_self())
+		panic("spin_unlock_nested: %s not held by this hart", lk->name);
+	lk->owner = NULL;
+	__atomic_store_n(&lk->locked, 0, __ATOMIC_RELEASE);
+}
+
 bool spin_trylock(struct spinlock *lk)
 {
 	push_off_inline();

@@ -23,6 +23,13 @@ void spin_init(struct spinlock *lk, const char *name);
 void spin_lock(struct spinlock *lk);
 void spin_unlock(struct spinlock *lk);
 bool spin_holding(const struct spinlock *lk);
+/* spin_lock and spin_unlock for a caller whose interrupts are already
+ * off because it holds another spinlock: no push_off/pop_off pair, so a
+ * lock taken for each of many items (pmap's pv locks under pmap->lock)
+ * costs a few instructions. => interrupts off, kept off until after
+ * spin_unlock_nested */
+void spin_lock_nested(struct spinlock *lk);
+void spin_unlock_nested(struct spinlock *lk);
 /* Take lk if it is free, without spinning; true if taken (then as
  * spin_lock). For code that holds a lock ranking below lk (the page
  * daemon holds the page-queue lock and tries an owner's lock). */

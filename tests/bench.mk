@@ -10,7 +10,8 @@
 #
 #   make bench                      every benchmark
 #   make bench BENCHES="fork_64m"   only these (names: /tests/bench -l,
-#                                   swap_throughput, majfault, replacement)
+#                                   swap_throughput, majfault, replacement,
+#                                   fault_4harts)
 
 BENCH_MEM   ?= 256M
 BENCHES     ?=
@@ -20,6 +21,9 @@ BENCH_SWAP  := $(BUILD)/bench-swap.img
 BENCH_SWAP_MEM  ?= 64M
 BENCH_SWAP_SIZE ?= 256M
 BENCH_SWAP_CPUS ?= 2
+# The QEMU of every boot (fault_4harts needs one that runs 4 harts under
+# -icount: docs/bench.md).
+BENCH_QEMU  ?= qemu-system-riscv64
 # The swap benchmarks' disk, made by mkfs/mkimage.sh like build/swap.img;
 # its name carries the size, so changing BENCH_SWAP_SIZE makes a new one.
 BENCH_SWAP_BIG  := $(BUILD)/bench-swap-$(BENCH_SWAP_SIZE).img
@@ -38,7 +42,7 @@ bench: setup
 	  --mem $(BENCH_MEM) --json $(BENCH_JSON) \
 	  --swap-big $(BENCH_SWAP_BIG) --swap-size $(BENCH_SWAP_SIZE) \
 	  --swap-mem $(BENCH_SWAP_MEM) --swap-cpus $(BENCH_SWAP_CPUS) \
-	  --trace-out $(BUILD)/bench-trace.txt $(BENCHES)
+	  --trace-out $(BUILD)/bench-trace.txt --qemu $(BENCH_QEMU) $(BENCHES)
 
 # The sampling profiler (kernel/lib/profile.h, tools/profile.py): boots with
 # profile=PROFILE_US under -icount, runs one benchmark of /tests/bench (or

@@ -19,6 +19,7 @@ import re
 import shlex
 import shutil
 import signal
+import subprocess
 import sys
 import time
 
@@ -677,6 +678,124 @@ def run_swap(args):
     return found, fifo_found, fifo_seen
 
 
+# ------------------------------------------------------------ harts rows
+
+# fault_4harts: the zero-fill fault of four processes on four harts at
+# once against one process alone, both in one boot of a 4-hart machine
+# under -icount (QEMU then runs the harts round robin in one thread, so
+# the counts repeat). rdinstret follows one virtual clock that every hart
+# advances: the 4-process window holds the instructions of all four, and
+# spinning on a lock shows as instructions (user/tests/bench.c).
+HARTS_BENCHMARKS = [
+    ("fault_4harts", "zero-fill fault, 4 processes on 4 harts"),
+]
+HARTS_CPUS = 4
+HARTS_ROWS = ("fault_1hart", "fault_4harts")
+HARTS_GOAL = 1.2                # per fault, 4 harts / 1 hart, the issue's goal
+# QEMU 7.2's round-robin loop gives each hart in turn the -icount budget up
+# to the next timer, and the first hart uses all of it while it spins, so a
+# hart that waits for another (the boot hart for a starting hart, OpenSBI
+# for a remote fence) starves it for good: the 4-hart boot hangs at hart
+# start. Later QEMUs share the budget among the harts.
+HARTS_QEMU_MIN = (8, 0)
+HARTS_QEMU_WHY = ("QEMU %s runs -icount harts round robin without sharing the "
+                  "budget: a spinning first hart starves the others and the "
+                  "boot hangs at hart start (needs QEMU >= %d.%d; "
+                  "make bench BENCH_QEMU=...)")
+
+
+def harts_machine(args):
+    """The harts benchmark's machine: HARTS_CPUS harts under -icount."""
+    return Machine(args.mem, HARTS_CPUS, args.swap, True)
+
+
+def qemu_version(qemu):
+    """(major, minor) of `qemu --version`, or None if it cannot say."""
+    try:
+        out = subprocess.run([qemu, "--version"], capture_output=True,
+                             text=True, timeout=30).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    m = re.search(r"version (\d+)\.(\d+)", out)
+    return (int(m.group(1)), int(m.group(2))) if m else None
+
+
+def run_harts(args):
+    """The harts boot: {row: fields} of fault_1hart and fault_4harts; a
+    failed boot turns into an error on each row, a QEMU that cannot run
+    4 harts under -icount into a skip."""
+    version = qemu_version(args.qemu)
+    if version is not None and version < HARTS_QEMU_MIN:
+        why = HARTS_QEMU_WHY % (("%d.%d" % version,) + HARTS_QEMU_MIN)
+        return dict((row, {"name": row, "skip": why}) for row in HARTS_ROWS)
+    try:
+        found, _ = boot_and_run(args, "harts", harts_machine(args), "",
+                                [" ".join([BENCH_PROG] + list(HARTS_ROWS))])
+    except BenchError as err:
+        print("bench: %s" % err, file=sys.stderr)
+        why = str(err).split("\n")[0]
+        found = dict((row, {"name": row, "error": why}) for row in HARTS_ROWS)
+    return found
+
+
+def harts_ratio(found):
+    """(per fault alone, per fault with 4 harts, ratio), None where a row
+    has no figure."""
+    one = per_op(found.get("fault_1hart"))
+    four = per_op(found.get("fault_4harts"))
+    return one, four, (four / one if one and four is not None else None)
+
+
+def print_harts(args, found):
+    one, four, ratio = harts_ratio(found)
+    print()
+    print("Zero-fill fault on %d harts (QEMU -icount %s, %d harts, %s RAM; "
+          "instructions of all harts per fault)" % (HARTS_CPUS, ICOUNT,
+                                                    HARTS_CPUS, args.mem))
+    print("%-46s %14s %10s %10s" % ("benchmark", "per fault", "x 1 hart",
+                                    "goal"))
+    print("-" * 83)
+    rows = (("fault_1hart", "1 process on 1 hart (1,024 pages)", one, None),
+            ("fault_4harts", "%d processes on %d harts (1,024 pages each)"
+             % (HARTS_CPUS, HARTS_CPUS), four, ratio))
+    for name, label, op, r in rows:
+        if op is None:
+            print("%-46s %s" % (label, why_not(found.get(name))))
+        elif r is None:
+            print("%-46s %14s" % (label, fmt(op)))
+        else:
+            print("%-46s %14s %9.2fx %10s%s" % (
+                label, fmt(op), r, "<= %.1fx" % HARTS_GOAL,
+                "" if r <= HARTS_GOAL else "  (missed)"))
+
+
+def harts_json(found):
+    """The harts benchmark's entry of build/bench.json."""
+    one, four, ratio = harts_ratio(found)
+    e = {"name": "fault_4harts", "description": HARTS_BENCHMARKS[0][1],
+         "cpus": HARTS_CPUS, "goal_ratio": HARTS_GOAL,
+         "instructions_per_fault": None if four is None else round(four, 1),
+         "one_hart_instructions_per_fault": None if one is None
+         else round(one, 1),
+         "ratio": None if ratio is None else round(ratio, 3)}
+    for row in HARTS_ROWS:
+        fields = found.get(row)
+        if per_op(fields) is None:
+            e[row + "_error"] = why_not(fields, False)
+        else:
+            e[row + "_ops"], e[row + "_instret"] = (fields["ops"],
+                                                    fields["instret"])
+    return e
+
+
+def harts_problems(found):
+    """Errors of the harts benchmark (a missed goal and a skip are shown,
+    not errors)."""
+    return ["%s (harts boot): %s" % (row, why_not(found.get(row)))
+            for row in HARTS_ROWS if per_op(found.get(row)) is None
+            and "skip" not in (found.get(row) or {})]
+
+
 def parse_args(argv):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--kernel", default="build/kernel.elf")
@@ -714,7 +833,10 @@ def select(args):
     Returns a list of unknown names."""
     names = [b[0] for b in BENCHMARKS]
     swap_names = [b[0] for b in SWAP_BENCHMARKS]
-    unknown = [n for n in args.only if n not in names + swap_names]
+    harts_names = [b[0] for b in HARTS_BENCHMARKS]
+    unknown = [n for n in args.only
+               if n not in names + swap_names + harts_names]
+    args.harts_selected = not args.only or any(n in args.only for n in harts_names)
     args.bench_only = [n for n in args.only if n in names]
     args.swap_selected = [n for n in swap_names
                           if not args.only or n in args.only]
@@ -725,7 +847,7 @@ def select(args):
 def run_all(args):
     """Every boot asked for. Returns the figures of each."""
     res = {"cow": {}, "eager": {}, "seen": EAGER_CMDLINE, "swap": {},
-           "fifo": {}, "fifo_seen": FIFO_CMDLINE}
+           "fifo": {}, "fifo_seen": FIFO_CMDLINE, "harts": {}}
     machine = bench_machine(args)
     try:
         if args.run_instr:
@@ -736,6 +858,8 @@ def run_all(args):
                 args, "eager", machine, EAGER_CMDLINE, cmd)
         if args.swap_selected:
             res["swap"], res["fifo"], res["fifo_seen"] = run_swap(args)
+        if args.harts_selected:
+            res["harts"] = run_harts(args)
     finally:
         for con in runner.LIVE_CONSOLES:
             if con.alive():
@@ -750,7 +874,8 @@ def main(argv):
     if unknown:
         print("bench: no benchmark %s (there are: %s)" % (
             " ".join(unknown), " ".join(b[0] for b in BENCHMARKS +
-                                        SWAP_BENCHMARKS)), file=sys.stderr)
+                                        SWAP_BENCHMARKS + HARTS_BENCHMARKS)),
+            file=sys.stderr)
         return 2
     paths = [args.kernel, args.fs, args.swap]
     paths += [args.swap_big] if args.swap_selected else []
@@ -787,6 +912,10 @@ def main(argv):
         entries += swap_json(args, res["swap"], repl, repl_why)
         problems += swap_problems(args, res["swap"], res["fifo"],
                                   res["fifo_seen"], repl_why)
+    if args.harts_selected:
+        print_harts(args, res["harts"])
+        entries.append(harts_json(res["harts"]))
+        problems += harts_problems(res["harts"])
     os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
     with open(args.json, "w") as f:
         json.dump(entries, f, indent=2)

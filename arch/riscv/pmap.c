@@ -6,14 +6,33 @@
  *
  * Locks (also in the order list of kernel/vm/vm.h):
  *
- *   pmap->lock            the table structure of one pmap (linking tables)
- *     pv_lock             every pv list, and every leaf PTE of a user pmap
+ *   pmap->lock            one pmap: its table structure, and making an
+ *                         invalid leaf PTE valid
+ *     pv lock of a page   (one of PMAP_PV_LOCKS, hashed by frame number)
+ *                         the page's pv list and saved A/D bits, and every
+ *                         change to a valid leaf PTE that names the page;
+ *                         at most one held at a time
  *       asid_lock         the ASID allocator; a leaf, also taken from the
  *                         scheduler through pmap_activate
  *
+ * So a leaf PTE of a user pmap that names page P changes only under P's pv
+ * lock: the pmap side (pmap_enter, pmap_remove, pmap_protect, holding
+ * pmap->lock) takes the pv lock of the page a PTE names before it lowers
+ * or clears it, and the page side (pmap_page_protect, the A/D calls,
+ * holding only the pv lock) sees every mapping of P on P's list. Faults on
+ * different pages, in different pmaps, take different locks.
+ *
  * A user pmap's page-table pages are freed only by pmap_destroy, when it
  * maps nothing, so a (pmap, va) found on a pv list always has its tables:
- * pmap_page_protect walks them under pv_lock alone.
+ * pmap_page_protect walks them under the pv lock alone.
+ *
+ * No spinlock is held across an SBI call: an operation changes PTEs under
+ * its locks and notes what it changed, drops them, then fences every hart
+ * that may cache a changed PTE (sfence.vma here, SBI RFENCE for the
+ * others; RISC-V privileged spec 4.2.1) before it returns, so before the
+ * caller can free or reuse a page that was mapped. pmap_remove_batch and
+ * pmap_protect_batch let one operation over several ranges (munmap,
+ * mprotect, fork's write-protect) send one fence for all of them.
  */
 #include "kernel/types.h"
 #include "kernel/errno.h"
@@ -46,12 +65,19 @@
 #define PMAP_ALL_CPUS           ((1UL << NCPU_MAX) - 1)
 /* User pmaps get ASIDs 1..asid_max; 0 is the kernel's. */
 #define PMAP_ASID_FIRST         1
+/* pv locks, hashed by page frame number (a power of two). */
+#define PMAP_PV_LOCKS           64
+/* A pv lock alone on its cache line, so harts taking different ones do
+ * not share a line. */
+#define PMAP_CACHE_LINE         64
 
 /* vm_page.pmap_flags: A and D of mappings that have been removed or cleared. */
 #define PMAP_PG_REFERENCED      0x1
 #define PMAP_PG_MODIFIED        0x2
 
 _Static_assert(NCPU_MAX <= 64, "cpu masks are one uint64_t");
+_Static_assert((PMAP_PV_LOCKS & (PMAP_PV_LOCKS - 1)) == 0,
+	       "pv locks are hashed by masking");
 _Static_assert(PTE_VPN(DIRECT_MAP_BASE, 2) == PMAP_KERNEL_ROOT_FIRST,
 	       "the kernel half starts at the direct map");
 _Static_assert(USER_MAX <= PMAP_USER_HALF_END, "user space is the lower half");
@@ -61,8 +87,9 @@ _Static_assert(KVA_ARENA_BASE % GIGAPAGE_SIZE == 0 &&
 
 /*
  * One address space's page tables.
- * Locking: (c) const after creation, (l) pmap->lock, (v) pv_lock (the
- * kernel pmap: (l)), (a) asid_lock, (atomic) __atomic builtins.
+ * Locking: (c) const after creation, (l) pmap->lock, (a) asid_lock,
+ * (atomic) __atomic builtins (the page side changes resident and wired
+ * under a pv lock alone).
  * Invariants: resident == valid leaf PTEs of the user half (of the arena
  * for the kernel pmap); wired == those with PTE_SW_WIRED; a user pmap's
  * asid is in [PMAP_ASID_FIRST, asid_max] once asid_gen != 0 (0 without
@@ -75,20 +102,24 @@ struct pmap {
 	uint64_t asid_gen;      /* (a) generation of asid; 0: none yet */
 	uint64_t tlbmask;       /* (a) cpus whose TLB may hold entries under asid */
 	uint64_t active;        /* (atomic) cpus with this pmap in satp */
-	uint64_t resident;      /* (v) pages mapped */
-	uint64_t wired;         /* (v) of them wired */
+	uint64_t resident;      /* (atomic) pages mapped */
+	uint64_t wired;         /* (atomic) of them wired */
 };
 
 /* One mapping of a managed page: the page is mapped at va in pmap.
- * Locking: (v) pv_lock. */
+ * Locking: (v) the page's pv lock (pmap_pv_lock). */
 struct pv_entry {
 	struct pmap *pmap;      /* (v) */
 	vaddr_t va;             /* (v) */
 	struct pv_entry *next;  /* (v) next mapping of the same page */
 };
 
+struct pmap_pv_lock_slot {
+	struct spinlock lock;
+} __attribute__((aligned(PMAP_CACHE_LINE)));
+
 static struct pmap kernel_pmap;
-static struct spinlock pv_lock = SPINLOCK_INIT("pv_lock");
+static struct pmap_pv_lock_slot pv_locks[PMAP_PV_LOCKS];    /* (c) after bootstrap */
 static struct kmem_cache *pmap_cache;   /* (c) after pmap_bootstrap */
 static struct kmem_cache *pv_cache;     /* (c) after pmap_bootstrap */
 static uint64_t ptp_count;              /* (atomic) page-table pages */
@@ -198,7 +229,8 @@ static void pmap_ptp_free(paddr_t pa)
  * A leaf above `level` is a kernel bug. User pmaps only: the kernel's
  * table has its own walk (pmap_kernel_walk), so the kernel boots whatever
  * this one does (lab pgtbl).
- * => pmap->lock held, or pv_lock held and va mapped (its tables stay).
+ * => pmap->lock held, or the pv lock of the page mapped at va (its
+ *    tables stay).
  */
 static pte_t *pmap_walk(struct pmap *pmap, vaddr_t va, int level, bool alloc)
 {
@@ -454,6 +486,27 @@ static void pmap_tlb_flush_kernel(vaddr_t sva, vaddr_t eva)
 }
 
 /*
+ * The harts whose TLB may hold entries of user pmap (this one is bit
+ * self), with its ASID in *asid and in *stale those of them that are
+ * flush-pending (they must flush all ASIDs). Harts not running pmap now
+ * forget it here: they flush its ASID when they load it again
+ * (pmap_asid_load). => interrupts off
+ */
+static uint64_t pmap_tlb_targets(struct pmap *pmap, uint64_t self,
+				 uint64_t *asid, uint64_t *stale)
+{
+	uint64_t mask;
+
+	spin_lock(&asid_lock);
+	*asid = pmap->asid;
+	pmap->tlbmask &= __atomic_load_n(&pmap->active, __ATOMIC_ACQUIRE) | self;
+	mask = pmap->tlbmask;
+	*stale = mask & asid_flush_pending;
+	spin_unlock(&asid_lock);
+	return mask;
+}
+
+/*
  * After changing or removing valid PTEs of pmap in [sva, eva): flush them
  * on every hart whose TLB may hold them (the ASID scheme above), this one
  * with sfence.vma, the others through SBI. Returns when all are done.
@@ -470,14 +523,7 @@ static void pmap_tlb_flush(struct pmap *pmap, vaddr_t sva, vaddr_t eva)
 	}
 	push_off();
 	self = pmap_self_bit();
-	spin_lock(&asid_lock);
-	asid = pmap->asid;
-	/* Harts not running pmap now forget it: they flush its ASID when
-	 * they load it again (pmap_asid_load). */
-	pmap->tlbmask &= __atomic_load_n(&pmap->active, __ATOMIC_ACQUIRE) | self;
-	mask = pmap->tlbmask;
-	stale = mask & asid_flush_pending;
-	spin_unlock(&asid_lock);
+	mask = pmap_tlb_targets(pmap, self, &asid, &stale);
 	if (mask & self)
 		pmap_tlb_flush_local(sva, eva, (stale & self) != 0, asid);
 	pmap_tlb_flush_remote(stale & ~self, sva, eva, true, 0);
@@ -501,7 +547,8 @@ static void pmap_tlb_flush_new(struct pmap *pmap, vaddr_t va)
  * harts that may cache it for pmap_tlb_flush_deferred, as pmap_tlb_flush
  * would find them. Harts not running pmap leave its tlbmask here: they
  * flush its ASID when they load it again (pmap_asid_load), so they need no
- * fence now. => pv_lock held (asid_lock ranks below it).
+ * fence now. => the pv lock of a page pmap maps held (asid_lock ranks
+ * below it), so pmap is not destroyed meanwhile.
  */
 static void pmap_tlb_defer(struct pmap *pmap)
 {
@@ -512,6 +559,84 @@ static void pmap_tlb_defer(struct pmap *pmap)
 	mask = pmap->tlbmask;
 	spin_unlock(&asid_lock);
 	__atomic_fetch_or(&deferred_harts, mask, __ATOMIC_ACQ_REL);
+}
+
+/*
+ * The shootdown a page-side operation owes (pmap_page_protect, the A/D
+ * clear calls): gathered under the page's pv lock, sent after it is
+ * dropped. This hart's entries are flushed at once (sfence.vma is no SBI
+ * call); the other harts are fenced by pmap_page_shoot_send, for the one
+ * page changed in every address space, or for everything when several
+ * mappings changed.
+ */
+struct pmap_page_shoot {
+	uint64_t harts;         /* other harts that may cache a changed PTE */
+	vaddr_t va;             /* the page changed, when n == 1 */
+	int n;                  /* mappings changed */
+};
+
+/* The PTE of pmap at va changed. => the page's pv lock held */
+static void pmap_page_shoot_add(struct pmap_page_shoot *ps, struct pmap *pmap,
+				vaddr_t va)
+{
+	uint64_t asid, mask, stale, self;
+
+	push_off();
+	self = pmap_self_bit();
+	mask = pmap_tlb_targets(pmap, self, &asid, &stale);
+	if (mask & self)
+		pmap_tlb_flush_local(va, va + PAGE_SIZE, (stale & self) != 0,
+				     asid);
+	pop_off();
+	ps->harts |= mask & ~self;
+	ps->va = va;
+	ps->n++;
+}
+
+/* Fence the other harts ps names; returns when they have flushed.
+ * => no pv lock held */
+static void pmap_page_shoot_send(struct pmap_page_shoot *ps)
+{
+	vaddr_t sva = ps->n == 1 ? ps->va : 0;
+	vaddr_t eva = ps->n == 1 ? ps->va + PAGE_SIZE : PMAP_SBI_FLUSH_ALL;
+	uint64_t self;
+
+	if (ps->harts == 0)
+		return;
+	push_off();
+	self = pmap_self_bit();         /* this thread may have moved */
+	if (ps->harts & self)
+		pmap_tlb_flush_local(sva, eva, true, 0);
+	pmap_tlb_flush_remote(ps->harts & ~self, sva, eva, true, 0);
+	pop_off();
+}
+
+/* See pmap.h. */
+void pmap_tlb_batch_init(struct pmap_tlb_batch *b, struct pmap *pmap)
+{
+	KASSERT(pmap != &kernel_pmap, "kernel pmap: use pmap_kremove");
+	b->pmap = pmap;
+	b->sva = PMAP_USER_HALF_END;
+	b->eva = 0;
+}
+
+/* Note that PTEs of b->pmap in [sva, eva) changed (bytes). */
+static void pmap_tlb_batch_add(struct pmap_tlb_batch *b, vaddr_t sva,
+			       vaddr_t eva)
+{
+	if (sva >= eva)
+		return;
+	b->sva = MIN(b->sva, sva);
+	b->eva = MAX(b->eva, eva);
+}
+
+/* See pmap.h: one pmap_tlb_flush for the span of everything changed
+ * (a full flush of the ASID when that is over PMAP_TLB_FLUSH_MAX_PAGES). */
+void pmap_tlb_batch_flush(struct pmap_tlb_batch *b)
+{
+	pmap_tlb_flush(b->pmap, b->sva, b->eva);
+	b->sva = PMAP_USER_HALF_END;
+	b->eva = 0;
 }
 
 /* ---------------------------------------------------------------- pv lists */
@@ -533,7 +658,16 @@ static void pmap_pv_free(struct pv_entry *pv)
 	__atomic_fetch_sub(&pv_count, 1, __ATOMIC_RELAXED);
 }
 
-/* Record that pg is mapped at va in pmap. => pv_lock held */
+/* The pv lock of pg: guards its pv list, its saved A/D bits and every
+ * valid leaf PTE that names it. */
+static struct spinlock *pmap_pv_lock(struct vm_page *pg)
+{
+	uint64_t pfn = vm_page_to_pa(pg) >> PAGE_SHIFT;
+
+	return &pv_locks[pfn & (PMAP_PV_LOCKS - 1)].lock;
+}
+
+/* Record that pg is mapped at va in pmap. => pg's pv lock held */
 static void pmap_pv_link(struct vm_page *pg, struct pv_entry *pv,
 			 struct pmap *pmap, vaddr_t va)
 {
@@ -544,7 +678,8 @@ static void pmap_pv_link(struct vm_page *pg, struct pv_entry *pv,
 	pg->pv_list = pv;
 }
 
-/* Take the pv entry (pmap, va) off pg's list and return it. => pv_lock held */
+/* Take the pv entry (pmap, va) off pg's list and return it.
+ * => pg's pv lock held */
 static struct pv_entry *pmap_pv_unlink(struct vm_page *pg, struct pmap *pmap,
 				       vaddr_t va)
 {
@@ -561,7 +696,7 @@ static struct pv_entry *pmap_pv_unlink(struct vm_page *pg, struct pmap *pmap,
 }
 
 /* Save the A and D bits of a PTE that is going away in pg->pmap_flags.
- * => pv_lock held */
+ * => pg's pv lock held */
 static void pmap_page_save_ad(struct vm_page *pg, pte_t old)
 {
 	if (old & PTE_A)
@@ -573,17 +708,19 @@ static void pmap_page_save_ad(struct vm_page *pg, pte_t old)
 /* ---------------------------------------------------------------- leaf PTEs */
 
 /* Clear the valid leaf PTE at ptep (va in a user pmap), saving its A and D
- * bits and dropping its pv entry. The caller flushes the TLB before it
- * drops pv_lock. => pv_lock held */
+ * bits and dropping its pv entry. The caller flushes the TLB after it
+ * drops its locks, before the page can be freed.
+ * => the pv lock of the page the PTE names held (none if unmanaged, then
+ *    pmap->lock) */
 static void pmap_pte_clear(struct pmap *pmap, pte_t *ptep, vaddr_t va)
 {
 	pte_t old = __atomic_exchange_n(ptep, 0, __ATOMIC_ACQ_REL);
 	struct vm_page *pg;
 
 	KASSERT(pte_is_leaf(old), "va %lx: not a leaf (%lx)", va, old);
-	pmap->resident--;
+	__atomic_fetch_sub(&pmap->resident, 1, __ATOMIC_RELAXED);
 	if (old & PTE_SW_WIRED)
-		pmap->wired--;
+		__atomic_fetch_sub(&pmap->wired, 1, __ATOMIC_RELAXED);
 	pg = vm_page_from_pa(pte_to_pa(old));
 	if (pg != NULL) {
 		pmap_page_save_ad(pg, old);
@@ -593,9 +730,10 @@ static void pmap_pte_clear(struct pmap *pmap, pte_t *ptep, vaddr_t va)
 
 /* Lower the valid leaf PTE at ptep (va in pmap) to the permissions in bits
  * (PTE R W X), removing it when none would be left. Returns true if the
- * PTE changed (the caller flushes the TLB). => pv_lock held */
-static bool pmap_pte_lower(struct pmap *pmap, pte_t *ptep, vaddr_t va,
-			   pte_t bits)
+ * PTE changed (the caller flushes the TLB).
+ * => the pv lock of the page the PTE names held (as pmap_pte_clear) */
+static bool _pmap_pte_lower(struct pmap *pmap, pte_t *ptep, vaddr_t va,
+			    pte_t bits)
 {
 	pte_t old = *ptep;
 	pte_t drop = old & PTE_RWX & ~bits;
@@ -612,44 +750,124 @@ static bool pmap_pte_lower(struct pmap *pmap, pte_t *ptep, vaddr_t va,
 }
 
 /*
- * Store the leaf PTE `pte` at ptep (va in pmap), replacing what was there.
- * The same page mapped again keeps its pv entry; another page's mapping is
- * removed first and *pvp is linked for the new page (and set to NULL).
- * Returns true if a valid PTE was replaced (the TLB must be flushed).
- * => pmap->lock and pv_lock held
+ * From the pmap side: take the pv lock of the page the leaf PTE at ptep
+ * names and return it, with the PTE as it is under that lock in *ptev;
+ * NULL if the PTE is invalid or names an unmanaged page (then pmap->lock
+ * alone guards it). With pmap->lock held a PTE naming page P can only be
+ * lowered or cleared meanwhile (by P's page side, under P's pv lock), so
+ * the look under the lock settles it: *ptev is then P's PTE or invalid.
+ * The lock is taken with spin_lock_nested (pmap->lock keeps interrupts
+ * off): release it with spin_unlock_nested.
+ * => pmap->lock held
+ */
+static struct spinlock *pmap_pte_lock(pte_t *ptep, pte_t *ptev)
+{
+	struct spinlock *lk;
+	struct vm_page *pg;
+	pte_t pte = __atomic_load_n(ptep, __ATOMIC_ACQUIRE);
+
+	*ptev = pte;
+	if (!pte_is_valid(pte) || (pg = vm_page_from_pa(pte_to_pa(pte))) == NULL)
+		return NULL;
+	lk = pmap_pv_lock(pg);
+	spin_lock_nested(lk);
+	*ptev = *ptep;
+	KASSERT(!pte_is_valid(*ptev) || pte_to_pa(*ptev) == pte_to_pa(pte),
+		"PTE %lx became %lx under pmap->lock", pte, *ptev);
+	return lk;
+}
+
+/* _pmap_pte_lower from the pmap side: the page's pv lock is taken here.
+ * Returns true if the PTE changed. => pmap->lock held */
+static bool pmap_pte_lower(struct pmap *pmap, pte_t *ptep, vaddr_t va,
+			   pte_t bits)
+{
+	struct spinlock *lk;
+	bool changed = false;
+	pte_t pte = __atomic_load_n(ptep, __ATOMIC_ACQUIRE);
+
+	/* Without pmap->lock's holder a PTE only loses rights: one that has
+	 * none to lose now (fork's write-protect done by an earlier fork)
+	 * needs no lock. */
+	if ((pte & PTE_RWX & ~bits) == 0)
+		return false;
+	lk = pmap_pte_lock(ptep, &pte);
+	if (pte_is_valid(pte))
+		changed = _pmap_pte_lower(pmap, ptep, va, bits);
+	if (lk != NULL)
+		spin_unlock_nested(lk);
+	return changed;
+}
+
+/* The same page mapped again at ptep (old, valid, names it): store pte
+ * (new permissions and flags), keeping the pv entry and saving the old A
+ * and D bits. => pmap->lock and the page's pv lock held (none if
+ * unmanaged) */
+static void pmap_pte_restore(struct pmap *pmap, pte_t *ptep, pte_t pte,
+			     struct vm_page *pg)
+{
+	pte_t old = __atomic_exchange_n(ptep, pte, __ATOMIC_ACQ_REL);
+
+	if (old & PTE_SW_WIRED)
+		__atomic_fetch_sub(&pmap->wired, 1, __ATOMIC_RELAXED);
+	if (pte & PTE_SW_WIRED)
+		__atomic_fetch_add(&pmap->wired, 1, __ATOMIC_RELAXED);
+	if (pg != NULL)
+		pmap_page_save_ad(pg, old);
+}
+
+/*
+ * Store the leaf PTE `pte` for page pg (NULL if unmanaged) at ptep (va in
+ * pmap), replacing what was there. The same page mapped again keeps its
+ * pv entry; another page's mapping is removed first (under that page's
+ * pv lock), then *pvp is linked for the new page under its pv lock (and
+ * set to NULL). One pv lock at a time. Returns true if a valid PTE was
+ * replaced (the TLB must be flushed).
+ * => pmap->lock held, no pv lock
  */
 static bool pmap_pte_install(struct pmap *pmap, pte_t *ptep, vaddr_t va,
-			     pte_t pte, struct pv_entry **pvp)
+			     pte_t pte, struct vm_page *pg,
+			     struct pv_entry **pvp)
 {
-	pte_t old = *ptep;
-	struct vm_page *pg = vm_page_from_pa(pte_to_pa(pte));
+	struct spinlock *lk = NULL;
+	pte_t old = __atomic_load_n(ptep, __ATOMIC_ACQUIRE);
 
-	if (pte_is_valid(old) && pte_to_pa(old) == pte_to_pa(pte)) {
-		old = __atomic_exchange_n(ptep, pte, __ATOMIC_ACQ_REL);
-		if (old & PTE_SW_WIRED)
-			pmap->wired--;
-		if (pg != NULL)
-			pmap_page_save_ad(pg, old);
-	} else {
+	if (pte_is_valid(old)) {
+		lk = pmap_pte_lock(ptep, &old);
+		if (pte_is_valid(old) && pte_to_pa(old) == pte_to_pa(pte)) {
+			pmap_pte_restore(pmap, ptep, pte, pg);
+			if (lk != NULL)
+				spin_unlock_nested(lk);
+			return true;
+		}
 		if (pte_is_valid(old))
 			pmap_pte_clear(pmap, ptep, va);
-		if (pg != NULL) {
-			pmap_pv_link(pg, *pvp, pmap, va);
-			*pvp = NULL;
-		}
-		pmap->resident++;
-		__atomic_store_n(ptep, pte, __ATOMIC_RELEASE);
+		if (lk != NULL)
+			spin_unlock_nested(lk);
 	}
+	/* The PTE is invalid now, and only this pmap->lock holder makes it
+	 * valid again. */
+	lk = pg != NULL ? pmap_pv_lock(pg) : NULL;
+	if (lk != NULL) {
+		spin_lock_nested(lk);
+		pmap_pv_link(pg, *pvp, pmap, va);
+		*pvp = NULL;
+	}
+	__atomic_fetch_add(&pmap->resident, 1, __ATOMIC_RELAXED);
 	if (pte & PTE_SW_WIRED)
-		pmap->wired++;
+		__atomic_fetch_add(&pmap->wired, 1, __ATOMIC_RELAXED);
+	__atomic_store_n(ptep, pte, __ATOMIC_RELEASE);
+	if (lk != NULL)
+		spin_unlock_nested(lk);
 	return pte_is_valid(old);
 }
 
-/* Lower every mapping in [sva, eva) of a user pmap to bits (0 removes
- * them), then flush the TLB once for the range that changed. */
-static void pmap_range_lower(struct pmap *pmap, vaddr_t sva, vaddr_t eva,
-			     pte_t bits)
+/* Lower every mapping in [sva, eva) of b->pmap to bits (0 removes them)
+ * and note the range that changed in b; the caller flushes b. */
+static void pmap_range_lower(struct pmap_tlb_batch *b, vaddr_t sva,
+			     vaddr_t eva, pte_t bits)
 {
+	struct pmap *pmap = b->pmap;
 	vaddr_t va, lo = eva, hi = sva;
 	pte_t *ptep;
 
@@ -657,7 +875,6 @@ static void pmap_range_lower(struct pmap *pmap, vaddr_t sva, vaddr_t eva,
 	KASSERT(PAGE_ALIGNED(sva) && PAGE_ALIGNED(eva) && sva <= eva &&
 		eva <= PMAP_USER_HALF_END, "bad range %lx-%lx", sva, eva);
 	spin_lock(&pmap->lock);
-	spin_lock(&pv_lock);
 	/* LAB pgtbl: begin */
 	for (va = sva; va < eva;) {
 		ptep = pmap_walk(pmap, va, 0, false);
@@ -679,9 +896,8 @@ static void pmap_range_lower(struct pmap *pmap, vaddr_t sva, vaddr_t eva,
 	(void)pmap_skip_hole;
 	(void)pmap_pte_lower;
 	*/
-	pmap_tlb_flush(pmap, lo, hi);
-	spin_unlock(&pv_lock);
 	spin_unlock(&pmap->lock);
+	pmap_tlb_batch_add(b, lo, hi);
 }
 
 /* ---------------------------------------------------------------- bootstrap */
@@ -780,6 +996,8 @@ void pmap_bootstrap(const struct mem_range *ram, int nram)
 	uint64_t mapped = 0;
 
 	spin_init(&kernel_pmap.lock, "kernel_pmap");
+	for (size_t i = 0; i < PMAP_PV_LOCKS; i++)
+		spin_init(&pv_locks[i].lock, "pv_lock");
 	root = pmap_ptp_alloc(&kernel_pmap);
 	if (root == NULL)
 		panic("pmap_bootstrap: no page for the kernel root");
@@ -969,6 +1187,7 @@ int pmap_enter(struct pmap *pmap, vaddr_t va, struct vm_page *pg,
 {
 	pte_t pte = pmap_prot_bits(prot);
 	struct pv_entry *pv = NULL;
+	struct vm_page *managed;
 	pte_t *ptep;
 	bool replaced;
 
@@ -978,8 +1197,8 @@ int pmap_enter(struct pmap *pmap, vaddr_t va, struct vm_page *pg,
 		pmap_remove(pmap, va, va + PAGE_SIZE);
 		return 0;
 	}
-	if (vm_page_from_pa(vm_page_to_pa(pg)) != NULL &&
-	    (pv = pmap_pv_alloc()) == NULL)
+	managed = vm_page_from_pa(vm_page_to_pa(pg));
+	if (managed != NULL && (pv = pmap_pv_alloc()) == NULL)
 		return -ENOMEM;
 	pte |= pa_to_pte(vm_page_to_pa(pg)) | PTE_V | PTE_A;
 	if ((flags & PMAP_MODIFIED) && (pte & PTE_W))
@@ -999,20 +1218,19 @@ int pmap_enter(struct pmap *pmap, vaddr_t va, struct vm_page *pg,
 		pmap_pv_free(pv);
 		return -ENOMEM;
 	}
-	spin_lock(&pv_lock);
-	replaced = pmap_pte_install(pmap, ptep, va, pte, &pv);
+	replaced = pmap_pte_install(pmap, ptep, va, pte, managed, &pv);
+	spin_unlock(&pmap->lock);
 	if (replaced)
 		pmap_tlb_flush(pmap, va, va + PAGE_SIZE);
 	else
 		pmap_tlb_flush_new(pmap, va);
-	spin_unlock(&pv_lock);
-	spin_unlock(&pmap->lock);
 	pmap_pv_free(pv);       /* unused when the same page was mapped again */
 	return 0;
 	/* LAB pgtbl: end */
 	/* LAB pgtbl: stub
 	(void)ptep;
 	(void)replaced;
+	(void)managed;
 	(void)pmap_pte_install;
 	pmap_pv_free(pv);
 	return -ENOSYS;
@@ -1052,33 +1270,52 @@ bool pmap_fault_ad(struct pmap *pmap, vaddr_t va, enum vm_access access)
 	 * first. Page-table pages live until pmap_destroy, so the walk is
 	 * safe; a PTE that changes meanwhile is checked again below. */
 	ptep = pmap_walk(pmap, va, 0, false);
-	if (ptep == NULL || !pmap_ad_fixable(__atomic_load_n(ptep, __ATOMIC_RELAXED),
-					     need, set))
+	if (ptep == NULL)
 		return false;
-	spin_lock(&pmap->lock);
-	spin_lock(&pv_lock);
-	pte = *ptep;
-	if (pmap_ad_fixable(pte, need, set)) {
-		__atomic_fetch_or(ptep, set, __ATOMIC_ACQ_REL);
-		fixed = true;
-	}
-	spin_unlock(&pv_lock);
-	spin_unlock(&pmap->lock);
+	/* What hardware with Svadu does: set the bits atomically if the PTE
+	 * still allows the access, so no lock is needed (a PTE lowered or
+	 * cleared meanwhile makes the compare fail and is looked at again). */
+	pte = __atomic_load_n(ptep, __ATOMIC_ACQUIRE);
+	while (!fixed && pmap_ad_fixable(pte, need, set))
+		fixed = __atomic_compare_exchange_n(ptep, &pte, pte | set, false,
+						    __ATOMIC_ACQ_REL,
+						    __ATOMIC_ACQUIRE);
 	if (fixed)      /* the faulting hart may cache the old PTE (4.3.2) */
 		pmap_tlb_flush_new(pmap, va);
 	return fixed;
 }
 
 /* See pmap.h. */
+void pmap_remove_batch(struct pmap_tlb_batch *b, vaddr_t sva, vaddr_t eva)
+{
+	pmap_range_lower(b, sva, eva, 0);
+}
+
+/* See pmap.h. */
+void pmap_protect_batch(struct pmap_tlb_batch *b, vaddr_t sva, vaddr_t eva,
+			vm_prot_t prot)
+{
+	pmap_range_lower(b, sva, eva, pmap_prot_bits(prot));
+}
+
+/* See pmap.h. */
 void pmap_remove(struct pmap *pmap, vaddr_t sva, vaddr_t eva)
 {
-	pmap_range_lower(pmap, sva, eva, 0);
+	struct pmap_tlb_batch b;
+
+	pmap_tlb_batch_init(&b, pmap);
+	pmap_remove_batch(&b, sva, eva);
+	pmap_tlb_batch_flush(&b);
 }
 
 /* See pmap.h. */
 void pmap_protect(struct pmap *pmap, vaddr_t sva, vaddr_t eva, vm_prot_t prot)
 {
-	pmap_range_lower(pmap, sva, eva, pmap_prot_bits(prot));
+	struct pmap_tlb_batch b;
+
+	pmap_tlb_batch_init(&b, pmap);
+	pmap_protect_batch(&b, sva, eva, prot);
+	pmap_tlb_batch_flush(&b);
 }
 
 /* See pmap.h. */
@@ -1104,24 +1341,27 @@ bool pmap_extract(struct pmap *pmap, vaddr_t va, paddr_t *pa)
  * (else the caller flushes before it relies on the change). */
 static void pmap_page_lower(struct vm_page *pg, vm_prot_t prot, bool flush)
 {
+	struct spinlock *lk = pmap_pv_lock(pg);
+	struct pmap_page_shoot ps = { 0, 0, 0 };
 	pte_t bits = pmap_prot_bits(prot);
 	struct pv_entry *pv, *next;
 	struct pmap *pmap;
 	vaddr_t va;
 
-	spin_lock(&pv_lock);
+	spin_lock(lk);
 	for (pv = pg->pv_list; pv != NULL; pv = next) {
 		next = pv->next;        /* pv may be freed below */
 		pmap = pv->pmap;
 		va = pv->va;
-		if (!pmap_pte_lower(pmap, pmap_walk(pmap, va, 0, false), va, bits))
+		if (!_pmap_pte_lower(pmap, pmap_walk(pmap, va, 0, false), va, bits))
 			continue;
 		if (flush)
-			pmap_tlb_flush(pmap, va, va + PAGE_SIZE);
+			pmap_page_shoot_add(&ps, pmap, va);
 		else
 			pmap_tlb_defer(pmap);
 	}
-	spin_unlock(&pv_lock);
+	spin_unlock(lk);
+	pmap_page_shoot_send(&ps);
 }
 
 /* See pmap.h. */
@@ -1151,14 +1391,15 @@ static uint8_t pmap_page_flag(pte_t bit)
  * that has gone. */
 static bool pmap_page_test(struct vm_page *pg, pte_t bit)
 {
+	struct spinlock *lk = pmap_pv_lock(pg);
 	struct pv_entry *pv;
 	bool set;
 
-	spin_lock(&pv_lock);
+	spin_lock(lk);
 	set = (pg->pmap_flags & pmap_page_flag(bit)) != 0;
 	for (pv = pg->pv_list; pv != NULL && !set; pv = pv->next)
 		set = (*pmap_walk(pv->pmap, pv->va, 0, false) & bit) != 0;
-	spin_unlock(&pv_lock);
+	spin_unlock(lk);
 	return set;
 }
 
@@ -1168,11 +1409,13 @@ static bool pmap_page_test(struct vm_page *pg, pte_t bit)
  * was set anywhere. */
 static bool pmap_page_clear(struct vm_page *pg, pte_t bit, bool flush)
 {
+	struct spinlock *lk = pmap_pv_lock(pg);
+	struct pmap_page_shoot ps = { 0, 0, 0 };
 	struct pv_entry *pv;
 	pte_t old;
 	bool was;
 
-	spin_lock(&pv_lock);
+	spin_lock(lk);
 	was = (pg->pmap_flags & pmap_page_flag(bit)) != 0;
 	pg->pmap_flags &= ~pmap_page_flag(bit);
 	for (pv = pg->pv_list; pv != NULL; pv = pv->next) {
@@ -1181,12 +1424,13 @@ static bool pmap_page_clear(struct vm_page *pg, pte_t bit, bool flush)
 		if (old & bit) {
 			was = true;
 			if (flush)
-				pmap_tlb_flush(pv->pmap, pv->va, pv->va + PAGE_SIZE);
+				pmap_page_shoot_add(&ps, pv->pmap, pv->va);
 			else
 				pmap_tlb_defer(pv->pmap);
 		}
 	}
-	spin_unlock(&pv_lock);
+	spin_unlock(lk);
+	pmap_page_shoot_send(&ps);
 	return was;
 }
 
@@ -1271,7 +1515,7 @@ int pmap_kenter(vaddr_t va, paddr_t pa, vm_prot_t prot)
 	}
 	KASSERT(!pte_is_valid(*ptep), "kernel va %lx already mapped", va);
 	__atomic_store_n(ptep, pte, __ATOMIC_RELEASE);
-	kernel_pmap.resident++;
+	__atomic_fetch_add(&kernel_pmap.resident, 1, __ATOMIC_RELAXED);
 	sfence_vma_page(va);
 	spin_unlock(&kernel_pmap.lock);
 	return 0;
@@ -1296,7 +1540,7 @@ void pmap_kremove(vaddr_t va, size_t size)
 		if (ptep == NULL || !pte_is_valid(*ptep))
 			continue;
 		__atomic_store_n(ptep, 0, __ATOMIC_RELEASE);
-		kernel_pmap.resident--;
+		__atomic_fetch_sub(&kernel_pmap.resident, 1, __ATOMIC_RELAXED);
 	}
 	pmap_tlb_flush_kernel(va, va + size);
 	spin_unlock(&kernel_pmap.lock);
@@ -1333,7 +1577,7 @@ uint64_t pmap_pv_count(void)
 	return __atomic_load_n(&pv_count, __ATOMIC_RELAXED);
 }
 
-/* True if pg has the pv entry (pmap, va). => pv_lock held */
+/* True if pg has the pv entry (pmap, va). => every pv lock held */
 static bool pmap_pv_has(struct vm_page *pg, struct pmap *pmap, vaddr_t va)
 {
 	for (struct pv_entry *pv = pg->pv_list; pv != NULL; pv = pv->next) {
@@ -1344,7 +1588,7 @@ static bool pmap_pv_has(struct vm_page *pg, struct pmap *pmap, vaddr_t va)
 }
 
 /* Check one level-0 table of a user pmap at base va; count its leaves.
- * => pmap->lock and pv_lock held */
+ * => pmap->lock and every pv lock held */
 static void pmap_check_l0(struct pmap *pmap, pte_t *l0, vaddr_t base,
 			  uint64_t *leaves, uint64_t *wired)
 {
@@ -1374,7 +1618,8 @@ void pmap_check(struct pmap *pmap)
 
 	KASSERT(pmap != &kernel_pmap, "pmap_check is for user pmaps");
 	spin_lock(&pmap->lock);
-	spin_lock(&pv_lock);
+	for (size_t i = 0; i < PMAP_PV_LOCKS; i++)     /* in index order */
+		spin_lock(&pv_locks[i].lock);
 	for (size_t i = 0; i < PMAP_KERNEL_ROOT_FIRST; i++) {
 		if (!pte_is_valid(root[i]))
 			continue;
@@ -1396,7 +1641,8 @@ void pmap_check(struct pmap *pmap)
 		       &pmap_table(kernel_pmap.root)[PMAP_KERNEL_ROOT_FIRST],
 		       (PTES_PER_TABLE - PMAP_KERNEL_ROOT_FIRST) * sizeof(pte_t)) == 0,
 		"kernel half differs from the kernel root");
-	spin_unlock(&pv_lock);
+	for (size_t i = PMAP_PV_LOCKS; i-- > 0;)
+		spin_unlock(&pv_locks[i].lock);
 	spin_unlock(&pmap->lock);
 }
 

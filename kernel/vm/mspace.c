@@ -233,16 +233,46 @@ static void mspace_note_resident(struct mspace *ms)
 		ms->resident_peak = r;
 }
 
-/* Take v out of ms: unmap its pages, write a shared file mapping's dirty
- * pages back, remove it from the tree, free it. => ms->lock held. */
-static void mspace_drop_vma(struct mspace *ms, struct vma *v)
+/* Take v, whose pages are unmapped and flushed from every TLB, out of ms:
+ * write a shared file mapping's dirty pages back, remove it from the tree,
+ * free it (and with it the pages only it held). => ms->lock held. */
+static void mspace_forget_vma(struct mspace *ms, struct vma *v)
 {
-	mspace_note_resident(ms);
-	pmap_remove(ms->pmap, v->start, v->end);
 	vma_sync(v, v->start, v->end);  /* an I/O error loses the stores */
 	vma_tree_remove(&ms->vmas, v);
 	mspace_count(ms, v, -1);
 	vma_free(v);
+}
+
+/* Take v out of ms: unmap its pages (one shootdown), then as
+ * mspace_forget_vma. => ms->lock held. */
+static void mspace_drop_vma(struct mspace *ms, struct vma *v)
+{
+	mspace_note_resident(ms);
+	pmap_remove(ms->pmap, v->start, v->end);
+	mspace_forget_vma(ms, v);
+}
+
+/* Unmap every VMA of ms that meets [start, end) (whole VMAs: the caller
+ * split the edges) with one TLB shootdown for all, then forget them: no
+ * page is freed before every hart has dropped its old PTEs.
+ * => ms->lock held. */
+static void mspace_drop_range(struct mspace *ms, vaddr_t start, vaddr_t end)
+{
+	struct pmap_tlb_batch b;
+	struct vma *v, *next;
+
+	mspace_note_resident(ms);
+	pmap_tlb_batch_init(&b, ms->pmap);
+	for (v = vma_tree_find_from(&ms->vmas, start); v && v->start < end;
+	     v = vma_tree_next(v))
+		pmap_remove_batch(&b, v->start, v->end);
+	pmap_tlb_batch_flush(&b);
+	for (v = vma_tree_find_from(&ms->vmas, start); v && v->start < end;
+	     v = next) {
+		next = vma_tree_next(v);
+		mspace_forget_vma(ms, v);
+	}
 }
 
 void mspace_vma_resize(struct mspace *ms, struct vma *v, vaddr_t start,
@@ -370,16 +400,11 @@ static int mspace_split_edges(struct mspace *ms, vaddr_t start, vaddr_t end)
 /* Unmap [start, end). => ms->lock held. 0 or -ENOMEM (nothing unmapped). */
 static int _mspace_unmap(struct mspace *ms, vaddr_t start, vaddr_t end)
 {
-	struct vma *v, *next;
 	int err = mspace_split_edges(ms, start, end);
 
 	if (err)
 		return err;
-	for (v = vma_tree_find_from(&ms->vmas, start); v && v->start < end;
-	     v = next) {
-		next = vma_tree_next(v);
-		mspace_drop_vma(ms, v);
-	}
+	mspace_drop_range(ms, start, end);
 	return 0;
 }
 
@@ -418,39 +443,43 @@ void mspace_destroy(struct mspace *ms)
 
 	if (__atomic_sub_fetch(&ms->refcnt, 1, __ATOMIC_ACQ_REL) > 0)
 		return;
-	while ((v = vma_tree_first(&ms->vmas)) != NULL)
-		mspace_drop_vma(ms, v);
+	mspace_drop_range(ms, ms->min, ms->max);
+	v = vma_tree_first(&ms->vmas);
+	KASSERT(v == NULL, "mspace_destroy: VMA %lx-%lx left", v->start, v->end);
 	pmap_destroy(ms->pmap);
 	kmem_cache_free(mspace_cache, ms);
 }
 
 /* Share v's amap with the child's copy nv, copy-on-write: both become
  * needs-copy, and the parent's PTEs lose write permission so its next
- * write faults too. => the parent's lock held.
+ * write faults too; the shootdown is gathered in b, which mspace_fork
+ * flushes once before the child can run. => the parent's lock held.
  * Returns 0, or -ENOSYS (the cow lab's skeleton: the caller then copies
  * every page now, amap_copy_eager). */
-static int vma_fork_cow(struct mspace *parent, struct vma *v, struct vma *nv)
+static int vma_fork_cow(struct pmap_tlb_batch *b, struct vma *v,
+			struct vma *nv)
 {
 /* LAB cow: begin */
 	amap_ref(v->amap);
 	v->flags |= VMA_NEEDS_COPY;
 	nv->flags |= VMA_NEEDS_COPY;
 	if (v->prot & VM_PROT_WRITE)
-		pmap_protect(parent->pmap, v->start, v->end,
-			     mspace_pmap_prot(v->prot) & ~VM_PROT_WRITE);
+		pmap_protect_batch(b, v->start, v->end,
+				   mspace_pmap_prot(v->prot) & ~VM_PROT_WRITE);
 	return 0;
 /* LAB cow: end */
 /* LAB cow: stub
 	// lab cow: not implemented; fork copies every page instead
-	(void)parent; (void)v; (void)nv;
+	(void)b; (void)v; (void)nv;
 	return -ENOSYS;
 */
 }
 
 /* A copy of parent VMA v for a child mspace: the same range, flags, object
- * and name; private anonymous pages shared copy-on-write (cow) or copied
- * now. NULL on -ENOMEM. => the parent's lock held. */
-static struct vma *vma_fork(struct mspace *parent, struct vma *v, bool cow)
+ * and name; private anonymous pages shared copy-on-write (cow, the
+ * parent's write-protect gathered in b) or copied now. NULL on -ENOMEM.
+ * => the parent's lock held. */
+static struct vma *vma_fork(struct pmap_tlb_batch *b, struct vma *v, bool cow)
 {
 	struct vma *nv = kmem_cache_alloc_user(vma_cache);
 	size_t pad;
@@ -460,7 +489,7 @@ static struct vma *vma_fork(struct mspace *parent, struct vma *v, bool cow)
 	*nv = *v;
 	if (v->amap != NULL) {
 		KASSERT(v->flags & VMA_PRIVATE, "shared VMA with an amap");
-		if (!cow || vma_fork_cow(parent, v, nv) != 0) {
+		if (!cow || vma_fork_cow(b, v, nv) != 0) {
 			/* A stack keeps its room to grow below amap_off. */
 			pad = (v->flags & VMA_STACK) ? v->amap_off : 0;
 			if (amap_copy_eager(v->amap, v->amap_off, vma_pages(v),
@@ -480,18 +509,20 @@ int mspace_fork(struct mspace *parent, struct mspace **childp)
 {
 	struct mspace *child = mspace_create();
 	bool cow = bootarg_bool("cow", true);
+	struct pmap_tlb_batch b;
 	struct vma *v, *nv;
 	int err = 0;
 
 	if (child == NULL)
 		return -ENOMEM;
 	mutex_lock(&parent->lock);
+	pmap_tlb_batch_init(&b, parent->pmap);
 	for (v = vma_tree_first(&parent->vmas); v; v = vma_tree_next(v)) {
 		/* Linux's dup_mmap: each private writable VMA is charged. */
 		err = vm_commit_charge(mspace_vma_commit(v));
 		if (err)
 			break;
-		nv = vma_fork(parent, v, cow);
+		nv = vma_fork(&b, v, cow);
 		if (nv != NULL) {
 			/* Not mspace_link: the child may have as many VMAs as
 			 * its parent, even if max_map_count was lowered. */
@@ -509,6 +540,7 @@ int mspace_fork(struct mspace *parent, struct mspace **childp)
 	child->brk = parent->brk;
 	child->stack_top = parent->stack_top;
 	child->stack_limit = parent->stack_limit;
+	pmap_tlb_batch_flush(&b);       /* one shootdown for every VMA */
 	mutex_unlock(&parent->lock);
 	if (err) {
 		mspace_destroy(child);
@@ -831,8 +863,10 @@ static int mspace_range_allows(struct mspace *ms, vaddr_t start, vaddr_t end,
 }
 
 /* Set v's protection; pages already mapped lose the rights taken away
- * (rights added are granted by the next fault). => ms->lock held. */
-static void vma_set_prot(struct mspace *ms, struct vma *v, vm_prot_t prot)
+ * (rights added are granted by the next fault), the shootdown gathered in
+ * b for the caller to flush. => ms->lock held. */
+static void vma_set_prot(struct mspace *ms, struct pmap_tlb_batch *b,
+			 struct vma *v, vm_prot_t prot)
 {
 	vm_prot_t old = mspace_pmap_prot(v->prot), now = mspace_pmap_prot(prot);
 
@@ -843,10 +877,10 @@ static void vma_set_prot(struct mspace *ms, struct vma *v, vm_prot_t prot)
 		return;
 	if (now == VM_PROT_NONE) {
 		mspace_note_resident(ms);
-		pmap_remove(ms->pmap, v->start, v->end);
+		pmap_remove_batch(b, v->start, v->end);
+	} else {
+		pmap_protect_batch(b, v->start, v->end, now);
 	}
-	else
-		pmap_protect(ms->pmap, v->start, v->end, now);
 }
 
 /* The private pages of [start, end) that are not writable now: what
@@ -866,6 +900,7 @@ static size_t mspace_range_uncommitted(struct mspace *ms, vaddr_t start,
 
 int mspace_protect(struct mspace *ms, vaddr_t va, size_t len, vm_prot_t prot)
 {
+	struct pmap_tlb_batch b;
 	struct vma *v;
 	size_t charge = 0;
 	int err;
@@ -885,9 +920,11 @@ int mspace_protect(struct mspace *ms, vaddr_t va, size_t len, vm_prot_t prot)
 	if (err == 0)
 		err = mspace_split_edges(ms, va, va + len);
 	if (err == 0) {
+		pmap_tlb_batch_init(&b, ms->pmap);
 		for (v = vma_tree_lookup(&ms->vmas, va); v && v->start < va + len;
 		     v = vma_tree_next(v))
-			vma_set_prot(ms, v, prot);
+			vma_set_prot(ms, &b, v, prot);
+		pmap_tlb_batch_flush(&b);       /* one shootdown for the range */
 	}
 	mutex_unlock(&ms->lock);
 	vm_commit_add(-(int64_t)charge);        /* the VMAs count themselves */

@@ -6,9 +6,11 @@
  *
  * Addresses are bytes; va page aligned unless said otherwise. No function
  * here sleeps; all may be called with spinlocks held that rank above
- * pmap->lock (kernel/vm/vm.h). The TLB of every hart is up to date when a
+ * pmap->lock (kernel/vm/vm.h), though none of pmap's own locks is held
+ * across an SBI call. The TLB of every hart is up to date when a
  * function that changes mappings returns (RISC-V privileged spec v1.12,
- * 4.2.1 SFENCE.VMA; SBI v1.0 RFENCE for the other harts).
+ * 4.2.1 SFENCE.VMA; SBI v1.0 RFENCE for the other harts), except the
+ * _batch and _deferred calls, whose caller sends the fence.
  */
 #ifndef KERNEL_VM_PMAP_H
 #define KERNEL_VM_PMAP_H
@@ -53,7 +55,8 @@ void pmap_destroy(struct pmap *pmap);
 /* Load pmap into satp on this hart with its ASID (allocating one if it
  * has none in the current generation), leaving the pmap loaded before.
  * pmap_deactivate: if pmap is loaded on this hart, load the kernel pmap
- * instead. Interrupts may be on or off; no lock ranking below pv_lock held. */
+ * instead. Interrupts may be on or off; no lock ranking below the pv
+ * locks held. */
 void pmap_activate(struct pmap *pmap);
 void pmap_deactivate(struct pmap *pmap);
 
@@ -97,6 +100,29 @@ void pmap_remove(struct pmap *pmap, vaddr_t sva, vaddr_t eva);
 /* Lower the protection of mappings in [sva, eva) to prot (never raises
  * it; a mapping left with no access is removed). */
 void pmap_protect(struct pmap *pmap, vaddr_t sva, vaddr_t eva, vm_prot_t prot);
+
+/*
+ * One TLB shootdown for an operation over several ranges of one user pmap
+ * (Linux's mmu_gather): munmap or mprotect across VMAs, fork's
+ * write-protect of every private writable VMA. pmap_tlb_batch_init, then
+ * pmap_remove_batch / pmap_protect_batch (as pmap_remove / pmap_protect,
+ * but they only note what changed), then pmap_tlb_batch_flush once: it
+ * flushes the span of every change (the whole ASID past a few pages) on
+ * each hart whose TLB may hold it, one SBI RFENCE call for all, and
+ * returns when they are done. Until then another hart may still use an
+ * old PTE: no page whose mapping was removed may be freed or reused, and
+ * no write-protected page shared, before the flush.
+ * => pmap_tlb_batch_flush: no pmap lock held (it may wait for other harts)
+ */
+struct pmap_tlb_batch {
+	struct pmap *pmap;      /* the user pmap whose PTEs change */
+	vaddr_t sva, eva;       /* span of the PTEs changed; none if sva >= eva */
+};
+void pmap_tlb_batch_init(struct pmap_tlb_batch *b, struct pmap *pmap);
+void pmap_remove_batch(struct pmap_tlb_batch *b, vaddr_t sva, vaddr_t eva);
+void pmap_protect_batch(struct pmap_tlb_batch *b, vaddr_t sva, vaddr_t eva,
+			vm_prot_t prot);
+void pmap_tlb_batch_flush(struct pmap_tlb_batch *b);
 /* Physical address mapped at va (any address, any pmap, superpages too),
  * or false if none. */
 bool pmap_extract(struct pmap *pmap, vaddr_t va, paddr_t *pa);
@@ -108,7 +134,8 @@ void pmap_page_protect(struct vm_page *pg, vm_prot_t prot);
  * the page daemon removes a batch of pages, then calls
  * pmap_tlb_flush_deferred once before it writes or frees any of them
  * (until then another hart may still reach the page through its TLB;
- * arch/riscv/pmap.c says why no store is lost). => no locks below pv_lock. */
+ * arch/riscv/pmap.c says why no store is lost). => no locks below the pv
+ * locks. */
 void pmap_page_remove_deferred(struct vm_page *pg);
 
 /* Reference and modify bits (PTE A and D) of pg over all its mappings,
@@ -124,7 +151,7 @@ bool pmap_clear_modify(struct vm_page *pg);
  * TLB shootdown; returns whether it was set. The caller ends each batch
  * with one pmap_tlb_flush_deferred instead of one shootdown per page
  * (until then a page may look unreferenced once too often, never wrongly
- * mapped). => no locks below pv_lock. */
+ * mapped). => no locks below the pv locks. */
 bool pmap_clear_reference_deferred(struct vm_page *pg);
 /* Flush every TLB entry of every address space on every hart. */
 void pmap_tlb_flush_all(void);

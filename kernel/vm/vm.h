@@ -21,12 +21,14 @@
  *               bcache buffer lock (mutex)
  *           amap->lock / anon->lock (spin)
  *             pmap->lock      (spin: page tables of one pmap)
- *               pv_lock       (spin: every vm_page's pv list)
+ *               pv lock       (spin: one of 64, hashed by page: its pv list
+ *                              and the leaf PTEs naming it; one at a time;
+ *                              none held across an SBI call)
  *                 zone->lock  (spin: one buddy allocator)
  *                   kmem_cache->lock (spin)
  *                     kva_lock (spin)
  *   asid_lock (spin, leaf: the pmap's ASID allocator; taken under pmap->lock,
- *   pv_lock and the scheduler's locks, takes nothing)
+ *   a pv lock and the scheduler's locks, takes nothing)
  *   proc->lock, sched run-queue lock, sleep channels (spin; leaf-level
  *   with respect to VM locks)
  *   pageq_lock (spin, leaf: the active/inactive page queues; never held

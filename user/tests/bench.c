@@ -30,6 +30,9 @@
 #define BENCH_NO_SYSCALL    4095    /* a7 naming no system call */
 #define BENCH_LX_ENOSYS     38      /* Linux errno, as a raw ecall gives it */
 #define BENCH_ZERO_UNROLL   8       /* doublewords stored per loop turn */
+#define BENCH_HARTS         4       /* processes of fault_4harts */
+#define BENCH_READY         'R'     /* fault_harts child: mapped, waiting */
+#define BENCH_FAILED        'F'     /* fault_harts child: mmap failed */
 _Static_assert(BENCH_PAGE / sizeof(uint64_t) % BENCH_ZERO_UNROLL == 0,
 	       "bench_zero_page stores whole turns");
 
@@ -295,6 +298,111 @@ static int bench_zero_fault(const struct bench *b, struct bench_result *r)
 	return 0;
 }
 
+/* A child of fault_harts: map pages of fresh anonymous memory, say it is
+ * ready on back, wait for the start byte on go, write one byte into each
+ * page, and send its start and end counts through back. */
+static void bench_harts_child(size_t pages, int go, int back)
+{
+	size_t len = pages * BENCH_PAGE;
+	uint64_t span[2];
+	char *p = bench_map(len);
+	char c = p != NULL ? BENCH_READY : BENCH_FAILED;
+
+	if (write(back, &c, 1) != 1 || p == NULL || read(go, &c, 1) != 1)
+		_exit(1);
+	span[0] = bench_instret();
+	bench_touch(p, pages, 1);
+	span[1] = bench_instret();
+	_exit(write(back, span, sizeof(span)) == sizeof(span) ? 0 : 1);
+}
+
+/* Start nproc children of bench_harts_child; returns how many started. */
+static int bench_harts_spawn(int nproc, size_t pages, int go[2], int back[2],
+			     pid_t *pids, struct bench_result *r)
+{
+	int i;
+
+	for (i = 0; i < nproc; i++) {
+		pids[i] = fork();
+		if (pids[i] < 0) {
+			bench_error(r, "fork");
+			break;
+		}
+		if (pids[i] == 0) {
+			close(go[1]);
+			close(back[0]);
+			bench_harts_child(pages, go[0], back[1]);
+		}
+	}
+	return i;
+}
+
+/* One round of fault_harts: nproc children zero-fill pages each, all at
+ * once. The window is from the first child's start to the last child's
+ * end: under -icount with several harts rdinstret follows one virtual
+ * clock that every hart advances, so the window holds the instructions
+ * of all harts in it, spinning on locks included. */
+static int bench_harts_round(int nproc, size_t pages, struct bench_result *r)
+{
+	uint64_t span[2], lo = UINT64_MAX, hi = 0;
+	int go[2], back[2], i, n;
+	char start[BENCH_HARTS];
+	pid_t pids[BENCH_HARTS];
+
+	if (pipe(go) < 0)
+		return bench_error(r, "pipe");
+	if (pipe(back) < 0) {
+		bench_error(r, "pipe");
+		goto close_go;
+	}
+	n = bench_harts_spawn(nproc, pages, go, back, pids, r);
+	for (i = 0; i < n && r->error[0] == '\0'; i++)
+		if (read(back[0], start, 1) != 1 || start[0] != BENCH_READY)
+			bench_error(r, "a child could not map its pages");
+	memset(start, 0, sizeof(start));
+	bench_align();
+	if (r->error[0] == '\0' && n == nproc &&
+	    write(go[1], start, (size_t)n) != n)
+		bench_error(r, "write of the start bytes");
+	for (i = 0; i < n && r->error[0] == '\0'; i++) {
+		if (read(back[0], span, sizeof(span)) != sizeof(span)) {
+			bench_error(r, "read of a child's counts");
+			break;
+		}
+		lo = span[0] < lo ? span[0] : lo;
+		hi = span[1] > hi ? span[1] : hi;
+	}
+	close(go[1]);
+	go[1] = -1;
+	for (i = 0; i < n; i++)
+		if (bench_reap(pids[i], r) < 0)
+			break;
+	if (r->error[0] == '\0')
+		bench_add(r, (uint64_t)nproc * pages, hi - lo);
+	close(back[0]);
+	close(back[1]);
+close_go:
+	close(go[0]);
+	if (go[1] >= 0)
+		close(go[1]);
+	return r->error[0] != '\0' ? -1 : 0;
+}
+
+/* fault_1hart, fault_4harts: the zero-fill fault of one process alone,
+ * and of BENCH_HARTS processes on as many harts at once (size pages each,
+ * a fresh mapping per round). On a machine with BENCH_HARTS harts the
+ * second costs as much per fault as the first if nothing serializes. */
+static int bench_fault_harts(const struct bench *b, struct bench_result *r)
+{
+	int nproc = strcmp(b->name, "fault_1hart") == 0 ? 1 : BENCH_HARTS;
+	long i;
+
+	for (i = 0; i < b->rounds; i++)
+		if (bench_harts_round(nproc, (size_t)b->size, r) < 0)
+			return -1;
+	return 0;
+}
+
 /* Read all of fd once, so its pages are in the page cache. Returns its
  * size in bytes, or -1. */
 static off_t bench_warm_file(int fd, struct bench_result *r)
@@ -493,6 +601,13 @@ static const struct bench benches[] = {
 	{ "fault_floor",  bench_fault_floor,   0,   1000 },
 };
 
+/* Benchmarks that run only when named: tools/bench.py runs them on a
+ * machine of their own (fault_harts: 4 harts). */
+static const struct bench named_benches[] = {
+	{ "fault_1hart",  bench_fault_harts,   1024, 2 },
+	{ "fault_4harts", bench_fault_harts,   1024, 2 },
+};
+
 /* Print one line in a single write, so no fork can print it twice. */
 static void bench_print(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void bench_print(const char *fmt, ...)
@@ -539,6 +654,9 @@ static const struct bench *bench_find(const char *name)
 	for (i = 0; i < sizeof(benches) / sizeof(benches[0]); i++)
 		if (strcmp(benches[i].name, name) == 0)
 			return &benches[i];
+	for (i = 0; i < sizeof(named_benches) / sizeof(named_benches[0]); i++)
+		if (strcmp(named_benches[i].name, name) == 0)
+			return &named_benches[i];
 	return NULL;
 }
 
@@ -550,6 +668,8 @@ int main(int argc, char **argv)
 	if (argc == 2 && strcmp(argv[1], "-l") == 0) {
 		for (i = 0; i < n; i++)
 			bench_print("%s\n", benches[i].name);
+		for (i = 0; i < sizeof(named_benches) / sizeof(named_benches[0]); i++)
+			bench_print("%s (only when named)\n", named_benches[i].name);
 		return 0;
 	}
 	for (a = 1; a < argc; a++)

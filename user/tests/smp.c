@@ -2,7 +2,8 @@
  * smp: many processes at once, so that several harts fork, fault, sleep
  * and wake up together: 8 workers x 50 fork/touch/exit rounds with
  * copy-on-write checks, an atomic counter in shared memory, pipe ping-pong
- * pairs, mmap/munmap churn, and parallel file creation in one directory.
+ * pairs, mmap/munmap churn, parallel file creation in one directory, and
+ * a TLB shootdown seen by a process running on another hart.
  */
 #include "tap.h"
 
@@ -11,7 +12,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 
-#define PLAN            15
+#define PLAN            16
 #define NWORKERS        8
 #define NROUNDS         50
 #define PAGE            4096L
@@ -24,6 +25,7 @@
 #define FILES_PER_WORKER 50
 #define NFILE_WORKERS   4
 #define DENT_BUF        1024
+#define FENCE_ROUNDS    20
 
 struct slot {                   /* one worker's results, in shared memory */
 	long rounds;            /* rounds completed */
@@ -35,6 +37,8 @@ struct slot {                   /* one worker's results, in shared memory */
 struct shared {
 	struct slot slot[NWORKERS];
 	long counter;
+	int reader_up;          /* fence test: the reader has read the page */
+	int truncated;          /* fence test: ftruncate has returned */
 };
 
 static struct shared *sh;
@@ -250,6 +254,69 @@ static void test_files(void)
 	tap_is(rmdir(dir), 0, "leaving the directory empty");
 }
 
+/* The reader of the fence test: read the file page in a loop; once the
+ * parent says ftruncate returned, the next read must fault (SIGBUS). */
+static void fence_reader(volatile unsigned char *p)
+{
+	unsigned sum = p[0];
+
+	__atomic_store_n(&sh->reader_up, 1, __ATOMIC_RELEASE);
+	for (;;) {
+		sum += p[0];
+		if (__atomic_load_n(&sh->truncated, __ATOMIC_ACQUIRE)) {
+			sum += p[0];    /* a stale TLB entry would let this pass */
+			_exit(2 + (int)(sum & 0));
+		}
+	}
+}
+
+/* One round: a reader spins on a shared file page while this process,
+ * on another hart, truncates the file. ftruncate removes the reader's
+ * PTE and returns only after every hart that may cache it has flushed
+ * it (RISC-V privileged spec 4.2.1; SBI RFENCE), so the reader's next
+ * read faults. Returns 1 if it was killed by SIGBUS. */
+static int fence_round(int r)
+{
+	char path[64];
+	unsigned char page[PAGE];
+	int fd, status, ok;
+	pid_t pid;
+
+	snprintf(path, sizeof(path), "/tmp/smp-fence-%d", r);
+	fd = open(path, O_CREAT | O_TRUNC | O_RDWR, 0644);
+	memset(page, 'f', sizeof(page));
+	if (fd < 0 || write(fd, page, PAGE) != PAGE)
+		return 0;
+	unsigned char *p = mmap(NULL, PAGE, PROT_READ, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED)
+		return 0;
+	__atomic_store_n(&sh->reader_up, 0, __ATOMIC_RELEASE);
+	__atomic_store_n(&sh->truncated, 0, __ATOMIC_RELEASE);
+	pid = fork();
+	if (pid == 0)
+		fence_reader(p);
+	while (pid > 0 && !__atomic_load_n(&sh->reader_up, __ATOMIC_ACQUIRE))
+		tap_sys(SYS_sched_yield, 0, 0, 0);
+	ok = pid > 0 && ftruncate(fd, 0) == 0;
+	__atomic_store_n(&sh->truncated, 1, __ATOMIC_RELEASE);
+	ok = ok && waitpid(pid, &status, 0) == pid && WIFSIGNALED(status) &&
+	     WTERMSIG(status) == SIGBUS;
+	munmap(p, PAGE);
+	close(fd);
+	unlink(path);
+	return ok;
+}
+
+static void test_remote_fence(void)
+{
+	int ok = 0;
+
+	for (int r = 0; r < FENCE_ROUNDS; r++)
+		ok += fence_round(r);
+	tap_is(ok, FENCE_ROUNDS, "a reader on another hart faults right after "
+	       "ftruncate takes its page away (%d rounds)", FENCE_ROUNDS);
+}
+
 int main(void)
 {
 	tap_plan(PLAN);
@@ -261,6 +328,7 @@ int main(void)
 	test_ping_pong();
 	tap_is(run_all(NWORKERS, churn), NWORKERS, "8 processes mapped, touched and unmapped 200 times each");
 	test_files();
+	test_remote_fence();
 	tap_errno(wait(NULL), ECHILD, "no children left");
 	return tap_done();
 }

@@ -48,6 +48,16 @@ static inline void spin_unlock(struct spinlock *lk)
 	lk->locked = 0;
 }
 
+static inline void spin_lock_nested(struct spinlock *lk)
+{
+	spin_lock(lk);
+}
+
+static inline void spin_unlock_nested(struct spinlock *lk)
+{
+	spin_unlock(lk);
+}
+
 static inline bool spin_holding(const struct spinlock *lk)
 {
 	return lk->locked != 0;
