@@ -1,7 +1,8 @@
 /*
  * Pagoda's malloc (ARCHITECTURE.md layer 15).  Small requests are served
- * from power-of-two buckets (16 bytes to 2 KiB); each bucket owns whole
- * pages carved from 64 KiB chunks mapped with mmap.  A page directory (a
+ * from buckets of 16 bytes to 2 KiB (the powers of two and 1.5 times
+ * them); each bucket owns whole pages carved from 64 KiB chunks mapped
+ * with mmap.  A page directory (a
  * three-level radix tree keyed by page number) maps every page to its
  * descriptor, so free() finds a block's bucket from its address alone and
  * blocks carry no header.
@@ -47,9 +48,18 @@
 #define MALLOC_PAGE_SIZE    ((size_t)1 << MALLOC_PAGE_SHIFT)
 #define MALLOC_MIN_SHIFT    4		/* smallest block: 16 bytes */
 #define MALLOC_MAX_SHIFT    11		/* largest bucket block: 2 KiB */
-#define MALLOC_NBUCKETS     (MALLOC_MAX_SHIFT - MALLOC_MIN_SHIFT + 1)
 #define MALLOC_MIN_BLOCK    ((size_t)1 << MALLOC_MIN_SHIFT)
 #define MALLOC_MAX_BLOCK    ((size_t)1 << MALLOC_MAX_SHIFT)
+/*
+ * Bucket sizes: the powers of two from 16 bytes to 2 KiB and, between
+ * them from 32 up, 1.5 times the lower one (48, 96, ... 768), so a block
+ * wastes at most a third of itself, not half.  All are multiples of 16
+ * (malloc's alignment).  1536 is left out: only two fit a page, wasting
+ * 1 KiB of it.
+ */
+#define MALLOC_BUCKET_SIZES 16, 32, 48, 64, 96, 128, 192, 256, 384, 512, 768, 1024, 2048
+#define MALLOC_NBUCKETS     13
+#define MALLOC_SIZE_STEPS   (MALLOC_MAX_BLOCK / MALLOC_MIN_BLOCK + 1) /* 16-byte steps */
 #define MALLOC_CHUNK_PAGES  16		/* 64 KiB per chunk */
 #define MALLOC_MAX_BLOCKS   (MALLOC_PAGE_SIZE / MALLOC_MIN_BLOCK)
 #define MALLOC_WORD_BITS    64
@@ -62,8 +72,8 @@
 #define MALLOC_RUN_MAX_PAGES    64	/* larger blocks: a mapping of their own */
 #define MALLOC_RUN_EXACT        16	/* classes 0..14: runs of 1..15 pages */
 #define MALLOC_RUN_CLASSES      19	/* then 16-31, 32-63, 64-127, 128-255 */
-#define MALLOC_DIRTY_HIGH       256	/* free pages maybe resident: purge above */
-#define MALLOC_DIRTY_LOW        64	/* ... down to this many */
+#define MALLOC_DIRTY_HIGH       16	/* free pages maybe resident: purge above (64 KiB) */
+#define MALLOC_DIRTY_LOW        0	/* ... down to this many: one batch */
 
 /* Page directory: 48-bit addresses, 36-bit page numbers, 12 bits a level. */
 #define MALLOC_VA_BITS      48
@@ -79,6 +89,8 @@ _Static_assert(MALLOC_RUN_MAX_PAGES <= MALLOC_REGION_RUN_PAGES, "a run fits a re
 _Static_assert(MALLOC_REGION_PAGES <= MALLOC_DIR_ENTRIES,
 	       "a region spans at most two directory leaves");
 _Static_assert(MALLOC_DIRTY_LOW < MALLOC_DIRTY_HIGH, "purge hysteresis");
+_Static_assert(sizeof((uint16_t[]){ MALLOC_BUCKET_SIZES }) == MALLOC_NBUCKETS * sizeof(uint16_t),
+	       "one bucket per size");
 
 enum malloc_kind {
 	MALLOC_PAGE_FREE,	/* in the page pool, owned by no bucket */
@@ -107,9 +119,13 @@ struct malloc_page {
 	uint8_t bucket;			/* SMALL: bucket index */
 	uint16_t nfree;			/* SMALL: free blocks in the page */
 	uint8_t zeroed;			/* RUN, LARGE: all zero when handed out */
-	size_t npages;			/* LARGE: pages mapped; RUN*: pages */
-	size_t dirty;			/* RUN_FREE: at most this many resident */
-	uint64_t used[MALLOC_BITMAP_WORDS]; /* SMALL: bit i = block i in use */
+	union {
+		uint64_t used[MALLOC_BITMAP_WORDS]; /* SMALL: bit i = block i in use */
+		struct {
+			size_t npages;	/* LARGE: pages mapped; RUN*: pages */
+			size_t dirty;	/* RUN_FREE: at most this many resident */
+		};
+	};
 	struct malloc_page *next;	/* partial list / pool / run list / spare */
 	struct malloc_page *prev;	/* bucket partial list, run free list */
 };
@@ -121,7 +137,10 @@ struct malloc_bucket {
 	size_t blocks_used;		/* blocks handed out */
 };
 
+static const uint16_t malloc_bucket_sizes[MALLOC_NBUCKETS] = { MALLOC_BUCKET_SIZES };
 static struct malloc_bucket malloc_buckets[MALLOC_NBUCKETS];
+_Static_assert(sizeof(struct malloc_page) == 64, "64 descriptors a page");
+static uint8_t malloc_size_bucket[MALLOC_SIZE_STEPS]; /* (bytes + 15) / 16 -> index */
 static struct malloc_page *malloc_pool;		/* FREE pages */
 static struct malloc_page *malloc_spare_descs;	/* unused descriptors */
 static struct malloc_page malloc_tombstone = { .kind = MALLOC_PAGE_FREED };
@@ -162,11 +181,17 @@ static int malloc_is_pow2(size_t x)
 /* Index of the smallest bucket whose blocks hold `bytes` (<= 2 KiB). */
 static int malloc_bucket_index(size_t bytes)
 {
-	int i = 0;
+	return malloc_size_bucket[(bytes + MALLOC_MIN_BLOCK - 1) / MALLOC_MIN_BLOCK];
+}
 
-	while (((size_t)MALLOC_MIN_BLOCK << i) < bytes)
-		i++;
-	return i;
+/* The smallest power of two >= x (x <= 2 KiB here). */
+static size_t malloc_pow2_round(size_t x)
+{
+	size_t p = MALLOC_MIN_BLOCK;
+
+	while (p < x)
+		p <<= 1;
+	return p;
 }
 
 static size_t malloc_capacity(const struct malloc_bucket *b)
@@ -311,6 +336,7 @@ static int malloc_chunk_map(void)
 		}
 		d->base = base;
 		d->kind = MALLOC_PAGE_FREE;
+		d->zeroed = 1;		/* never handed out: not resident */
 		d->next = malloc_pool;
 		malloc_pool = d;
 		malloc_pool_pages++;
@@ -320,10 +346,37 @@ static int malloc_chunk_map(void)
 }
 
 /* Take a FREE page from the pool, mapping a new chunk if it is empty. */
+/*
+ * An empty page a bucket keeps as its only partial page, taken from that
+ * bucket (which refills when it needs a block again), or NULL.
+ */
+static struct malloc_page *malloc_pool_steal(void)
+{
+	for (int i = 0; i < MALLOC_NBUCKETS; i++) {
+		struct malloc_bucket *b = &malloc_buckets[i];
+		struct malloc_page *d = b->partial;
+
+		if (d && d->next == NULL && d->nfree == malloc_capacity(b)) {
+			b->partial = NULL;
+			b->pages--;
+			return d;
+		}
+	}
+	return NULL;
+}
+
+/*
+ * Take a FREE page for a bucket: a page used before and given back (it is
+ * resident), else an empty page another bucket keeps (resident too), else
+ * a fresh one, mapping a new chunk if the pool is empty.
+ */
 static struct malloc_page *malloc_pool_get(void)
 {
 	struct malloc_page *d;
 
+	if ((malloc_pool == NULL || malloc_pool->zeroed) &&
+	    (d = malloc_pool_steal()) != NULL)
+		return d;
 	if (malloc_pool == NULL && malloc_chunk_map() < 0)
 		return NULL;
 	d = malloc_pool;
@@ -335,6 +388,7 @@ static struct malloc_page *malloc_pool_get(void)
 static void malloc_pool_put(struct malloc_page *d)
 {
 	d->kind = MALLOC_PAGE_FREE;
+	d->zeroed = 0;
 	d->next = malloc_pool;
 	d->prev = NULL;
 	malloc_pool = d;
@@ -436,7 +490,7 @@ static void malloc_small_free(struct malloc_page *d, void *p)
 	size_t i = off / b->size;
 	uint64_t bit = 1ull << (i % MALLOC_WORD_BITS);
 
-	if (off % b->size)
+	if (off % b->size || i >= malloc_capacity(b))
 		malloc_die("invalid free", p);
 	if (!(d->used[i / MALLOC_WORD_BITS] & bit))
 		malloc_die("double free", p);
@@ -838,10 +892,18 @@ static void *malloc_large_alloc(size_t bytes, size_t align)
 
 /* ---------------------------------------------------------------- entry points */
 
+/* Bucket sizes, and the table from a size in 16-byte steps to its bucket. */
 static void malloc_init_buckets(void)
 {
-	for (int i = 0; i < MALLOC_NBUCKETS; i++)
-		malloc_buckets[i].size = MALLOC_MIN_BLOCK << i;
+	int i = 0;
+
+	for (int b = 0; b < MALLOC_NBUCKETS; b++)
+		malloc_buckets[b].size = malloc_bucket_sizes[b];
+	for (size_t step = 0; step < MALLOC_SIZE_STEPS; step++) {
+		while (malloc_buckets[i].size < step * MALLOC_MIN_BLOCK)
+			i++;
+		malloc_size_bucket[step] = (uint8_t)i;
+	}
 }
 
 /* Allocate bytes aligned to align (power of two, at least 16). */
@@ -857,6 +919,10 @@ static void *malloc_aligned(size_t bytes, size_t align)
 	}
 	if (bytes < align)
 		bytes = align;
+	/* A power-of-two bucket aligns its blocks to their size; 48, 96, ...
+	 * only to 16. */
+	if (align > MALLOC_MIN_BLOCK && bytes <= MALLOC_MAX_BLOCK)
+		bytes = malloc_pow2_round(bytes);
 	if (bytes <= MALLOC_MAX_BLOCK)
 		p = malloc_small_alloc(malloc_bucket_index(bytes));
 	else

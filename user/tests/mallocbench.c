@@ -35,8 +35,8 @@
 #define MB_STATUS_BUF      2048
 
 /* small: a window of live objects, each step replacing a random one. */
-#define MB_SMALL_SLOTS     2048
-#define MB_SMALL_STEPS     30000
+#define MB_SMALL_SLOTS     8192
+#define MB_SMALL_STEPS     60000
 
 /* strings: an interpreter building strings: a buffer grown by realloc
  * piece by piece, and every few pieces a fresh copy of it (a concat
@@ -73,6 +73,8 @@ struct mb_trace {
 	uint64_t (*run)(const struct mb_alloc *a);	/* returns ops, 0: failed */
 };
 
+static int argv_stats;
+void malloc_stats(void);
 static uint64_t mb_rng_state;
 static volatile uintptr_t mb_sink;	/* keeps results from being dropped */
 
@@ -310,6 +312,7 @@ static int mb_run(const struct mb_trace *t, const struct mb_alloc *a)
 	ops = t->run(a);
 	took = mb_instret() - t0;
 	peak_kb = mb_status_kb("VmHWM");
+	if (argv_stats) malloc_stats();
 	if (ops == 0) {
 		printf("BENCH name=malloc_%s_%s error=\"out of memory\"\n", t->name, a->name);
 		return 1;
@@ -357,7 +360,8 @@ int main(int argc, char **argv)
 {
 	if (argc == 1)
 		return mb_run_all() ? 1 : 0;
-	for (size_t t = 0; argc == 3 && t < MB_NTRACES; t++)
+	argv_stats = argc == 4;
+	for (size_t t = 0; argc >= 3 && t < MB_NTRACES; t++)
 		for (size_t a = 0; a < MB_NALLOCS; a++)
 			if (strcmp(argv[1], mb_traces[t].name) == 0 &&
 			    strcmp(argv[2], mb_allocs[a].name) == 0)
