@@ -76,7 +76,7 @@ SWAP_BENCHMARKS = [
 MALLOC_BENCH = "malloc"
 MALLOC_PROG = "/tests/mallocbench"
 MALLOC_TRACES = [
-    ("small", "small objects (8-512 B, 2,048 live)"),
+    ("small", "small objects (8-512 B, 8,192 live)"),
     ("strings", "string building (realloc growth + copies)"),
     ("trees", "binary trees (depth 4..9, stretch 10)"),
 ]
