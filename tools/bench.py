@@ -7,7 +7,9 @@ benchmarks (/tests/swapbench) on a small machine with a large swap disk:
 swap throughput against the raw disk (wall time, no -icount), the major
 fault's path length (-icount), and the replacement trace under the default
 policy (clock) and `vm.policy=fifo`, with Belady's OPT from
-tools/bench_opt.py. Writes the figures to build/bench.json. Python 3
+tools/bench_opt.py. Then the malloc table (/tests/mallocbench): Pagoda's
+malloc against picolibc's on three traces, instructions and peak RSS.
+Writes the figures to build/bench.json. Python 3
 standard library only; the console handling is tests/run.py's. See
 docs/bench.md.
 """
@@ -68,6 +70,19 @@ SWAP_BENCHMARKS = [
     ("majfault", "major fault path length (instructions)"),
     ("replacement", "major faults of one trace: clock, FIFO, OPT"),
 ]
+
+
+# The malloc table (/tests/mallocbench, one boot under -icount): each trace
+# runs with each allocator in a fresh exec. Selectable as "malloc".
+MALLOC_BENCH = "malloc"
+MALLOC_PROG = "/tests/mallocbench"
+MALLOC_TRACES = [
+    ("small", "small objects (8-512 B, 8,192 live)"),
+    ("strings", "string building (realloc growth + copies)"),
+    ("trees", "binary trees (depth 4..9, stretch 10)"),
+]
+MALLOC_ALLOCS = ("pagoda", "picolibc")
+MALLOC_GOAL = "pagoda <= picolibc in instructions and peak RSS"
 
 
 class BenchError(Exception):
@@ -796,6 +811,87 @@ def harts_problems(found):
             and "skip" not in (found.get(row) or {})]
 
 
+# ------------------------------------------------------------ malloc rows
+
+def malloc_figures(found, trace):
+    """{alloc: (instructions, peak kB)} for one trace, or (None, why)."""
+    out = {}
+    for alloc in MALLOC_ALLOCS:
+        fields = found.get("malloc_%s_%s" % (trace, alloc))
+        why = missing(fields, ("instret", "peak_kb"))
+        if why:
+            return None, "%s: %s" % (alloc, why)
+        out[alloc] = (fields["instret"], fields["peak_kb"])
+    return out, None
+
+
+def malloc_goal_met(fig):
+    """The issue's goal: Pagoda's malloc at or below picolibc's in both."""
+    return (fig["pagoda"][0] <= fig["picolibc"][0]
+            and fig["pagoda"][1] <= fig["picolibc"][1])
+
+
+def print_malloc(args, found):
+    print()
+    print("Pagoda's malloc against picolibc's (QEMU -icount %s, 1 hart, %s "
+          "RAM; %s, each run a fresh exec)" % (ICOUNT, args.mem, MALLOC_PROG))
+    print("%-42s %11s %11s %6s %8s %8s %6s  %s" % (
+        "trace", "instr pagoda", "picolibc", "ratio", "RSS kB", "picolibc",
+        "ratio", "goal <= 1.00x both"))
+    print("-" * 107)
+    for trace, label in MALLOC_TRACES:
+        fig, why = malloc_figures(found, trace)
+        if why:
+            print("%-42s n/a (%s)" % (label, why))
+            continue
+        (pi, pk), (ci, ck) = fig["pagoda"], fig["picolibc"]
+        print("%-42s %11s %11s %5.2fx %8s %8s %5.2fx  %s" % (
+            label, fmt(pi), fmt(ci), pi / ci if ci else 0.0, fmt(pk), fmt(ck),
+            pk / ck if ck else 0.0, "met" if malloc_goal_met(fig)
+            else "NOT met"))
+    print("(instructions: user and kernel, rdinstret around the trace; RSS: "
+          "VmHWM of the process, kB)")
+
+
+def malloc_json(found):
+    """The malloc table's entries of build/bench.json."""
+    entries = []
+    for trace, label in MALLOC_TRACES:
+        fig, why = malloc_figures(found, trace)
+        e = {"name": "malloc_" + trace, "description": label,
+             "goal": MALLOC_GOAL}
+        if why:
+            e.update(json_why(why))
+        else:
+            (pi, pk), (ci, ck) = fig["pagoda"], fig["picolibc"]
+            e.update(pagoda_instructions=pi, picolibc_instructions=ci,
+                     instructions_ratio=round(pi / ci, 3) if ci else None,
+                     pagoda_peak_kb=pk, picolibc_peak_kb=ck,
+                     peak_rss_ratio=round(pk / ck, 3) if ck else None,
+                     goal_met=malloc_goal_met(fig))
+        entries.append(e)
+    return entries
+
+
+def malloc_problems(found):
+    """Errors of the malloc table (an unmet goal is shown, not an error)."""
+    problems = []
+    for trace, _ in MALLOC_TRACES:
+        _, why = malloc_figures(found, trace)
+        if why:
+            problems.append("malloc_%s: %s" % (trace, why))
+    return problems
+
+
+def run_malloc(args):
+    """The malloc boot: returns its rows (errors in place of a failed boot)."""
+    rows = ["malloc_%s_%s" % (t, a) for t, _ in MALLOC_TRACES
+            for a in MALLOC_ALLOCS]
+    found, _ = swap_boot(args, "malloc", bench_machine(args), "",
+                         [MALLOC_PROG], rows)
+    return found
+
+
 def parse_args(argv):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--kernel", default="build/kernel.elf")
@@ -835,8 +931,9 @@ def select(args):
     swap_names = [b[0] for b in SWAP_BENCHMARKS]
     harts_names = [b[0] for b in HARTS_BENCHMARKS]
     unknown = [n for n in args.only
-               if n not in names + swap_names + harts_names]
+               if n not in names + swap_names + harts_names + [MALLOC_BENCH]]
     args.harts_selected = not args.only or any(n in args.only for n in harts_names)
+    args.malloc_selected = not args.only or MALLOC_BENCH in args.only
     args.bench_only = [n for n in args.only if n in names]
     args.swap_selected = [n for n in swap_names
                           if not args.only or n in args.only]
@@ -860,6 +957,8 @@ def run_all(args):
             res["swap"], res["fifo"], res["fifo_seen"] = run_swap(args)
         if args.harts_selected:
             res["harts"] = run_harts(args)
+        if args.malloc_selected:
+            res["malloc"] = run_malloc(args)
     finally:
         for con in runner.LIVE_CONSOLES:
             if con.alive():
@@ -873,8 +972,9 @@ def main(argv):
     unknown = select(args)
     if unknown:
         print("bench: no benchmark %s (there are: %s)" % (
-            " ".join(unknown), " ".join(b[0] for b in BENCHMARKS +
-                                        SWAP_BENCHMARKS + HARTS_BENCHMARKS)),
+            " ".join(unknown), " ".join([b[0] for b in BENCHMARKS +
+                                         SWAP_BENCHMARKS + HARTS_BENCHMARKS] +
+                                        [MALLOC_BENCH])),
             file=sys.stderr)
         return 2
     paths = [args.kernel, args.fs, args.swap]
@@ -916,6 +1016,10 @@ def main(argv):
         print_harts(args, res["harts"])
         entries.append(harts_json(res["harts"]))
         problems += harts_problems(res["harts"])
+    if args.malloc_selected:
+        print_malloc(args, res["malloc"])
+        entries += malloc_json(res["malloc"])
+        problems += malloc_problems(res["malloc"])
     os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
     with open(args.json, "w") as f:
         json.dump(entries, f, indent=2)

@@ -57,6 +57,32 @@ $(BUILD)/user/tests/%.o: user/tests/%.c
 $(BUILD)/user/tests/%: $(BUILD)/user/tests/%.o $(USER_LINK_DEPS)
 	$(CC) $(USER_LDFLAGS) -o $@ $(USER_CRT0) $< $(USER_LIBS)
 
+# ---------------------------------------------------------------- picolibc's malloc under other names
+# /tests/mallocbench compares Pagoda's malloc with picolibc's in one program.
+# The nano-malloc members of picolibc's libc.a (for this ABI's multilib
+# directory) are linked into one relocatable object, and every symbol they
+# define is renamed pico_* (pico_malloc, pico_free, ...), so they sit beside
+# libpagoda's malloc without clashing; what they still need (sbrk, memset,
+# memcpy, errno, the lock stubs) comes from libpagoda and libc as usual.
+PICOLIBC_LIBDIR ?= /usr/lib/picolibc/riscv64-unknown-elf/lib
+PICO_MALLOC_LIBC := $(PICOLIBC_LIBDIR)/$(shell $(CC) $(USER_ARCH) -print-multi-directory)/libc.a
+PICO_MALLOC_MEMBERS := nano-malloc-malloc.c.o nano-malloc-free.c.o \
+                       nano-malloc-realloc.c.o nano-malloc-calloc.c.o
+PICO_MALLOC_SYMS := malloc free cfree realloc calloc __malloc_malloc \
+                    __malloc_free __malloc_free_list __malloc_grow_chunk \
+                    __malloc_sbrk_aligned __malloc_sbrk_start __malloc_sbrk_top
+PICO_MALLOC_OBJ := $(BUILD)/user/pico_malloc.o
+
+$(PICO_MALLOC_OBJ): $(PICO_MALLOC_LIBC) user/user.mk
+	@mkdir -p $(@D)/pico_malloc
+	cd $(@D)/pico_malloc && $(AR) x $(abspath $(PICO_MALLOC_LIBC)) $(PICO_MALLOC_MEMBERS)
+	$(CROSS)ld -r -o $@.tmp $(addprefix $(@D)/pico_malloc/,$(PICO_MALLOC_MEMBERS))
+	$(OBJCOPY) $(foreach s,$(PICO_MALLOC_SYMS),--redefine-sym $(s)=pico_$(s)) $@.tmp $@
+	rm -f $@.tmp
+
+$(BUILD)/user/tests/mallocbench: $(BUILD)/user/tests/mallocbench.o $(PICO_MALLOC_OBJ) $(USER_LINK_DEPS)
+	$(CC) $(USER_LDFLAGS) -o $@ $(USER_CRT0) $< $(PICO_MALLOC_OBJ) $(USER_LIBS)
+
 # Keep the objects (they carry the dependency files).
 .SECONDARY: $(USER_BIN_PROGS:%=%.o) $(USER_TEST_PROGS:%=%.o)
 

@@ -203,7 +203,82 @@ static void test_basics(void)
 	tap_ok(pg_malloc_check() == 0, "pg_malloc_check after basics");
 }
 
-enum bad_free { DOUBLE_SMALL, DOUBLE_LARGE, INTERIOR_SMALL, INTERIOR_LARGE, FOREIGN };
+/* Page runs: reuse, merging, realloc in place, zeroing, the purge. */
+static void test_runs(void)
+{
+	struct pg_malloc_info before, after;
+	unsigned char *a, *b, *c, *p, *q;
+	size_t i;
+	int zero = 1;
+
+	pg_malloc_info(&before);
+	a = pg_malloc(3 * PAGE);
+	b = pg_malloc(2 * PAGE);
+	pg_malloc_info(&after);
+	tap_ok(b == a + 3 * PAGE && after.runs == before.runs + 2 &&
+	       after.large_blocks == before.large_blocks,
+	       "blocks above 2 KiB are page runs cut one after the other");
+	memset(b, 0x5a, 2 * PAGE);
+	p = pg_realloc(a, 3 * PAGE + 1);
+	tap_ok(p != a, "realloc moves a run whose next pages are taken");
+	pg_free(b);
+	q = pg_malloc(4 * PAGE);
+	tap_ok(q == a, "freed runs merge: 3 + 2 pages serve a 4-page block");
+	tap_ok(pg_malloc_check() == 0, "pg_malloc_check after merging");
+	memset(q, 0x77, 4 * PAGE);
+	pg_free(q);
+	c = pg_calloc(1, 4 * PAGE);
+	for (i = 0; c && i < 4 * PAGE; i++)
+		zero &= c[i] == 0;
+	tap_ok(c == a && zero, "calloc zeroes a reused (dirty) run");
+	pg_free(c);
+	pg_free(p);
+
+	a = pg_malloc(3 * PAGE);
+	memset(a, 0x11, 3 * PAGE);
+	b = pg_realloc(a, 10 * PAGE);
+	tap_ok(b == a && a[3 * PAGE - 1] == 0x11 && pg_malloc_usable_size(a) == 10 * PAGE,
+	       "realloc grows a run in place into the free pages after it");
+	b = pg_realloc(a, 5 * PAGE);
+	c = pg_malloc(5 * PAGE);
+	tap_ok(b == a && c == a + 5 * PAGE && pg_malloc_usable_size(a) == 5 * PAGE,
+	       "realloc shrinks a run in place; its tail is free for the next block");
+	pg_free(c);
+	pg_free(a);
+	tap_ok(pg_malloc_check() == 0, "pg_malloc_check after realloc in place");
+
+	/* The purge: free pages beyond the high mark go back in a batch. */
+	pg_malloc_info(&before);
+	for (i = 0; i < 8; i++) {
+		unsigned char *r = pg_malloc(16 * PAGE);
+
+		memset(r, 1, 16 * PAGE);
+		pg_free(r);
+	}
+	pg_malloc_info(&after);
+	tap_ok(after.dirty_pages <= 16 * PAGE / PAGE + 16,
+	       "free runs keep few maybe-resident pages (%zu)", after.dirty_pages);
+	unsigned char *big[6];
+	for (i = 0; i < 6; i++) {
+		big[i] = pg_malloc(40 * PAGE);
+		memset(big[i], 2, 40 * PAGE);
+	}
+	for (i = 0; i < 6; i++)
+		pg_free(big[i]);
+	pg_malloc_info(&after);
+	tap_ok(after.purges > before.purges && after.dirty_pages < 6 * 40,
+	       "freeing 240 dirty pages purges the pool (%zu purges, %zu maybe resident)",
+	       after.purges - before.purges, after.dirty_pages);
+	p = pg_calloc(1, 40 * PAGE);
+	zero = 1;
+	for (i = 0; p && i < 40 * PAGE; i++)
+		zero &= p[i] == 0;
+	tap_ok(zero, "a purged run reads as zero to calloc");
+	pg_free(p);
+	tap_ok(pg_malloc_check() == 0, "pg_malloc_check after the purge");
+}
+
+enum bad_free { DOUBLE_SMALL, DOUBLE_LARGE, INTERIOR_SMALL, INTERIOR_LARGE, FOREIGN, SLACK };
 
 /* In a child: commit the bad free; the parent checks how the child died. */
 static void child_bad_free(enum bad_free kind)
@@ -225,6 +300,10 @@ static void child_bad_free(enum bad_free kind)
 		break;
 	case FOREIGN:
 		pg_free(&on_stack);
+		break;
+	case SLACK:
+		/* 85 blocks of 48 bytes fill 4080 bytes; the last 16 are slack. */
+		pg_free((void *)(((uintptr_t)p & ~(uintptr_t)(PAGE - 1)) + 85 * 48));
 		break;
 	}
 	_exit(0);	/* not reached if malloc caught it */
@@ -266,10 +345,12 @@ int main(void)
 {
 	test_basics();
 	test_trace();
+	test_runs();
 	test_bad_free(DOUBLE_SMALL, "malloc: double free of 0x", "double free of a small block");
 	test_bad_free(DOUBLE_LARGE, "malloc: double free of 0x", "double free of a large block");
 	test_bad_free(INTERIOR_SMALL, "malloc: invalid free of 0x", "free of a small block's interior");
 	test_bad_free(INTERIOR_LARGE, "malloc: invalid free of 0x", "free inside a large block");
 	test_bad_free(FOREIGN, "malloc: invalid free of 0x", "free of a stack address");
+	test_bad_free(SLACK, "malloc: invalid free of 0x", "free of the slack after a page's last block");
 	return tap_done();
 }

@@ -1,8 +1,9 @@
 /*
  * Host unit test of malloc's buckets (user/lib/malloc.c, lab malloc): small
- * blocks share pages, each request is rounded to its power-of-two bucket,
- * a freed block is handed out again, and blocks sit at multiples of their
- * size. test_malloc checks that every block works; this one checks that
+ * blocks share pages, each request is rounded to its bucket (16, 32, 48,
+ * 64, 96, ... 2048 bytes), a freed block is handed out again, blocks sit
+ * at multiples of their size from the start of their page, and a free of
+ * the slack after a page's last block is caught. test_malloc checks that every block works; this one checks that
  * the small ones come from buckets (a page per block passes test_malloc).
  */
 #include <stdint.h>
@@ -56,8 +57,8 @@ static void test_sharing(void)
 
 static void test_classes(void)
 {
-	static const size_t ask[] = { 1, 16, 17, 100, 128, 129, 1000, 2048 };
-	static const size_t want[] = { 16, 16, 32, 128, 128, 256, 1024, 2048 };
+	static const size_t ask[] = { 1, 16, 17, 33, 100, 128, 129, 200, 1000, 2048 };
+	static const size_t want[] = { 16, 16, 32, 48, 128, 128, 192, 256, 1024, 2048 };
 	bool sizes = true, aligned = true;
 
 	for (size_t i = 0; i < sizeof(ask) / sizeof(ask[0]); i++) {
@@ -68,17 +69,20 @@ static void test_classes(void)
 			printf("# malloc(%zu): usable %zu, want %zu\n", ask[i],
 			       pg_malloc_usable_size(p), want[i]);
 		}
-		if ((uintptr_t)p % want[i] != 0)
+		if ((uintptr_t)p % PAGE % want[i] != 0)
 			aligned = false;
 		pg_free(p);
 	}
-	tap_ok(sizes, "requests round up to their power-of-two bucket");
+	tap_ok(sizes, "requests round up to their bucket's size");
 	tap_ok(aligned, "a block sits at a multiple of its bucket's size");
 	void *a = pg_malloc(2048), *b = pg_malloc(2048);
 	tap_ok((uintptr_t)a / PAGE == (uintptr_t)b / PAGE,
 	       "two 2048-byte blocks share a page");
 	pg_free(a);
 	pg_free(b);
+	void *m = pg_memalign(64, 40);
+	tap_ok((uintptr_t)m % 64 == 0, "memalign(64, 40) is 64-byte aligned (a 48-byte bucket is not)");
+	pg_free(m);
 }
 
 int main(void)

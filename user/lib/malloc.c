@@ -1,18 +1,33 @@
 /*
  * Pagoda's malloc (ARCHITECTURE.md layer 15).  Small requests are served
- * from power-of-two buckets (16 bytes to 2 KiB); each bucket owns whole
- * pages carved from 64 KiB chunks mapped with mmap.  A page directory (a
+ * from buckets of 16 bytes to 2 KiB (the powers of two and 1.5 times
+ * them); each bucket owns whole pages carved from 64 KiB chunks mapped
+ * with mmap.  A page directory (a
  * three-level radix tree keyed by page number) maps every page to its
  * descriptor, so free() finds a block's bucket from its address alone and
- * blocks carry no header.  Requests above 2 KiB get pages of their own,
- * mapped on malloc and unmapped on free.  A double or invalid free prints
- * one line on stderr and kills the process (SIGABRT, else exit 134).
- * A large block grows by mapping the whole new size first (so the kernel's
- * commit policy judges one request of the full size and may refuse it),
- * then moving the old pages into its start with mremap, which copies
- * nothing: a block of half of RAM can double without being resident
- * twice.  Single-threaded; calls only mmap, munmap, mremap, write,
- * getpid, kill, _exit.
+ * blocks carry no header.
+ *
+ * Requests above 2 KiB and up to MALLOC_RUN_MAX_PAGES get a *page run*:
+ * whole pages cut from a 1 MiB *region* (one mmap, ending in a fence page
+ * that is never handed out, so runs of two regions never touch).  A freed
+ * run merges with the free runs on either side and waits on a free list of
+ * its size class; realloc grows a run in place when the pages after it are
+ * free.  Free runs keep their pages resident (the next malloc reuses them
+ * without a fault) until more than MALLOC_DIRTY_HIGH pages wait; then the
+ * pool is purged down to MALLOC_DIRTY_LOW with madvise(MADV_DONTNEED), and
+ * regions that are wholly free (all but one) are unmapped: memory goes
+ * back to the kernel in batches, not on every free.
+ *
+ * Larger requests (and alignments above a page) get a mapping of their
+ * own, unmapped on free.  Such a block grows by mapping the whole new size
+ * first (so the kernel's commit policy judges one request of the full
+ * size and may refuse it), then moving the old pages into its start with
+ * mremap, which copies nothing: a block of half of RAM can double without
+ * being resident twice.
+ *
+ * A double or invalid free prints one line on stderr and kills the process
+ * (SIGABRT, else exit 134).  Single-threaded; calls only mmap, munmap,
+ * mremap, madvise, write, getpid, kill, _exit.
  *
  * Built two ways: for Pagoda (public malloc/free/... wrappers at the end)
  * and for the host unit test with -DMALLOC_HOST_TEST (only the pg_* names,
@@ -33,14 +48,32 @@
 #define MALLOC_PAGE_SIZE    ((size_t)1 << MALLOC_PAGE_SHIFT)
 #define MALLOC_MIN_SHIFT    4		/* smallest block: 16 bytes */
 #define MALLOC_MAX_SHIFT    11		/* largest bucket block: 2 KiB */
-#define MALLOC_NBUCKETS     (MALLOC_MAX_SHIFT - MALLOC_MIN_SHIFT + 1)
 #define MALLOC_MIN_BLOCK    ((size_t)1 << MALLOC_MIN_SHIFT)
 #define MALLOC_MAX_BLOCK    ((size_t)1 << MALLOC_MAX_SHIFT)
+/*
+ * Bucket sizes: the powers of two from 16 bytes to 2 KiB and, between
+ * them from 32 up, 1.5 times the lower one (48, 96, ... 768), so a block
+ * wastes at most a third of itself, not half.  All are multiples of 16
+ * (malloc's alignment).  1536 is left out: only two fit a page, wasting
+ * 1 KiB of it.
+ */
+#define MALLOC_BUCKET_SIZES 16, 32, 48, 64, 96, 128, 192, 256, 384, 512, 768, 1024, 2048
+#define MALLOC_NBUCKETS     13
+#define MALLOC_SIZE_STEPS   (MALLOC_MAX_BLOCK / MALLOC_MIN_BLOCK + 1) /* 16-byte steps */
 #define MALLOC_CHUNK_PAGES  16		/* 64 KiB per chunk */
 #define MALLOC_MAX_BLOCKS   (MALLOC_PAGE_SIZE / MALLOC_MIN_BLOCK)
 #define MALLOC_WORD_BITS    64
 #define MALLOC_BITMAP_WORDS (MALLOC_MAX_BLOCKS / MALLOC_WORD_BITS)
 #define MALLOC_EXIT_ABORT   134		/* 128 + SIGABRT, as shells report it */
+
+/* Page runs (blocks above 2 KiB): regions, size classes, the purge. */
+#define MALLOC_REGION_PAGES     256	/* 1 MiB mapped per region */
+#define MALLOC_REGION_RUN_PAGES (MALLOC_REGION_PAGES - 1) /* less the fence */
+#define MALLOC_RUN_MAX_PAGES    64	/* larger blocks: a mapping of their own */
+#define MALLOC_RUN_EXACT        16	/* classes 0..14: runs of 1..15 pages */
+#define MALLOC_RUN_CLASSES      19	/* then 16-31, 32-63, 64-127, 128-255 */
+#define MALLOC_DIRTY_HIGH       16	/* free pages maybe resident: purge above (64 KiB) */
+#define MALLOC_DIRTY_LOW        0	/* ... down to this many: one batch */
 
 /* Page directory: 48-bit addresses, 36-bit page numbers, 12 bits a level. */
 #define MALLOC_VA_BITS      48
@@ -52,30 +85,49 @@
 _Static_assert(MALLOC_PAGE_SHIFT + 3 * MALLOC_DIR_BITS == MALLOC_VA_BITS,
 	       "three directory levels cover the address space");
 _Static_assert(MALLOC_MAX_BLOCKS % MALLOC_WORD_BITS == 0, "bitmap words");
+_Static_assert(MALLOC_RUN_MAX_PAGES <= MALLOC_REGION_RUN_PAGES, "a run fits a region");
+_Static_assert(MALLOC_REGION_PAGES <= MALLOC_DIR_ENTRIES,
+	       "a region spans at most two directory leaves");
+_Static_assert(MALLOC_DIRTY_LOW < MALLOC_DIRTY_HIGH, "purge hysteresis");
+_Static_assert(sizeof((uint16_t[]){ MALLOC_BUCKET_SIZES }) == MALLOC_NBUCKETS * sizeof(uint16_t),
+	       "one bucket per size");
 
 enum malloc_kind {
 	MALLOC_PAGE_FREE,	/* in the page pool, owned by no bucket */
 	MALLOC_PAGE_SMALL,	/* split into blocks of one bucket */
 	MALLOC_PAGE_LARGE,	/* first page of a large block */
 	MALLOC_PAGE_FREED,	/* tombstone: a large block that was freed */
+	MALLOC_PAGE_RUN,	/* first and last page of a run in use */
+	MALLOC_PAGE_RUN_FREE,	/* first and last page of a free run */
+	MALLOC_PAGE_FENCE,	/* a region's last page, never handed out */
 };
 
 /*
- * Descriptor of one page (or of a large block's first page).
+ * Descriptor of one page (or of a large block or a run).
  * Invariants (malloc_check):
  *   SMALL: nfree == capacity - popcount(used), and the page is on its
  *          bucket's partial list iff nfree > 0;
- *   LARGE: npages * MALLOC_PAGE_SIZE bytes are mapped at base.
+ *   LARGE: npages * MALLOC_PAGE_SIZE bytes are mapped at base;
+ *   RUN, RUN_FREE: the directory maps the run's first and last page to it
+ *          and its other pages to NULL; a RUN_FREE run is on the list of
+ *          malloc_run_class(npages), dirty <= npages, and the pages just
+ *          before and after it are not in a free run (merged at free).
  */
 struct malloc_page {
 	uintptr_t base;			/* address of the page or block */
 	uint8_t kind;			/* enum malloc_kind */
 	uint8_t bucket;			/* SMALL: bucket index */
 	uint16_t nfree;			/* SMALL: free blocks in the page */
-	size_t npages;			/* LARGE: pages mapped */
-	uint64_t used[MALLOC_BITMAP_WORDS]; /* SMALL: bit i = block i in use */
-	struct malloc_page *next;	/* bucket partial list / pool / spare */
-	struct malloc_page *prev;	/* bucket partial list */
+	uint8_t zeroed;			/* RUN, LARGE: all zero when handed out */
+	union {
+		uint64_t used[MALLOC_BITMAP_WORDS]; /* SMALL: bit i = block i in use */
+		struct {
+			size_t npages;	/* LARGE: pages mapped; RUN*: pages */
+			size_t dirty;	/* RUN_FREE: at most this many resident */
+		};
+	};
+	struct malloc_page *next;	/* partial list / pool / run list / spare */
+	struct malloc_page *prev;	/* bucket partial list, run free list */
 };
 
 struct malloc_bucket {
@@ -85,10 +137,20 @@ struct malloc_bucket {
 	size_t blocks_used;		/* blocks handed out */
 };
 
+static const uint16_t malloc_bucket_sizes[MALLOC_NBUCKETS] = { MALLOC_BUCKET_SIZES };
 static struct malloc_bucket malloc_buckets[MALLOC_NBUCKETS];
+_Static_assert(sizeof(struct malloc_page) == 64, "64 descriptors a page");
+static uint8_t malloc_size_bucket[MALLOC_SIZE_STEPS]; /* (bytes + 15) / 16 -> index */
 static struct malloc_page *malloc_pool;		/* FREE pages */
 static struct malloc_page *malloc_spare_descs;	/* unused descriptors */
 static struct malloc_page malloc_tombstone = { .kind = MALLOC_PAGE_FREED };
+static struct malloc_page malloc_fence = { .kind = MALLOC_PAGE_FENCE };
+static struct malloc_page *malloc_run_free[MALLOC_RUN_CLASSES]; /* free runs */
+static size_t malloc_regions;		/* regions mapped */
+static size_t malloc_run_pages;		/* pages in runs in use */
+static size_t malloc_runs;		/* runs in use */
+static size_t malloc_dirty_pages;	/* sum of dirty over free runs */
+static size_t malloc_purges;		/* times the pool was purged */
 static void **malloc_dir_root[MALLOC_DIR_ENTRIES];
 static size_t malloc_pool_pages;
 static size_t malloc_chunks;
@@ -119,11 +181,17 @@ static int malloc_is_pow2(size_t x)
 /* Index of the smallest bucket whose blocks hold `bytes` (<= 2 KiB). */
 static int malloc_bucket_index(size_t bytes)
 {
-	int i = 0;
+	return malloc_size_bucket[(bytes + MALLOC_MIN_BLOCK - 1) / MALLOC_MIN_BLOCK];
+}
 
-	while (((size_t)MALLOC_MIN_BLOCK << i) < bytes)
-		i++;
-	return i;
+/* The smallest power of two >= x (x <= 2 KiB here). */
+static size_t malloc_pow2_round(size_t x)
+{
+	size_t p = MALLOC_MIN_BLOCK;
+
+	while (p < x)
+		p <<= 1;
+	return p;
 }
 
 static size_t malloc_capacity(const struct malloc_bucket *b)
@@ -268,6 +336,7 @@ static int malloc_chunk_map(void)
 		}
 		d->base = base;
 		d->kind = MALLOC_PAGE_FREE;
+		d->zeroed = 1;		/* never handed out: not resident */
 		d->next = malloc_pool;
 		malloc_pool = d;
 		malloc_pool_pages++;
@@ -277,10 +346,37 @@ static int malloc_chunk_map(void)
 }
 
 /* Take a FREE page from the pool, mapping a new chunk if it is empty. */
+/*
+ * An empty page a bucket keeps as its only partial page, taken from that
+ * bucket (which refills when it needs a block again), or NULL.
+ */
+static struct malloc_page *malloc_pool_steal(void)
+{
+	for (int i = 0; i < MALLOC_NBUCKETS; i++) {
+		struct malloc_bucket *b = &malloc_buckets[i];
+		struct malloc_page *d = b->partial;
+
+		if (d && d->next == NULL && d->nfree == malloc_capacity(b)) {
+			b->partial = NULL;
+			b->pages--;
+			return d;
+		}
+	}
+	return NULL;
+}
+
+/*
+ * Take a FREE page for a bucket: a page used before and given back (it is
+ * resident), else an empty page another bucket keeps (resident too), else
+ * a fresh one, mapping a new chunk if the pool is empty.
+ */
 static struct malloc_page *malloc_pool_get(void)
 {
 	struct malloc_page *d;
 
+	if ((malloc_pool == NULL || malloc_pool->zeroed) &&
+	    (d = malloc_pool_steal()) != NULL)
+		return d;
 	if (malloc_pool == NULL && malloc_chunk_map() < 0)
 		return NULL;
 	d = malloc_pool;
@@ -292,6 +388,7 @@ static struct malloc_page *malloc_pool_get(void)
 static void malloc_pool_put(struct malloc_page *d)
 {
 	d->kind = MALLOC_PAGE_FREE;
+	d->zeroed = 0;
 	d->next = malloc_pool;
 	d->prev = NULL;
 	malloc_pool = d;
@@ -393,7 +490,7 @@ static void malloc_small_free(struct malloc_page *d, void *p)
 	size_t i = off / b->size;
 	uint64_t bit = 1ull << (i % MALLOC_WORD_BITS);
 
-	if (off % b->size)
+	if (off % b->size || i >= malloc_capacity(b))
 		malloc_die("invalid free", p);
 	if (!(d->used[i / MALLOC_WORD_BITS] & bit))
 		malloc_die("double free", p);
@@ -416,13 +513,325 @@ static void malloc_small_free(struct malloc_page *d, void *p)
 	*/
 }
 
+/* ---------------------------------------------------------------- page runs */
+
+static uintptr_t malloc_run_last(const struct malloc_page *d)
+{
+	return d->base + (d->npages - 1) * MALLOC_PAGE_SIZE;
+}
+
+static uintptr_t malloc_run_end(const struct malloc_page *d)
+{
+	return d->base + d->npages * MALLOC_PAGE_SIZE;
+}
+
+/* Free-list index of a run of npages pages (1 .. MALLOC_REGION_RUN_PAGES):
+ * one class per size below MALLOC_RUN_EXACT pages, then one per power of two. */
+static int malloc_run_class(size_t npages)
+{
+	int c = MALLOC_RUN_EXACT - 1;
+
+	if (npages < MALLOC_RUN_EXACT)
+		return (int)npages - 1;
+	for (size_t n = npages / (2 * MALLOC_RUN_EXACT); n; n >>= 1)
+		c++;
+	return c;
+}
+
+/*
+ * Register run d at its first and last page.  Can not fail: the region
+ * holding d got the directory leaves of both its ends when it was mapped
+ * (malloc_region_map), and a region spans at most those two leaves.
+ */
+static void malloc_run_bind(struct malloc_page *d)
+{
+	(void)malloc_dir_set(d->base, d);
+	(void)malloc_dir_set(malloc_run_last(d), d);
+}
+
+/* Forget run d's first and last page: they become interior pages. */
+static void malloc_run_unbind(struct malloc_page *d)
+{
+	(void)malloc_dir_set(d->base, NULL);
+	(void)malloc_dir_set(malloc_run_last(d), NULL);
+}
+
+/* Put free run d (npages, dirty set) on its class list and register it. */
+static void malloc_run_insert(struct malloc_page *d)
+{
+	struct malloc_page **head = &malloc_run_free[malloc_run_class(d->npages)];
+
+	d->kind = MALLOC_PAGE_RUN_FREE;
+	d->prev = NULL;
+	d->next = *head;
+	if (*head)
+		(*head)->prev = d;
+	*head = d;
+	malloc_dirty_pages += d->dirty;
+	malloc_run_bind(d);
+}
+
+/* Take free run d off its class list (its directory entries stay). */
+static void malloc_run_remove(struct malloc_page *d)
+{
+	if (d->prev)
+		d->prev->next = d->next;
+	else
+		malloc_run_free[malloc_run_class(d->npages)] = d->next;
+	if (d->next)
+		d->next->prev = d->prev;
+	d->next = d->prev = NULL;
+	malloc_dirty_pages -= d->dirty;
+}
+
+/* The free run starting at addr, or NULL. */
+static struct malloc_page *malloc_run_free_at(uintptr_t addr)
+{
+	struct malloc_page *r = malloc_dir_lookup(addr);
+
+	return r && r->kind == MALLOC_PAGE_RUN_FREE && r->base == addr ? r : NULL;
+}
+
+/* The free run ending just below addr, or NULL. */
+static struct malloc_page *malloc_run_free_before(uintptr_t addr)
+{
+	struct malloc_page *l = malloc_dir_lookup(addr - MALLOC_PAGE_SIZE);
+
+	return l && l->kind == MALLOC_PAGE_RUN_FREE && malloc_run_end(l) == addr ? l : NULL;
+}
+
+/*
+ * Map a region: MALLOC_REGION_RUN_PAGES pages of one free run (zero, not
+ * resident) and the fence page.  Stale directory entries in its range
+ * (tombstones of blocks once mapped there) are cleared first.
+ * Returns 0, or -ENOMEM.
+ */
+static int malloc_region_map(void)
+{
+	size_t bytes = MALLOC_REGION_PAGES * MALLOC_PAGE_SIZE;
+	struct malloc_page *d = malloc_desc_alloc();
+	uintptr_t base;
+
+	if (d == NULL)
+		return -ENOMEM;
+	base = (uintptr_t)malloc_map(bytes);
+	if (base == 0)
+		goto fail;
+	malloc_dir_clear(base, MALLOC_REGION_PAGES);
+	/* The two ends get their leaves here; every later bind can not fail. */
+	if (malloc_dir_set(base, NULL) < 0 ||
+	    malloc_dir_set(base + bytes - MALLOC_PAGE_SIZE, &malloc_fence) < 0) {
+		munmap((void *)base, bytes);
+		goto fail;
+	}
+	d->base = base;
+	d->npages = MALLOC_REGION_RUN_PAGES;
+	d->dirty = 0;
+	malloc_run_insert(d);
+	malloc_regions++;
+	return 0;
+fail:
+	malloc_desc_free(d);
+	return -ENOMEM;
+}
+
+/* Unmap the region whose whole run is the free run d (off its list). */
+static void malloc_region_unmap(struct malloc_page *d)
+{
+	malloc_run_unbind(d);
+	(void)malloc_dir_set(malloc_run_end(d), NULL);	/* the fence */
+	munmap((void *)d->base, MALLOC_REGION_PAGES * MALLOC_PAGE_SIZE);
+	malloc_regions--;
+	malloc_desc_free(d);
+}
+
+/*
+ * Purge the pool: give the pages of free runs back to the kernel, largest
+ * classes first, until at most MALLOC_DIRTY_LOW pages may stay resident.
+ * A wholly free region is unmapped (one stays mapped); other runs keep
+ * their mapping and drop their pages with madvise(MADV_DONTNEED), after
+ * which they read as zero.
+ */
+static void malloc_run_purge(void)
+{
+	malloc_purges++;
+	for (int c = MALLOC_RUN_CLASSES - 1; c >= 0; c--) {
+		struct malloc_page *d = malloc_run_free[c], *next;
+
+		for (; d && malloc_dirty_pages > MALLOC_DIRTY_LOW; d = next) {
+			next = d->next;
+			if (d->npages == MALLOC_REGION_RUN_PAGES && malloc_regions > 1) {
+				malloc_run_remove(d);
+				malloc_region_unmap(d);
+			} else if (d->dirty &&
+				   madvise((void *)d->base, d->npages * MALLOC_PAGE_SIZE,
+					   MADV_DONTNEED) == 0) {
+				malloc_dirty_pages -= d->dirty;
+				d->dirty = 0;
+			}
+		}
+	}
+}
+
+/* A free run of at least npages pages, off its list; NULL if none. */
+static struct malloc_page *malloc_run_find(size_t npages)
+{
+	int c = malloc_run_class(npages);
+
+	/* In the power-of-two classes the first list may hold smaller runs. */
+	for (struct malloc_page *d = malloc_run_free[c]; d; d = d->next)
+		if (d->npages >= npages) {
+			malloc_run_remove(d);
+			return d;
+		}
+	for (c++; c < MALLOC_RUN_CLASSES; c++)
+		if (malloc_run_free[c]) {
+			struct malloc_page *d = malloc_run_free[c];
+
+			malloc_run_remove(d);
+			return d;
+		}
+	return NULL;
+}
+
+/*
+ * Cut the first npages pages off free run d (off its list, unregistered
+ * or not): the rest goes back on a list as a new free run.  If no
+ * descriptor is left for the rest, d keeps all its pages (a bigger block
+ * is still a valid one).
+ */
+static void malloc_run_split(struct malloc_page *d, size_t npages)
+{
+	struct malloc_page *rest;
+
+	if (d->npages == npages || (rest = malloc_desc_alloc()) == NULL)
+		return;
+	malloc_run_unbind(d);
+	rest->base = d->base + npages * MALLOC_PAGE_SIZE;
+	rest->npages = d->npages - npages;
+	rest->dirty = d->dirty < rest->npages ? d->dirty : rest->npages;
+	d->npages = npages;
+	d->dirty = d->dirty < npages ? d->dirty : npages;
+	malloc_run_insert(rest);
+}
+
+/*
+ * A run of npages pages (1 .. MALLOC_RUN_MAX_PAGES) from the pool, mapping
+ * a region when no free run is big enough.  Its zeroed flag says whether
+ * all its pages read as zero.  NULL when the kernel gives no memory.
+ */
+static void *malloc_run_alloc(size_t npages)
+{
+	struct malloc_page *d = malloc_run_find(npages);
+
+	if (d == NULL) {
+		if (malloc_region_map() < 0)
+			return NULL;
+		d = malloc_run_find(npages);
+	}
+	malloc_run_split(d, npages);
+	d->kind = MALLOC_PAGE_RUN;
+	d->zeroed = d->dirty == 0;
+	malloc_run_bind(d);
+	malloc_runs++;
+	malloc_run_pages += d->npages;
+	return (void *)d->base;
+}
+
+/*
+ * Free run d (in use): merge it with the free runs just after and just
+ * before it, put the result on its list, and purge the pool if too many
+ * free pages may be resident.  The merged run's first page keeps a
+ * descriptor, so a second free of d says "double free" unless d merged
+ * into the run before it (then "invalid free").
+ */
+static void malloc_run_release(struct malloc_page *d)
+{
+	struct malloc_page *r = malloc_run_free_at(malloc_run_end(d));
+	struct malloc_page *l = malloc_run_free_before(d->base);
+
+	malloc_runs--;
+	malloc_run_pages -= d->npages;
+	malloc_run_unbind(d);
+	d->dirty = d->npages;
+	if (r) {
+		malloc_run_remove(r);
+		malloc_run_unbind(r);
+		d->npages += r->npages;
+		d->dirty += r->dirty;
+		malloc_desc_free(r);
+	}
+	if (l) {
+		malloc_run_remove(l);
+		malloc_run_unbind(l);
+		l->npages += d->npages;
+		l->dirty += d->dirty;
+		malloc_desc_free(d);
+		d = l;
+	}
+	malloc_run_insert(d);
+	if (malloc_dirty_pages > MALLOC_DIRTY_HIGH)
+		malloc_run_purge();
+}
+
+/*
+ * Grow run d in place to npages pages (<= MALLOC_RUN_MAX_PAGES) with the
+ * free run just after it.  Returns 0, or -ENOMEM if those pages are not
+ * free (d is unchanged then).
+ */
+static int malloc_run_grow(struct malloc_page *d, size_t npages)
+{
+	struct malloc_page *r = malloc_run_free_at(malloc_run_end(d));
+	size_t need = npages - d->npages;
+
+	if (r == NULL || r->npages < need)
+		return -ENOMEM;
+	malloc_run_remove(r);
+	malloc_run_unbind(r);
+	malloc_run_unbind(d);
+	if (r->npages == need) {
+		malloc_desc_free(r);
+	} else {
+		r->base += need * MALLOC_PAGE_SIZE;
+		r->npages -= need;
+		r->dirty = r->dirty < r->npages ? r->dirty : r->npages;
+		malloc_run_insert(r);
+	}
+	malloc_run_pages += need;
+	d->npages = npages;
+	malloc_run_bind(d);
+	return 0;
+}
+
+/*
+ * Shrink run d in place to npages pages (>= 1): its tail becomes a free
+ * run (merged with what follows).  Without a descriptor for the tail d
+ * keeps its pages, which is still a valid result.
+ */
+static void malloc_run_shrink(struct malloc_page *d, size_t npages)
+{
+	struct malloc_page *tail;
+
+	if (npages >= d->npages || (tail = malloc_desc_alloc()) == NULL)
+		return;
+	malloc_run_unbind(d);
+	tail->base = d->base + npages * MALLOC_PAGE_SIZE;
+	tail->npages = d->npages - npages;
+	tail->kind = MALLOC_PAGE_RUN;
+	d->npages = npages;
+	malloc_run_bind(d);
+	malloc_run_bind(tail);
+	malloc_runs++;		/* released at once */
+	malloc_run_release(tail);
+}
+
 /* ---------------------------------------------------------------- large blocks */
 
 /*
- * Map a large block of `bytes` aligned to `align` (a power of two; page
- * alignment is free, larger alignments trim an over-sized mapping).
+ * Map a block of `bytes` of its own, aligned to `align` (a power of two;
+ * page alignment is free, larger alignments trim an over-sized mapping).
  */
-static void *malloc_large_alloc(size_t bytes, size_t align)
+static void *malloc_map_block(size_t bytes, size_t align)
 {
 	size_t len = malloc_page_round(bytes);
 	size_t extra = align > MALLOC_PAGE_SIZE ? align - MALLOC_PAGE_SIZE : 0;
@@ -445,6 +854,7 @@ static void *malloc_large_alloc(size_t bytes, size_t align)
 		munmap((void *)(base + len), raw + len + extra - (base + len));
 	d->base = base;
 	d->kind = MALLOC_PAGE_LARGE;
+	d->zeroed = 1;
 	d->npages = len / MALLOC_PAGE_SIZE;
 	if (malloc_dir_set(base, d) < 0) {
 		munmap((void *)base, len);
@@ -467,12 +877,33 @@ static void malloc_large_free(struct malloc_page *d)
 	malloc_desc_free(d);
 }
 
+/*
+ * A block above 2 KiB: a page run if it is small enough and needs no more
+ * than page alignment, else a mapping of its own.  NULL when out of memory.
+ */
+static void *malloc_large_alloc(size_t bytes, size_t align)
+{
+	size_t npages = malloc_page_round(bytes) / MALLOC_PAGE_SIZE;
+
+	if (npages <= MALLOC_RUN_MAX_PAGES && align <= MALLOC_PAGE_SIZE)
+		return malloc_run_alloc(npages);
+	return malloc_map_block(bytes, align);
+}
+
 /* ---------------------------------------------------------------- entry points */
 
+/* Bucket sizes, and the table from a size in 16-byte steps to its bucket. */
 static void malloc_init_buckets(void)
 {
-	for (int i = 0; i < MALLOC_NBUCKETS; i++)
-		malloc_buckets[i].size = MALLOC_MIN_BLOCK << i;
+	int i = 0;
+
+	for (int b = 0; b < MALLOC_NBUCKETS; b++)
+		malloc_buckets[b].size = malloc_bucket_sizes[b];
+	for (size_t step = 0; step < MALLOC_SIZE_STEPS; step++) {
+		while (malloc_buckets[i].size < step * MALLOC_MIN_BLOCK)
+			i++;
+		malloc_size_bucket[step] = (uint8_t)i;
+	}
 }
 
 /* Allocate bytes aligned to align (power of two, at least 16). */
@@ -488,6 +919,10 @@ static void *malloc_aligned(size_t bytes, size_t align)
 	}
 	if (bytes < align)
 		bytes = align;
+	/* A power-of-two bucket aligns its blocks to their size; 48, 96, ...
+	 * only to 16. */
+	if (align > MALLOC_MIN_BLOCK && bytes <= MALLOC_MAX_BLOCK)
+		bytes = malloc_pow2_round(bytes);
 	if (bytes <= MALLOC_MAX_BLOCK)
 		p = malloc_small_alloc(malloc_bucket_index(bytes));
 	else
@@ -504,15 +939,18 @@ static struct malloc_page *malloc_owner(void *p)
 
 	if (d == NULL)
 		malloc_die("invalid free", p);
-	if (d->kind == MALLOC_PAGE_FREED || d->kind == MALLOC_PAGE_FREE)
+	if (d->kind == MALLOC_PAGE_FREED || d->kind == MALLOC_PAGE_FREE ||
+	    d->kind == MALLOC_PAGE_RUN_FREE)
 		malloc_die("double free", p);
-	if (d->kind == MALLOC_PAGE_LARGE && d->base != (uintptr_t)p)
+	if (d->kind == MALLOC_PAGE_FENCE || (d->kind != MALLOC_PAGE_SMALL &&
+					     d->base != (uintptr_t)p))
 		malloc_die("invalid free", p);
 	return d;
 }
 
 /*
- * Grow the large block of d (at p) to `bytes`: map the full new size,
+ * Grow the large block of d (at p) to `bytes` (more than
+ * MALLOC_RUN_MAX_PAGES pages, as d already is): map the full new size,
  * move the old pages into its start (mremap, no copy; the descriptor of
  * the new block describes them, the old one is dropped), or copy if the
  * kernel can not move them.  NULL with errno ENOMEM if the new size can
@@ -521,10 +959,13 @@ static struct malloc_page *malloc_owner(void *p)
 static void *malloc_large_grow(struct malloc_page *d, void *p, size_t bytes)
 {
 	size_t len = d->npages * MALLOC_PAGE_SIZE;
-	void *n = malloc_aligned(bytes, MALLOC_PAGE_SIZE);
+	void *n = bytes > MALLOC_MAX_REQUEST ? NULL :
+		  malloc_map_block(bytes, MALLOC_PAGE_SIZE);
 
-	if (n == NULL)
+	if (n == NULL) {
+		errno = ENOMEM;
 		return NULL;
+	}
 	if (mremap(p, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, n) != n) {
 		memcpy(n, p, len);
 		malloc_large_free(d);
@@ -567,6 +1008,8 @@ void pg_free(void *p)
 	d = malloc_owner(p);
 	if (d->kind == MALLOC_PAGE_SMALL)
 		malloc_small_free(d, p);
+	else if (d->kind == MALLOC_PAGE_RUN)
+		malloc_run_release(d);
 	else
 		malloc_large_free(d);
 }
@@ -594,16 +1037,19 @@ void *pg_calloc(size_t n, size_t size)
 		return NULL;
 	}
 	p = pg_malloc(bytes);
-	if (p && bytes <= MALLOC_MAX_BLOCK)
-		memset(p, 0, bytes);	/* large blocks come zeroed from mmap */
+	/* Fresh mappings and purged runs read as zero already. */
+	if (p && (bytes <= MALLOC_MAX_BLOCK || !malloc_dir_lookup((uintptr_t)p)->zeroed))
+		memset(p, 0, bytes);
 	return p;
 }
 
 /*
  * Resize p: stays in place while the new size fits the block and uses more
- * than half of it; otherwise moves.  A large block grows by moving its
- * pages (malloc_large_grow) and shrinks, while still large, by unmapping
- * its tail.  realloc(p, 0) frees p and returns NULL.
+ * than half of it; otherwise moves.  A page run grows in place when the
+ * pages after it are free (malloc_run_grow) and shrinks in place while it
+ * stays above 2 KiB.  A large block grows by moving its pages
+ * (malloc_large_grow) and shrinks, while still large, by unmapping its
+ * tail.  realloc(p, 0) frees p and returns NULL.
  */
 void *pg_realloc(void *p, size_t bytes)
 {
@@ -621,6 +1067,17 @@ void *pg_realloc(void *p, size_t bytes)
 	if (bytes <= have && (bytes > have / 2 || have == MALLOC_MIN_BLOCK))
 		return p;
 	d = malloc_owner(p);
+	if (d->kind == MALLOC_PAGE_RUN && bytes > MALLOC_MAX_BLOCK &&
+	    bytes <= MALLOC_RUN_MAX_PAGES * MALLOC_PAGE_SIZE) {
+		size_t npages = malloc_page_round(bytes) / MALLOC_PAGE_SIZE;
+
+		if (npages <= d->npages) {
+			malloc_run_shrink(d, npages);
+			return p;
+		}
+		if (malloc_run_grow(d, npages) == 0)
+			return p;
+	}
 	if (d->kind == MALLOC_PAGE_LARGE && bytes > have)
 		return malloc_large_grow(d, p, bytes);
 	if (d->kind == MALLOC_PAGE_LARGE && bytes > MALLOC_MAX_BLOCK) {
@@ -704,6 +1161,26 @@ void pg_malloc_stats(void)
 		     malloc_chunks * MALLOC_CHUNK_PAGES * MALLOC_PAGE_SIZE / 1024,
 		     malloc_pool_pages);
 	malloc_print(line, n);
+	n = snprintf(line, sizeof(line),
+		     "runs %zu (%zu pages); regions %zu; free run pages %zu "
+		     "(%zu maybe resident); purges %zu\n",
+		     malloc_runs, malloc_run_pages, malloc_regions,
+		     malloc_regions * MALLOC_REGION_RUN_PAGES - malloc_run_pages,
+		     malloc_dirty_pages, malloc_purges);
+	malloc_print(line, n);
+}
+
+/* Fill *info with the page-run and large-block counters (pages). */
+void pg_malloc_info(struct pg_malloc_info *info)
+{
+	info->regions = malloc_regions;
+	info->runs = malloc_runs;
+	info->run_pages = malloc_run_pages;
+	info->free_run_pages = malloc_regions * MALLOC_REGION_RUN_PAGES - malloc_run_pages;
+	info->dirty_pages = malloc_dirty_pages;
+	info->purges = malloc_purges;
+	info->large_blocks = malloc_large_blocks;
+	info->large_pages = malloc_large_pages;
 }
 
 /* Check one SMALL page on a partial list; returns its used-block count or -1. */
@@ -722,14 +1199,55 @@ static long malloc_check_page(const struct malloc_bucket *b, const struct malloc
 	return (long)used;
 }
 
+/* Check one free run on list c; returns 0 or -1. */
+static int malloc_check_free_run(int c, const struct malloc_page *d)
+{
+	if (d->kind != MALLOC_PAGE_RUN_FREE || malloc_run_class(d->npages) != c ||
+	    d->npages == 0 || d->npages > MALLOC_REGION_RUN_PAGES || d->dirty > d->npages)
+		return -1;
+	if ((d->next && d->next->prev != d) || (d->prev == NULL && malloc_run_free[c] != d))
+		return -1;
+	if (malloc_dir_lookup(d->base) != d || malloc_dir_lookup(malloc_run_last(d)) != d)
+		return -1;
+	for (uintptr_t a = d->base + MALLOC_PAGE_SIZE; a < malloc_run_last(d); a += MALLOC_PAGE_SIZE)
+		if (malloc_dir_lookup(a) != NULL)
+			return -1;
+	/* Fully merged: no free run just before or just after. */
+	if (malloc_run_free_at(malloc_run_end(d)) || malloc_run_free_before(d->base))
+		return -1;
+	return 0;
+}
+
+/* Check the free runs: each valid, dirty and page counts adding up. */
+static int malloc_check_runs(void)
+{
+	size_t free_pages = 0, dirty = 0;
+
+	for (int c = 0; c < MALLOC_RUN_CLASSES; c++)
+		for (const struct malloc_page *d = malloc_run_free[c]; d; d = d->next) {
+			if (malloc_check_free_run(c, d) < 0)
+				return -1;
+			free_pages += d->npages;
+			dirty += d->dirty;
+		}
+	if (dirty != malloc_dirty_pages || dirty > MALLOC_DIRTY_HIGH)
+		return -1;
+	return free_pages + malloc_run_pages == malloc_regions * MALLOC_REGION_RUN_PAGES ? 0 : -1;
+}
+
 /*
  * Verify the allocator's invariants: every partial page is a SMALL page of
  * its bucket, registered in the directory, with nfree matching its bitmap;
- * bucket counters are consistent; pool pages are FREE.  Returns 0 or -1.
+ * bucket counters are consistent; pool pages are FREE; free runs are
+ * registered at both ends, on their class list, merged with their
+ * neighbours, and their pages and dirty counts add up.  Returns 0 or -1.
  */
 int pg_malloc_check(void)
 {
 	size_t pooled = 0;
+
+	if (malloc_check_runs() < 0)
+		return -1;
 
 	for (int i = 0; i < MALLOC_NBUCKETS; i++) {
 		const struct malloc_bucket *b = &malloc_buckets[i];

@@ -21,4 +21,18 @@ size_t pg_malloc_usable_size(void *p);
 void pg_malloc_stats(void);
 int pg_malloc_check(void);
 
+/* Page runs and large blocks, for tests and benchmarks (pages). */
+struct pg_malloc_info {
+	size_t regions;		/* 1 MiB regions mapped */
+	size_t runs;		/* page runs in use */
+	size_t run_pages;	/* pages in runs in use */
+	size_t free_run_pages;	/* pages in free runs */
+	size_t dirty_pages;	/* free run pages that may be resident */
+	size_t purges;		/* times the free runs were purged */
+	size_t large_blocks;	/* blocks with a mapping of their own */
+	size_t large_pages;	/* their pages */
+};
+
+void pg_malloc_info(struct pg_malloc_info *info);
+
 #endif
