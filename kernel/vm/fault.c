@@ -133,6 +133,31 @@ static void fault_anon_done(struct fault_ctx *fc, struct anon *anon)
 		anon_page_unhold(anon);
 }
 
+/* Put the new anon (held, as anon_alloc_zero and anon_copy_page make it)
+ * into the empty slot of fc->va in the VMA's amap and map its page with
+ * the VMA's protection (cases 3 and 4). => ms->lock held, the VMA has its
+ * own amap. Returns 0, or -ENOMEM with the anon freed and nothing changed. */
+static int fault_anon_install(struct fault_ctx *fc, struct anon *anon)
+{
+	struct vma *v = fc->vma;
+	size_t slot = mspace_vma_slot(v, fc->va);
+	int err;
+
+	amap_lock(v->amap);
+	err = _amap_add(v->amap, slot, anon);
+	KASSERT(err != -EEXIST, "new anon for a full slot %lu",
+		(unsigned long)slot);
+	if (err == 0 && (err = fault_enter(fc, anon->page, fc->prot)) != 0)
+		_amap_remove(v->amap, slot);
+	amap_unlock(v->amap);
+	if (err) {
+		anon_unref(anon);
+		return err;
+	}
+	fault_anon_done(fc, anon);
+	return 0;
+}
+
 /* Case 4, an object's page: a private write fault on a page of the VMA's
  * memory object (a file or an exec'd program's data). Copy src (held and
  * busy, by the caller) into a new anon at the fault's slot of the VMA's
@@ -143,7 +168,6 @@ static int fault_cow_object(struct fault_ctx *fc, struct vm_page *src)
 {
 	struct vma *v = fc->vma;
 	struct anon *anon;
-	size_t slot;
 	int err;
 
 	err = mspace_vma_amap(fc->ms, v);
@@ -153,19 +177,10 @@ static int fault_cow_object(struct fault_ctx *fc, struct vm_page *src)
 	anon = anon_copy_page(src);
 	if (anon == NULL)
 		return -ENOMEM;
-	slot = mspace_vma_slot(v, fc->va);
-	amap_lock(v->amap);
-	err = _amap_add(v->amap, slot, anon);
-	if (err == 0 && (err = fault_enter(fc, anon->page, fc->prot)) != 0)
-		_amap_remove(v->amap, slot);
-	amap_unlock(v->amap);
-	if (err) {
-		anon_unref(anon);
-		return err;
-	}
-	fault_anon_done(fc, anon);
-	VM_STAT_INC(fault_cow);
-	return 0;
+	err = fault_anon_install(fc, anon);
+	if (err == 0)
+		VM_STAT_INC(fault_cow);
+	return err;
 }
 
 /* Case 4, an anon: a write fault on old, an anon still shared with
@@ -664,7 +679,6 @@ static int fault_zero_fill(struct fault_ctx *fc)
 /* LAB lazy: begin */
 	struct vma *v = fc->vma;
 	struct anon *anon;
-	size_t slot;
 	int err;
 
 	if (v->flags & VMA_NEEDS_COPY) {
@@ -678,21 +692,10 @@ static int fault_zero_fill(struct fault_ctx *fc)
 	anon = anon_alloc_zero();
 	if (anon == NULL)
 		return -ENOMEM;
-	slot = mspace_vma_slot(v, fc->va);
-	amap_lock(v->amap);
-	err = _amap_add(v->amap, slot, anon);
-	KASSERT(err != -EEXIST, "zero fill of a full slot %lu",
-		(unsigned long)slot);
-	if (err == 0 && (err = fault_enter(fc, anon->page, fc->prot)) != 0)
-		_amap_remove(v->amap, slot);
-	amap_unlock(v->amap);
-	if (err) {
-		anon_unref(anon);
-		return err;
-	}
-	fault_anon_done(fc, anon);
-	VM_STAT_INC(fault_zero_fill);
-	return 0;
+	err = fault_anon_install(fc, anon);
+	if (err == 0)
+		VM_STAT_INC(fault_zero_fill);
+	return err;
 /* LAB lazy: end */
 /* LAB lazy: stub
 	// lab lazy: not implemented. Every first touch of a page of heap,
