@@ -12,6 +12,7 @@
 
 #define VM_MAX_SEGS        16   /* RAM ranges, after splitting at the zone boundary */
 #define WMARK_MIN_DIVISOR  128  /* min watermark: 1/128 of the managed pages */
+#define WMARK_GAP_DIVISOR  32   /* low - min, high - low: at least 1/32 of them */
 #define ORDER_PAGES(order) (1UL << (order))
 #define ORDER_BYTES(order) (PAGE_SIZE << (order))
 
@@ -458,13 +459,21 @@ static void seg_add(paddr_t start, paddr_t end, enum vm_zone_id zone,
 	}
 }
 
-/* Watermarks from the managed pages: min is 1/128, low min * 5/4, high
- * min * 3/2 (the ratios Linux uses). */
+/* Watermarks from the managed pages: min is 1/128; low and high each lie
+ * a gap above the one below, the gap being the larger of min / 4 and
+ * 1/32 of the zone, as Linux's watermark_scale_factor makes it (here 312,
+ * not Linux's default 10; its maximum is 1000). The gap is the headroom user allocations have
+ * while the page daemon's writes are in flight: with Linux's min / 4 (31
+ * pages on 64 MiB) a writer stalled at min after every batch, and the
+ * harts sat idle 70% of the swap benchmark's write pass. */
 static void zone_set_watermarks(struct vm_zone *z)
 {
+	uint64_t gap = MAX(z->managed / WMARK_MIN_DIVISOR / 4,
+			   z->managed / WMARK_GAP_DIVISOR);
+
 	z->wmark_min = z->managed / WMARK_MIN_DIVISOR;
-	z->wmark_low = z->wmark_min + z->wmark_min / 4;
-	z->wmark_high = z->wmark_min + z->wmark_min / 2;
+	z->wmark_low = z->wmark_min + gap;
+	z->wmark_high = z->wmark_low + gap;
 }
 
 static void vm_page_reset_state(void)
