@@ -24,6 +24,16 @@
 #define SMAPS_BUF       65536
 #define PATH_LEN        160
 #define EXIT_NOEXEC     127
+/*
+ * Slab pages of moved objects at the end (vmc_pages_back): objects this
+ * process or the shell made while the 8 copies filled a cache's slabs
+ * (pv entries of a page it touched, say) sit in a late slab, which stays
+ * when the copies' objects go, while as many older objects left earlier
+ * slabs that stay partly used. The copies allocate from 8 caches (pmap,
+ * mspace, vma, amap, anon, pv_entry, file, vm_object): at most one late
+ * page each. Measured: 0 to 3 pages in 15 runs (pv_entry, vma).
+ */
+#define MOVED_SLAB_PAGES 8
 
 static const long blob_pages = SPIN_BLOB_BYTES / PAGE;
 static char target[PATH_LEN];
@@ -278,9 +288,9 @@ int main(int argc, char **argv)
 	find_target(argv[0]);
 	tap_ok(stat(target, &st) == 0 && st.st_size > SPIN_BLOB_BYTES, "%s exists and holds its data", target);
 	long file_pages = (st.st_size + PAGE - 1) / PAGE;
+	vmc_quiet(&start);              /* before the pipes: all four ends are closed at the end */
 	int pipes = tap_sys(SYS_pipe2, ready, O_NONBLOCK, 0) == 0 && pipe(go) == 0;
 	tap_ok(pipes, "make the pipes");
-	vmc_quiet(&start);
 	pids[0] = start_copy();
 	await_reports(1, 1);
 	vmc_read(&one);
@@ -297,6 +307,7 @@ int main(int argc, char **argv)
 	close(go[1]);                   /* EOF: every copy exits */
 	close(ready[1]);
 	close(go[0]);
+	close(ready[0]);
 	for (int i = 0; i < COPIES; i++) {
 		int status;
 		if (pids[i] > 0 && waitpid(pids[i], &status, 0) == pids[i] &&
@@ -305,9 +316,11 @@ int main(int argc, char **argv)
 	}
 	tap_is(exited, COPIES, "all 8 copies exit 0");
 	/* Exact: the program's page cache goes with its memory object,
-	 * which its last mapping held (the object count is checked too). */
-	vmc_settle(&start, 0, &end);
-	vmc_is_back(&start, &end, VMC_FREE, 0, "their memory is free again, the program's page cache too");
+	 * which its last mapping held (the object count is checked too),
+	 * and every slab object is freed; only slab pages of moved objects
+	 * may stay (MOVED_SLAB_PAGES). */
+	vmc_pages_back(&start, 0, MOVED_SLAB_PAGES, &end,
+		       "their memory is free again, the program's page cache too");
 	vmc_is_back(&start, &end, VMC_ANONS, 0, "and their anons");
 	return tap_done();
 }
