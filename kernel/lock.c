@@ -11,31 +11,6 @@
 #include "arch/riscv/cpu.h"
 #include "arch/riscv/intr.h"
 
-/* push_off and pop_off's bodies, inline in the spinlock functions (every
- * fault takes a dozen spinlocks); the exported functions below are the
- * same code for everyone else. */
-static inline void push_off_inline(void)
-{
-	bool was_on = intr_save_off();
-	struct cpu *c = cpu_self();
-
-	if (c->noff == 0)
-		c->intena = was_on;
-	c->noff++;
-}
-
-static inline void pop_off_inline(void)
-{
-	struct cpu *c = cpu_self();
-
-	if (intr_get())
-		panic("pop_off: interrupts on");
-	if (c->noff < 1)
-		panic("pop_off: not pushed");
-	if (--c->noff == 0 && c->intena)
-		intr_on();
-}
-
 void spin_init(struct spinlock *lk, const char *name)
 {
 	lk->locked = 0;
@@ -43,21 +18,30 @@ void spin_init(struct spinlock *lk, const char *name)
 	lk->owner = NULL;
 }
 
-/*
- * Take lk, spinning until it is free. Interrupts stay off on this hart until
- * the matching spin_unlock. Panics if this hart already holds lk.
- */
-void spin_lock(struct spinlock *lk)
+/* See lock.h. The amoswap failed: if this hart is the owner, that is a
+ * deadlock; otherwise wait, reading only (no bus-locking swaps while the
+ * holder works), and swap again once lk looks free. Owner is cleared
+ * before the release, so it names this hart only while this hart holds
+ * lk. => interrupts off (spin_lock's push_off) */
+void spin_lock_contended(struct spinlock *lk)
 {
-	push_off_inline();
-	if (spin_holding(lk))
+	if (lk->owner == cpu_self())
 		panic("spin_lock: %s already held by this hart", lk->name);
-	while (__atomic_exchange_n(&lk->locked, 1, __ATOMIC_ACQUIRE) != 0) {
+	do {
 		while (lk->locked != 0)
 			if (panic_on_other_hart())
 				cpu_halt();     /* the holder may have stopped */
-	}
-	lk->owner = cpu_self();
+	} while (__atomic_exchange_n(&lk->locked, 1, __ATOMIC_ACQUIRE) != 0);
+}
+
+void spin_unlock_unheld(const struct spinlock *lk)
+{
+	panic("spin_unlock: %s not held by this hart", lk->name);
+}
+
+void pop_off_unbalanced(void)
+{
+	panic(intr_get() ? "pop_off: interrupts on" : "pop_off: not pushed");
 }
 
 /* See lock.h. Panics if interrupts are on or this hart holds lk. */
@@ -87,25 +71,15 @@ void spin_unlock_nested(struct spinlock *lk)
 
 bool spin_trylock(struct spinlock *lk)
 {
-	push_off_inline();
+	push_off();
 	if (spin_holding(lk))
 		panic("spin_trylock: %s already held by this hart", lk->name);
 	if (__atomic_exchange_n(&lk->locked, 1, __ATOMIC_ACQUIRE) != 0) {
-		pop_off_inline();
+		pop_off();
 		return false;
 	}
 	lk->owner = cpu_self();
 	return true;
-}
-
-/* Release lk. => lk held by this hart. */
-void spin_unlock(struct spinlock *lk)
-{
-	if (!spin_holding(lk))
-		panic("spin_unlock: %s not held by this hart", lk->name);
-	lk->owner = NULL;
-	__atomic_exchange_n(&lk->locked, 0, __ATOMIC_RELEASE);
-	pop_off_inline();
 }
 
 /* True if this hart holds lk. => interrupts off (else the answer may be
@@ -119,9 +93,9 @@ bool spin_any_held(void)
 {
 	bool held;
 
-	push_off_inline();
+	push_off();
 	held = cpu_self()->noff > 1;    /* ours is the one */
-	pop_off_inline();
+	pop_off();
 	return held;
 }
 
@@ -205,16 +179,3 @@ bool mutex_holding(struct mutex *m)
 	       __atomic_load_n(&m->owner_pid, __ATOMIC_RELAXED) == mutex_owner_id();
 }
 
-/* Disable interrupts, remembering at the outermost level whether they were
- * on. Nests; each push_off needs one pop_off. */
-void push_off(void)
-{
-	push_off_inline();
-}
-
-/* Undo one push_off; at the outermost level turn interrupts back on if
- * they were on. => interrupts off, push_off depth > 0. */
-void pop_off(void)
-{
-	pop_off_inline();
-}
