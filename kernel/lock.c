@@ -103,7 +103,7 @@ bool spin_any_held(void)
 void mutex_init(struct mutex *m, const char *name)
 {
 	spin_init(&m->lk, name);
-	m->locked = false;
+	m->locked = 0;
 	m->owner_pid = 0;
 	m->waiters = 0;
 	m->name = name;
@@ -118,40 +118,51 @@ static int mutex_owner_id(void)
 	return p != NULL ? p->pid : 0;
 }
 
+/* Swap m->locked from 0 to 1 (acquire, and a full fence: see struct
+ * mutex). True if taken. */
+static bool mutex_try_swap(struct mutex *m)
+{
+	uint32_t free = 0;
+
+	return __atomic_compare_exchange_n(&m->locked, &free, 1, false,
+					   __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+}
+
+/* mutex_lock when the swap failed: count ourselves a waiter, then swap
+ * again and sleep until it succeeds. => m->lk not held */
+static void mutex_lock_contended(struct mutex *m)
+{
+	spin_lock(&m->lk);
+	__atomic_fetch_add(&m->waiters, 1, __ATOMIC_SEQ_CST);
+	while (!mutex_try_swap(m)) {
+		if (proc_current() == NULL)
+			panic("mutex_lock: %s contended outside a process", m->name);
+		if (__atomic_load_n(&m->owner_pid, __ATOMIC_RELAXED) == mutex_owner_id())
+			panic("mutex_lock: %s already held by pid %d", m->name,
+			      m->owner_pid);
+		sched_sleep_noint(m, &m->lk);
+	}
+	__atomic_fetch_sub(&m->waiters, 1, __ATOMIC_RELAXED);
+	spin_unlock(&m->lk);
+}
+
 /*
  * Take m, sleeping (not interruptible by signals) while another process
  * holds it. => process context (or boot, uncontended), no spinlocks held.
  */
 void mutex_lock(struct mutex *m)
 {
-	spin_lock(&m->lk);
-	while (m->locked) {
-		if (proc_current() == NULL)
-			panic("mutex_lock: %s contended outside a process", m->name);
-		if (m->owner_pid == mutex_owner_id())
-			panic("mutex_lock: %s already held by pid %d", m->name,
-			      m->owner_pid);
-		m->waiters++;
-		sched_sleep_noint(m, &m->lk);
-		m->waiters--;
-	}
-	m->locked = true;
+	if (!mutex_try_swap(m))
+		mutex_lock_contended(m);
 	__atomic_store_n(&m->owner_pid, mutex_owner_id(), __ATOMIC_RELAXED);
-	spin_unlock(&m->lk);
 }
 
 bool mutex_trylock(struct mutex *m)
 {
-	bool got = false;
-
-	spin_lock(&m->lk);
-	if (!m->locked) {
-		m->locked = true;
-		__atomic_store_n(&m->owner_pid, mutex_owner_id(), __ATOMIC_RELAXED);
-		got = true;
-	}
-	spin_unlock(&m->lk);
-	return got;
+	if (!mutex_try_swap(m))
+		return false;
+	__atomic_store_n(&m->owner_pid, mutex_owner_id(), __ATOMIC_RELAXED);
+	return true;
 }
 
 /* Release m and wake its waiters, if any: sched_wakeup looks at every
@@ -159,14 +170,17 @@ bool mutex_trylock(struct mutex *m)
  * releases the mspace lock once per fault). => m held by the caller. */
 void mutex_unlock(struct mutex *m)
 {
-	spin_lock(&m->lk);
-	if (!m->locked || m->owner_pid != mutex_owner_id())
+	if (!__atomic_load_n(&m->locked, __ATOMIC_RELAXED) ||
+	    __atomic_load_n(&m->owner_pid, __ATOMIC_RELAXED) != mutex_owner_id())
 		panic("mutex_unlock: %s not held by pid %d", m->name,
 		      mutex_owner_id());
-	__atomic_store_n(&m->locked, false, __ATOMIC_RELAXED);
 	__atomic_store_n(&m->owner_pid, 0, __ATOMIC_RELAXED);
-	if (m->waiters > 0)
-		sched_wakeup(m);
+	__atomic_store_n(&m->locked, 0, __ATOMIC_RELEASE);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);        /* the store before the read */
+	if (__atomic_load_n(&m->waiters, __ATOMIC_RELAXED) == 0)
+		return;
+	spin_lock(&m->lk);
+	sched_wakeup(m);
 	spin_unlock(&m->lk);
 }
 

@@ -100,11 +100,20 @@ static inline void spin_unlock(struct spinlock *lk)
  * code that may take process locks (sched_wakeup) checks it first. */
 bool spin_any_held(void);
 
+/*
+ * A mutex is taken by one compare-and-swap of locked from 0 to 1 when it
+ * is free, and released by a store of 0, with no other lock. A caller
+ * that finds it taken counts itself in waiters and sleeps under lk; the
+ * release, after its store, reads waiters (a full fence between) and
+ * takes lk to wake them only if there are any. Either the release sees
+ * the waiter, or the waiter's swap, made after it counted itself, sees
+ * the release: no wakeup is lost.
+ */
 struct mutex {
-	struct spinlock lk;     /* guards locked, owner and waiters */
-	bool locked;
-	int owner_pid;          /* also read without lk: mutex_holding */
-	int waiters;            /* sleeping in mutex_lock: unlock wakes them */
+	struct spinlock lk;     /* serializes the sleep and the wakeup */
+	uint32_t locked;        /* (atomic) 1 while held */
+	int owner_pid;          /* (atomic) the holder's; read by mutex_holding */
+	uint32_t waiters;       /* (atomic) callers asleep in mutex_lock, or about to be */
 	const char *name;
 };
 
