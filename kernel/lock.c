@@ -11,31 +11,6 @@
 #include "arch/riscv/cpu.h"
 #include "arch/riscv/intr.h"
 
-/* push_off and pop_off's bodies, inline in the spinlock functions (every
- * fault takes a dozen spinlocks); the exported functions below are the
- * same code for everyone else. */
-static inline void push_off_inline(void)
-{
-	bool was_on = intr_save_off();
-	struct cpu *c = cpu_self();
-
-	if (c->noff == 0)
-		c->intena = was_on;
-	c->noff++;
-}
-
-static inline void pop_off_inline(void)
-{
-	struct cpu *c = cpu_self();
-
-	if (intr_get())
-		panic("pop_off: interrupts on");
-	if (c->noff < 1)
-		panic("pop_off: not pushed");
-	if (--c->noff == 0 && c->intena)
-		intr_on();
-}
-
 void spin_init(struct spinlock *lk, const char *name)
 {
 	lk->locked = 0;
@@ -43,21 +18,30 @@ void spin_init(struct spinlock *lk, const char *name)
 	lk->owner = NULL;
 }
 
-/*
- * Take lk, spinning until it is free. Interrupts stay off on this hart until
- * the matching spin_unlock. Panics if this hart already holds lk.
- */
-void spin_lock(struct spinlock *lk)
+/* See lock.h. The amoswap failed: if this hart is the owner, that is a
+ * deadlock; otherwise wait, reading only (no bus-locking swaps while the
+ * holder works), and swap again once lk looks free. Owner is cleared
+ * before the release, so it names this hart only while this hart holds
+ * lk. => interrupts off (spin_lock's push_off) */
+void spin_lock_contended(struct spinlock *lk)
 {
-	push_off_inline();
-	if (spin_holding(lk))
+	if (lk->owner == cpu_self())
 		panic("spin_lock: %s already held by this hart", lk->name);
-	while (__atomic_exchange_n(&lk->locked, 1, __ATOMIC_ACQUIRE) != 0) {
+	do {
 		while (lk->locked != 0)
 			if (panic_on_other_hart())
 				cpu_halt();     /* the holder may have stopped */
-	}
-	lk->owner = cpu_self();
+	} while (__atomic_exchange_n(&lk->locked, 1, __ATOMIC_ACQUIRE) != 0);
+}
+
+void spin_unlock_unheld(const struct spinlock *lk)
+{
+	panic("spin_unlock: %s not held by this hart", lk->name);
+}
+
+void pop_off_unbalanced(void)
+{
+	panic(intr_get() ? "pop_off: interrupts on" : "pop_off: not pushed");
 }
 
 /* See lock.h. Panics if interrupts are on or this hart holds lk. */
@@ -87,25 +71,15 @@ void spin_unlock_nested(struct spinlock *lk)
 
 bool spin_trylock(struct spinlock *lk)
 {
-	push_off_inline();
+	push_off();
 	if (spin_holding(lk))
 		panic("spin_trylock: %s already held by this hart", lk->name);
 	if (__atomic_exchange_n(&lk->locked, 1, __ATOMIC_ACQUIRE) != 0) {
-		pop_off_inline();
+		pop_off();
 		return false;
 	}
 	lk->owner = cpu_self();
 	return true;
-}
-
-/* Release lk. => lk held by this hart. */
-void spin_unlock(struct spinlock *lk)
-{
-	if (!spin_holding(lk))
-		panic("spin_unlock: %s not held by this hart", lk->name);
-	lk->owner = NULL;
-	__atomic_exchange_n(&lk->locked, 0, __ATOMIC_RELEASE);
-	pop_off_inline();
 }
 
 /* True if this hart holds lk. => interrupts off (else the answer may be
@@ -119,9 +93,9 @@ bool spin_any_held(void)
 {
 	bool held;
 
-	push_off_inline();
+	push_off();
 	held = cpu_self()->noff > 1;    /* ours is the one */
-	pop_off_inline();
+	pop_off();
 	return held;
 }
 
@@ -129,7 +103,7 @@ bool spin_any_held(void)
 void mutex_init(struct mutex *m, const char *name)
 {
 	spin_init(&m->lk, name);
-	m->locked = false;
+	m->locked = 0;
 	m->owner_pid = 0;
 	m->waiters = 0;
 	m->name = name;
@@ -144,40 +118,51 @@ static int mutex_owner_id(void)
 	return p != NULL ? p->pid : 0;
 }
 
+/* Swap m->locked from 0 to 1 (acquire, and a full fence: see struct
+ * mutex). True if taken. */
+static bool mutex_try_swap(struct mutex *m)
+{
+	uint32_t free = 0;
+
+	return __atomic_compare_exchange_n(&m->locked, &free, 1, false,
+					   __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+}
+
+/* mutex_lock when the swap failed: count ourselves a waiter, then swap
+ * again and sleep until it succeeds. => m->lk not held */
+static void mutex_lock_contended(struct mutex *m)
+{
+	spin_lock(&m->lk);
+	__atomic_fetch_add(&m->waiters, 1, __ATOMIC_SEQ_CST);
+	while (!mutex_try_swap(m)) {
+		if (proc_current() == NULL)
+			panic("mutex_lock: %s contended outside a process", m->name);
+		if (__atomic_load_n(&m->owner_pid, __ATOMIC_RELAXED) == mutex_owner_id())
+			panic("mutex_lock: %s already held by pid %d", m->name,
+			      m->owner_pid);
+		sched_sleep_noint(m, &m->lk);
+	}
+	__atomic_fetch_sub(&m->waiters, 1, __ATOMIC_RELAXED);
+	spin_unlock(&m->lk);
+}
+
 /*
  * Take m, sleeping (not interruptible by signals) while another process
  * holds it. => process context (or boot, uncontended), no spinlocks held.
  */
 void mutex_lock(struct mutex *m)
 {
-	spin_lock(&m->lk);
-	while (m->locked) {
-		if (proc_current() == NULL)
-			panic("mutex_lock: %s contended outside a process", m->name);
-		if (m->owner_pid == mutex_owner_id())
-			panic("mutex_lock: %s already held by pid %d", m->name,
-			      m->owner_pid);
-		m->waiters++;
-		sched_sleep_noint(m, &m->lk);
-		m->waiters--;
-	}
-	m->locked = true;
+	if (!mutex_try_swap(m))
+		mutex_lock_contended(m);
 	__atomic_store_n(&m->owner_pid, mutex_owner_id(), __ATOMIC_RELAXED);
-	spin_unlock(&m->lk);
 }
 
 bool mutex_trylock(struct mutex *m)
 {
-	bool got = false;
-
-	spin_lock(&m->lk);
-	if (!m->locked) {
-		m->locked = true;
-		__atomic_store_n(&m->owner_pid, mutex_owner_id(), __ATOMIC_RELAXED);
-		got = true;
-	}
-	spin_unlock(&m->lk);
-	return got;
+	if (!mutex_try_swap(m))
+		return false;
+	__atomic_store_n(&m->owner_pid, mutex_owner_id(), __ATOMIC_RELAXED);
+	return true;
 }
 
 /* Release m and wake its waiters, if any: sched_wakeup looks at every
@@ -185,14 +170,17 @@ bool mutex_trylock(struct mutex *m)
  * releases the mspace lock once per fault). => m held by the caller. */
 void mutex_unlock(struct mutex *m)
 {
-	spin_lock(&m->lk);
-	if (!m->locked || m->owner_pid != mutex_owner_id())
+	if (!__atomic_load_n(&m->locked, __ATOMIC_RELAXED) ||
+	    __atomic_load_n(&m->owner_pid, __ATOMIC_RELAXED) != mutex_owner_id())
 		panic("mutex_unlock: %s not held by pid %d", m->name,
 		      mutex_owner_id());
-	__atomic_store_n(&m->locked, false, __ATOMIC_RELAXED);
 	__atomic_store_n(&m->owner_pid, 0, __ATOMIC_RELAXED);
-	if (m->waiters > 0)
-		sched_wakeup(m);
+	__atomic_store_n(&m->locked, 0, __ATOMIC_RELEASE);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);        /* the store before the read */
+	if (__atomic_load_n(&m->waiters, __ATOMIC_RELAXED) == 0)
+		return;
+	spin_lock(&m->lk);
+	sched_wakeup(m);
 	spin_unlock(&m->lk);
 }
 
@@ -205,16 +193,3 @@ bool mutex_holding(struct mutex *m)
 	       __atomic_load_n(&m->owner_pid, __ATOMIC_RELAXED) == mutex_owner_id();
 }
 
-/* Disable interrupts, remembering at the outermost level whether they were
- * on. Nests; each push_off needs one pop_off. */
-void push_off(void)
-{
-	push_off_inline();
-}
-
-/* Undo one push_off; at the outermost level turn interrupts back on if
- * they were on. => interrupts off, push_off depth > 0. */
-void pop_off(void)
-{
-	pop_off_inline();
-}

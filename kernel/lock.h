@@ -8,8 +8,8 @@
 #define KERNEL_LOCK_H
 
 #include "kernel/types.h"
-
-struct cpu;
+#include "arch/riscv/cpu.h"
+#include "arch/riscv/intr.h"
 
 struct spinlock {
 	volatile uint32_t locked;
@@ -20,8 +20,6 @@ struct spinlock {
 #define SPINLOCK_INIT(n) { 0, (n), NULL }
 
 void spin_init(struct spinlock *lk, const char *name);
-void spin_lock(struct spinlock *lk);
-void spin_unlock(struct spinlock *lk);
 bool spin_holding(const struct spinlock *lk);
 /* spin_lock and spin_unlock for a caller whose interrupts are already
  * off because it holds another spinlock: no push_off/pop_off pair, so a
@@ -35,19 +33,87 @@ void spin_unlock_nested(struct spinlock *lk);
  * daemon holds the page-queue lock and tries an owner's lock). */
 bool spin_trylock(struct spinlock *lk);
 
+/* The slow paths of the inline functions below, in lock.c: lk is held
+ * by another hart (spin until it is free) or by this one (panic); a
+ * release of a lock this hart does not hold, or a pop_off with
+ * interrupts on or nothing pushed (panic). */
+void spin_lock_contended(struct spinlock *lk);
+void spin_unlock_unheld(const struct spinlock *lk) __noreturn;
+void pop_off_unbalanced(void) __noreturn;
+
+/*
+ * The lock fast paths are inline: every fault takes about ten spinlocks,
+ * and a call with its frame cost as much as the lock itself. What stays
+ * out of line is what an uncontended, correct caller never runs.
+ */
+
 /* Interrupt-disable nesting used by spinlocks: push_off disables, the
- * matching pop_off restores the state at the outermost push_off. */
-void push_off(void);
-void pop_off(void);
+ * matching pop_off restores the state at the outermost push_off
+ * (sstatus.SIE, privileged spec 4.1.1). */
+static inline void push_off(void)
+{
+	bool was_on = intr_save_off();
+	struct cpu *c = cpu_self();
+
+	if (c->noff == 0)
+		c->intena = was_on;
+	c->noff++;
+}
+
+/* Undo one push_off. => interrupts off, push_off depth > 0 */
+static inline void pop_off(void)
+{
+	struct cpu *c = cpu_self();
+
+	if (intr_get() || c->noff < 1)
+		pop_off_unbalanced();
+	if (--c->noff == 0 && c->intena)
+		intr_on();
+}
+
+/*
+ * Take lk, spinning until it is free. Interrupts stay off on this hart
+ * until the matching spin_unlock. Panics if this hart already holds lk
+ * (found on the slow path: the amoswap fails, and owner is this hart).
+ * The amoswap has acquire ordering (RISC-V unprivileged spec, A
+ * extension, "aq" bit).
+ */
+static inline void spin_lock(struct spinlock *lk)
+{
+	push_off();
+	if (__atomic_exchange_n(&lk->locked, 1, __ATOMIC_ACQUIRE) != 0)
+		spin_lock_contended(lk);
+	lk->owner = cpu_self();
+}
+
+/* Release lk with release ordering (a fence rw,w before the store).
+ * => lk held by this hart */
+static inline void spin_unlock(struct spinlock *lk)
+{
+	if (lk->locked == 0 || lk->owner != cpu_self())
+		spin_unlock_unheld(lk);
+	lk->owner = NULL;
+	__atomic_store_n(&lk->locked, 0, __ATOMIC_RELEASE);
+	pop_off();
+}
 /* True if this hart holds any spinlock (or has interrupts pushed off):
  * code that may take process locks (sched_wakeup) checks it first. */
 bool spin_any_held(void);
 
+/*
+ * A mutex is taken by one compare-and-swap of locked from 0 to 1 when it
+ * is free, and released by a store of 0, with no other lock. A caller
+ * that finds it taken counts itself in waiters and sleeps under lk; the
+ * release, after its store, reads waiters (a full fence between) and
+ * takes lk to wake them only if there are any. Either the release sees
+ * the waiter, or the waiter's swap, made after it counted itself, sees
+ * the release: no wakeup is lost.
+ */
 struct mutex {
-	struct spinlock lk;     /* guards locked, owner and waiters */
-	bool locked;
-	int owner_pid;          /* also read without lk: mutex_holding */
-	int waiters;            /* sleeping in mutex_lock: unlock wakes them */
+	struct spinlock lk;     /* serializes the sleep and the wakeup */
+	uint32_t locked;        /* (atomic) 1 while held */
+	int owner_pid;          /* (atomic) the holder's; read by mutex_holding */
+	uint32_t waiters;       /* (atomic) callers asleep in mutex_lock, or about to be */
 	const char *name;
 };
 

@@ -181,6 +181,8 @@ void main(uint64_t hartid, paddr_t dtb_pa)
 	vm_page_init(bootmem.ram, bootmem.nram, bootmem.reserved,
 		     bootmem.nreserved);
 	boot_print_zones();
+	if (bootarg_bool("vm.pcp", true))
+		vm_page_pcp_enable();
 	kmem_init();
 	vm_commit_init();
 	pmap_bootstrap(bootmem.ram, bootmem.nram);

@@ -33,6 +33,7 @@ typedef uint64_t dev_t;
 
 #define __unused     __attribute__((unused))
 #define __noreturn   __attribute__((noreturn))
+#define __noinline   __attribute__((noinline))  /* a slow path kept out of its caller */
 #define __packed     __attribute__((packed))
 #define __aligned(n) __attribute__((aligned(n)))
 #define likely(x)    __builtin_expect(!!(x), 1)

@@ -232,24 +232,44 @@ static void pmap_ptp_free(paddr_t pa)
  * => pmap->lock held, or the pv lock of the page mapped at va (its
  *    tables stay).
  */
+/* LAB pgtbl: begin */
+/* The rest of pmap_walk once the PTE *ptep at level l is found invalid:
+ * allocate the missing tables from there down (a new table is empty, so
+ * every level below needs one too) and return the PTE at `level`, or
+ * NULL when no page is left. Kept apart so that the walk itself calls
+ * nothing and needs no saved registers. => as pmap_walk */
+static __noinline pte_t *pmap_walk_grow(struct pmap *pmap, pte_t *ptep, vaddr_t va, int l,
+			     int level)
+{
+	for (; l > level; l--) {
+		struct vm_page *ptp = pmap_ptp_alloc(pmap);
+
+		if (ptp == NULL)
+			return NULL;
+		/* The zeroed table is visible before the link to it. */
+		__atomic_store_n(ptep, pa_to_pte(vm_page_to_pa(ptp)) | PTE_V,
+				 __ATOMIC_RELEASE);
+		ptep = &pmap_table(vm_page_to_pa(ptp))[PTE_VPN(va, l - 1)];
+	}
+	return ptep;
+}
+/* LAB pgtbl: end */
+/* LAB pgtbl: stub
+// lab pgtbl: write pmap_walk below; a helper for the tables it
+// allocates may go here.
+*/
+
 static pte_t *pmap_walk(struct pmap *pmap, vaddr_t va, int level, bool alloc)
 {
 	/* LAB pgtbl: begin */
 	pte_t *table = pmap_table(pmap->root);
-	struct vm_page *ptp;
-	pte_t *ptep;
-	pte_t pte;
 
 	for (int l = PTE_LEVELS - 1; l > level; l--) {
-		ptep = &table[PTE_VPN(va, l)];
-		pte = *ptep;
-		if (!pte_is_valid(pte)) {
-			if (!alloc || (ptp = pmap_ptp_alloc(pmap)) == NULL)
-				return NULL;
-			pte = pa_to_pte(vm_page_to_pa(ptp)) | PTE_V;
-			/* The zeroed table is visible before the link to it. */
-			__atomic_store_n(ptep, pte, __ATOMIC_RELEASE);
-		}
+		pte_t *ptep = &table[PTE_VPN(va, l)];
+		pte_t pte = *ptep;
+
+		if (!pte_is_valid(pte))
+			return alloc ? pmap_walk_grow(pmap, ptep, va, l, level) : NULL;
 		KASSERT(!pte_is_leaf(pte), "va %lx: leaf at level %d", va, l);
 		table = pmap_table(pte_to_pa(pte));
 	}

@@ -117,16 +117,6 @@ int amap_refs(struct amap *am)
 
 /* ------------------------------------------------------------ slots */
 
-void amap_lock(struct amap *am)
-{
-	spin_lock(&am->lock);
-}
-
-void amap_unlock(struct amap *am)
-{
-	spin_unlock(&am->lock);
-}
-
 struct anon *_amap_lookup(struct amap *am, size_t slot)
 {
 	struct anon **chunk;

@@ -64,8 +64,16 @@ struct anon *amap_remove(struct amap *am, size_t slot);
 
 /* The same with am->lock held by the caller (amap_lock/amap_unlock), for the
  * fault path, which enters the page into a pmap under the lock. */
-void amap_lock(struct amap *am);
-void amap_unlock(struct amap *am);
+static inline void amap_lock(struct amap *am)
+{
+	spin_lock(&am->lock);
+}
+
+static inline void amap_unlock(struct amap *am)
+{
+	spin_unlock(&am->lock);
+}
+
 struct anon *_amap_lookup(struct amap *am, size_t slot);
 int _amap_add(struct amap *am, size_t slot, struct anon *anon);
 struct anon *_amap_remove(struct amap *am, size_t slot);

@@ -9,6 +9,7 @@
 #include "kernel/errno.h"
 #include "kernel/lib/printk.h"
 #include "kernel/lib/string.h"
+#include "arch/riscv/cpu.h"
 
 #define VM_MAX_SEGS        16   /* RAM ranges, after splitting at the zone boundary */
 #define WMARK_MIN_DIVISOR  128  /* min watermark: 1/128 of the managed pages */
@@ -50,7 +51,8 @@ struct vm_zone {
 	uint64_t low_events;            /* (z) falls below wmark_low */
 	uint64_t wakeups;               /* (z) page-daemon wake-ups asked */
 	uint64_t alloc_fail;            /* (z) allocations refused */
-	uint64_t pgalloc, pgfree;       /* (z) pages, ever */
+	uint64_t pgalloc, pgfree;       /* (atomic) pages, ever */
+	uint64_t pcp_pages;             /* (atomic) free pages in harts' caches */
 	struct list_node pageq[PQ_NQUEUES];     /* (q) user pages, LRU order:
 	                                         * head oldest, tail newest */
 	uint64_t pageq_count[PQ_NQUEUES];       /* (q) */
@@ -64,6 +66,31 @@ static int nsegs;                       /* (c) */
  * need it. */
 static const enum vm_zone_id zone_fallback[VM_NZONES] = { ZONE_NORMAL, ZONE_DMA32 };
 static const char *const zone_names[VM_NZONES] = { "DMA32", "Normal" };
+
+/*
+ * Per-hart page caches (Linux's per-cpu pagesets): each hart keeps up to
+ * PCP_HIGH free single pages of each zone on a list of its own, so the
+ * common allocation (a fault's page) and free (munmap's) take no zone
+ * lock, and harts faulting at once do not queue on it. Pages move
+ * between a cache and the buddy lists PCP_BATCH at a time under the zone
+ * lock. A cached page has VM_PAGE_PCP (not VM_PAGE_FREE: the buddy must
+ * not merge it) and counts in its zone's pcp_pages, which every report of
+ * free pages adds (so leak checks stay exact); the buddy's invariants see
+ * only its lists. An allocation the buddy refuses drains every cache and
+ * tries again. Locking: (l) the cache's lock, taken before the zone lock.
+ */
+#define PCP_HIGH   16           /* pages a cache holds at most */
+#define PCP_BATCH_ORDER 3      /* a refill takes one block of 2^3 pages */
+#define PCP_BATCH  ORDER_PAGES(PCP_BATCH_ORDER) /* pages moved at once */
+
+struct vm_pcp {
+	struct spinlock lock;
+	struct list_node pages;         /* (l) VM_PAGE_PCP pages of one zone */
+	unsigned count;                 /* (l) length of pages */
+};
+
+static struct vm_pcp pcps[NCPU_MAX][VM_NZONES];
+static bool pcp_on;                     /* (c) vm_page_pcp_enable */
 
 /* The page queues of every zone. Locking: (q) pageq_lock, never held with
  * a zone lock; below anon and object locks, which the page daemon only
@@ -279,28 +306,214 @@ static void page_prepare(struct vm_page *pg, unsigned order, int flags)
 			pmap_zero_page(pg + i);
 }
 
-/* Allocate 2^order physically contiguous frames; see page.h.
- * => no lock that ranks below zone->lock is held.
- * Returns the first page, or NULL when no allowed zone has them (-ENOMEM). */
-struct vm_page *vm_page_alloc(unsigned order, unsigned zonemask, int flags)
+/* The buddy's part of vm_page_alloc: 2^order frames from the first zone
+ * that may give them, not yet prepared. => no lock that ranks below
+ * zone->lock is held. NULL if no zone can. */
+static struct vm_page *zone_alloc(unsigned order, unsigned zonemask, int flags)
 {
 	struct vm_zone *z;
 	struct vm_page *pg;
 	bool wake;
 
-	if (order > VM_PAGE_MAX_ORDER)
-		return NULL;
 	z = zone_pick(order, zonemask, flags);
 	if (z == NULL)
 		return NULL;
 	pg = zone_alloc_block(z, order);
 	KASSERT(pg != NULL, "zone %s passed its check but has no block",
 		zone_names[z - zones]);
-	z->pgalloc += ORDER_PAGES(order);
+	__atomic_fetch_add(&z->pgalloc, ORDER_PAGES(order), __ATOMIC_RELAXED);
 	wake = zone_note_low(z);
 	spin_unlock(&z->lock);
 	if (wake && vm_pageout_wakeup)
 		vm_pageout_wakeup();
+	return pg;
+}
+
+/* ------------------------------------------------------ per-hart caches */
+
+/* This hart's cache of zone id. The kernel is not preemptive, so the
+ * hart cannot change before the caller locks it. */
+static struct vm_pcp *pcp_self(enum vm_zone_id id)
+{
+	return &pcps[cpu_self()->index][id];
+}
+
+/* Give up to n pages of pcp, the coldest first, back to z's buddy lists.
+ * => pcp->lock held */
+static void pcp_drain(struct vm_zone *z, struct vm_pcp *pcp, unsigned n)
+{
+	spin_lock(&z->lock);
+	for (; n > 0 && pcp->count > 0; n--) {
+		struct vm_page *pg = list_entry(pcp->pages.prev, struct vm_page, link);
+
+		list_remove(&pg->link);
+		pcp->count--;
+		__atomic_fetch_sub(&z->pcp_pages, 1, __ATOMIC_RELAXED);
+		pg->flags &= ~VM_PAGE_PCP;
+		buddy_merge(z, seg_find(pg->pa), pg, 0);
+	}
+	if (z->free_pages >= z->wmark_low)
+		z->below_low = false;
+	spin_unlock(&z->lock);
+}
+
+/* Put the 2^order pages of the block at pg, just taken from the buddy,
+ * on pcp one by one. => pcp->lock and z->lock held */
+static void pcp_add_block(struct vm_zone *z, struct vm_pcp *pcp,
+			  struct vm_page *pg, unsigned order)
+{
+	for (uint64_t i = 0; i < ORDER_PAGES(order); i++) {
+		pg[i].flags |= VM_PAGE_PCP;
+		list_push_front(&pcp->pages, &pg[i].link);
+	}
+	pcp->count += ORDER_PAGES(order);
+	__atomic_fetch_add(&z->pcp_pages, ORDER_PAGES(order), __ATOMIC_RELAXED);
+}
+
+/* Fill pcp with PCP_BATCH pages of z that this caller may take (the
+ * buddy's watermark rule): one block of that size, which costs one
+ * split, or else single pages while there are any. Returns whether the
+ * page daemon should be woken (z fell below its low watermark).
+ * => pcp->lock held */
+static bool pcp_refill(struct vm_zone *z, struct vm_pcp *pcp, int flags)
+{
+	struct vm_page *pg;
+	bool wake;
+
+	spin_lock(&z->lock);
+	if (zone_watermark_ok(z, PCP_BATCH_ORDER, flags) &&
+	    (pg = zone_alloc_block(z, PCP_BATCH_ORDER)) != NULL) {
+		pcp_add_block(z, pcp, pg, PCP_BATCH_ORDER);
+	} else {
+		for (unsigned n = 0; n < PCP_BATCH && zone_watermark_ok(z, 0, flags); n++) {
+			if ((pg = zone_alloc_block(z, 0)) == NULL)
+				break;
+			pcp_add_block(z, pcp, pg, 0);
+		}
+	}
+	wake = zone_note_low(z);
+	spin_unlock(&z->lock);
+	return wake;
+}
+
+/* May a VM_ALLOC_USER or NORESERVE caller take a cached page of z? The
+ * same rule as the buddy's (stay at or above min), on the free pages of
+ * the zone and the caches together, read without the zone lock. */
+static bool pcp_watermark_ok(const struct vm_zone *z, int flags)
+{
+	uint64_t free = __atomic_load_n(&z->free_pages, __ATOMIC_RELAXED) +
+			__atomic_load_n(&z->pcp_pages, __ATOMIC_RELAXED);
+
+	if (!(flags & (VM_ALLOC_USER | VM_ALLOC_NORESERVE)))
+		return true;
+	return free > z->wmark_min;
+}
+
+/* A page from this hart's cache of the first zone in fallback order that
+ * zonemask allows, refilled from the buddy when empty; NULL if none can
+ * give this caller one (the buddy path then decides). */
+static struct vm_page *pcp_alloc(unsigned zonemask, int flags)
+{
+	for (unsigned i = 0; i < VM_NZONES; i++) {
+		enum vm_zone_id id = zone_fallback[i];
+		struct vm_zone *z = &zones[id];
+		struct vm_page *pg = NULL;
+		struct vm_pcp *pcp;
+		bool wake = false;
+
+		if (!(zonemask & (1u << id)) || z->managed == 0 ||
+		    !pcp_watermark_ok(z, flags))
+			continue;
+		pcp = pcp_self(id);
+		spin_lock(&pcp->lock);
+		if (pcp->count == 0)
+			wake = pcp_refill(z, pcp, flags);
+		if (pcp->count > 0) {
+			pg = list_entry(pcp->pages.next, struct vm_page, link);
+			list_remove(&pg->link);
+			pcp->count--;
+			__atomic_fetch_sub(&z->pcp_pages, 1, __ATOMIC_RELAXED);
+			pg->flags &= ~VM_PAGE_PCP;
+		}
+		spin_unlock(&pcp->lock);
+		if (wake && vm_pageout_wakeup)
+			vm_pageout_wakeup();
+		if (pg != NULL) {
+			__atomic_fetch_add(&z->pgalloc, 1, __ATOMIC_RELAXED);
+			return pg;
+		}
+	}
+	return NULL;
+}
+
+/* Put pg, reset, on this hart's cache of zone id, giving PCP_BATCH pages
+ * back to the buddy when it holds more than PCP_HIGH. */
+static void pcp_free(enum vm_zone_id id, struct vm_page *pg)
+{
+	struct vm_zone *z = &zones[id];
+	struct vm_pcp *pcp = pcp_self(id);
+
+	spin_lock(&pcp->lock);
+	pg->flags |= VM_PAGE_PCP;
+	list_push_front(&pcp->pages, &pg->link);
+	pcp->count++;
+	__atomic_fetch_add(&z->pcp_pages, 1, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&z->pgfree, 1, __ATOMIC_RELAXED);
+	if (pcp->count > PCP_HIGH)
+		pcp_drain(z, pcp, PCP_BATCH);
+	spin_unlock(&pcp->lock);
+}
+
+/* Give every page of every hart's caches back to the buddy. Returns how
+ * many there were. => no lock that ranks below a cache's lock is held. */
+static uint64_t pcp_drain_all(void)
+{
+	uint64_t n = 0;
+
+	for (int c = 0; c < NCPU_MAX; c++) {
+		for (int id = 0; id < VM_NZONES; id++) {
+			struct vm_pcp *pcp = &pcps[c][id];
+
+			spin_lock(&pcp->lock);
+			n += pcp->count;
+			pcp_drain(&zones[id], pcp, pcp->count);
+			spin_unlock(&pcp->lock);
+		}
+	}
+	return n;
+}
+
+void vm_page_pcp_enable(void)
+{
+	for (int c = 0; c < NCPU_MAX; c++) {
+		for (int id = 0; id < VM_NZONES; id++) {
+			spin_init(&pcps[c][id].lock, "pcp");
+			list_init(&pcps[c][id].pages);
+			pcps[c][id].count = 0;
+		}
+	}
+	pcp_on = true;
+}
+
+/* Allocate 2^order physically contiguous frames; see page.h. A single
+ * page comes from this hart's cache when the caches are on; what the
+ * buddy refuses is tried once more after every cache is drained.
+ * => no lock that ranks below a page cache's lock is held.
+ * Returns the first page, or NULL when no allowed zone has them (-ENOMEM). */
+struct vm_page *vm_page_alloc(unsigned order, unsigned zonemask, int flags)
+{
+	struct vm_page *pg = NULL;
+
+	if (order > VM_PAGE_MAX_ORDER)
+		return NULL;
+	if (order == 0 && pcp_on)
+		pg = pcp_alloc(zonemask, flags);
+	if (pg == NULL)
+		pg = zone_alloc(order, zonemask, flags);
+	if (pg == NULL && pcp_on && pcp_drain_all() > 0)
+		pg = zone_alloc(order, zonemask, flags);
+	if (pg == NULL)
+		return NULL;
 	page_prepare(pg, order, flags);
 	return pg;
 }
@@ -314,7 +527,7 @@ struct vm_page *vm_page_alloc1(int flags)
  * owner, no flags. Panics on a free or reserved frame or a mapped one. */
 static void page_reset(struct vm_page *pg)
 {
-	KASSERT(!(pg->flags & (VM_PAGE_FREE | VM_PAGE_RESERVED)),
+	KASSERT(!(pg->flags & (VM_PAGE_FREE | VM_PAGE_PCP | VM_PAGE_RESERVED)),
 		"pa %lx flags %x: double free or reserved", (unsigned long)pg->pa,
 		pg->flags);
 	KASSERT(pg->pv_list == NULL, "pa %lx still mapped", (unsigned long)pg->pa);
@@ -343,10 +556,14 @@ void vm_page_free(struct vm_page *pg, unsigned order)
 		"pa %lx is not a block of order %u", (unsigned long)pg->pa, order);
 	for (uint64_t i = 0; i < ORDER_PAGES(order); i++)
 		page_reset(pg + i);
+	if (order == 0 && pcp_on) {
+		pcp_free(seg->zone, pg);
+		return;
+	}
 	z = &zones[seg->zone];
 	spin_lock(&z->lock);
 	buddy_merge(z, seg, pg, order);
-	z->pgfree += ORDER_PAGES(order);
+	__atomic_fetch_add(&z->pgfree, ORDER_PAGES(order), __ATOMIC_RELAXED);
 	if (z->free_pages >= z->wmark_low)
 		z->below_low = false;
 	spin_unlock(&z->lock);
@@ -658,7 +875,8 @@ uint64_t vm_page_free_count(void)
 
 	for (int z = 0; z < VM_NZONES; z++) {
 		spin_lock(&zones[z].lock);
-		n += zones[z].free_pages;
+		n += zones[z].free_pages +
+		     __atomic_load_n(&zones[z].pcp_pages, __ATOMIC_RELAXED);
 		spin_unlock(&zones[z].lock);
 	}
 	return n;
@@ -688,7 +906,7 @@ void vm_zone_get_info(int zone, struct vm_zone_info *out)
 	out->name = zone_names[zone];
 	out->present = z->present;
 	out->managed = z->managed;
-	out->free = z->free_pages;
+	out->free = z->free_pages + __atomic_load_n(&z->pcp_pages, __ATOMIC_RELAXED);
 	out->wmark_min = z->wmark_min;
 	out->wmark_low = z->wmark_low;
 	out->wmark_high = z->wmark_high;

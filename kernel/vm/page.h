@@ -48,6 +48,7 @@ enum vm_zone_id {
                                  * yet mapped: a hit when it is (fault.c) */
 #define VM_PAGE_RA_ASYNC 0x200  /* (o) mapping it starts the next swap
                                  * read-ahead (fault.c) */
+#define VM_PAGE_PCP     0x400   /* free, in a hart's page cache (page.c) */
 
 enum vm_page_queue { PQ_NONE, PQ_ACTIVE, PQ_INACTIVE, PQ_NQUEUES };
 
@@ -124,8 +125,14 @@ void vm_page_init_zones(const struct mem_range *ram, int nram,
 struct vm_page *vm_page_alloc(unsigned order, unsigned zonemask, int flags);
 /* Shorthand: one page, any zone. */
 struct vm_page *vm_page_alloc1(int flags);
-/* Free 2^order frames starting at pg (merging buddies). */
+/* Free 2^order frames starting at pg (merging buddies; a single page
+ * goes to this hart's page cache when those are on). */
 void vm_page_free(struct vm_page *pg, unsigned order);
+/* Turn the per-hart page caches on (the kernel, after vm_page_init; boot
+ * option vm.pcp=off leaves them off, as the host tests do): each hart
+ * then keeps a few free single pages per zone that it allocates and
+ * frees without the zone lock. => boot, one hart. */
+void vm_page_pcp_enable(void);
 
 struct vm_page *vm_page_from_pa(paddr_t pa);    /* NULL if not managed RAM */
 static inline paddr_t vm_page_to_pa(const struct vm_page *pg) { return pg->pa; }

@@ -24,9 +24,11 @@
  *               pv lock       (spin: one of 64, hashed by page: its pv list
  *                              and the leaf PTEs naming it; one at a time;
  *                              none held across an SBI call)
- *                 zone->lock  (spin: one buddy allocator)
- *                   kmem_cache->lock (spin)
- *                     kva_lock (spin)
+ *                 page cache lock (spin: one hart's free pages of one
+ *                              zone, kernel/vm/page.c; any hart drains any)
+ *                   zone->lock  (spin: one buddy allocator)
+ *                     kmem_cache->lock (spin)
+ *                       kva_lock (spin)
  *   asid_lock (spin, leaf: the pmap's ASID allocator; taken under pmap->lock,
  *   a pv lock and the scheduler's locks, takes nothing)
  *   proc->lock, sched run-queue lock, sleep channels (spin; leaf-level
