@@ -617,8 +617,8 @@ static const struct bench benches[] = {
 /* Benchmarks that run only when named: tools/bench.py runs them on a
  * machine of their own (fault_harts: 4 harts). */
 static const struct bench named_benches[] = {
-	{ "fault_1hart",  bench_fault_harts,   1024, 2 },
-	{ "fault_4harts", bench_fault_harts,   1024, 2 },
+	{ "fault_1hart",  bench_fault_harts,   1024, 8 },
+	{ "fault_4harts", bench_fault_harts,   1024, 8 },
 };
 
 /* Print one line in a single write, so no fork can print it twice. */
