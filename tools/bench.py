@@ -697,10 +697,11 @@ def run_swap(args):
 
 # fault_4harts: the zero-fill fault of four processes on four harts at
 # once against one process alone, both in one boot of a 4-hart machine
-# under -icount (QEMU then runs the harts round robin in one thread, so
-# the counts repeat). rdinstret follows one virtual clock that every hart
-# advances: the 4-process window holds the instructions of all four, and
-# spinning on a lock shows as instructions (user/tests/bench.c).
+# under -icount (QEMU then runs the harts round robin in one thread; which
+# hart meets a held lock varies, so the 4-hart figure varies from run to
+# run: docs/bench.md). rdinstret is one count of the instructions all
+# harts execute: the 4-process window holds the instructions of all four,
+# and spinning on a lock shows as instructions (user/tests/bench.c).
 HARTS_BENCHMARKS = [
     ("fault_4harts", "zero-fill fault, 4 processes on 4 harts"),
 ]

@@ -345,9 +345,9 @@ static int bench_harts_spawn(int nproc, size_t pages, int go[2], int back[2],
 
 /* One round of fault_harts: nproc children zero-fill pages each, all at
  * once. The window is from the first child's start to the last child's
- * end: under -icount with several harts rdinstret follows one virtual
- * clock that every hart advances, so the window holds the instructions
- * of all harts in it, spinning on locks included. */
+ * end: under -icount rdinstret is one count, shared by all harts, of the
+ * instructions they execute, so the window holds the instructions of all
+ * harts in it, spinning on locks included. */
 static int bench_harts_round(int nproc, size_t pages, struct bench_result *r)
 {
 	uint64_t span[2], lo = UINT64_MAX, hi = 0;
