@@ -21,7 +21,7 @@
  *               bcache buffer lock (mutex)
  *           amap->lock / anon->lock (spin)
  *             pmap->lock      (spin: page tables of one pmap)
- *               pv lock       (spin: one of 64, hashed by page: its pv list
+ *               pv lock       (spin: one of 1024, hashed by page: its pv list
  *                              and the leaf PTEs naming it; one at a time;
  *                              none held across an SBI call)
  *                 page cache lock (spin: one hart's free pages of one
