@@ -73,7 +73,7 @@
 #define MALLOC_RUN_MAX_PAGES    64	/* larger blocks: a mapping of their own */
 #define MALLOC_RUN_EXACT        16	/* classes 0..14: runs of 1..15 pages */
 #define MALLOC_RUN_CLASSES      19	/* then 16-31, 32-63, 64-127, 128-255 */
-#define MALLOC_DIRTY_HIGH       16	/* free pages maybe resident: purge above (64 KiB) */
+#define MALLOC_DIRTY_HIGH       4	/* free pages maybe resident: purge above (16 KiB) */
 #define MALLOC_DIRTY_LOW        0	/* ... down to this many: one batch */
 
 /* Page directory: 48-bit addresses, 36-bit page numbers, 12 bits a level. */
@@ -287,6 +287,8 @@ static void malloc_dir_clear(uintptr_t addr, size_t npages)
 
 /* ---------------------------------------------------------------- descriptors */
 
+/* A zeroed descriptor from the spare list (a page of them mapped when it
+ * is empty), or NULL. */
 static struct malloc_page *malloc_desc_alloc(void)
 {
 	struct malloc_page *d;
