@@ -1,7 +1,7 @@
 /*
  * Pagoda's malloc (ARCHITECTURE.md layer 15).  Small requests are served
- * from buckets of 16 bytes to 2 KiB (the powers of two and 1.5 times
- * them); each bucket owns whole pages carved from 64 KiB chunks mapped
+ * from buckets of 16 bytes to 2 KiB (16-byte steps up to 128, then four
+ * sizes per doubling); each bucket owns whole pages carved from 64 KiB chunks mapped
  * with mmap.  A page directory (a
  * three-level radix tree keyed by page number) maps every page to its
  * descriptor, so free() finds a block's bucket from its address alone and
@@ -51,14 +51,15 @@
 #define MALLOC_MIN_BLOCK    ((size_t)1 << MALLOC_MIN_SHIFT)
 #define MALLOC_MAX_BLOCK    ((size_t)1 << MALLOC_MAX_SHIFT)
 /*
- * Bucket sizes: the powers of two from 16 bytes to 2 KiB and, between
- * them from 32 up, 1.5 times the lower one (48, 96, ... 768), so a block
- * wastes at most a third of itself, not half.  All are multiples of 16
- * (malloc's alignment).  1536 is left out: only two fit a page, wasting
- * 1 KiB of it.
+ * Bucket sizes: every multiple of 16 bytes (malloc's alignment) up to 128,
+ * then four sizes per doubling (a quarter of the power of two apart: 160,
+ * 192, 224, 256, 320, ...), so a block of 48 to 1024 bytes wastes at
+ * most a third of itself, and from 80 bytes on at most a quarter.  Above 512 only 640, 768, 1024 and 2048: 896 (four a
+ * page, wasting 512 bytes of it), 1280 and 1536 fit a page badly.
  */
-#define MALLOC_BUCKET_SIZES 16, 32, 48, 64, 96, 128, 192, 256, 384, 512, 768, 1024, 2048
-#define MALLOC_NBUCKETS     13
+#define MALLOC_BUCKET_SIZES 16, 32, 48, 64, 80, 96, 112, 128, 160, 192, 224, 256, \
+			    320, 384, 448, 512, 640, 768, 1024, 2048
+#define MALLOC_NBUCKETS     20
 #define MALLOC_SIZE_STEPS   (MALLOC_MAX_BLOCK / MALLOC_MIN_BLOCK + 1) /* 16-byte steps */
 #define MALLOC_CHUNK_PAGES  16		/* 64 KiB per chunk */
 #define MALLOC_MAX_BLOCKS   (MALLOC_PAGE_SIZE / MALLOC_MIN_BLOCK)
@@ -72,7 +73,7 @@
 #define MALLOC_RUN_MAX_PAGES    64	/* larger blocks: a mapping of their own */
 #define MALLOC_RUN_EXACT        16	/* classes 0..14: runs of 1..15 pages */
 #define MALLOC_RUN_CLASSES      19	/* then 16-31, 32-63, 64-127, 128-255 */
-#define MALLOC_DIRTY_HIGH       16	/* free pages maybe resident: purge above (64 KiB) */
+#define MALLOC_DIRTY_HIGH       4	/* free pages maybe resident: purge above (16 KiB) */
 #define MALLOC_DIRTY_LOW        0	/* ... down to this many: one batch */
 
 /* Page directory: 48-bit addresses, 36-bit page numbers, 12 bits a level. */
@@ -230,7 +231,7 @@ static void malloc_die(const char *what, const void *p)
 /* ---------------------------------------------------------------- page directory */
 
 /* The descriptor registered for the page holding addr, or NULL. */
-static struct malloc_page *malloc_dir_lookup(uintptr_t addr)
+static inline struct malloc_page *malloc_dir_lookup(uintptr_t addr)
 {
 	uintptr_t pn = addr >> MALLOC_PAGE_SHIFT;
 	void **mid, **leaf;
@@ -286,6 +287,8 @@ static void malloc_dir_clear(uintptr_t addr, size_t npages)
 
 /* ---------------------------------------------------------------- descriptors */
 
+/* A zeroed descriptor from the spare list (a page of them mapped when it
+ * is empty), or NULL. */
 static struct malloc_page *malloc_desc_alloc(void)
 {
 	struct malloc_page *d;
@@ -421,8 +424,10 @@ static void malloc_partial_remove(struct malloc_bucket *b, struct malloc_page *d
  * Bucket refill: give bucket b one more page of free blocks.  Takes a page
  * from the pool (mapping a chunk when the pool is empty), makes it a SMALL
  * page of b with every block free, and puts it on b's partial list.
- * Returns 0, or -ENOMEM when the kernel gives no memory.
+ * Returns 0, or -ENOMEM when the kernel gives no memory.  Out of line: the
+ * rare path, kept out of malloc_small_alloc's.
  */
+__attribute__((noinline))
 static int malloc_bucket_refill(struct malloc_bucket *b)
 {
 	/* LAB malloc: begin */
@@ -919,7 +924,7 @@ static void *malloc_aligned(size_t bytes, size_t align)
 	}
 	if (bytes < align)
 		bytes = align;
-	/* A power-of-two bucket aligns its blocks to their size; 48, 96, ...
+	/* A power-of-two bucket aligns its blocks to their size; 48, 80, ...
 	 * only to 16. */
 	if (align > MALLOC_MIN_BLOCK && bytes <= MALLOC_MAX_BLOCK)
 		bytes = malloc_pow2_round(bytes);
@@ -933,7 +938,7 @@ static void *malloc_aligned(size_t bytes, size_t align)
 }
 
 /* The live descriptor of block p, dying on anything but a block start. */
-static struct malloc_page *malloc_owner(void *p)
+static inline struct malloc_page *malloc_owner(void *p)
 {
 	struct malloc_page *d = malloc_dir_lookup((uintptr_t)p);
 
@@ -994,9 +999,21 @@ static void malloc_large_shrink(struct malloc_page *d, size_t bytes)
 	d->npages = keep / MALLOC_PAGE_SIZE;
 }
 
+/*
+ * malloc(bytes): a bucket block goes straight to malloc_small_alloc, so
+ * the common case pays nothing for the alignment and large-block paths of
+ * malloc_aligned.  NULL with errno ENOMEM when out of memory.
+ */
 void *pg_malloc(size_t bytes)
 {
-	return malloc_aligned(bytes, MALLOC_MIN_BLOCK);
+	void *p;
+
+	if (bytes > MALLOC_MAX_BLOCK || malloc_buckets[0].size == 0)
+		return malloc_aligned(bytes, MALLOC_MIN_BLOCK);
+	p = malloc_small_alloc(malloc_bucket_index(bytes));
+	if (p == NULL)
+		errno = ENOMEM;
+	return p;
 }
 
 void pg_free(void *p)
