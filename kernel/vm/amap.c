@@ -265,7 +265,7 @@ int amap_copy_eager(struct amap *src, size_t slot, size_t n, size_t at,
 			anon_unref(copy);
 			goto fail;
 		}
-		anon_page_unhold(copy);         /* unmapped: the daemon may take it */
+		anon_page_enqueue(copy);        /* unmapped: the daemon may take it */
 	}
 	*out = dst;
 	return 0;

@@ -46,21 +46,22 @@ int anon_init(void)
 	return anon_cache ? 0 : -ENOMEM;
 }
 
-/* Make pg the page of anon, held once (wire_count 1) so the page daemon
- * leaves it alone until the caller maps it and calls anon_page_unhold;
- * then put it on the active queue. => anon not yet visible to others. */
+/* Make pg the page of anon, neither held nor on a page queue: no one can
+ * find it until the caller maps it and calls anon_page_enqueue (a fault
+ * holds the mspace lock, and the amap is its own), so it needs no hold
+ * against the page daemon, which finds pages through the queues only.
+ * => anon not yet visible to others. */
 static void anon_set_page(struct anon *anon, struct vm_page *pg)
 {
 	anon->page = pg;
 	pg->owner = anon;
 	pg->offset = 0;
 	pg->flags |= VM_PAGE_ANON;
-	pg->wire_count = 1;
+	pg->wire_count = 0;
 	COUNT(anons_resident, 1);
-	vm_page_activate(pg);   /* after owner: the daemon sees a whole anon */
 }
 
-/* A new anon owning pg (refcnt 1, pg held), or NULL on -ENOMEM. */
+/* A new anon owning pg (refcnt 1, pg on no queue), or NULL on -ENOMEM. */
 static struct anon *anon_alloc_page(struct vm_page *pg)
 {
 	struct anon *anon = kmem_cache_alloc_user(anon_cache);
@@ -73,6 +74,11 @@ static struct anon *anon_alloc_page(struct vm_page *pg)
 	anon_set_page(anon, pg);
 	__atomic_fetch_add(&anons_inuse, 1, __ATOMIC_RELAXED);
 	return anon;
+}
+
+void anon_page_enqueue(struct anon *anon)
+{
+	vm_page_activate(anon->page);   /* after owner: the daemon sees a whole anon */
 }
 
 struct anon *anon_alloc_zero(void)
@@ -195,21 +201,43 @@ static void anon_free(struct anon *anon)
 	__atomic_fetch_sub(&anons_inuse, 1, __ATOMIC_RELAXED);
 }
 
-void anon_unref(struct anon *anon)
+/* Drop a reference. Returns whether it was the last and the page is not
+ * busy: then the caller frees the anon (anon_free) after the unlock.
+ * => anon->lock held */
+static bool _anon_unref(struct anon *anon)
 {
-	bool busy;
-	int left;
-
-	spin_lock(&anon->lock);
 	KASSERT(anon->refcnt > 0, "anon %p refcnt %d", (void *)anon,
 		anon->refcnt);
-	left = --anon->refcnt;
-	if (left == 1)
+	if (--anon->refcnt == 1)
 		__atomic_fetch_sub(&anons_shared, 1, __ATOMIC_RELAXED);
-	busy = anon->page != NULL && (anon->page->flags & VM_PAGE_BUSY);
-	spin_unlock(&anon->lock);
 	/* A busy page's I/O owner sees refcnt 0 in anon_unbusy and frees. */
-	if (left == 0 && !busy)
+	return anon->refcnt == 0 &&
+	       !(anon->page != NULL && (anon->page->flags & VM_PAGE_BUSY));
+}
+
+void anon_unref(struct anon *anon)
+{
+	bool dead;
+
+	spin_lock(&anon->lock);
+	dead = _anon_unref(anon);
+	spin_unlock(&anon->lock);
+	if (dead)
+		anon_free(anon);
+}
+
+void anon_page_release_unref(struct anon *anon, struct vm_page *pg)
+{
+	bool dead;
+
+	spin_lock(&anon->lock);
+	KASSERT(anon->page == pg && pg->wire_count > 0,
+		"anon %p page %lx released but not held", (void *)anon,
+		(unsigned long)pg->pa);
+	pg->wire_count--;
+	dead = _anon_unref(anon);
+	spin_unlock(&anon->lock);
+	if (dead)
 		anon_free(anon);
 }
 

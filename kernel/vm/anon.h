@@ -33,17 +33,19 @@ struct anon {
  * (mspace_create does it). Returns 0 or -ENOMEM. */
 int anon_init(void);
 
-/* A new anon (refcnt 1) holding a new zero-filled user page, any zone,
- * the page held (as anon_page_hold) so the page daemon cannot take it
- * before the caller maps it: the caller calls anon_page_unhold after
- * mapping it (anon_unref alone on failure). The anon struct is allocated
+/* A new anon (refcnt 1) holding a new zero-filled user page, any zone.
+ * The page is on no page queue and not held: the page daemon, which finds
+ * pages through the queues only, cannot see it, and no one else can
+ * before the caller publishes the anon. The caller calls
+ * anon_page_enqueue once it has mapped the page or put the anon in an
+ * amap (anon_unref alone on failure). The anon struct is allocated
  * above the min watermark (a process's memory).
  * => may hold an amap lock (never sleeps).
  * Returns NULL if no page or no anon could be allocated (-ENOMEM). */
 struct anon *anon_alloc_zero(void);
 
 /* A new anon (refcnt 1) holding a copy of src's page (swapped in first if
- * it is on swap), its page held as anon_alloc_zero's.
+ * it is on swap), its page on no queue as anon_alloc_zero's.
  * => the caller keeps src from being freed (holds a reference); no
  *    spinlocks held (may sleep for a swap read).
  * Returns NULL on -ENOMEM or -EIO. */
@@ -51,7 +53,7 @@ struct anon *anon_copy(struct anon *src);
 
 /* A new anon (refcnt 1) holding a copy of the page src (any page: an
  * object's page for copy-on-write of a private file mapping), its page
- * held as anon_alloc_zero's.
+ * on no queue as anon_alloc_zero's.
  * => the caller keeps src resident (a hold). Returns NULL on -ENOMEM. */
 struct anon *anon_copy_page(struct vm_page *src);
 
@@ -63,8 +65,12 @@ struct anon *anon_copy_page(struct vm_page *src);
 int anon_page_hold(struct anon *anon, struct vm_page **pgp);
 /* Drop a hold on pg, anon's page. */
 void anon_page_release(struct anon *anon, struct vm_page *pg);
-/* Drop the hold a new anon's page came with (anon_alloc_zero). */
+/* Drop a hold on the anon's page (anon_page_release of anon->page). */
 void anon_page_unhold(struct anon *anon);
+/* Put the page of a new anon (anon_alloc_zero, anon_copy_page, anon_copy)
+ * on the active queue, where the page daemon finds it: once it is mapped
+ * or in an amap. => the caller's reference keeps the anon alive. */
+void anon_page_enqueue(struct anon *anon);
 
 /* Take / drop a reference. The last anon_unref frees the page, the slot
  * and the anon, unless the page is busy in I/O: then its I/O owner frees
@@ -73,6 +79,9 @@ void anon_page_unhold(struct anon *anon);
  * => may hold the amap lock of the amap that held it. */
 void anon_ref(struct anon *anon);
 void anon_unref(struct anon *anon);
+/* anon_page_release(anon, pg) then anon_unref(anon), under one lock (a
+ * copy-on-write fault done with the anon it copied). */
+void anon_page_release_unref(struct anon *anon, struct vm_page *pg);
 /* The current reference count: amap slots holding the anon. A count of 1
  * seen by the holder of the one amap holding it cannot grow under it. */
 int anon_refs(struct anon *anon);

@@ -123,18 +123,20 @@ static int fault_enter(struct fault_ctx *fc, struct vm_page *pg, vm_prot_t prot)
 			  (fault_is_write(fc) ? PMAP_MODIFIED : 0));
 }
 
-/* A new anon's page is mapped: drop the hold it came with, or pass it to
- * the caller who asked to keep the page. */
+/* A new anon's page is mapped: put it on the page queues, held first if
+ * the caller asked to keep the page. Until now no one else could find it
+ * (anon_alloc_zero), so no lock is needed for the hold. */
 static void fault_anon_done(struct fault_ctx *fc, struct anon *anon)
 {
-	if (fc->keep)
+	if (fc->keep) {
+		anon->page->wire_count++;
 		fc->held_anon = anon;
-	else
-		anon_page_unhold(anon);
+	}
+	anon_page_enqueue(anon);
 }
 
-/* Put the new anon (held, as anon_alloc_zero and anon_copy_page make it)
- * into the empty slot of fc->va in the VMA's amap and map its page with
+/* Put the new anon (on no page queue, as anon_alloc_zero and
+ * anon_copy_page make it) into the empty slot of fc->va in the VMA's amap and map its page with
  * the VMA's protection (cases 3 and 4). => ms->lock held, the VMA has its
  * own amap. Returns 0, or -ENOMEM with the anon freed and nothing changed. */
 static int fault_anon_install(struct fault_ctx *fc, struct anon *anon)
@@ -187,7 +189,8 @@ static int fault_cow_object(struct fault_ctx *fc, struct vm_page *src)
  * another amap (after fork), whose page src the caller holds. Copy src
  * into a new anon that takes old's slot in the VMA's own amap, map it
  * with the VMA's protection, and drop the amap's reference to old once
- * the new page is mapped. The hold on src is dropped here, either way.
+ * the new page is mapped. The hold on src is dropped here, either way
+ * (after the copy is mapped, together with old's reference).
  * => the VMA is not needs-copy (case 5 done).
  * Returns 0 or -ENOMEM (nothing changed: old back in its slot). */
 static int fault_cow_anon(struct fault_ctx *fc, struct anon *old,
@@ -206,9 +209,10 @@ static int fault_cow_anon(struct fault_ctx *fc, struct anon *old,
 		if (anon == NULL)
 			err = -ENOMEM;
 	}
-	anon_page_release(old, src);
-	if (err)
+	if (err) {
+		anon_page_release(old, src);
 		return err;
+	}
 	slot = mspace_vma_slot(v, fc->va);
 	amap_lock(v->amap);
 	_amap_remove(v->amap, slot);
@@ -219,11 +223,13 @@ static int fault_cow_anon(struct fault_ctx *fc, struct anon *old,
 		_amap_add(v->amap, slot, old);  /* its chunk exists */
 	amap_unlock(v->amap);
 	if (err) {
+		anon_page_release(old, src);
 		anon_unref(anon);
 		return err;
 	}
 	fault_anon_done(fc, anon);
-	anon_unref(old);
+	/* The hold on src and the slot's reference to old, under one lock. */
+	anon_page_release_unref(old, src);
 	VM_STAT_INC(fault_cow);
 	return 0;
 /* LAB cow: end */

@@ -430,7 +430,7 @@ static size_t fill(size_t max, bool hot_too)
 		m->writes = 0;
 		fill_pattern(page_words(anon->page), m->tag);
 		modified[pfn(anon->page)] = false;
-		anon_page_unhold(anon);
+		anon_page_enqueue(anon);
 		nmodel++;
 		n++;
 	}
