@@ -568,14 +568,21 @@ static void pmap_tlb_flush(struct pmap *pmap, vaddr_t sva, vaddr_t eva)
 	pop_off();
 }
 
+/* pmap_tlb_flush_new for a caller whose interrupts are off (it holds a
+ * spinlock: pmap_enter under pmap->lock), so it stays on this hart. */
+static void _pmap_tlb_flush_new(struct pmap *pmap, vaddr_t va)
+{
+	if (cpu_self()->pmap == pmap)
+		sfence_vma_page_asid(va, pmap_satp_asid());
+}
+
 /* After an invalid PTE became valid: order the store before this hart's
  * next walk (4.2.1). Another hart that still faults on it retries through
  * vm_fault, whose pmap_enter then finds the PTE valid and flushes. */
 static void pmap_tlb_flush_new(struct pmap *pmap, vaddr_t va)
 {
 	push_off();
-	if (cpu_self()->pmap == pmap)
-		sfence_vma_page_asid(va, pmap_satp_asid());
+	_pmap_tlb_flush_new(pmap, va);
 	pop_off();
 }
 
@@ -1257,11 +1264,11 @@ int pmap_enter(struct pmap *pmap, vaddr_t va, struct vm_page *pg,
 		return -ENOMEM;
 	}
 	replaced = pmap_pte_install(pmap, ptep, va, pte, managed, &pv);
+	if (!replaced)          /* a local fence: no SBI call under the lock */
+		_pmap_tlb_flush_new(pmap, va);
 	spin_unlock(&pmap->lock);
 	if (replaced)
 		pmap_tlb_flush(pmap, va, va + PAGE_SIZE);
-	else
-		pmap_tlb_flush_new(pmap, va);
 	pmap_pv_free(pv);       /* unused when the same page was mapped again */
 	return 0;
 	/* LAB pgtbl: end */
