@@ -649,8 +649,15 @@ static void pageout_main(void)
 			daemon_kick = true;
 		spin_unlock(&pageout_lock);
 		sched_wakeup(&waitq);
-		if (waiting && freed == 0)
+		/* The kernel is not preemptive: a daemon that went straight on
+		 * would keep its hart, and on one hart the processes that could
+		 * run, exit or come to wait for memory (which the OOM killer
+		 * counts) never would. After a pass that freed nothing it
+		 * sleeps; after one that freed pages it lets them run first. */
+		if (freed == 0)
 			sched_sleep_ns(PAGEOUT_OOM_WAIT_NS);
+		else
+			sched_yield();
 	}
 }
 
