@@ -156,11 +156,6 @@ void anon_page_release(struct anon *anon, struct vm_page *pg)
 	spin_unlock(&anon->lock);
 }
 
-void anon_page_unhold(struct anon *anon)
-{
-	anon_page_release(anon, anon->page);
-}
-
 void anon_ref(struct anon *anon)
 {
 	spin_lock(&anon->lock);

@@ -65,8 +65,6 @@ struct anon *anon_copy_page(struct vm_page *src);
 int anon_page_hold(struct anon *anon, struct vm_page **pgp);
 /* Drop a hold on pg, anon's page. */
 void anon_page_release(struct anon *anon, struct vm_page *pg);
-/* Drop a hold on the anon's page (anon_page_release of anon->page). */
-void anon_page_unhold(struct anon *anon);
 /* Put the page of a new anon (anon_alloc_zero, anon_copy_page, anon_copy)
  * on the active queue, where the page daemon finds it: once it is mapped
  * or in an amap. => the caller's reference keeps the anon alive. */

@@ -136,8 +136,8 @@ static void fault_anon_done(struct fault_ctx *fc, struct anon *anon)
 }
 
 /* Put the new anon (on no page queue, as anon_alloc_zero and
- * anon_copy_page make it) into the empty slot of fc->va in the VMA's amap and map its page with
- * the VMA's protection (cases 3 and 4). => ms->lock held, the VMA has its
+ * anon_copy_page make it) into the empty slot of fc->va in the VMA's
+ * amap and map its page with the VMA's protection (cases 3 and 4). => ms->lock held, the VMA has its
  * own amap. Returns 0, or -ENOMEM with the anon freed and nothing changed. */
 static int fault_anon_install(struct fault_ctx *fc, struct anon *anon)
 {
