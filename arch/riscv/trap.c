@@ -36,6 +36,7 @@
 /* The entries from trapvec.S. */
 void trap_user(struct trapframe *tf) __noreturn;
 void trap_syscall(struct trapframe *tf) __noreturn;
+void trap_page_fault(struct trapframe *tf) __noreturn;
 void trap_kernel(struct trapframe *f);
 
 /* The vector trap_user_return installs (trapvec.S reads it).
@@ -413,6 +414,30 @@ void __noreturn trap_syscall(struct trapframe *tf)
 
 	csr_set(sstatus, SSTATUS_SIE);
 	syscall_dispatch(tf);
+	csr_clear(sstatus, SSTATUS_SIE);
+	if (unlikely(proc_work_pending(p)))
+		trap_return();
+	trap_user_exit(tf);
+}
+
+/*
+ * The fast page-fault path: entry from trap_user_vector_fast for a load or
+ * store page fault from user mode (scause EXC_LOAD_PAGE_FAULT or
+ * EXC_STORE_PAGE_FAULT), interrupts off, tf the current process's
+ * trapframe. It does what trap_user, trap_user_exception and trap_return
+ * do for those two causes (trap_user_vector, syscall.fast=off, still goes
+ * that way: the reference), and skips what trap_syscall skips: the cause
+ * switch and trap_user's assertions, and the return work unless the
+ * process's work flag is set (a signal for a fault that was not resolved
+ * sets it). An instruction page fault keeps the general way: the return
+ * of a signal handler through the trampoline page is one.
+ */
+void __noreturn trap_page_fault(struct trapframe *tf)
+{
+	struct proc *p = proc_current();
+
+	csr_set(sstatus, SSTATUS_SIE);
+	trap_user_fault(p, tf, tf->scause);
 	csr_clear(sstatus, SSTATUS_SIE);
 	if (unlikely(proc_work_pending(p)))
 		trap_return();

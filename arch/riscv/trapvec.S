@@ -41,16 +41,23 @@
 	.endm
 
 /* The usual user vector: an ecall goes to trap_syscall (the fast
- * system-call path), anything else to trap_user; neither returns. */
+ * system-call path), a load or store page fault to trap_page_fault (the
+ * fast fault path), anything else to trap_user; none returns. */
 	.globl trap_user_vector_fast
 	.balign 4
 trap_user_vector_fast:
 	user_trap_save
 	li t1, EXC_ECALL_U
 	beq t0, t1, 2f
+	li t1, EXC_STORE_PAGE_FAULT
+	beq t0, t1, 3f
+	li t1, EXC_LOAD_PAGE_FAULT
+	beq t0, t1, 3f
 	call trap_user
 1:	j 1b
 2:	call trap_syscall
+	j 1b
+3:	call trap_page_fault
 	j 1b
 
 /* The reference vector (boot option syscall.fast=off): every trap,

@@ -62,11 +62,6 @@ void proc_init(void)
 
 /* See proc.h (why no interrupt toggling is needed). Out of line so that
  * the host tests can supply their own. */
-struct proc *proc_current(void)
-{
-	return cpu_self()->proc;
-}
-
 /* Make parent (or NULL) p's parent; ppid follows it for getppid.
  * => proc_table_lock held. */
 static void proc_set_parent(struct proc *p, struct proc *parent)

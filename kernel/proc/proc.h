@@ -100,7 +100,10 @@ extern struct proc proc_table[NPROC_MAX];
  * The answer stays right after a later sleep too: a process is the same
  * struct proc on every hart (only cpu_self() may change).
  */
-struct proc *proc_current(void);
+static inline struct proc *proc_current(void)
+{
+	return cpu_self()->proc;
+}
 
 /* Ask p to do work before its next return to user (bits PROC_WORK_*).
  * Any context, any hart; no locks needed. */

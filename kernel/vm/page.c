@@ -80,7 +80,7 @@ static const char *const zone_names[VM_NZONES] = { "DMA32", "Normal" };
  * tries again. Locking: (l) the cache's lock, taken before the zone lock.
  */
 #define PCP_HIGH   16           /* pages a cache holds at most */
-#define PCP_BATCH_ORDER 3      /* a refill takes one block of 2^3 pages */
+#define PCP_BATCH_ORDER 3      /* a refill splits at most one block of 2^3 pages */
 #define PCP_BATCH  ORDER_PAGES(PCP_BATCH_ORDER) /* pages moved at once */
 
 struct vm_pcp {
@@ -340,7 +340,7 @@ static struct vm_pcp *pcp_self(enum vm_zone_id id)
 
 /* Give up to n pages of pcp, the coldest first, back to z's buddy lists.
  * => pcp->lock held */
-static void pcp_drain(struct vm_zone *z, struct vm_pcp *pcp, unsigned n)
+static __noinline void pcp_drain(struct vm_zone *z, struct vm_pcp *pcp, unsigned n)
 {
 	spin_lock(&z->lock);
 	for (; n > 0 && pcp->count > 0; n--) {
@@ -370,19 +370,33 @@ static void pcp_add_block(struct vm_zone *z, struct vm_pcp *pcp,
 	__atomic_fetch_add(&z->pcp_pages, ORDER_PAGES(order), __ATOMIC_RELAXED);
 }
 
-/* Fill pcp with PCP_BATCH pages of z that this caller may take (the
- * buddy's watermark rule): one block of that size, which costs one
- * split, or else single pages while there are any. Returns whether the
- * page daemon should be woken (z fell below its low watermark).
- * => pcp->lock held */
-static bool pcp_refill(struct vm_zone *z, struct vm_pcp *pcp, int flags)
+/* Fill pcp with up to PCP_BATCH pages of z that this caller may take
+ * (the buddy's watermark rule): a batch of the single pages on the
+ * order-0 list if there are that many, else one block of PCP_BATCH pages
+ * (one split for all of them), else single pages while there are any.
+ * Taking a block while a batch of singles waited would split a large
+ * block on every refill: with the buddy lab's stub split, which leaves
+ * every page of a split block single, that shattered all of memory within
+ * seconds. (Taking singles whenever there were any, even one, cost 70
+ * instructions per zero-fill fault in make bench: the few left over after
+ * merges are the buddies of pages still in use, and taking them keeps
+ * their blocks from merging again.) Returns whether the page daemon
+ * should be woken (z fell below its low watermark).
+ * => pcp->lock held, pcp empty */
+static __noinline bool pcp_refill(struct vm_zone *z, struct vm_pcp *pcp, int flags)
 {
 	struct vm_page *pg;
 	bool wake;
 
 	spin_lock(&z->lock);
-	if (zone_watermark_ok(z, PCP_BATCH_ORDER, flags) &&
-	    (pg = zone_alloc_block(z, PCP_BATCH_ORDER)) != NULL) {
+	if (z->nfree[0] >= PCP_BATCH) {
+		for (unsigned n = 0; n < PCP_BATCH && zone_watermark_ok(z, 0, flags); n++) {
+			pg = list_entry(z->free[0].next, struct vm_page, link);
+			free_list_remove(z, pg, 0);
+			pcp_add_block(z, pcp, pg, 0);
+		}
+	} else if (zone_watermark_ok(z, PCP_BATCH_ORDER, flags) &&
+		   (pg = zone_alloc_block(z, PCP_BATCH_ORDER)) != NULL) {
 		pcp_add_block(z, pcp, pg, PCP_BATCH_ORDER);
 	} else {
 		for (unsigned n = 0; n < PCP_BATCH && zone_watermark_ok(z, 0, flags); n++) {
@@ -409,39 +423,51 @@ static bool pcp_watermark_ok(const struct vm_zone *z, int flags)
 	return free > z->wmark_min;
 }
 
+/* A page from this hart's cache of zone id, refilled from the buddy when
+ * empty; NULL if the cache cannot give this caller one. The refill, the
+ * drain and the daemon's wake-up are out of line, so the common case (a
+ * page at hand) is a short function with few registers to save. */
+static __noinline struct vm_page *pcp_take(enum vm_zone_id id, int flags)
+{
+	struct vm_zone *z = &zones[id];
+	struct vm_pcp *pcp = pcp_self(id);
+	struct vm_page *pg = NULL;
+	bool wake = false;
+
+	if (!pcp_watermark_ok(z, flags))
+		return NULL;
+	spin_lock(&pcp->lock);
+	if (unlikely(pcp->count == 0))
+		wake = pcp_refill(z, pcp, flags);
+	if (likely(pcp->count > 0)) {
+		pg = list_entry(pcp->pages.next, struct vm_page, link);
+		list_remove(&pg->link);
+		pcp->count--;
+		__atomic_fetch_sub(&z->pcp_pages, 1, __ATOMIC_RELAXED);
+		pg->flags &= ~VM_PAGE_PCP;
+	}
+	spin_unlock(&pcp->lock);
+	if (unlikely(wake) && vm_pageout_wakeup)
+		vm_pageout_wakeup();
+	if (likely(pg != NULL))
+		__atomic_fetch_add(&z->pgalloc, 1, __ATOMIC_RELAXED);
+	return pg;
+}
+
 /* A page from this hart's cache of the first zone in fallback order that
- * zonemask allows, refilled from the buddy when empty; NULL if none can
- * give this caller one (the buddy path then decides). */
+ * zonemask allows and that can give this caller one; NULL if none can
+ * (the buddy path then decides). */
 static struct vm_page *pcp_alloc(unsigned zonemask, int flags)
 {
 	for (unsigned i = 0; i < VM_NZONES; i++) {
 		enum vm_zone_id id = zone_fallback[i];
-		struct vm_zone *z = &zones[id];
-		struct vm_page *pg = NULL;
-		struct vm_pcp *pcp;
-		bool wake = false;
+		struct vm_page *pg;
 
-		if (!(zonemask & (1u << id)) || z->managed == 0 ||
-		    !pcp_watermark_ok(z, flags))
+		if (!(zonemask & (1u << id)) || zones[id].managed == 0)
 			continue;
-		pcp = pcp_self(id);
-		spin_lock(&pcp->lock);
-		if (pcp->count == 0)
-			wake = pcp_refill(z, pcp, flags);
-		if (pcp->count > 0) {
-			pg = list_entry(pcp->pages.next, struct vm_page, link);
-			list_remove(&pg->link);
-			pcp->count--;
-			__atomic_fetch_sub(&z->pcp_pages, 1, __ATOMIC_RELAXED);
-			pg->flags &= ~VM_PAGE_PCP;
-		}
-		spin_unlock(&pcp->lock);
-		if (wake && vm_pageout_wakeup)
-			vm_pageout_wakeup();
-		if (pg != NULL) {
-			__atomic_fetch_add(&z->pgalloc, 1, __ATOMIC_RELAXED);
+		pg = pcp_take(id, flags);
+		if (pg != NULL)
 			return pg;
-		}
 	}
 	return NULL;
 }
@@ -495,27 +521,42 @@ void vm_page_pcp_enable(void)
 	pcp_on = true;
 }
 
-/* Allocate 2^order physically contiguous frames; see page.h. A single
- * page comes from this hart's cache when the caches are on; what the
- * buddy refuses is tried once more after every cache is drained.
- * => no lock that ranks below a page cache's lock is held.
- * Returns the first page, or NULL when no allowed zone has them (-ENOMEM). */
-struct vm_page *vm_page_alloc(unsigned order, unsigned zonemask, int flags)
+/* vm_page_alloc for what its fast path does not take: a block, a page
+ * with the caches off, or one the caches could not give. What the buddy
+ * refuses is tried once more after every cache is drained. */
+static __noinline struct vm_page *vm_page_alloc_slow(unsigned order,
+						     unsigned zonemask, int flags)
 {
-	struct vm_page *pg = NULL;
+	struct vm_page *pg;
 
 	if (order > VM_PAGE_MAX_ORDER)
 		return NULL;
-	if (order == 0 && pcp_on)
-		pg = pcp_alloc(zonemask, flags);
-	if (pg == NULL)
-		pg = zone_alloc(order, zonemask, flags);
+	pg = zone_alloc(order, zonemask, flags);
 	if (pg == NULL && pcp_on && pcp_drain_all() > 0)
 		pg = zone_alloc(order, zonemask, flags);
 	if (pg == NULL)
 		return NULL;
 	page_prepare(pg, order, flags);
 	return pg;
+}
+
+/* Allocate 2^order physically contiguous frames; see page.h. A single
+ * page comes from this hart's cache when the caches are on (the fast
+ * path, here); everything else takes vm_page_alloc_slow.
+ * => no lock that ranks below a page cache's lock is held.
+ * Returns the first page, or NULL when no allowed zone has them (-ENOMEM). */
+struct vm_page *vm_page_alloc(unsigned order, unsigned zonemask, int flags)
+{
+	struct vm_page *pg;
+
+	if (order == 0 && pcp_on) {
+		pg = pcp_alloc(zonemask, flags);
+		if (likely(pg != NULL)) {
+			page_prepare(pg, 0, flags);
+			return pg;
+		}
+	}
+	return vm_page_alloc_slow(order, zonemask, flags);
 }
 
 struct vm_page *vm_page_alloc1(int flags)

@@ -39,12 +39,15 @@ int blk_rw(dev_id_t dev __unused, enum blk_op op, uint64_t sector, void *buf,
 
 long inject_signal_at;
 
-/* One process, always current; a signal "arrives" at the
- * inject_signal_at-th look and stays pending. */
-struct proc *proc_current(void)
+/* One process, always current (proc_current reads cpus[0].proc, set by
+ * the constructor below); a signal "arrives" at the inject_signal_at-th
+ * look and stays pending. */
+struct cpu cpus[NCPU_MAX];
+
+__attribute__((constructor)) static void harness_current_proc(void)
 {
-	static char the_proc;
-	return (struct proc *)&the_proc;
+	static struct proc the_proc;
+	cpus[0].proc = &the_proc;
 }
 
 bool proc_signal_pending(const struct proc *p __unused)

@@ -310,7 +310,8 @@ struct mspace *proc_get_mspace(pid_t pid __unused, char name[PROC_NAME_MAX] __un
 	return NULL;
 }
 int proc_kill(pid_t pid __unused, int sig __unused) { return -ESRCH; }
-struct proc *proc_current(void) { return NULL; }
+/* No process is current: cpus[0].proc stays NULL (proc_current reads it). */
+struct cpu cpus[NCPU_MAX];
 bool proc_fatal_signal_pending(const struct proc *p __unused) { return false; }
 int sched_sleep_ns(uint64_t ns __unused) { return 0; }
 
