@@ -11,13 +11,6 @@
 #include "arch/riscv/cpu.h"
 #include "arch/riscv/intr.h"
 
-void spin_init(struct spinlock *lk, const char *name)
-{
-	lk->locked = 0;
-	lk->name = name;
-	lk->owner = NULL;
-}
-
 /* See lock.h. The amoswap failed: if this hart is the owner, that is a
  * deadlock; otherwise wait, reading only (no bus-locking swaps while the
  * holder works), and swap again once lk looks free. Owner is cleared

@@ -19,7 +19,14 @@ struct spinlock {
 
 #define SPINLOCK_INIT(n) { 0, (n), NULL }
 
-void spin_init(struct spinlock *lk, const char *name);
+/* Make lk a free lock named name (which must outlive it). Inline: every
+ * new anon (each zero-fill and copy-on-write fault) has a lock to set up. */
+static inline void spin_init(struct spinlock *lk, const char *name)
+{
+	lk->locked = 0;
+	lk->name = name;
+	lk->owner = NULL;
+}
 bool spin_holding(const struct spinlock *lk);
 /* spin_lock and spin_unlock for a caller whose interrupts are already
  * off because it holds another spinlock: no push_off/pop_off pair, so a

@@ -36,6 +36,9 @@ typedef uint64_t dev_t;
 #define __noinline   __attribute__((noinline))  /* a slow path kept out of its caller */
 #define __packed     __attribute__((packed))
 #define __aligned(n) __attribute__((aligned(n)))
+/* Make var's value opaque to the optimizer: it stays in the register it
+ * is in, instead of being recomputed from what it was derived from. */
+#define OPTIMIZER_HIDE_VAR(var) __asm__("" : "+r"(var))
 #define likely(x)    __builtin_expect(!!(x), 1)
 #define unlikely(x)  __builtin_expect(!!(x), 0)
 

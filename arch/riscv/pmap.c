@@ -1596,14 +1596,13 @@ void pmap_kremove(vaddr_t va, size_t size)
 /* See pmap.h. */
 void pmap_zero_page(struct vm_page *pg)
 {
-	memset(PA_TO_KVA(vm_page_to_pa(pg)), 0, PAGE_SIZE);
+	page_zero(PA_TO_KVA(vm_page_to_pa(pg)));
 }
 
 /* See pmap.h. */
 void pmap_copy_page(struct vm_page *src, struct vm_page *dst)
 {
-	memcpy(PA_TO_KVA(vm_page_to_pa(dst)), PA_TO_KVA(vm_page_to_pa(src)),
-	       PAGE_SIZE);
+	page_copy(PA_TO_KVA(vm_page_to_pa(dst)), PA_TO_KVA(vm_page_to_pa(src)));
 }
 
 /* See pmap.h. */

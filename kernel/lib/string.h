@@ -6,6 +6,11 @@
 
 void *memset(void *dst, int c, size_t n);
 void *memcpy(void *dst, const void *src, size_t n);
+/* Zero, or copy, one 4 KiB page: dst and src are page-aligned (virtual)
+ * addresses of whole pages that do not overlap. Faster than memset and
+ * memcpy for exactly this (the zero-fill and copy-on-write faults). */
+void page_zero(void *dst);
+void page_copy(void *dst, const void *src);
 void *memmove(void *dst, const void *src, size_t n);
 int memcmp(const void *a, const void *b, size_t n);
 size_t strlen(const char *s);

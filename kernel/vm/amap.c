@@ -89,7 +89,7 @@ void amap_ref(struct amap *am)
 {
 	spin_lock(&am->lock);
 	KASSERT(am->refcnt > 0, "amap %p refcnt %d", (void *)am, am->refcnt);
-	am->refcnt++;
+	__atomic_store_n(&am->refcnt, am->refcnt + 1, __ATOMIC_RELAXED);
 	spin_unlock(&am->lock);
 }
 
@@ -99,7 +99,8 @@ void amap_unref(struct amap *am)
 
 	spin_lock(&am->lock);
 	KASSERT(am->refcnt > 0, "amap %p refcnt %d", (void *)am, am->refcnt);
-	left = --am->refcnt;
+	left = am->refcnt - 1;
+	__atomic_store_n(&am->refcnt, left, __ATOMIC_RELAXED);
 	spin_unlock(&am->lock);
 	if (left == 0)
 		amap_free(am);
@@ -107,12 +108,11 @@ void amap_unref(struct amap *am)
 
 int amap_refs(struct amap *am)
 {
-	int n;
-
-	spin_lock(&am->lock);
-	n = am->refcnt;
-	spin_unlock(&am->lock);
-	return n;
+	/* One load, no lock: the answer could change as soon as a lock
+	 * were dropped anyway, and it is stable in the case that matters
+	 * (1, with the one mspace's lock held: nobody else can take a
+	 * reference). Written under am->lock with atomic stores. */
+	return __atomic_load_n(&am->refcnt, __ATOMIC_RELAXED);
 }
 
 /* ------------------------------------------------------------ slots */

@@ -27,7 +27,9 @@ struct anon;
  */
 struct amap {
 	struct spinlock lock;
-	int refcnt;                     /* (a) VMAs using the amap */
+	int refcnt;                     /* (a) VMAs using the amap; stored
+					 * atomically, read by amap_refs
+					 * without the lock */
 	size_t nslots;                  /* (a) slots addressable, pages */
 	size_t nanons;                  /* (a) slots holding an anon */
 	size_t nchunks;                 /* (a) entries in chunks[] */
@@ -49,7 +51,7 @@ void amap_ref(struct amap *am);
  *    them); no amap lock held. */
 void amap_unref(struct amap *am);
 /* The current reference count (stable if it is 1 and the caller holds the
- * lock of the one mspace using am). */
+ * lock of the one mspace using am). No lock is taken: one atomic load. */
 int amap_refs(struct amap *am);
 
 /* Lookup, add and remove, taking am->lock.

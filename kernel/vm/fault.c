@@ -783,7 +783,9 @@ static int fault_resolve(struct fault_ctx *fc)
 }
 
 /* vm_fault_locked, also saying in *major (if not NULL) whether the fault
- * waited for a read from a pager or swap (a major fault). */
+ * waited for a read from a pager or swap (a major fault). Its two callers
+ * hold ms->lock: vm_fault_locked asserts it of its caller, vm_fault_ex has
+ * just taken it. */
 static int fault_run(struct mspace *ms, vaddr_t va, enum vm_access access,
 		     int flags, struct vm_fault_hold *hold, bool *major)
 {
@@ -793,7 +795,6 @@ static int fault_run(struct mspace *ms, vaddr_t va, enum vm_access access,
 	};
 	int err = 0;
 
-	KASSERT(mutex_holding(&ms->lock), "mspace lock not held");
 	VM_STAT_INC(faults);
 	fc.vma = vma_tree_lookup(&ms->vmas, fc.va);
 	if (fc.vma == NULL)
@@ -821,6 +822,7 @@ static int fault_run(struct mspace *ms, vaddr_t va, enum vm_access access,
 int vm_fault_locked(struct mspace *ms, vaddr_t va, enum vm_access access,
 		    int flags, struct vm_fault_hold *hold)
 {
+	KASSERT(mutex_holding(&ms->lock), "mspace lock not held");
 	return fault_run(ms, va, access, flags, hold, NULL);
 }
 
