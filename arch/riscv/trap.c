@@ -196,7 +196,8 @@ static const char *trap_bus_cause(int err)
  * minflt or majflt (an A/D fix is minor, as Linux counts it). Returns
  * vm_fault's errors; -EFAULT if p has no mspace.
  */
-static int trap_resolve_fault(struct proc *p, vaddr_t va, enum vm_access access)
+static inline int trap_resolve_fault(struct proc *p, vaddr_t va,
+				     enum vm_access access)
 {
 	bool major = false;
 	int err;
@@ -213,21 +214,17 @@ static int trap_resolve_fault(struct proc *p, vaddr_t va, enum vm_access access)
 }
 
 /*
- * A page fault in user mode at tf->stval, resolved by trap_resolve_fault;
- * otherwise a signal: SIGSEGV for an access no VMA allows (si_code
+ * A page fault in user mode at tf->stval that trap_resolve_fault did not
+ * resolve (err): a signal. SIGSEGV for an access no VMA allows (si_code
  * SEGV_MAPERR with no VMA there, SEGV_ACCERR against its protection),
  * SIGBUS (BUS_ADRERR) for a mapped file's page (past its end, full disk,
  * I/O error), SIGKILL when memory ran out. A caught SIGSEGV or SIGBUS goes
  * to the handler (si_addr = va); otherwise the process dies, after one
  * console line naming process, address, cause.
  */
-static void trap_user_fault(struct proc *p, struct trapframe *tf, uint64_t code)
+static __noinline void trap_fault_signal(struct proc *p, uint64_t code,
+					 vaddr_t va, int err)
 {
-	vaddr_t va = tf->stval;
-	int err = trap_resolve_fault(p, va, trap_fault_access(code));
-
-	if (err == 0)
-		return;
 	if (err == -ENOMEM && proc_fatal_signal_pending(p))
 		return;         /* the OOM killer chose us: it said so */
 	if (err == -ENOMEM) {
@@ -250,6 +247,18 @@ static void trap_user_fault(struct proc *p, struct trapframe *tf, uint64_t code)
 		       "(%s, %s)\n", p->name, p->pid, p->pid, va,
 		       trap_access_name(code), proc_fault_cause(p, va));
 	signal_force_fault(SIGSEGV, proc_fault_code(p, va), va);
+}
+
+/* A page fault in user mode (scause code) at tf->stval: resolved by
+ * trap_resolve_fault, or else a signal (trap_fault_signal). */
+static inline void trap_user_fault(struct proc *p, struct trapframe *tf,
+				   uint64_t code)
+{
+	vaddr_t va = tf->stval;
+	int err = trap_resolve_fault(p, va, trap_fault_access(code));
+
+	if (unlikely(err != 0))
+		trap_fault_signal(p, code, va, err);
 }
 
 /* Signal the current process for an exception other than a page fault:

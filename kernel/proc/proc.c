@@ -579,12 +579,6 @@ void proc_account_tick(struct proc *p, bool user)
 }
 
 /* See proc.h. */
-void proc_count_fault(struct proc *p, bool major)
-{
-	__atomic_fetch_add(major ? &p->majflt : &p->minflt, 1, __ATOMIC_RELAXED);
-}
-
-/* See proc.h. */
 uint64_t proc_cpu_ns(void)
 {
 	struct proc *p = proc_current();

@@ -214,7 +214,10 @@ void proc_replace_mspace(struct mspace *ms);
  * A/D bit was set): major if it waited for a read from a pager or swap
  * (/proc/<pid>/stat majflt), minor otherwise (minflt). Faults inside
  * copyin/copyout count for p too. Any context, no locks. */
-void proc_count_fault(struct proc *p, bool major);
+static inline void proc_count_fault(struct proc *p, bool major)
+{
+	__atomic_fetch_add(major ? &p->majflt : &p->minflt, 1, __ATOMIC_RELAXED);
+}
 /* Text of /proc/<pid>/stat (proc(5): 52 fields on one line);
  * -ESRCH if no such process. */
 int proc_stat(pid_t pid, struct sbuf *sb);
