@@ -71,6 +71,9 @@ def parse_samples(text):
     [pc, caller, ...])])."""
     header, samples = {}, []
     for line in text.splitlines():
+        if line.startswith("# profile off"):
+            header["off"] = line[len("# profile off"):].strip()
+            continue
         if line.startswith("# profile "):
             words = line.split()[2:]
             header.update(zip(words[::2], (int(w) for w in words[1::2])))
@@ -252,6 +255,13 @@ def main(argv):
         with open(os.path.splitext(args.folded)[0] + ".txt", "w") as f:
             f.write(text)
     header, samples = parse_samples(text)
+    if "off" in header:
+        # The kernel refused the period (its console says why, e.g.
+        # "profile: period 5 us too short, at least 10").
+        print("profile: the kernel took no samples: profiling is off %s; "
+              "its console tells why (a --period below the kernel's "
+              "minimum, 10 us, is refused)" % header["off"], file=sys.stderr)
+        return 1
     # The reads of /proc/profile after the run are sampled too: `cat`'s
     # samples are the tool's own, not the workload's.
     samples = [smp for smp in samples if smp[2] != READER]

@@ -112,9 +112,10 @@ static struct vm_seg *seg_find(paddr_t pa)
 	return NULL;
 }
 
-/* The vm_page of the frame at physical pa (bytes), or NULL outside RAM.
- * Reserved frames have a vm_page too (flag VM_PAGE_RESERVED). */
-struct vm_page *vm_page_from_pa(paddr_t pa)
+struct vm_page_seg0 vm_page_seg0;      /* (c) see page.h */
+
+/* vm_page_from_pa past its inline check of the first segment. */
+struct vm_page *vm_page_from_pa_slow(paddr_t pa)
 {
 	struct vm_seg *seg = seg_find(pa);
 
@@ -712,6 +713,11 @@ static void seg_add(paddr_t start, paddr_t end, enum vm_zone_id zone,
 	for (int i = 0; i < nrsv; i++)
 		seg_reserve(seg, rsv[i].start, rsv[i].end);
 	seg_reserve(seg, array_pa, array_pa + npages * sizeof(struct vm_page));
+	if (seg == &segs[0]) {          /* its page array is ready */
+		vm_page_seg0.start = start;
+		vm_page_seg0.pages = seg->pages;
+		vm_page_seg0.bytes = end - start;
+	}
 	zones[zone].present += npages;
 	for (uint64_t i = 0; i <= npages; i++) {
 		if (i < npages && !(seg->pages[i].flags & VM_PAGE_RESERVED)) {
@@ -745,6 +751,7 @@ static void vm_page_reset_state(void)
 	memset(zones, 0, sizeof(zones));
 	memset(segs, 0, sizeof(segs));
 	nsegs = 0;
+	memset(&vm_page_seg0, 0, sizeof(vm_page_seg0));
 	for (int z = 0; z < VM_NZONES; z++) {
 		spin_init(&zones[z].lock, "zone");
 		for (int k = 0; k < VM_PAGE_NORDERS; k++)

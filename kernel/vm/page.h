@@ -134,7 +134,26 @@ void vm_page_free(struct vm_page *pg, unsigned order);
  * frees without the zone lock. => boot, one hart. */
 void vm_page_pcp_enable(void);
 
-struct vm_page *vm_page_from_pa(paddr_t pa);    /* NULL if not managed RAM */
+/* The first segment of RAM (usually all of it), for vm_page_from_pa's
+ * fast path: bytes 0 until page.c has set it up. (c) after vm_page_init. */
+struct vm_page_seg0 {
+	paddr_t start;                  /* bytes, physical */
+	uint64_t bytes;                 /* length */
+	struct vm_page *pages;          /* its page array */
+};
+extern struct vm_page_seg0 vm_page_seg0;
+struct vm_page *vm_page_from_pa_slow(paddr_t pa);
+
+/* The vm_page of the frame at physical pa (bytes), or NULL outside RAM.
+ * Reserved frames have a vm_page too (flag VM_PAGE_RESERVED). Inline for
+ * the first segment (a fault and a free look up several pages); any other
+ * goes through the segment table (vm_page_from_pa_slow). */
+static inline struct vm_page *vm_page_from_pa(paddr_t pa)
+{
+	if (likely(pa - vm_page_seg0.start < vm_page_seg0.bytes))
+		return &vm_page_seg0.pages[(pa - vm_page_seg0.start) >> PAGE_SHIFT];
+	return vm_page_from_pa_slow(pa);
+}
 static inline paddr_t vm_page_to_pa(const struct vm_page *pg) { return pg->pa; }
 
 /* Totals in pages. */
