@@ -37,29 +37,21 @@ void pop_off_unbalanced(void)
 	panic(intr_get() ? "pop_off: interrupts on" : "pop_off: not pushed");
 }
 
-/* See lock.h. Panics if interrupts are on or this hart holds lk. */
-void spin_lock_nested(struct spinlock *lk)
+/* See lock.h: spin_lock_nested found interrupts on (a bug), or lk taken:
+ * by this hart (a bug) or by another (spin until it is free, then take
+ * it). => interrupts off */
+void spin_lock_nested_slow(struct spinlock *lk)
 {
-	struct cpu *c = cpu_self();
-
-	if (intr_get() || (lk->locked != 0 && lk->owner == c))
-		panic("spin_lock_nested: %s: interrupts on or already held",
-		      lk->name);
+	if (intr_get())
+		panic("spin_lock_nested: %s: interrupts on", lk->name);
 	while (__atomic_exchange_n(&lk->locked, 1, __ATOMIC_ACQUIRE) != 0) {
+		if (lk->owner == cpu_self())
+			panic("spin_lock_nested: %s already held by this hart",
+			      lk->name);
 		while (lk->locked != 0)
 			if (panic_on_other_hart())
 				cpu_halt();
 	}
-	lk->owner = c;
-}
-
-/* See lock.h. => lk held by this hart (taken by spin_lock_nested) */
-void spin_unlock_nested(struct spinlock *lk)
-{
-	if (lk->locked == 0 || lk->owner != cpu_self())
-		panic("spin_unlock_nested: %s not held by this hart", lk->name);
-	lk->owner = NULL;
-	__atomic_store_n(&lk->locked, 0, __ATOMIC_RELEASE);
 }
 
 bool spin_trylock(struct spinlock *lk)

@@ -33,8 +33,8 @@ bool spin_holding(const struct spinlock *lk);
  * lock taken for each of many items (pmap's pv locks under pmap->lock)
  * costs a few instructions. => interrupts off, kept off until after
  * spin_unlock_nested */
-void spin_lock_nested(struct spinlock *lk);
-void spin_unlock_nested(struct spinlock *lk);
+static inline void spin_lock_nested(struct spinlock *lk);
+static inline void spin_unlock_nested(struct spinlock *lk);
 /* Take lk if it is free, without spinning; true if taken (then as
  * spin_lock). For code that holds a lock ranking below lk (the page
  * daemon holds the page-queue lock and tries an owner's lock). */
@@ -45,6 +45,7 @@ bool spin_trylock(struct spinlock *lk);
  * release of a lock this hart does not hold, or a pop_off with
  * interrupts on or nothing pushed (panic). */
 void spin_lock_contended(struct spinlock *lk);
+void spin_lock_nested_slow(struct spinlock *lk);
 void spin_unlock_unheld(const struct spinlock *lk) __noreturn;
 void pop_off_unbalanced(void) __noreturn;
 
@@ -103,6 +104,24 @@ static inline void spin_unlock(struct spinlock *lk)
 	__atomic_store_n(&lk->locked, 0, __ATOMIC_RELEASE);
 	pop_off();
 }
+/* See above: spin_lock without push_off. Interrupts on, the lock held by
+ * another hart, or held by this one (a panic): spin_lock_nested_slow. */
+static inline void spin_lock_nested(struct spinlock *lk)
+{
+	if (intr_get() || __atomic_exchange_n(&lk->locked, 1, __ATOMIC_ACQUIRE) != 0)
+		spin_lock_nested_slow(lk);
+	lk->owner = cpu_self();
+}
+
+/* See above: spin_unlock without pop_off. => lk held by this hart */
+static inline void spin_unlock_nested(struct spinlock *lk)
+{
+	if (lk->locked == 0 || lk->owner != cpu_self())
+		spin_unlock_unheld(lk);
+	lk->owner = NULL;
+	__atomic_store_n(&lk->locked, 0, __ATOMIC_RELEASE);
+}
+
 /* True if this hart holds any spinlock (or has interrupts pushed off):
  * code that may take process locks (sched_wakeup) checks it first. */
 bool spin_any_held(void);
