@@ -50,6 +50,13 @@ void amap_ref(struct amap *am);
  * => no pmap maps the amap's pages any more (or another reference holds
  *    them); no amap lock held. */
 void amap_unref(struct amap *am);
+/* Slots am addresses (pages). => the lock of the one mspace using am
+ * held, or am shared (never changed then). */
+static inline size_t amap_nslots(const struct amap *am)
+{
+	return am->nslots;
+}
+
 /* The current reference count (stable if it is 1 and the caller holds the
  * lock of the one mspace using am). No lock is taken: one atomic load. */
 int amap_refs(struct amap *am);

@@ -76,11 +76,6 @@ static struct anon *anon_alloc_page(struct vm_page *pg)
 	return anon;
 }
 
-void anon_page_enqueue(struct anon *anon)
-{
-	vm_page_activate(anon->page);   /* after owner: the daemon sees a whole anon */
-}
-
 struct anon *anon_alloc_zero(void)
 {
 	struct vm_page *pg;

@@ -9,6 +9,7 @@
 #include "kernel/types.h"
 #include "kernel/lock.h"
 #include "kernel/vm/swap.h"
+#include "kernel/vm/page.h"
 
 struct vm_page;
 
@@ -68,7 +69,10 @@ void anon_page_release(struct anon *anon, struct vm_page *pg);
 /* Put the page of a new anon (anon_alloc_zero, anon_copy_page, anon_copy)
  * on the active queue, where the page daemon finds it: once it is mapped
  * or in an amap. => the caller's reference keeps the anon alive. */
-void anon_page_enqueue(struct anon *anon);
+static inline void anon_page_enqueue(struct anon *anon)
+{
+	vm_page_activate(anon->page);   /* after owner: the daemon sees a whole anon */
+}
 
 /* Take / drop a reference. The last anon_unref frees the page, the slot
  * and the anon, unless the page is busy in I/O: then its I/O owner frees

@@ -283,7 +283,7 @@ void mspace_vma_resize(struct mspace *ms, struct vma *v, vaddr_t start,
 	mspace_count(ms, v, 1);
 }
 
-int mspace_vma_amap(struct mspace *ms, struct vma *v)
+int mspace_vma_amap_slow(struct mspace *ms, struct vma *v)
 {
 	vaddr_t lo = v->start;
 

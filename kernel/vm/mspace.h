@@ -12,6 +12,7 @@
 #include "kernel/lock.h"
 #include "kernel/vm/vm.h"
 #include "kernel/vm/vma.h"
+#include "kernel/vm/amap.h"
 
 struct pmap;
 struct amap;
@@ -300,8 +301,17 @@ static inline vm_prot_t mspace_pmap_prot(vm_prot_t prot)
 /* The amap of vma, created on first use to cover the whole VMA (a stack
  * VMA gets slots down to stack_limit so it can grow), or extended to cover
  * it. => vma's amap, if any, is not shared (needs-copy resolved first).
- * Returns 0 or -ENOMEM. */
-int mspace_vma_amap(struct mspace *ms, struct vma *vma);
+ * Returns 0 or -ENOMEM. Inline for the common case, an amap that covers
+ * the VMA already (its nslots changes only under ms->lock, which the
+ * caller holds); mspace_vma_amap_slow does the rest. */
+int mspace_vma_amap_slow(struct mspace *ms, struct vma *vma);
+static inline int mspace_vma_amap(struct mspace *ms, struct vma *vma)
+{
+	if (likely(vma->amap != NULL &&
+		   vma->amap_off + vma_pages(vma) <= amap_nslots(vma->amap)))
+		return 0;
+	return mspace_vma_amap_slow(ms, vma);
+}
 /* Change a VMA's range in the tree and the counters. */
 void mspace_vma_resize(struct mspace *ms, struct vma *vma, vaddr_t start,
 		       vaddr_t end);

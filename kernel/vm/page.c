@@ -846,7 +846,8 @@ static void pageq_move(struct vm_page *pg, enum vm_page_queue q)
 	}
 }
 
-static void pageq_set(struct vm_page *pg, enum vm_page_queue q)
+static inline __attribute__((always_inline)) void
+pageq_set(struct vm_page *pg, enum vm_page_queue q)
 {
 	struct spinlock *lk = &pageq_lock;
 
