@@ -76,6 +76,15 @@
 #define MALLOC_DIRTY_HIGH       4	/* free pages maybe resident: purge above (16 KiB) */
 #define MALLOC_DIRTY_LOW        0	/* ... down to this many: one batch */
 
+/* Medium blocks: 16-byte granules in pages shared by every medium size. */
+#define MALLOC_GRANULE          MALLOC_MIN_BLOCK
+#define MALLOC_MEDIUM_MIN       256	/* bytes: malloc up to here uses a bucket */
+#define MALLOC_MEDIUM_MAX       512	/* bytes: and above here again (640 ...) */
+#define MALLOC_MEDIUM_MAP_BYTES (MALLOC_MAX_BLOCKS / 8)	/* heads bitmap, page end */
+#define MALLOC_MEDIUM_GRANULES  ((MALLOC_PAGE_SIZE - MALLOC_MEDIUM_MAP_BYTES) / MALLOC_GRANULE)
+#define MALLOC_MEDIUM_CLASS_SHIFT 2	/* one list per 4 granules of longest extent */
+#define MALLOC_MEDIUM_CLASSES   ((int)(MALLOC_MEDIUM_GRANULES >> MALLOC_MEDIUM_CLASS_SHIFT) + 1)
+
 /* Page directory: 48-bit addresses, 36-bit page numbers, 12 bits a level. */
 #define MALLOC_VA_BITS      48
 #define MALLOC_DIR_BITS     12
@@ -90,12 +99,16 @@ _Static_assert(MALLOC_RUN_MAX_PAGES <= MALLOC_REGION_RUN_PAGES, "a run fits a re
 _Static_assert(MALLOC_REGION_PAGES <= MALLOC_DIR_ENTRIES,
 	       "a region spans at most two directory leaves");
 _Static_assert(MALLOC_DIRTY_LOW < MALLOC_DIRTY_HIGH, "purge hysteresis");
+_Static_assert(MALLOC_MEDIUM_GRANULES <= UINT8_MAX, "longest fits its field");
+_Static_assert(MALLOC_MEDIUM_MAX / MALLOC_GRANULE <= MALLOC_MEDIUM_GRANULES,
+	       "a medium block fits a page");
 _Static_assert(sizeof((uint16_t[]){ MALLOC_BUCKET_SIZES }) == MALLOC_NBUCKETS * sizeof(uint16_t),
 	       "one bucket per size");
 
 enum malloc_kind {
 	MALLOC_PAGE_FREE,	/* in the page pool, owned by no bucket */
 	MALLOC_PAGE_SMALL,	/* split into blocks of one bucket */
+	MALLOC_PAGE_MEDIUM,	/* medium blocks of any size, 16-byte granules */
 	MALLOC_PAGE_LARGE,	/* first page of a large block */
 	MALLOC_PAGE_FREED,	/* tombstone: a large block that was freed */
 	MALLOC_PAGE_RUN,	/* first and last page of a run in use */
@@ -108,6 +121,9 @@ enum malloc_kind {
  * Invariants (malloc_check):
  *   SMALL: nfree == capacity - popcount(used), and the page is on its
  *          bucket's partial list iff nfree > 0;
+ *   MEDIUM: nfree == MALLOC_MEDIUM_GRANULES - popcount(used), heads is a
+ *          subset of used, longest is the longest run of clear bits, and
+ *          the page is on list malloc_medium_class(longest) iff longest > 0;
  *   LARGE: npages * MALLOC_PAGE_SIZE bytes are mapped at base;
  *   RUN, RUN_FREE: the directory maps the run's first and last page to it
  *          and its other pages to NULL; a RUN_FREE run is on the list of
@@ -120,8 +136,10 @@ struct malloc_page {
 	uint8_t bucket;			/* SMALL: bucket index */
 	uint16_t nfree;			/* SMALL: free blocks in the page */
 	uint8_t zeroed;			/* RUN, LARGE: all zero when handed out */
+	uint8_t longest;		/* MEDIUM: longest free extent, granules */
 	union {
-		uint64_t used[MALLOC_BITMAP_WORDS]; /* SMALL: bit i = block i in use */
+		uint64_t used[MALLOC_BITMAP_WORDS]; /* SMALL: bit i = block i in use;
+						     * MEDIUM: granule i in use */
 		struct {
 			size_t npages;	/* LARGE: pages mapped; RUN*: pages */
 			size_t dirty;	/* RUN_FREE: at most this many resident */
@@ -157,6 +175,9 @@ static size_t malloc_pool_pages;
 static size_t malloc_chunks;
 static size_t malloc_large_blocks;
 static size_t malloc_large_pages;
+static struct malloc_page *malloc_medium_lists[MALLOC_MEDIUM_CLASSES]; /* by longest */
+static size_t malloc_medium_pages;	/* MEDIUM pages, listed or full */
+static size_t malloc_medium_used;	/* granules handed out */
 
 /* ---------------------------------------------------------------- helpers */
 
@@ -516,6 +537,227 @@ static void malloc_small_free(struct malloc_page *d, void *p)
 	(void)malloc_pool_put;
 	malloc_die("lab malloc: malloc_small_free not implemented", p);
 	*/
+}
+
+/* ---------------------------------------------------------------- medium blocks */
+
+/*
+ * Medium blocks (malloc of MALLOC_MEDIUM_MIN + 1 to MALLOC_MEDIUM_MAX
+ * bytes) are cut to the 16-byte granule from MEDIUM pages that every
+ * medium size shares, so no size keeps pages of its own and a block wastes
+ * under a granule (a bucket of four sizes per doubling wastes up to a
+ * quarter of a block, and 320 or 384 bytes leave 256 bytes of a page
+ * unused).  A MEDIUM page's descriptor bitmap `used` marks its granules in
+ * use; its last MALLOC_MEDIUM_MAP_BYTES hold `heads`, the granules that
+ * start a block.  A block ends at the next head or free granule, so it
+ * needs no header.  Pages wait on lists by their longest free extent; a
+ * block goes to the page whose longest extent fits it most tightly, and
+ * into that page's tightest extent (best fit, which keeps the holes few).
+ */
+
+static uint64_t *malloc_medium_heads(const struct malloc_page *d)
+{
+	return (uint64_t *)(d->base + MALLOC_PAGE_SIZE - MALLOC_MEDIUM_MAP_BYTES);
+}
+
+/* The first granule from g (below limit) whose bit in map w is `set`,
+ * or limit if none is. */
+static size_t malloc_bits_find(const uint64_t *w, size_t g, size_t limit, int set)
+{
+	while (g < limit) {
+		uint64_t word = (set ? w[g / MALLOC_WORD_BITS] : ~w[g / MALLOC_WORD_BITS]) &
+				(~0ull << (g % MALLOC_WORD_BITS));
+
+		if (word) {
+			g = g / MALLOC_WORD_BITS * MALLOC_WORD_BITS + (size_t)__builtin_ctzll(word);
+			return g < limit ? g : limit;
+		}
+		g = (g / MALLOC_WORD_BITS + 1) * MALLOC_WORD_BITS;
+	}
+	return limit;
+}
+
+/* Set (or clear) bits g .. g + n - 1 of map w. */
+static void malloc_bits_fill(uint64_t *w, size_t g, size_t n, int set)
+{
+	while (n > 0) {
+		size_t bit = g % MALLOC_WORD_BITS;
+		size_t k = MALLOC_WORD_BITS - bit < n ? MALLOC_WORD_BITS - bit : n;
+		uint64_t mask = (k == MALLOC_WORD_BITS ? ~0ull : (1ull << k) - 1) << bit;
+
+		if (set)
+			w[g / MALLOC_WORD_BITS] |= mask;
+		else
+			w[g / MALLOC_WORD_BITS] &= ~mask;
+		g += k;
+		n -= k;
+	}
+}
+
+/*
+ * The free extent of MEDIUM page d that holds n granules most tightly
+ * (its first granule), or MALLOC_MEDIUM_GRANULES if none does; n == 0
+ * finds none.  *longest gets the page's longest free extent.
+ */
+static size_t malloc_medium_fit(const struct malloc_page *d, size_t n, size_t *longest)
+{
+	size_t g = 0, best = MALLOC_MEDIUM_GRANULES, best_len = SIZE_MAX, max = 0;
+
+	while ((g = malloc_bits_find(d->used, g, MALLOC_MEDIUM_GRANULES, 0)) <
+	       MALLOC_MEDIUM_GRANULES) {
+		size_t end = malloc_bits_find(d->used, g, MALLOC_MEDIUM_GRANULES, 1);
+
+		if (end - g >= n && n > 0 && end - g < best_len) {
+			best = g;
+			best_len = end - g;
+		}
+		if (end - g > max)
+			max = end - g;
+		g = end;
+	}
+	*longest = max;
+	return best;
+}
+
+static int malloc_medium_class(size_t longest)
+{
+	return (int)(longest >> MALLOC_MEDIUM_CLASS_SHIFT);
+}
+
+/* Recount d's longest free extent and put d on its list (none if full). */
+static void malloc_medium_list(struct malloc_page *d)
+{
+	struct malloc_page **head;
+	size_t longest;
+
+	(void)malloc_medium_fit(d, 0, &longest);
+	d->longest = (uint8_t)longest;
+	d->prev = d->next = NULL;
+	if (longest == 0)
+		return;
+	head = &malloc_medium_lists[malloc_medium_class(longest)];
+	d->next = *head;
+	if (*head)
+		(*head)->prev = d;
+	*head = d;
+}
+
+/* Take d off its list (it is on one iff its longest extent is not 0). */
+static void malloc_medium_unlist(struct malloc_page *d)
+{
+	if (d->longest == 0)
+		return;
+	if (d->prev)
+		d->prev->next = d->next;
+	else
+		malloc_medium_lists[malloc_medium_class(d->longest)] = d->next;
+	if (d->next)
+		d->next->prev = d->prev;
+	d->next = d->prev = NULL;
+}
+
+/* The listed page whose longest free extent holds n granules most tightly
+ * (to the list's class), or a new empty page; NULL without memory. */
+static struct malloc_page *malloc_medium_page(size_t n)
+{
+	struct malloc_page *d;
+
+	for (d = malloc_medium_lists[malloc_medium_class(n)]; d; d = d->next)
+		if (d->longest >= n)
+			return d;
+	for (int c = malloc_medium_class(n) + 1; c < MALLOC_MEDIUM_CLASSES; c++)
+		if (malloc_medium_lists[c])
+			return malloc_medium_lists[c];
+	d = malloc_pool_get();
+	if (d == NULL)
+		return NULL;
+	d->kind = MALLOC_PAGE_MEDIUM;
+	d->nfree = MALLOC_MEDIUM_GRANULES;
+	memset(d->used, 0, sizeof(d->used));
+	memset(malloc_medium_heads(d), 0, MALLOC_MEDIUM_MAP_BYTES);
+	malloc_medium_pages++;
+	malloc_medium_list(d);
+	return d;
+}
+
+/* A medium block of `bytes` (MALLOC_MEDIUM_MIN + 1 .. MALLOC_MEDIUM_MAX),
+ * or NULL when the kernel gives no memory. */
+static void *malloc_medium_alloc(size_t bytes)
+{
+	size_t n = (bytes + MALLOC_GRANULE - 1) / MALLOC_GRANULE, g, longest;
+	struct malloc_page *d = malloc_medium_page(n);
+
+	if (d == NULL)
+		return NULL;
+	g = malloc_medium_fit(d, n, &longest);
+	malloc_medium_unlist(d);
+	malloc_bits_fill(d->used, g, n, 1);
+	malloc_bits_fill(malloc_medium_heads(d), g, 1, 1);
+	d->nfree = (uint16_t)(d->nfree - n);
+	malloc_medium_used += n;
+	malloc_medium_list(d);
+	return (void *)(d->base + g * MALLOC_GRANULE);
+}
+
+/* Granules of the medium block that starts at granule g of page d. */
+static size_t malloc_medium_len(const struct malloc_page *d, size_t g)
+{
+	size_t head = malloc_bits_find(malloc_medium_heads(d), g + 1,
+				       MALLOC_MEDIUM_GRANULES, 1);
+
+	return malloc_bits_find(d->used, g + 1, head, 0) - g;
+}
+
+/* The granule where block p of MEDIUM page d starts, dying on anything
+ * but the start of a live block. */
+static size_t malloc_medium_granule(const struct malloc_page *d, void *p)
+{
+	size_t off = (uintptr_t)p - d->base, g = off / MALLOC_GRANULE;
+
+	if (off % MALLOC_GRANULE || g >= MALLOC_MEDIUM_GRANULES)
+		malloc_die("invalid free", p);
+	if (!(malloc_medium_heads(d)[g / MALLOC_WORD_BITS] & (1ull << (g % MALLOC_WORD_BITS))))
+		malloc_die(d->used[g / MALLOC_WORD_BITS] & (1ull << (g % MALLOC_WORD_BITS)) ?
+			   "invalid free" : "double free", p);
+	return g;
+}
+
+/* Free medium block p of page d; a page left empty goes back to the pool
+ * unless it is the only MEDIUM page (kept, as a bucket keeps its last). */
+static void malloc_medium_free(struct malloc_page *d, void *p)
+{
+	size_t g = malloc_medium_granule(d, p), n = malloc_medium_len(d, g);
+
+	malloc_medium_unlist(d);
+	malloc_bits_fill(d->used, g, n, 0);
+	malloc_bits_fill(malloc_medium_heads(d), g, 1, 0);
+	d->nfree = (uint16_t)(d->nfree + n);
+	malloc_medium_used -= n;
+	if (d->nfree == MALLOC_MEDIUM_GRANULES && malloc_medium_pages > 1) {
+		malloc_medium_pages--;
+		malloc_pool_put(d);
+		return;
+	}
+	malloc_medium_list(d);
+}
+
+/* Grow medium block p of page d in place to `bytes` (at most
+ * MALLOC_MEDIUM_MAX).  Returns 0, or -ENOMEM if the granules after it
+ * are not free (p is unchanged then). */
+static int malloc_medium_grow(struct malloc_page *d, void *p, size_t bytes)
+{
+	size_t g = ((uintptr_t)p - d->base) / MALLOC_GRANULE, n = malloc_medium_len(d, g);
+	size_t want = (bytes + MALLOC_GRANULE - 1) / MALLOC_GRANULE;
+
+	if (g + want > MALLOC_MEDIUM_GRANULES ||
+	    malloc_bits_find(d->used, g + n, g + want, 1) < g + want)
+		return -ENOMEM;
+	malloc_medium_unlist(d);
+	malloc_bits_fill(d->used, g + n, want - n, 1);
+	d->nfree = (uint16_t)(d->nfree - (want - n));
+	malloc_medium_used += want - n;
+	malloc_medium_list(d);
+	return 0;
 }
 
 /* ---------------------------------------------------------------- page runs */
@@ -928,7 +1170,10 @@ static void *malloc_aligned(size_t bytes, size_t align)
 	 * only to 16. */
 	if (align > MALLOC_MIN_BLOCK && bytes <= MALLOC_MAX_BLOCK)
 		bytes = malloc_pow2_round(bytes);
-	if (bytes <= MALLOC_MAX_BLOCK)
+	if (bytes > MALLOC_MEDIUM_MIN && bytes <= MALLOC_MEDIUM_MAX &&
+	    align <= MALLOC_MIN_BLOCK)
+		p = malloc_medium_alloc(bytes);
+	else if (bytes <= MALLOC_MAX_BLOCK)
 		p = malloc_small_alloc(malloc_bucket_index(bytes));
 	else
 		p = malloc_large_alloc(bytes, align);
@@ -948,6 +1193,7 @@ static inline struct malloc_page *malloc_owner(void *p)
 	    d->kind == MALLOC_PAGE_RUN_FREE)
 		malloc_die("double free", p);
 	if (d->kind == MALLOC_PAGE_FENCE || (d->kind != MALLOC_PAGE_SMALL &&
+					     d->kind != MALLOC_PAGE_MEDIUM &&
 					     d->base != (uintptr_t)p))
 		malloc_die("invalid free", p);
 	return d;
@@ -1000,15 +1246,16 @@ static void malloc_large_shrink(struct malloc_page *d, size_t bytes)
 }
 
 /*
- * malloc(bytes): a bucket block goes straight to malloc_small_alloc, so
- * the common case pays nothing for the alignment and large-block paths of
- * malloc_aligned.  NULL with errno ENOMEM when out of memory.
+ * malloc(bytes): a block of at most MALLOC_MEDIUM_MIN bytes goes straight
+ * to its bucket (malloc_small_alloc), so the common case pays nothing for
+ * the medium, alignment and large-block paths of malloc_aligned.  NULL
+ * with errno ENOMEM when out of memory.
  */
 void *pg_malloc(size_t bytes)
 {
 	void *p;
 
-	if (bytes > MALLOC_MAX_BLOCK || malloc_buckets[0].size == 0)
+	if (bytes > MALLOC_MEDIUM_MIN || malloc_buckets[0].size == 0)
 		return malloc_aligned(bytes, MALLOC_MIN_BLOCK);
 	p = malloc_small_alloc(malloc_bucket_index(bytes));
 	if (p == NULL)
@@ -1025,13 +1272,16 @@ void pg_free(void *p)
 	d = malloc_owner(p);
 	if (d->kind == MALLOC_PAGE_SMALL)
 		malloc_small_free(d, p);
+	else if (d->kind == MALLOC_PAGE_MEDIUM)
+		malloc_medium_free(d, p);
 	else if (d->kind == MALLOC_PAGE_RUN)
 		malloc_run_release(d);
 	else
 		malloc_large_free(d);
 }
 
-/* Usable bytes of the live block p (its bucket size or its pages). */
+/* Usable bytes of the live block p (its bucket size, its granules or its
+ * pages); dies as free does on anything but a live block. */
 size_t pg_malloc_usable_size(void *p)
 {
 	struct malloc_page *d;
@@ -1041,6 +1291,8 @@ size_t pg_malloc_usable_size(void *p)
 	d = malloc_owner(p);
 	if (d->kind == MALLOC_PAGE_SMALL)
 		return malloc_buckets[d->bucket].size;
+	if (d->kind == MALLOC_PAGE_MEDIUM)
+		return malloc_medium_len(d, malloc_medium_granule(d, p)) * MALLOC_GRANULE;
 	return d->npages * MALLOC_PAGE_SIZE;
 }
 
@@ -1062,7 +1314,8 @@ void *pg_calloc(size_t n, size_t size)
 
 /*
  * Resize p: stays in place while the new size fits the block and uses more
- * than half of it; otherwise moves.  A page run grows in place when the
+ * than half of it; otherwise moves.  A medium block grows in place, up to
+ * MALLOC_MEDIUM_MAX, when the granules after it are free.  A page run grows in place when the
  * pages after it are free (malloc_run_grow) and shrinks in place while it
  * stays above 2 KiB.  A large block grows by moving its pages
  * (malloc_large_grow) and shrinks, while still large, by unmapping its
@@ -1084,6 +1337,9 @@ void *pg_realloc(void *p, size_t bytes)
 	if (bytes <= have && (bytes > have / 2 || have == MALLOC_MIN_BLOCK))
 		return p;
 	d = malloc_owner(p);
+	if (d->kind == MALLOC_PAGE_MEDIUM && bytes > have && bytes <= MALLOC_MEDIUM_MAX &&
+	    malloc_medium_grow(d, p, bytes) == 0)
+		return p;
 	if (d->kind == MALLOC_PAGE_RUN && bytes > MALLOC_MAX_BLOCK &&
 	    bytes <= MALLOC_RUN_MAX_PAGES * MALLOC_PAGE_SIZE) {
 		size_t npages = malloc_page_round(bytes) / MALLOC_PAGE_SIZE;
@@ -1154,7 +1410,7 @@ static void malloc_print(const char *s, int len)
 		(void)!write(STDERR_FILENO, s, (size_t)len);
 }
 
-/* Print per-bucket use, large blocks and the pool on stderr. */
+/* Print per-bucket use, medium pages, large blocks and the pool on stderr. */
 void pg_malloc_stats(void)
 {
 	char line[128];
@@ -1172,6 +1428,9 @@ void pg_malloc_stats(void)
 			     b->size, b->pages, b->blocks_used, total - b->blocks_used);
 		malloc_print(line, n);
 	}
+	n = snprintf(line, sizeof(line), "medium pages %zu, %zu granules of %zu bytes used\n",
+		     malloc_medium_pages, malloc_medium_used, MALLOC_GRANULE);
+	malloc_print(line, n);
 	n = snprintf(line, sizeof(line),
 		     "large blocks %zu (%zu pages); chunks %zu (%zu KiB); pool pages %zu\n",
 		     malloc_large_blocks, malloc_large_pages, malloc_chunks,
@@ -1216,6 +1475,34 @@ static long malloc_check_page(const struct malloc_bucket *b, const struct malloc
 	return (long)used;
 }
 
+/* Check the listed MEDIUM pages: bitmaps, counts and lists; 0 or -1. */
+static int malloc_check_medium(void)
+{
+	size_t listed = 0;
+
+	for (int c = 0; c < MALLOC_MEDIUM_CLASSES; c++)
+		for (const struct malloc_page *d = malloc_medium_lists[c]; d; d = d->next) {
+			const uint64_t *heads = malloc_medium_heads(d);
+			size_t used = 0, longest;
+
+			if (d->kind != MALLOC_PAGE_MEDIUM || malloc_dir_lookup(d->base) != d ||
+			    (d->next && d->next->prev != d) ||
+			    (d->prev == NULL && malloc_medium_lists[c] != d))
+				return -1;
+			for (size_t w = 0; w < MALLOC_BITMAP_WORDS; w++) {
+				used += (size_t)__builtin_popcountll(d->used[w]);
+				if (heads[w] & ~d->used[w])
+					return -1;
+			}
+			(void)malloc_medium_fit(d, 0, &longest);
+			if (longest != d->longest || malloc_medium_class(longest) != c ||
+			    d->nfree != MALLOC_MEDIUM_GRANULES - used)
+				return -1;
+			listed++;
+		}
+	return listed <= malloc_medium_pages ? 0 : -1;
+}
+
 /* Check one free run on list c; returns 0 or -1. */
 static int malloc_check_free_run(int c, const struct malloc_page *d)
 {
@@ -1255,7 +1542,9 @@ static int malloc_check_runs(void)
 /*
  * Verify the allocator's invariants: every partial page is a SMALL page of
  * its bucket, registered in the directory, with nfree matching its bitmap;
- * bucket counters are consistent; pool pages are FREE; free runs are
+ * bucket counters are consistent; listed MEDIUM pages have their
+ * heads within their used granules, and nfree and longest match the
+ * bitmap; pool pages are FREE; free runs are
  * registered at both ends, on their class list, merged with their
  * neighbours, and their pages and dirty counts add up.  Returns 0 or -1.
  */
@@ -1263,7 +1552,7 @@ int pg_malloc_check(void)
 {
 	size_t pooled = 0;
 
-	if (malloc_check_runs() < 0)
+	if (malloc_check_runs() < 0 || malloc_check_medium() < 0)
 		return -1;
 
 	for (int i = 0; i < MALLOC_NBUCKETS; i++) {
