@@ -1,8 +1,10 @@
 /*
  * Pagoda's malloc (ARCHITECTURE.md layer 15).  Small requests are served
- * from buckets of 16 bytes to 2 KiB (16-byte steps up to 128, then four
- * sizes per doubling); each bucket owns whole pages carved from 64 KiB chunks mapped
- * with mmap.  A page directory (a
+ * from buckets of 16 bytes to 2 KiB (16-byte steps up to 128, then 256,
+ * 512, 640, 768, 1024, 2048); each bucket owns whole pages carved from 64
+ * KiB chunks mapped with mmap.  Requests of 129 to 512 bytes are medium
+ * blocks, cut to 16 bytes from pages that every such size shares.  A page
+ * directory (a
  * three-level radix tree keyed by page number) maps every page to its
  * descriptor, so free() finds a block's bucket from its address alone and
  * blocks carry no header.
@@ -51,15 +53,15 @@
 #define MALLOC_MIN_BLOCK    ((size_t)1 << MALLOC_MIN_SHIFT)
 #define MALLOC_MAX_BLOCK    ((size_t)1 << MALLOC_MAX_SHIFT)
 /*
- * Bucket sizes: every multiple of 16 bytes (malloc's alignment) up to 128,
- * then four sizes per doubling (a quarter of the power of two apart: 160,
- * 192, 224, 256, 320, ...), so a block of 48 to 1024 bytes wastes at
- * most a third of itself, and from 80 bytes on at most a quarter.  Above 512 only 640, 768, 1024 and 2048: 896 (four a
- * page, wasting 512 bytes of it), 1280 and 1536 fit a page badly.
+ * Bucket sizes: every multiple of 16 bytes (malloc's alignment) up to 128;
+ * 129 to 512 bytes are medium blocks (below), but memalign of more than
+ * 16 bytes rounds to a power of two and takes the 256- or 512-byte bucket;
+ * above 512 only 640, 768, 1024 and 2048: 896 (four a page, wasting 512
+ * bytes of it), 1280 and 1536 fit a page badly.
  */
-#define MALLOC_BUCKET_SIZES 16, 32, 48, 64, 80, 96, 112, 128, 160, 192, 224, 256, \
-			    320, 384, 448, 512, 640, 768, 1024, 2048
-#define MALLOC_NBUCKETS     20
+#define MALLOC_BUCKET_SIZES 16, 32, 48, 64, 80, 96, 112, 128, 256, 512, \
+			    640, 768, 1024, 2048
+#define MALLOC_NBUCKETS     14
 #define MALLOC_SIZE_STEPS   (MALLOC_MAX_BLOCK / MALLOC_MIN_BLOCK + 1) /* 16-byte steps */
 #define MALLOC_CHUNK_PAGES  16		/* 64 KiB per chunk */
 #define MALLOC_MAX_BLOCKS   (MALLOC_PAGE_SIZE / MALLOC_MIN_BLOCK)
@@ -78,7 +80,7 @@
 
 /* Medium blocks: 16-byte granules in pages shared by every medium size. */
 #define MALLOC_GRANULE          MALLOC_MIN_BLOCK
-#define MALLOC_MEDIUM_MIN       256	/* bytes: malloc up to here uses a bucket */
+#define MALLOC_MEDIUM_MIN       128	/* bytes: malloc up to here uses a bucket */
 #define MALLOC_MEDIUM_MAX       512	/* bytes: and above here again (640 ...) */
 #define MALLOC_MEDIUM_MAP_BYTES (MALLOC_MAX_BLOCKS / 8)	/* heads bitmap, page end */
 #define MALLOC_MEDIUM_GRANULES  ((MALLOC_PAGE_SIZE - MALLOC_MEDIUM_MAP_BYTES) / MALLOC_GRANULE)
@@ -545,9 +547,10 @@ static void malloc_small_free(struct malloc_page *d, void *p)
  * Medium blocks (malloc of MALLOC_MEDIUM_MIN + 1 to MALLOC_MEDIUM_MAX
  * bytes) are cut to the 16-byte granule from MEDIUM pages that every
  * medium size shares, so no size keeps pages of its own and a block wastes
- * under a granule (a bucket of four sizes per doubling wastes up to a
- * quarter of a block, and 320 or 384 bytes leave 256 bytes of a page
- * unused).  A MEDIUM page's descriptor bitmap `used` marks its granules in
+ * under a granule (buckets of four sizes per doubling, as these sizes had
+ * before, wasted up to a quarter of a block, 320 or 384 bytes left 256
+ * bytes of each page unused, and each of eight buckets kept the pages of
+ * its own peak).  A MEDIUM page's descriptor bitmap `used` marks its granules in
  * use; its last MALLOC_MEDIUM_MAP_BYTES hold `heads`, the granules that
  * start a block.  A block ends at the next head or free granule, so it
  * needs no header.  Pages wait on lists by their longest free extent; a
