@@ -4,10 +4,9 @@
  * 512, 640, 768, 1024, 2048); each bucket owns whole pages carved from 64
  * KiB chunks mapped with mmap.  Requests of 129 to 512 bytes are medium
  * blocks, cut to 16 bytes from pages that every such size shares.  A page
- * directory (a
- * three-level radix tree keyed by page number) maps every page to its
- * descriptor, so free() finds a block's bucket from its address alone and
- * blocks carry no header.
+ * directory (a two-level radix tree keyed by page number) maps every page
+ * to its descriptor, so free() finds a block's bucket from its address
+ * alone and blocks carry no header.
  *
  * Requests above 2 KiB and up to MALLOC_RUN_MAX_PAGES get a *page run*:
  * whole pages cut from a 1 MiB *region* (one mmap, ending in a fence page
@@ -87,18 +86,28 @@
 #define MALLOC_MEDIUM_CLASS_SHIFT 2	/* one list per 4 granules of longest extent */
 #define MALLOC_MEDIUM_CLASSES   ((int)(MALLOC_MEDIUM_GRANULES >> MALLOC_MEDIUM_CLASS_SHIFT) + 1)
 
-/* Page directory: 48-bit addresses, 36-bit page numbers, 12 bits a level. */
+/*
+ * Page directory: two levels keyed by page number, a static root and
+ * leaves mapped as needed.  User addresses have 38 bits on Sv39 (the
+ * lower half of its 39-bit space, RISC-V privileged spec 4.4.1), 48 on
+ * the host of the unit tests.
+ */
+#ifdef __riscv
+#define MALLOC_VA_BITS      38
+#define MALLOC_LEAF_BITS    14		/* a leaf maps 64 MiB: 128 KiB of entries */
+#else
 #define MALLOC_VA_BITS      48
-#define MALLOC_DIR_BITS     12
-#define MALLOC_DIR_ENTRIES  ((size_t)1 << MALLOC_DIR_BITS)
-#define MALLOC_DIR_MASK     (MALLOC_DIR_ENTRIES - 1)
+#define MALLOC_LEAF_BITS    18		/* a leaf maps 1 GiB: 2 MiB of entries */
+#endif
+#define MALLOC_ROOT_BITS    (MALLOC_VA_BITS - MALLOC_PAGE_SHIFT - MALLOC_LEAF_BITS)
+#define MALLOC_ROOT_ENTRIES ((size_t)1 << MALLOC_ROOT_BITS)
+#define MALLOC_LEAF_ENTRIES ((size_t)1 << MALLOC_LEAF_BITS)
+#define MALLOC_LEAF_MASK    (MALLOC_LEAF_ENTRIES - 1)
 #define MALLOC_MAX_REQUEST  ((size_t)1 << (MALLOC_VA_BITS - 1))
 
-_Static_assert(MALLOC_PAGE_SHIFT + 3 * MALLOC_DIR_BITS == MALLOC_VA_BITS,
-	       "three directory levels cover the address space");
 _Static_assert(MALLOC_MAX_BLOCKS % MALLOC_WORD_BITS == 0, "bitmap words");
 _Static_assert(MALLOC_RUN_MAX_PAGES <= MALLOC_REGION_RUN_PAGES, "a run fits a region");
-_Static_assert(MALLOC_REGION_PAGES <= MALLOC_DIR_ENTRIES,
+_Static_assert(MALLOC_REGION_PAGES <= MALLOC_LEAF_ENTRIES,
 	       "a region spans at most two directory leaves");
 _Static_assert(MALLOC_DIRTY_LOW < MALLOC_DIRTY_HIGH, "purge hysteresis");
 _Static_assert(MALLOC_MEDIUM_GRANULES <= UINT8_MAX, "longest fits its field");
@@ -159,6 +168,9 @@ struct malloc_bucket {
 };
 
 static const uint16_t malloc_bucket_sizes[MALLOC_NBUCKETS] = { MALLOC_BUCKET_SIZES };
+/* The root's entries in use sit at its end (mmap hands out the top of the
+ * user half first), next to the buckets defined after it: one page. */
+static void **malloc_dir_root[MALLOC_ROOT_ENTRIES];
 static struct malloc_bucket malloc_buckets[MALLOC_NBUCKETS];
 _Static_assert(sizeof(struct malloc_page) == 64, "64 descriptors a page");
 static uint8_t malloc_size_bucket[MALLOC_SIZE_STEPS]; /* (bytes + 15) / 16 -> index */
@@ -172,7 +184,6 @@ static size_t malloc_run_pages;		/* pages in runs in use */
 static size_t malloc_runs;		/* runs in use */
 static size_t malloc_dirty_pages;	/* sum of dirty over free runs */
 static size_t malloc_purges;		/* times the pool was purged */
-static void **malloc_dir_root[MALLOC_DIR_ENTRIES];
 static size_t malloc_pool_pages;
 static size_t malloc_chunks;
 static size_t malloc_large_blocks;
@@ -257,43 +268,32 @@ static void malloc_die(const char *what, const void *p)
 static inline struct malloc_page *malloc_dir_lookup(uintptr_t addr)
 {
 	uintptr_t pn = addr >> MALLOC_PAGE_SHIFT;
-	void **mid, **leaf;
+	void **leaf;
 
 	if (addr >> MALLOC_VA_BITS)
 		return NULL;
-	mid = malloc_dir_root[(pn >> (2 * MALLOC_DIR_BITS)) & MALLOC_DIR_MASK];
-	if (mid == NULL)
-		return NULL;
-	leaf = mid[(pn >> MALLOC_DIR_BITS) & MALLOC_DIR_MASK];
+	leaf = malloc_dir_root[pn >> MALLOC_LEAF_BITS];
 	if (leaf == NULL)
 		return NULL;
-	return leaf[pn & MALLOC_DIR_MASK];
+	return leaf[pn & MALLOC_LEAF_MASK];
 }
 
 /*
- * Register desc (or NULL) for the page holding addr, allocating directory
- * nodes as needed.  Returns 0, or -ENOMEM.
+ * Register desc (or NULL) for the page holding addr, mapping its leaf if
+ * needed.  Returns 0, or -ENOMEM.
  */
 static int malloc_dir_set(uintptr_t addr, struct malloc_page *desc)
 {
 	uintptr_t pn = addr >> MALLOC_PAGE_SHIFT;
-	void ***midp, **mid, **leaf;
-	size_t node_bytes = MALLOC_DIR_ENTRIES * sizeof(void *);
+	void ***leafp;
 
 	if (addr >> MALLOC_VA_BITS)
 		return -ENOMEM;
-	midp = &malloc_dir_root[(pn >> (2 * MALLOC_DIR_BITS)) & MALLOC_DIR_MASK];
-	if (*midp == NULL && (*midp = malloc_map(node_bytes)) == NULL)
+	leafp = &malloc_dir_root[pn >> MALLOC_LEAF_BITS];
+	if (*leafp == NULL &&
+	    (*leafp = malloc_map(MALLOC_LEAF_ENTRIES * sizeof(void *))) == NULL)
 		return -ENOMEM;
-	mid = *midp;
-	leaf = mid[(pn >> MALLOC_DIR_BITS) & MALLOC_DIR_MASK];
-	if (leaf == NULL) {
-		leaf = malloc_map(node_bytes);
-		if (leaf == NULL)
-			return -ENOMEM;
-		mid[(pn >> MALLOC_DIR_BITS) & MALLOC_DIR_MASK] = leaf;
-	}
-	leaf[pn & MALLOC_DIR_MASK] = desc;
+	(*leafp)[pn & MALLOC_LEAF_MASK] = desc;
 	return 0;
 }
 
