@@ -16,8 +16,9 @@
  * free.  Free runs keep their pages resident (the next malloc reuses them
  * without a fault) until more than MALLOC_DIRTY_HIGH pages wait; then the
  * pool is purged down to MALLOC_DIRTY_LOW with madvise(MADV_DONTNEED), and
- * regions that are wholly free (all but one) are unmapped: memory goes
- * back to the kernel in batches, not on every free.
+ * regions that are wholly free (all but one) are unmapped; the same purge
+ * drops the bucket pages no block uses (in the pool, or kept empty by a
+ * bucket).  Memory goes back to the kernel in batches, not on every free.
  *
  * Larger requests (and alignments above a page) get a mapping of their
  * own, unmapped on free.  Such a block grows by mapping the whole new size
@@ -146,7 +147,9 @@ struct malloc_page {
 	uint8_t kind;			/* enum malloc_kind */
 	uint8_t bucket;			/* SMALL: bucket index */
 	uint16_t nfree;			/* SMALL: free blocks in the page */
-	uint8_t zeroed;			/* RUN, LARGE: all zero when handed out */
+	uint8_t zeroed;			/* RUN, LARGE: all zero when handed out;
+					 * FREE, and SMALL or MEDIUM pages kept
+					 * empty: not resident */
 	uint8_t longest;		/* MEDIUM: longest free extent, granules */
 	union {
 		uint64_t used[MALLOC_BITMAP_WORDS]; /* SMALL: bit i = block i in use;
@@ -526,11 +529,14 @@ static void malloc_small_free(struct malloc_page *d, void *p)
 	b->blocks_used--;
 	if (d->nfree++ == 0)
 		malloc_partial_push(b, d);
-	/* An empty page goes back to the pool unless it is the bucket's last. */
+	/* An empty page goes back to the pool unless it is the bucket's last,
+	 * which stays, resident until the next purge (malloc_idle_purge). */
 	if (d->nfree == malloc_capacity(b) && (d->next || d->prev)) {
 		malloc_partial_remove(b, d);
 		b->pages--;
 		malloc_pool_put(d);
+	} else if (d->nfree == malloc_capacity(b)) {
+		d->zeroed = 0;
 	}
 	/* LAB malloc: end */
 	/* LAB malloc: stub
@@ -741,6 +747,8 @@ static void malloc_medium_free(struct malloc_page *d, void *p)
 		malloc_pool_put(d);
 		return;
 	}
+	if (d->nfree == MALLOC_MEDIUM_GRANULES)
+		d->zeroed = 0;		/* kept, resident until the next purge */
 	malloc_medium_list(d);
 }
 
@@ -895,12 +903,46 @@ static void malloc_region_unmap(struct malloc_page *d)
 	malloc_desc_free(d);
 }
 
+/* Give back empty page d (it stays mapped and where it is, and reads as
+ * zero after) unless it is not resident already. */
+static void malloc_idle_drop(struct malloc_page *d)
+{
+	if (!d->zeroed &&
+	    madvise((void *)d->base, MALLOC_PAGE_SIZE, MADV_DONTNEED) == 0)
+		d->zeroed = 1;
+}
+
+/*
+ * With the free runs, give back the other pages no block uses: pool pages
+ * used before, the empty page a bucket keeps, and the empty MEDIUM page
+ * kept when it is the only one.  They stay where they are: the next block
+ * of their bucket faults in a zero page, where taking the page away would
+ * cost a refill.
+ */
+static void malloc_idle_purge(void)
+{
+	struct malloc_page *d;
+
+	for (d = malloc_pool; d; d = d->next)
+		malloc_idle_drop(d);
+	for (int i = 0; i < MALLOC_NBUCKETS; i++) {
+		d = malloc_buckets[i].partial;
+		if (d && d->next == NULL && d->nfree == malloc_capacity(&malloc_buckets[i]))
+			malloc_idle_drop(d);
+	}
+	d = malloc_medium_lists[malloc_medium_class(MALLOC_MEDIUM_GRANULES)];
+	for (; d; d = d->next)
+		if (d->nfree == MALLOC_MEDIUM_GRANULES)
+			malloc_idle_drop(d);
+}
+
 /*
  * Purge the pool: give the pages of free runs back to the kernel, largest
  * classes first, until at most MALLOC_DIRTY_LOW pages may stay resident.
  * A wholly free region is unmapped (one stays mapped); other runs keep
  * their mapping and drop their pages with madvise(MADV_DONTNEED), after
- * which they read as zero.
+ * which they read as zero.  Then the idle pages of the buckets and medium
+ * blocks go back too (malloc_idle_purge).
  */
 static void malloc_run_purge(void)
 {
@@ -921,6 +963,7 @@ static void malloc_run_purge(void)
 			}
 		}
 	}
+	malloc_idle_purge();
 }
 
 /* A free run of at least npages pages, off its list; NULL if none. */
