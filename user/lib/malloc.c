@@ -183,7 +183,7 @@ static struct malloc_page malloc_tombstone = { .kind = MALLOC_PAGE_FREED };
 static struct malloc_page malloc_fence = { .kind = MALLOC_PAGE_FENCE };
 static struct malloc_page *malloc_run_free[MALLOC_RUN_CLASSES]; /* free runs */
 static size_t malloc_regions;		/* regions mapped */
-static size_t malloc_run_pages;		/* pages in runs in use */
+static size_t malloc_run_pages;		/* pages in runs in use and in chunks */
 static size_t malloc_runs;		/* runs in use */
 static size_t malloc_dirty_pages;	/* sum of dirty over free runs */
 static size_t malloc_purges;		/* times the pool was purged */
@@ -204,6 +204,26 @@ static void *malloc_map(size_t bytes)
 		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
 	return p == MAP_FAILED ? NULL : p;
+}
+
+/*
+ * Fresh zeroed pages: len bytes (whole pages) at a multiple of align (a
+ * power of two, at least a page), mapped with align - 1 pages more and
+ * trimmed.  Returns the address, or 0.
+ */
+static uintptr_t malloc_map_aligned(size_t len, size_t align)
+{
+	size_t extra = align - MALLOC_PAGE_SIZE;
+	uintptr_t raw = (uintptr_t)malloc_map(len + extra), base;
+
+	if (raw == 0)
+		return 0;
+	base = (raw + align - 1) & ~(uintptr_t)(align - 1);
+	if (base > raw)
+		munmap((void *)raw, base - raw);
+	if (raw + extra > base)
+		munmap((void *)(base + len), raw + extra - base);
+	return base;
 }
 
 static size_t malloc_page_round(size_t bytes)
@@ -344,37 +364,8 @@ static void malloc_desc_free(struct malloc_page *d)
 
 /* ---------------------------------------------------------------- page pool */
 
-/* Map one chunk and put its pages, registered as FREE, in the pool. */
-static int malloc_chunk_map(void)
-{
-	size_t bytes = MALLOC_CHUNK_PAGES * MALLOC_PAGE_SIZE;
-	char *chunk = malloc_map(bytes);
+static int malloc_chunk_map(void);
 
-	if (chunk == NULL)
-		return -ENOMEM;
-	for (size_t i = 0; i < MALLOC_CHUNK_PAGES; i++) {
-		struct malloc_page *d = malloc_desc_alloc();
-		uintptr_t base = (uintptr_t)(chunk + i * MALLOC_PAGE_SIZE);
-
-		if (d == NULL || malloc_dir_set(base, d) < 0) {
-			/* Pages already pooled stay; give back the rest. */
-			if (d)
-				malloc_desc_free(d);
-			munmap((void *)base, bytes - i * MALLOC_PAGE_SIZE);
-			return i ? 0 : -ENOMEM;
-		}
-		d->base = base;
-		d->kind = MALLOC_PAGE_FREE;
-		d->zeroed = 1;		/* never handed out: not resident */
-		d->next = malloc_pool;
-		malloc_pool = d;
-		malloc_pool_pages++;
-	}
-	malloc_chunks++;
-	return 0;
-}
-
-/* Take a FREE page from the pool, mapping a new chunk if it is empty. */
 /*
  * An empty page a bucket keeps as its only partial page, taken from that
  * bucket (which refills when it needs a block again), or NULL.
@@ -860,7 +851,8 @@ static struct malloc_page *malloc_run_free_before(uintptr_t addr)
 
 /*
  * Map a region: MALLOC_REGION_RUN_PAGES pages of one free run (zero, not
- * resident) and the fence page.  Stale directory entries in its range
+ * resident) and the fence page, aligned to its size so that one page of a
+ * directory leaf maps it all.  Stale directory entries in its range
  * (tombstones of blocks once mapped there) are cleared first.
  * Returns 0, or -ENOMEM.
  */
@@ -872,7 +864,7 @@ static int malloc_region_map(void)
 
 	if (d == NULL)
 		return -ENOMEM;
-	base = (uintptr_t)malloc_map(bytes);
+	base = malloc_map_aligned(bytes, bytes);
 	if (base == 0)
 		goto fail;
 	malloc_dir_clear(base, MALLOC_REGION_PAGES);
@@ -1068,6 +1060,51 @@ static void malloc_run_release(struct malloc_page *d)
 }
 
 /*
+ * Cut a chunk of MALLOC_CHUNK_PAGES pages from the page runs and put its
+ * pages, registered as FREE, in the pool: bucket pages and runs share the
+ * regions and the directory's leaf pages.  The chunk's pages stay counted
+ * in malloc_run_pages (no free run holds them) but form no run.
+ * Returns 0, or -ENOMEM.
+ */
+static int malloc_chunk_map(void)
+{
+	struct malloc_page *descs[MALLOC_CHUNK_PAGES], *run;
+	uintptr_t base = (uintptr_t)malloc_run_alloc(MALLOC_CHUNK_PAGES);
+	size_t got = 1;
+	uint8_t zeroed;
+
+	if (base == 0)
+		return -ENOMEM;
+	run = descs[0] = malloc_dir_lookup(base);
+	while (run->npages == MALLOC_CHUNK_PAGES && got < MALLOC_CHUNK_PAGES &&
+	       (descs[got] = malloc_desc_alloc()) != NULL)
+		got++;
+	if (got < MALLOC_CHUNK_PAGES) {
+		while (--got > 0)
+			malloc_desc_free(descs[got]);
+		malloc_run_release(run);
+		return -ENOMEM;
+	}
+	zeroed = run->zeroed;		/* run is descs[0], cleared below */
+	malloc_run_unbind(run);
+	malloc_runs--;
+	for (size_t i = 0; i < MALLOC_CHUNK_PAGES; i++) {
+		struct malloc_page *d = descs[i];
+
+		memset(d, 0, sizeof(*d));
+		d->base = base + i * MALLOC_PAGE_SIZE;
+		d->kind = MALLOC_PAGE_FREE;
+		d->zeroed = zeroed;		/* 1: never handed out, not resident */
+		(void)malloc_dir_set(d->base, d);	/* in a region: can not fail */
+		d->next = malloc_pool;
+		malloc_pool = d;
+		malloc_pool_pages++;
+	}
+	malloc_chunks++;
+	return 0;
+}
+
+/*
  * Grow run d in place to npages pages (<= MALLOC_RUN_MAX_PAGES) with the
  * free run just after it.  Returns 0, or -ENOMEM if those pages are not
  * free (d is unchanged then).
@@ -1127,24 +1164,16 @@ static void malloc_run_shrink(struct malloc_page *d, size_t npages)
 static void *malloc_map_block(size_t bytes, size_t align)
 {
 	size_t len = malloc_page_round(bytes);
-	size_t extra = align > MALLOC_PAGE_SIZE ? align - MALLOC_PAGE_SIZE : 0;
 	struct malloc_page *d = malloc_desc_alloc();
-	uintptr_t raw, base;
+	uintptr_t base;
 
 	if (d == NULL)
 		return NULL;
-	raw = (uintptr_t)malloc_map(len + extra);
-	if (raw == 0) {
+	base = malloc_map_aligned(len, align > MALLOC_PAGE_SIZE ? align : MALLOC_PAGE_SIZE);
+	if (base == 0) {
 		malloc_desc_free(d);
 		return NULL;
 	}
-	base = (raw + align - 1) & ~(uintptr_t)(align - 1);
-	if (align <= MALLOC_PAGE_SIZE)
-		base = raw;
-	if (base > raw)
-		munmap((void *)raw, base - raw);
-	if (raw + len + extra > base + len)
-		munmap((void *)(base + len), raw + len + extra - (base + len));
 	d->base = base;
 	d->kind = MALLOC_PAGE_LARGE;
 	d->zeroed = 1;
