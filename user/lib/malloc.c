@@ -2,15 +2,17 @@
  * Pagoda's malloc (ARCHITECTURE.md layer 15).  Small requests are served
  * from buckets of 16 bytes to 2 KiB (16-byte steps up to 128, then 256,
  * 512, 640, 768, 1024, 2048); each bucket owns whole pages carved from 64
- * KiB chunks mapped with mmap.  Requests of 129 to 512 bytes are medium
- * blocks, cut to 16 bytes from pages that every such size shares.  A page
- * directory (a two-level radix tree keyed by page number) maps every page
- * to its descriptor, so free() finds a block's bucket from its address
- * alone and blocks carry no header.
+ * KiB chunks, which are cut from the regions of the page runs (below).
+ * Requests of 129 to 512 bytes are medium blocks, cut to 16 bytes from
+ * pages that every such size shares.  A page directory (a two-level radix
+ * tree keyed by page number) maps every page to its descriptor, so free()
+ * finds a block's bucket from its address alone and blocks carry no
+ * header.
  *
  * Requests above 2 KiB and up to MALLOC_RUN_MAX_PAGES get a *page run*:
- * whole pages cut from a 1 MiB *region* (one mmap, ending in a fence page
- * that is never handed out, so runs of two regions never touch).  A freed
+ * whole pages cut from a 1 MiB *region* (one mmap aligned to its size,
+ * ending in a fence page that is never handed out, so runs of two regions
+ * never touch).  A freed
  * run merges with the free runs on either side and waits on a free list of
  * its size class; realloc grows a run in place when the pages after it are
  * free.  Free runs keep their pages resident (the next malloc reuses them
