@@ -173,8 +173,8 @@ struct malloc_bucket {
 };
 
 static const uint16_t malloc_bucket_sizes[MALLOC_NBUCKETS] = { MALLOC_BUCKET_SIZES };
-/* The root's entries in use sit at its end (mmap hands out the top of the
- * user half first), next to the buckets defined after it: one page. */
+/* The directory's root: leaves by page number >> MALLOC_LEAF_BITS (static:
+ * only its page holding the entries in use becomes resident). */
 static void **malloc_dir_root[MALLOC_ROOT_ENTRIES];
 static struct malloc_bucket malloc_buckets[MALLOC_NBUCKETS];
 _Static_assert(sizeof(struct malloc_page) == 64, "64 descriptors a page");
