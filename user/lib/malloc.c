@@ -39,6 +39,7 @@
  */
 #define _GNU_SOURCE		/* the host's mremap and MREMAP_* */
 #include <errno.h>
+#include <stddef.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -172,18 +173,31 @@ struct malloc_bucket {
 	size_t blocks_used;		/* blocks handed out */
 };
 
-static const uint16_t malloc_bucket_sizes[MALLOC_NBUCKETS] = { MALLOC_BUCKET_SIZES };
-/* The directory's root: leaves by page number >> MALLOC_LEAF_BITS (static:
- * only its page holding the entries in use becomes resident). */
-static void **malloc_dir_root[MALLOC_ROOT_ENTRIES];
-static struct malloc_bucket malloc_buckets[MALLOC_NBUCKETS];
+/*
+ * What malloc and free touch on every call, in one page-aligned object so
+ * that a single page of it becomes resident: the buckets, the size table,
+ * the lists, and the directory's root, whose entries count down from the
+ * top of the user half (where mmap puts memory first; malloc_dir_index),
+ * so that those in use follow the lists.
+ */
+static struct malloc_core {
+	struct malloc_bucket buckets[MALLOC_NBUCKETS];
+	uint8_t size_bucket[MALLOC_SIZE_STEPS];	/* (bytes + 15) / 16 -> index */
+	struct malloc_page *run_free[MALLOC_RUN_CLASSES];	/* free runs */
+	struct malloc_page *medium_lists[MALLOC_MEDIUM_CLASSES]; /* by longest */
+	void **dir_root[MALLOC_ROOT_ENTRIES];	/* leaves */
+} malloc_core __attribute__((aligned(MALLOC_PAGE_SIZE)));
+
+_Static_assert(offsetof(struct malloc_core, dir_root) + 4 * sizeof(void *) <= MALLOC_PAGE_SIZE,
+	       "the lists and the root's top entries share a page");
 _Static_assert(sizeof(struct malloc_page) == 64, "64 descriptors a page");
-static uint8_t malloc_size_bucket[MALLOC_SIZE_STEPS]; /* (bytes + 15) / 16 -> index */
+
+static const uint16_t malloc_bucket_sizes[MALLOC_NBUCKETS] = { MALLOC_BUCKET_SIZES };
+static struct malloc_bucket *const malloc_buckets = malloc_core.buckets;
 static struct malloc_page *malloc_pool;		/* FREE pages */
 static struct malloc_page *malloc_spare_descs;	/* unused descriptors */
 static struct malloc_page malloc_tombstone = { .kind = MALLOC_PAGE_FREED };
 static struct malloc_page malloc_fence = { .kind = MALLOC_PAGE_FENCE };
-static struct malloc_page *malloc_run_free[MALLOC_RUN_CLASSES]; /* free runs */
 static size_t malloc_regions;		/* regions mapped */
 static size_t malloc_run_pages;		/* pages in runs in use and in chunks */
 static size_t malloc_runs;		/* runs in use */
@@ -193,7 +207,6 @@ static size_t malloc_pool_pages;
 static size_t malloc_chunks;
 static size_t malloc_large_blocks;
 static size_t malloc_large_pages;
-static struct malloc_page *malloc_medium_lists[MALLOC_MEDIUM_CLASSES]; /* by longest */
 static size_t malloc_medium_pages;	/* MEDIUM pages, listed or full */
 static size_t malloc_medium_used;	/* granules handed out */
 
@@ -241,7 +254,7 @@ static int malloc_is_pow2(size_t x)
 /* Index of the smallest bucket whose blocks hold `bytes` (<= 2 KiB). */
 static int malloc_bucket_index(size_t bytes)
 {
-	return malloc_size_bucket[(bytes + MALLOC_MIN_BLOCK - 1) / MALLOC_MIN_BLOCK];
+	return malloc_core.size_bucket[(bytes + MALLOC_MIN_BLOCK - 1) / MALLOC_MIN_BLOCK];
 }
 
 /* The smallest power of two >= x (x <= 2 KiB here). */
@@ -289,6 +302,13 @@ static void malloc_die(const char *what, const void *p)
 
 /* ---------------------------------------------------------------- page directory */
 
+/* The root entry of page number pn (below 2^(MALLOC_VA_BITS - 12)),
+ * counted from the top of the user half. */
+static inline size_t malloc_dir_index(uintptr_t pn)
+{
+	return MALLOC_ROOT_ENTRIES - 1 - (pn >> MALLOC_LEAF_BITS);
+}
+
 /* The descriptor registered for the page holding addr, or NULL. */
 static inline struct malloc_page *malloc_dir_lookup(uintptr_t addr)
 {
@@ -297,7 +317,7 @@ static inline struct malloc_page *malloc_dir_lookup(uintptr_t addr)
 
 	if (addr >> MALLOC_VA_BITS)
 		return NULL;
-	leaf = malloc_dir_root[pn >> MALLOC_LEAF_BITS];
+	leaf = malloc_core.dir_root[malloc_dir_index(pn)];
 	if (leaf == NULL)
 		return NULL;
 	return leaf[pn & MALLOC_LEAF_MASK];
@@ -314,7 +334,7 @@ static int malloc_dir_set(uintptr_t addr, struct malloc_page *desc)
 
 	if (addr >> MALLOC_VA_BITS)
 		return -ENOMEM;
-	leafp = &malloc_dir_root[pn >> MALLOC_LEAF_BITS];
+	leafp = &malloc_core.dir_root[malloc_dir_index(pn)];
 	if (*leafp == NULL &&
 	    (*leafp = malloc_map(MALLOC_LEAF_ENTRIES * sizeof(void *))) == NULL)
 		return -ENOMEM;
@@ -637,7 +657,7 @@ static void malloc_medium_list(struct malloc_page *d)
 	d->prev = d->next = NULL;
 	if (longest == 0)
 		return;
-	head = &malloc_medium_lists[malloc_medium_class(longest)];
+	head = &malloc_core.medium_lists[malloc_medium_class(longest)];
 	d->next = *head;
 	if (*head)
 		(*head)->prev = d;
@@ -652,7 +672,7 @@ static void malloc_medium_unlist(struct malloc_page *d)
 	if (d->prev)
 		d->prev->next = d->next;
 	else
-		malloc_medium_lists[malloc_medium_class(d->longest)] = d->next;
+		malloc_core.medium_lists[malloc_medium_class(d->longest)] = d->next;
 	if (d->next)
 		d->next->prev = d->prev;
 	d->next = d->prev = NULL;
@@ -664,12 +684,12 @@ static struct malloc_page *malloc_medium_page(size_t n)
 {
 	struct malloc_page *d;
 
-	for (d = malloc_medium_lists[malloc_medium_class(n)]; d; d = d->next)
+	for (d = malloc_core.medium_lists[malloc_medium_class(n)]; d; d = d->next)
 		if (d->longest >= n)
 			return d;
 	for (int c = malloc_medium_class(n) + 1; c < MALLOC_MEDIUM_CLASSES; c++)
-		if (malloc_medium_lists[c])
-			return malloc_medium_lists[c];
+		if (malloc_core.medium_lists[c])
+			return malloc_core.medium_lists[c];
 	d = malloc_pool_get();
 	if (d == NULL)
 		return NULL;
@@ -810,7 +830,7 @@ static void malloc_run_unbind(struct malloc_page *d)
 /* Put free run d (npages, dirty set) on its class list and register it. */
 static void malloc_run_insert(struct malloc_page *d)
 {
-	struct malloc_page **head = &malloc_run_free[malloc_run_class(d->npages)];
+	struct malloc_page **head = &malloc_core.run_free[malloc_run_class(d->npages)];
 
 	d->kind = MALLOC_PAGE_RUN_FREE;
 	d->prev = NULL;
@@ -828,7 +848,7 @@ static void malloc_run_remove(struct malloc_page *d)
 	if (d->prev)
 		d->prev->next = d->next;
 	else
-		malloc_run_free[malloc_run_class(d->npages)] = d->next;
+		malloc_core.run_free[malloc_run_class(d->npages)] = d->next;
 	if (d->next)
 		d->next->prev = d->prev;
 	d->next = d->prev = NULL;
@@ -924,7 +944,7 @@ static void malloc_idle_purge(void)
 		if (d && d->next == NULL && d->nfree == malloc_capacity(&malloc_buckets[i]))
 			malloc_idle_drop(d);
 	}
-	d = malloc_medium_lists[malloc_medium_class(MALLOC_MEDIUM_GRANULES)];
+	d = malloc_core.medium_lists[malloc_medium_class(MALLOC_MEDIUM_GRANULES)];
 	for (; d; d = d->next)
 		if (d->nfree == MALLOC_MEDIUM_GRANULES)
 			malloc_idle_drop(d);
@@ -942,7 +962,7 @@ static void malloc_run_purge(void)
 {
 	malloc_purges++;
 	for (int c = MALLOC_RUN_CLASSES - 1; c >= 0; c--) {
-		struct malloc_page *d = malloc_run_free[c], *next;
+		struct malloc_page *d = malloc_core.run_free[c], *next;
 
 		for (; d && malloc_dirty_pages > MALLOC_DIRTY_LOW; d = next) {
 			next = d->next;
@@ -966,14 +986,14 @@ static struct malloc_page *malloc_run_find(size_t npages)
 	int c = malloc_run_class(npages);
 
 	/* In the power-of-two classes the first list may hold smaller runs. */
-	for (struct malloc_page *d = malloc_run_free[c]; d; d = d->next)
+	for (struct malloc_page *d = malloc_core.run_free[c]; d; d = d->next)
 		if (d->npages >= npages) {
 			malloc_run_remove(d);
 			return d;
 		}
 	for (c++; c < MALLOC_RUN_CLASSES; c++)
-		if (malloc_run_free[c]) {
-			struct malloc_page *d = malloc_run_free[c];
+		if (malloc_core.run_free[c]) {
+			struct malloc_page *d = malloc_core.run_free[c];
 
 			malloc_run_remove(d);
 			return d;
@@ -1226,7 +1246,7 @@ static void malloc_init_buckets(void)
 	for (size_t step = 0; step < MALLOC_SIZE_STEPS; step++) {
 		while (malloc_buckets[i].size < step * MALLOC_MIN_BLOCK)
 			i++;
-		malloc_size_bucket[step] = (uint8_t)i;
+		malloc_core.size_bucket[step] = (uint8_t)i;
 	}
 }
 
@@ -1558,13 +1578,13 @@ static int malloc_check_medium(void)
 	size_t listed = 0;
 
 	for (int c = 0; c < MALLOC_MEDIUM_CLASSES; c++)
-		for (const struct malloc_page *d = malloc_medium_lists[c]; d; d = d->next) {
+		for (const struct malloc_page *d = malloc_core.medium_lists[c]; d; d = d->next) {
 			const uint64_t *heads = malloc_medium_heads(d);
 			size_t used = 0, longest;
 
 			if (d->kind != MALLOC_PAGE_MEDIUM || malloc_dir_lookup(d->base) != d ||
 			    (d->next && d->next->prev != d) ||
-			    (d->prev == NULL && malloc_medium_lists[c] != d))
+			    (d->prev == NULL && malloc_core.medium_lists[c] != d))
 				return -1;
 			for (size_t w = 0; w < MALLOC_BITMAP_WORDS; w++) {
 				used += (size_t)__builtin_popcountll(d->used[w]);
@@ -1586,7 +1606,7 @@ static int malloc_check_free_run(int c, const struct malloc_page *d)
 	if (d->kind != MALLOC_PAGE_RUN_FREE || malloc_run_class(d->npages) != c ||
 	    d->npages == 0 || d->npages > MALLOC_REGION_RUN_PAGES || d->dirty > d->npages)
 		return -1;
-	if ((d->next && d->next->prev != d) || (d->prev == NULL && malloc_run_free[c] != d))
+	if ((d->next && d->next->prev != d) || (d->prev == NULL && malloc_core.run_free[c] != d))
 		return -1;
 	if (malloc_dir_lookup(d->base) != d || malloc_dir_lookup(malloc_run_last(d)) != d)
 		return -1;
@@ -1605,7 +1625,7 @@ static int malloc_check_runs(void)
 	size_t free_pages = 0, dirty = 0;
 
 	for (int c = 0; c < MALLOC_RUN_CLASSES; c++)
-		for (const struct malloc_page *d = malloc_run_free[c]; d; d = d->next) {
+		for (const struct malloc_page *d = malloc_core.run_free[c]; d; d = d->next) {
 			if (malloc_check_free_run(c, d) < 0)
 				return -1;
 			free_pages += d->npages;
