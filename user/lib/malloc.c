@@ -174,21 +174,24 @@ struct malloc_bucket {
 };
 
 /*
- * What malloc and free touch on every call, in one page-aligned object so
- * that a single page of it becomes resident: the buckets, the size table,
- * the lists, and the directory's root, whose entries count down from the
- * top of the user half (where mmap puts memory first; malloc_dir_index),
- * so that those in use follow the lists.
+ * What malloc and free touch on every call, in one object so that a
+ * single page of it becomes resident: the buckets, the size table, the
+ * lists, and the directory's root, whose entries count down from the top
+ * of the user half (where mmap puts memory first; malloc_dir_index), so
+ * that those in use follow the lists.  MALLOC_CORE_ALIGN keeps that head
+ * of the object within one page.
  */
+#define MALLOC_CORE_ALIGN   2048	/* bytes */
 static struct malloc_core {
 	struct malloc_bucket buckets[MALLOC_NBUCKETS];
 	uint8_t size_bucket[MALLOC_SIZE_STEPS];	/* (bytes + 15) / 16 -> index */
 	struct malloc_page *run_free[MALLOC_RUN_CLASSES];	/* free runs */
 	struct malloc_page *medium_lists[MALLOC_MEDIUM_CLASSES]; /* by longest */
 	void **dir_root[MALLOC_ROOT_ENTRIES];	/* leaves */
-} malloc_core __attribute__((aligned(MALLOC_PAGE_SIZE)));
+} malloc_core __attribute__((aligned(MALLOC_CORE_ALIGN)));
 
-_Static_assert(offsetof(struct malloc_core, dir_root) + 4 * sizeof(void *) <= MALLOC_PAGE_SIZE,
+_Static_assert(offsetof(struct malloc_core, dir_root) + 4 * sizeof(void *) <= MALLOC_CORE_ALIGN &&
+	       MALLOC_PAGE_SIZE % MALLOC_CORE_ALIGN == 0,
 	       "the lists and the root's top entries share a page");
 _Static_assert(sizeof(struct malloc_page) == 64, "64 descriptors a page");
 
