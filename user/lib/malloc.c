@@ -1363,6 +1363,8 @@ void *pg_malloc(size_t bytes)
 	return p;
 }
 
+/* free(p): give back the block at p (NULL: nothing).  Single-threaded, no
+ * lock.  Anything but a live block's start kills the process (malloc_die). */
 void pg_free(void *p)
 {
 	struct malloc_page *d;
@@ -1396,6 +1398,8 @@ size_t pg_malloc_usable_size(void *p)
 	return d->npages * MALLOC_PAGE_SIZE;
 }
 
+/* calloc(n, size): n * size bytes, zeroed.  NULL with errno ENOMEM when
+ * the product overflows or memory runs out. */
 void *pg_calloc(size_t n, size_t size)
 {
 	size_t bytes;
@@ -1465,6 +1469,8 @@ void *pg_realloc(void *p, size_t bytes)
 	return n;
 }
 
+/* memalign(align, bytes): bytes at a multiple of align (bytes, a power of
+ * two).  NULL with errno EINVAL for another align, ENOMEM without memory. */
 void *pg_memalign(size_t align, size_t bytes)
 {
 	if (!malloc_is_pow2(align)) {
@@ -1474,6 +1480,8 @@ void *pg_memalign(size_t align, size_t bytes)
 	return malloc_aligned(bytes, align < MALLOC_MIN_BLOCK ? MALLOC_MIN_BLOCK : align);
 }
 
+/* posix_memalign: as memalign, the block in *out; returns 0, EINVAL (align
+ * not a power of two times sizeof(void *)) or ENOMEM. */
 int pg_posix_memalign(void **out, size_t align, size_t bytes)
 {
 	void *p;
@@ -1487,16 +1495,20 @@ int pg_posix_memalign(void **out, size_t align, size_t bytes)
 	return 0;
 }
 
+/* aligned_alloc(align, bytes): memalign's contract. */
 void *pg_aligned_alloc(size_t align, size_t bytes)
 {
 	return pg_memalign(align, bytes);
 }
 
+/* valloc(bytes): bytes at a page boundary; NULL with errno ENOMEM. */
 void *pg_valloc(size_t bytes)
 {
 	return pg_memalign(MALLOC_PAGE_SIZE, bytes);
 }
 
+/* pvalloc(bytes): bytes rounded up to whole pages, at a page boundary;
+ * NULL with errno ENOMEM. */
 void *pg_pvalloc(size_t bytes)
 {
 	return pg_memalign(MALLOC_PAGE_SIZE, malloc_page_round(bytes));
@@ -1538,7 +1550,7 @@ void pg_malloc_stats(void)
 		     malloc_pool_pages);
 	malloc_print(line, n);
 	n = snprintf(line, sizeof(line),
-		     "runs %zu (%zu pages); regions %zu; free run pages %zu "
+		     "runs %zu (%zu pages with the chunks); regions %zu; free run pages %zu "
 		     "(%zu maybe resident); purges %zu\n",
 		     malloc_runs, malloc_run_pages, malloc_regions,
 		     malloc_regions * MALLOC_REGION_RUN_PAGES - malloc_run_pages,
