@@ -2,7 +2,8 @@
  * Host unit test of Pagoda's user malloc (user/lib/malloc.c built with
  * -DMALLOC_HOST_TEST over the host's mmap/munmap): random traces against a
  * shadow model that checks every live block's contents, alignment and
- * non-overlap, plus double and invalid frees caught in forked children.
+ * non-overlap, medium blocks, page runs, plus double and invalid frees
+ * caught in forked children.
  */
 #include <errno.h>
 #include <signal.h>
@@ -203,6 +204,33 @@ static void test_basics(void)
 	tap_ok(pg_malloc_check() == 0, "pg_malloc_check after basics");
 }
 
+/* Medium blocks (129 to 512 bytes): 16-byte granules in shared pages,
+ * best fit into holes, realloc in place. */
+static void test_medium(void)
+{
+	unsigned char *a = pg_malloc(129), *b = pg_malloc(200), *c = pg_malloc(500), *d;
+
+	tap_ok(pg_malloc_usable_size(a) == 144 && pg_malloc_usable_size(b) == 208 &&
+	       pg_malloc_usable_size(c) == 512,
+	       "medium blocks round to 16 bytes (%zu %zu %zu)", pg_malloc_usable_size(a),
+	       pg_malloc_usable_size(b), pg_malloc_usable_size(c));
+	tap_ok(b == a + 144 && c == b + 208, "medium blocks of three sizes share a page");
+	pg_free(b);
+	d = pg_malloc(150);
+	tap_ok(d == b, "a freed medium block's hole takes a smaller block");
+	memset(d, 0x3c, 150);
+	tap_ok(pg_realloc(d, 200) == d && pg_malloc_usable_size(d) == 208 && d[149] == 0x3c,
+	       "realloc grows a medium block in place into the free granules after it");
+	b = pg_realloc(d, 300);
+	tap_ok(b != d && b[149] == 0x3c,
+	       "realloc moves a medium block whose next granules are taken");
+	tap_ok(pg_malloc_check() == 0, "pg_malloc_check after medium blocks");
+	pg_free(b);
+	pg_free(a);
+	pg_free(c);
+	tap_ok(pg_malloc_check() == 0, "pg_malloc_check after freeing them");
+}
+
 /* Page runs: reuse, merging, realloc in place, zeroing, the purge. */
 static void test_runs(void)
 {
@@ -278,17 +306,20 @@ static void test_runs(void)
 	tap_ok(pg_malloc_check() == 0, "pg_malloc_check after the purge");
 }
 
-enum bad_free { DOUBLE_SMALL, DOUBLE_LARGE, INTERIOR_SMALL, INTERIOR_LARGE, FOREIGN, SLACK };
+enum bad_free { DOUBLE_SMALL, DOUBLE_LARGE, INTERIOR_SMALL, INTERIOR_LARGE, FOREIGN, SLACK,
+	DOUBLE_MEDIUM, INTERIOR_MEDIUM };
 
 /* In a child: commit the bad free; the parent checks how the child died. */
 static void child_bad_free(enum bad_free kind)
 {
-	unsigned char *p = pg_malloc(kind == DOUBLE_LARGE || kind == INTERIOR_LARGE ? 3 * PAGE : 48);
+	unsigned char *p = pg_malloc(kind == DOUBLE_LARGE || kind == INTERIOR_LARGE ? 3 * PAGE :
+				     kind == DOUBLE_MEDIUM || kind == INTERIOR_MEDIUM ? 300 : 48);
 	int on_stack;
 
 	switch (kind) {
 	case DOUBLE_SMALL:
 	case DOUBLE_LARGE:
+	case DOUBLE_MEDIUM:
 		pg_free(p);
 		pg_free(p);
 		break;
@@ -297,6 +328,9 @@ static void child_bad_free(enum bad_free kind)
 		break;
 	case INTERIOR_LARGE:
 		pg_free(p + PAGE);
+		break;
+	case INTERIOR_MEDIUM:
+		pg_free(p + 16);	/* a granule start, not a block start */
 		break;
 	case FOREIGN:
 		pg_free(&on_stack);
@@ -344,6 +378,7 @@ static void test_bad_free(enum bad_free kind, const char *expect, const char *wh
 int main(void)
 {
 	test_basics();
+	test_medium();
 	test_trace();
 	test_runs();
 	test_bad_free(DOUBLE_SMALL, "malloc: double free of 0x", "double free of a small block");
@@ -352,5 +387,7 @@ int main(void)
 	test_bad_free(INTERIOR_LARGE, "malloc: invalid free of 0x", "free inside a large block");
 	test_bad_free(FOREIGN, "malloc: invalid free of 0x", "free of a stack address");
 	test_bad_free(SLACK, "malloc: invalid free of 0x", "free of the slack after a page's last block");
+	test_bad_free(DOUBLE_MEDIUM, "malloc: double free of 0x", "double free of a medium block");
+	test_bad_free(INTERIOR_MEDIUM, "malloc: invalid free of 0x", "free of a medium block's interior");
 	return tap_done();
 }

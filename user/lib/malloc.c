@@ -1,22 +1,26 @@
 /*
  * Pagoda's malloc (ARCHITECTURE.md layer 15).  Small requests are served
- * from buckets of 16 bytes to 2 KiB (16-byte steps up to 128, then four
- * sizes per doubling); each bucket owns whole pages carved from 64 KiB chunks mapped
- * with mmap.  A page directory (a
- * three-level radix tree keyed by page number) maps every page to its
- * descriptor, so free() finds a block's bucket from its address alone and
- * blocks carry no header.
+ * from buckets of 16 bytes to 2 KiB (16-byte steps up to 128, then 256,
+ * 512, 640, 768, 1024, 2048); each bucket owns whole pages carved from 64
+ * KiB chunks, which are cut from the regions of the page runs (below).
+ * Requests of 129 to 512 bytes are medium blocks, cut to 16 bytes from
+ * pages that every such size shares.  A page directory (a two-level radix
+ * tree keyed by page number) maps every page to its descriptor, so free()
+ * finds a block's bucket from its address alone and blocks carry no
+ * header.
  *
  * Requests above 2 KiB and up to MALLOC_RUN_MAX_PAGES get a *page run*:
- * whole pages cut from a 1 MiB *region* (one mmap, ending in a fence page
- * that is never handed out, so runs of two regions never touch).  A freed
+ * whole pages cut from a 1 MiB *region* (one mmap aligned to its size,
+ * ending in a fence page that is never handed out, so runs of two regions
+ * never touch).  A freed
  * run merges with the free runs on either side and waits on a free list of
  * its size class; realloc grows a run in place when the pages after it are
  * free.  Free runs keep their pages resident (the next malloc reuses them
  * without a fault) until more than MALLOC_DIRTY_HIGH pages wait; then the
  * pool is purged down to MALLOC_DIRTY_LOW with madvise(MADV_DONTNEED), and
- * regions that are wholly free (all but one) are unmapped: memory goes
- * back to the kernel in batches, not on every free.
+ * regions that are wholly free (all but one) are unmapped; the same purge
+ * drops the bucket pages no block uses (in the pool, or kept empty by a
+ * bucket).  Memory goes back to the kernel in batches, not on every free.
  *
  * Larger requests (and alignments above a page) get a mapping of their
  * own, unmapped on free.  Such a block grows by mapping the whole new size
@@ -35,6 +39,7 @@
  */
 #define _GNU_SOURCE		/* the host's mremap and MREMAP_* */
 #include <errno.h>
+#include <stddef.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -51,15 +56,15 @@
 #define MALLOC_MIN_BLOCK    ((size_t)1 << MALLOC_MIN_SHIFT)
 #define MALLOC_MAX_BLOCK    ((size_t)1 << MALLOC_MAX_SHIFT)
 /*
- * Bucket sizes: every multiple of 16 bytes (malloc's alignment) up to 128,
- * then four sizes per doubling (a quarter of the power of two apart: 160,
- * 192, 224, 256, 320, ...), so a block of 48 to 1024 bytes wastes at
- * most a third of itself, and from 80 bytes on at most a quarter.  Above 512 only 640, 768, 1024 and 2048: 896 (four a
- * page, wasting 512 bytes of it), 1280 and 1536 fit a page badly.
+ * Bucket sizes: every multiple of 16 bytes (malloc's alignment) up to 128;
+ * 129 to 512 bytes are medium blocks (below), but memalign of more than
+ * 16 bytes rounds to a power of two and takes the 256- or 512-byte bucket;
+ * above 512 only 640, 768, 1024 and 2048: 896 (four a page, wasting 512
+ * bytes of it), 1280 and 1536 fit a page badly.
  */
-#define MALLOC_BUCKET_SIZES 16, 32, 48, 64, 80, 96, 112, 128, 160, 192, 224, 256, \
-			    320, 384, 448, 512, 640, 768, 1024, 2048
-#define MALLOC_NBUCKETS     20
+#define MALLOC_BUCKET_SIZES 16, 32, 48, 64, 80, 96, 112, 128, 256, 512, \
+			    640, 768, 1024, 2048
+#define MALLOC_NBUCKETS     14
 #define MALLOC_SIZE_STEPS   (MALLOC_MAX_BLOCK / MALLOC_MIN_BLOCK + 1) /* 16-byte steps */
 #define MALLOC_CHUNK_PAGES  16		/* 64 KiB per chunk */
 #define MALLOC_MAX_BLOCKS   (MALLOC_PAGE_SIZE / MALLOC_MIN_BLOCK)
@@ -76,26 +81,49 @@
 #define MALLOC_DIRTY_HIGH       4	/* free pages maybe resident: purge above (16 KiB) */
 #define MALLOC_DIRTY_LOW        0	/* ... down to this many: one batch */
 
-/* Page directory: 48-bit addresses, 36-bit page numbers, 12 bits a level. */
+/* Medium blocks: 16-byte granules in pages shared by every medium size. */
+#define MALLOC_GRANULE          MALLOC_MIN_BLOCK
+#define MALLOC_MEDIUM_MIN       128	/* bytes: malloc up to here uses a bucket */
+#define MALLOC_MEDIUM_MAX       512	/* bytes: and above here again (640 ...) */
+#define MALLOC_MEDIUM_MAP_BYTES (MALLOC_MAX_BLOCKS / 8)	/* heads bitmap, page end */
+#define MALLOC_MEDIUM_GRANULES  ((MALLOC_PAGE_SIZE - MALLOC_MEDIUM_MAP_BYTES) / MALLOC_GRANULE)
+#define MALLOC_MEDIUM_CLASS_SHIFT 2	/* one list per 4 granules of longest extent */
+#define MALLOC_MEDIUM_CLASSES   ((int)(MALLOC_MEDIUM_GRANULES >> MALLOC_MEDIUM_CLASS_SHIFT) + 1)
+
+/*
+ * Page directory: two levels keyed by page number, a static root and
+ * leaves mapped as needed.  User addresses have 38 bits on Sv39 (the
+ * lower half of its 39-bit space, RISC-V privileged spec 4.4.1), 48 on
+ * the host of the unit tests.
+ */
+#ifdef __riscv
+#define MALLOC_VA_BITS      38
+#define MALLOC_LEAF_BITS    14		/* a leaf maps 64 MiB: 128 KiB of entries */
+#else
 #define MALLOC_VA_BITS      48
-#define MALLOC_DIR_BITS     12
-#define MALLOC_DIR_ENTRIES  ((size_t)1 << MALLOC_DIR_BITS)
-#define MALLOC_DIR_MASK     (MALLOC_DIR_ENTRIES - 1)
+#define MALLOC_LEAF_BITS    18		/* a leaf maps 1 GiB: 2 MiB of entries */
+#endif
+#define MALLOC_ROOT_BITS    (MALLOC_VA_BITS - MALLOC_PAGE_SHIFT - MALLOC_LEAF_BITS)
+#define MALLOC_ROOT_ENTRIES ((size_t)1 << MALLOC_ROOT_BITS)
+#define MALLOC_LEAF_ENTRIES ((size_t)1 << MALLOC_LEAF_BITS)
+#define MALLOC_LEAF_MASK    (MALLOC_LEAF_ENTRIES - 1)
 #define MALLOC_MAX_REQUEST  ((size_t)1 << (MALLOC_VA_BITS - 1))
 
-_Static_assert(MALLOC_PAGE_SHIFT + 3 * MALLOC_DIR_BITS == MALLOC_VA_BITS,
-	       "three directory levels cover the address space");
 _Static_assert(MALLOC_MAX_BLOCKS % MALLOC_WORD_BITS == 0, "bitmap words");
 _Static_assert(MALLOC_RUN_MAX_PAGES <= MALLOC_REGION_RUN_PAGES, "a run fits a region");
-_Static_assert(MALLOC_REGION_PAGES <= MALLOC_DIR_ENTRIES,
+_Static_assert(MALLOC_REGION_PAGES <= MALLOC_LEAF_ENTRIES,
 	       "a region spans at most two directory leaves");
 _Static_assert(MALLOC_DIRTY_LOW < MALLOC_DIRTY_HIGH, "purge hysteresis");
+_Static_assert(MALLOC_MEDIUM_GRANULES <= UINT8_MAX, "longest fits its field");
+_Static_assert(MALLOC_MEDIUM_MAX / MALLOC_GRANULE <= MALLOC_MEDIUM_GRANULES,
+	       "a medium block fits a page");
 _Static_assert(sizeof((uint16_t[]){ MALLOC_BUCKET_SIZES }) == MALLOC_NBUCKETS * sizeof(uint16_t),
 	       "one bucket per size");
 
 enum malloc_kind {
 	MALLOC_PAGE_FREE,	/* in the page pool, owned by no bucket */
 	MALLOC_PAGE_SMALL,	/* split into blocks of one bucket */
+	MALLOC_PAGE_MEDIUM,	/* medium blocks of any size, 16-byte granules */
 	MALLOC_PAGE_LARGE,	/* first page of a large block */
 	MALLOC_PAGE_FREED,	/* tombstone: a large block that was freed */
 	MALLOC_PAGE_RUN,	/* first and last page of a run in use */
@@ -108,6 +136,9 @@ enum malloc_kind {
  * Invariants (malloc_check):
  *   SMALL: nfree == capacity - popcount(used), and the page is on its
  *          bucket's partial list iff nfree > 0;
+ *   MEDIUM: nfree == MALLOC_MEDIUM_GRANULES - popcount(used), heads is a
+ *          subset of used, longest is the longest run of clear bits, and
+ *          the page is on list malloc_medium_class(longest) iff longest > 0;
  *   LARGE: npages * MALLOC_PAGE_SIZE bytes are mapped at base;
  *   RUN, RUN_FREE: the directory maps the run's first and last page to it
  *          and its other pages to NULL; a RUN_FREE run is on the list of
@@ -119,9 +150,13 @@ struct malloc_page {
 	uint8_t kind;			/* enum malloc_kind */
 	uint8_t bucket;			/* SMALL: bucket index */
 	uint16_t nfree;			/* SMALL: free blocks in the page */
-	uint8_t zeroed;			/* RUN, LARGE: all zero when handed out */
+	uint8_t zeroed;			/* RUN, LARGE: all zero when handed out;
+					 * FREE, and SMALL or MEDIUM pages kept
+					 * empty: not resident */
+	uint8_t longest;		/* MEDIUM: longest free extent, granules */
 	union {
-		uint64_t used[MALLOC_BITMAP_WORDS]; /* SMALL: bit i = block i in use */
+		uint64_t used[MALLOC_BITMAP_WORDS]; /* SMALL: bit i = block i in use;
+						     * MEDIUM: granule i in use */
 		struct {
 			size_t npages;	/* LARGE: pages mapped; RUN*: pages */
 			size_t dirty;	/* RUN_FREE: at most this many resident */
@@ -138,25 +173,45 @@ struct malloc_bucket {
 	size_t blocks_used;		/* blocks handed out */
 };
 
-static const uint16_t malloc_bucket_sizes[MALLOC_NBUCKETS] = { MALLOC_BUCKET_SIZES };
-static struct malloc_bucket malloc_buckets[MALLOC_NBUCKETS];
+/*
+ * What malloc and free touch on every call, in one object so that a
+ * single page of it becomes resident: the buckets, the size table, the
+ * lists, and the directory's root, whose entries count down from the top
+ * of the user half (where mmap puts memory first; malloc_dir_index), so
+ * that those in use follow the lists.  MALLOC_CORE_ALIGN keeps that head
+ * of the object within one page.
+ */
+#define MALLOC_CORE_ALIGN   2048	/* bytes */
+static struct malloc_core {
+	struct malloc_bucket buckets[MALLOC_NBUCKETS];
+	uint8_t size_bucket[MALLOC_SIZE_STEPS];	/* (bytes + 15) / 16 -> index */
+	struct malloc_page *run_free[MALLOC_RUN_CLASSES];	/* free runs */
+	struct malloc_page *medium_lists[MALLOC_MEDIUM_CLASSES]; /* by longest */
+	void **dir_root[MALLOC_ROOT_ENTRIES];	/* leaves */
+} malloc_core __attribute__((aligned(MALLOC_CORE_ALIGN)));
+
+_Static_assert(offsetof(struct malloc_core, dir_root) + 4 * sizeof(void *) <= MALLOC_CORE_ALIGN &&
+	       MALLOC_PAGE_SIZE % MALLOC_CORE_ALIGN == 0,
+	       "the lists and the root's top entries share a page");
 _Static_assert(sizeof(struct malloc_page) == 64, "64 descriptors a page");
-static uint8_t malloc_size_bucket[MALLOC_SIZE_STEPS]; /* (bytes + 15) / 16 -> index */
+
+static const uint16_t malloc_bucket_sizes[MALLOC_NBUCKETS] = { MALLOC_BUCKET_SIZES };
+static struct malloc_bucket *const malloc_buckets = malloc_core.buckets;
 static struct malloc_page *malloc_pool;		/* FREE pages */
 static struct malloc_page *malloc_spare_descs;	/* unused descriptors */
 static struct malloc_page malloc_tombstone = { .kind = MALLOC_PAGE_FREED };
 static struct malloc_page malloc_fence = { .kind = MALLOC_PAGE_FENCE };
-static struct malloc_page *malloc_run_free[MALLOC_RUN_CLASSES]; /* free runs */
 static size_t malloc_regions;		/* regions mapped */
-static size_t malloc_run_pages;		/* pages in runs in use */
+static size_t malloc_run_pages;		/* pages in runs in use and in chunks */
 static size_t malloc_runs;		/* runs in use */
 static size_t malloc_dirty_pages;	/* sum of dirty over free runs */
 static size_t malloc_purges;		/* times the pool was purged */
-static void **malloc_dir_root[MALLOC_DIR_ENTRIES];
 static size_t malloc_pool_pages;
 static size_t malloc_chunks;
 static size_t malloc_large_blocks;
 static size_t malloc_large_pages;
+static size_t malloc_medium_pages;	/* MEDIUM pages, listed or full */
+static size_t malloc_medium_used;	/* granules handed out */
 
 /* ---------------------------------------------------------------- helpers */
 
@@ -167,6 +222,26 @@ static void *malloc_map(size_t bytes)
 		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
 	return p == MAP_FAILED ? NULL : p;
+}
+
+/*
+ * Fresh zeroed pages: len bytes (whole pages) at a multiple of align (a
+ * power of two, at least a page), mapped with align - 1 pages more and
+ * trimmed.  Returns the address, or 0.
+ */
+static uintptr_t malloc_map_aligned(size_t len, size_t align)
+{
+	size_t extra = align - MALLOC_PAGE_SIZE;
+	uintptr_t raw = (uintptr_t)malloc_map(len + extra), base;
+
+	if (raw == 0)
+		return 0;
+	base = (raw + align - 1) & ~(uintptr_t)(align - 1);
+	if (base > raw)
+		munmap((void *)raw, base - raw);
+	if (raw + extra > base)
+		munmap((void *)(base + len), raw + extra - base);
+	return base;
 }
 
 static size_t malloc_page_round(size_t bytes)
@@ -182,7 +257,7 @@ static int malloc_is_pow2(size_t x)
 /* Index of the smallest bucket whose blocks hold `bytes` (<= 2 KiB). */
 static int malloc_bucket_index(size_t bytes)
 {
-	return malloc_size_bucket[(bytes + MALLOC_MIN_BLOCK - 1) / MALLOC_MIN_BLOCK];
+	return malloc_core.size_bucket[(bytes + MALLOC_MIN_BLOCK - 1) / MALLOC_MIN_BLOCK];
 }
 
 /* The smallest power of two >= x (x <= 2 KiB here). */
@@ -230,47 +305,43 @@ static void malloc_die(const char *what, const void *p)
 
 /* ---------------------------------------------------------------- page directory */
 
+/* The root entry of page number pn (below 2^(MALLOC_VA_BITS - 12)),
+ * counted from the top of the user half. */
+static inline size_t malloc_dir_index(uintptr_t pn)
+{
+	return MALLOC_ROOT_ENTRIES - 1 - (pn >> MALLOC_LEAF_BITS);
+}
+
 /* The descriptor registered for the page holding addr, or NULL. */
 static inline struct malloc_page *malloc_dir_lookup(uintptr_t addr)
 {
 	uintptr_t pn = addr >> MALLOC_PAGE_SHIFT;
-	void **mid, **leaf;
+	void **leaf;
 
 	if (addr >> MALLOC_VA_BITS)
 		return NULL;
-	mid = malloc_dir_root[(pn >> (2 * MALLOC_DIR_BITS)) & MALLOC_DIR_MASK];
-	if (mid == NULL)
-		return NULL;
-	leaf = mid[(pn >> MALLOC_DIR_BITS) & MALLOC_DIR_MASK];
+	leaf = malloc_core.dir_root[malloc_dir_index(pn)];
 	if (leaf == NULL)
 		return NULL;
-	return leaf[pn & MALLOC_DIR_MASK];
+	return leaf[pn & MALLOC_LEAF_MASK];
 }
 
 /*
- * Register desc (or NULL) for the page holding addr, allocating directory
- * nodes as needed.  Returns 0, or -ENOMEM.
+ * Register desc (or NULL) for the page holding addr, mapping its leaf if
+ * needed.  Returns 0, or -ENOMEM.
  */
 static int malloc_dir_set(uintptr_t addr, struct malloc_page *desc)
 {
 	uintptr_t pn = addr >> MALLOC_PAGE_SHIFT;
-	void ***midp, **mid, **leaf;
-	size_t node_bytes = MALLOC_DIR_ENTRIES * sizeof(void *);
+	void ***leafp;
 
 	if (addr >> MALLOC_VA_BITS)
 		return -ENOMEM;
-	midp = &malloc_dir_root[(pn >> (2 * MALLOC_DIR_BITS)) & MALLOC_DIR_MASK];
-	if (*midp == NULL && (*midp = malloc_map(node_bytes)) == NULL)
+	leafp = &malloc_core.dir_root[malloc_dir_index(pn)];
+	if (*leafp == NULL &&
+	    (*leafp = malloc_map(MALLOC_LEAF_ENTRIES * sizeof(void *))) == NULL)
 		return -ENOMEM;
-	mid = *midp;
-	leaf = mid[(pn >> MALLOC_DIR_BITS) & MALLOC_DIR_MASK];
-	if (leaf == NULL) {
-		leaf = malloc_map(node_bytes);
-		if (leaf == NULL)
-			return -ENOMEM;
-		mid[(pn >> MALLOC_DIR_BITS) & MALLOC_DIR_MASK] = leaf;
-	}
-	leaf[pn & MALLOC_DIR_MASK] = desc;
+	(*leafp)[pn & MALLOC_LEAF_MASK] = desc;
 	return 0;
 }
 
@@ -318,37 +389,8 @@ static void malloc_desc_free(struct malloc_page *d)
 
 /* ---------------------------------------------------------------- page pool */
 
-/* Map one chunk and put its pages, registered as FREE, in the pool. */
-static int malloc_chunk_map(void)
-{
-	size_t bytes = MALLOC_CHUNK_PAGES * MALLOC_PAGE_SIZE;
-	char *chunk = malloc_map(bytes);
+static int malloc_chunk_map(void);
 
-	if (chunk == NULL)
-		return -ENOMEM;
-	for (size_t i = 0; i < MALLOC_CHUNK_PAGES; i++) {
-		struct malloc_page *d = malloc_desc_alloc();
-		uintptr_t base = (uintptr_t)(chunk + i * MALLOC_PAGE_SIZE);
-
-		if (d == NULL || malloc_dir_set(base, d) < 0) {
-			/* Pages already pooled stay; give back the rest. */
-			if (d)
-				malloc_desc_free(d);
-			munmap((void *)base, bytes - i * MALLOC_PAGE_SIZE);
-			return i ? 0 : -ENOMEM;
-		}
-		d->base = base;
-		d->kind = MALLOC_PAGE_FREE;
-		d->zeroed = 1;		/* never handed out: not resident */
-		d->next = malloc_pool;
-		malloc_pool = d;
-		malloc_pool_pages++;
-	}
-	malloc_chunks++;
-	return 0;
-}
-
-/* Take a FREE page from the pool, mapping a new chunk if it is empty. */
 /*
  * An empty page a bucket keeps as its only partial page, taken from that
  * bucket (which refills when it needs a block again), or NULL.
@@ -503,11 +545,14 @@ static void malloc_small_free(struct malloc_page *d, void *p)
 	b->blocks_used--;
 	if (d->nfree++ == 0)
 		malloc_partial_push(b, d);
-	/* An empty page goes back to the pool unless it is the bucket's last. */
+	/* An empty page goes back to the pool unless it is the bucket's last,
+	 * which stays, resident until the next purge (malloc_idle_purge). */
 	if (d->nfree == malloc_capacity(b) && (d->next || d->prev)) {
 		malloc_partial_remove(b, d);
 		b->pages--;
 		malloc_pool_put(d);
+	} else if (d->nfree == malloc_capacity(b)) {
+		d->zeroed = 0;
 	}
 	/* LAB malloc: end */
 	/* LAB malloc: stub
@@ -516,6 +561,230 @@ static void malloc_small_free(struct malloc_page *d, void *p)
 	(void)malloc_pool_put;
 	malloc_die("lab malloc: malloc_small_free not implemented", p);
 	*/
+}
+
+/* ---------------------------------------------------------------- medium blocks */
+
+/*
+ * Medium blocks (malloc of MALLOC_MEDIUM_MIN + 1 to MALLOC_MEDIUM_MAX
+ * bytes) are cut to the 16-byte granule from MEDIUM pages that every
+ * medium size shares, so no size keeps pages of its own and a block wastes
+ * under a granule (buckets of four sizes per doubling, as these sizes had
+ * before, wasted up to a quarter of a block, 320 or 384 bytes left 256
+ * bytes of each page unused, and each of eight buckets kept the pages of
+ * its own peak).  A MEDIUM page's descriptor bitmap `used` marks its granules in
+ * use; its last MALLOC_MEDIUM_MAP_BYTES hold `heads`, the granules that
+ * start a block.  A block ends at the next head or free granule, so it
+ * needs no header.  Pages wait on lists by their longest free extent; a
+ * block goes to the page whose longest extent fits it most tightly, and
+ * into that page's tightest extent (best fit, which keeps the holes few).
+ */
+
+static uint64_t *malloc_medium_heads(const struct malloc_page *d)
+{
+	return (uint64_t *)(d->base + MALLOC_PAGE_SIZE - MALLOC_MEDIUM_MAP_BYTES);
+}
+
+/* The first granule from g (below limit) whose bit in map w is `set`,
+ * or limit if none is. */
+static size_t malloc_bits_find(const uint64_t *w, size_t g, size_t limit, int set)
+{
+	while (g < limit) {
+		uint64_t word = (set ? w[g / MALLOC_WORD_BITS] : ~w[g / MALLOC_WORD_BITS]) &
+				(~0ull << (g % MALLOC_WORD_BITS));
+
+		if (word) {
+			g = g / MALLOC_WORD_BITS * MALLOC_WORD_BITS + (size_t)__builtin_ctzll(word);
+			return g < limit ? g : limit;
+		}
+		g = (g / MALLOC_WORD_BITS + 1) * MALLOC_WORD_BITS;
+	}
+	return limit;
+}
+
+/* Set (or clear) bits g .. g + n - 1 of map w. */
+static void malloc_bits_fill(uint64_t *w, size_t g, size_t n, int set)
+{
+	while (n > 0) {
+		size_t bit = g % MALLOC_WORD_BITS;
+		size_t k = MALLOC_WORD_BITS - bit < n ? MALLOC_WORD_BITS - bit : n;
+		uint64_t mask = (k == MALLOC_WORD_BITS ? ~0ull : (1ull << k) - 1) << bit;
+
+		if (set)
+			w[g / MALLOC_WORD_BITS] |= mask;
+		else
+			w[g / MALLOC_WORD_BITS] &= ~mask;
+		g += k;
+		n -= k;
+	}
+}
+
+/*
+ * The free extent of MEDIUM page d that holds n granules most tightly
+ * (its first granule), or MALLOC_MEDIUM_GRANULES if none does; n == 0
+ * finds none.  *longest gets the page's longest free extent.
+ */
+static size_t malloc_medium_fit(const struct malloc_page *d, size_t n, size_t *longest)
+{
+	size_t g = 0, best = MALLOC_MEDIUM_GRANULES, best_len = SIZE_MAX, max = 0;
+
+	while ((g = malloc_bits_find(d->used, g, MALLOC_MEDIUM_GRANULES, 0)) <
+	       MALLOC_MEDIUM_GRANULES) {
+		size_t end = malloc_bits_find(d->used, g, MALLOC_MEDIUM_GRANULES, 1);
+
+		if (end - g >= n && n > 0 && end - g < best_len) {
+			best = g;
+			best_len = end - g;
+		}
+		if (end - g > max)
+			max = end - g;
+		g = end;
+	}
+	*longest = max;
+	return best;
+}
+
+static int malloc_medium_class(size_t longest)
+{
+	return (int)(longest >> MALLOC_MEDIUM_CLASS_SHIFT);
+}
+
+/* Recount d's longest free extent and put d on its list (none if full). */
+static void malloc_medium_list(struct malloc_page *d)
+{
+	struct malloc_page **head;
+	size_t longest;
+
+	(void)malloc_medium_fit(d, 0, &longest);
+	d->longest = (uint8_t)longest;
+	d->prev = d->next = NULL;
+	if (longest == 0)
+		return;
+	head = &malloc_core.medium_lists[malloc_medium_class(longest)];
+	d->next = *head;
+	if (*head)
+		(*head)->prev = d;
+	*head = d;
+}
+
+/* Take d off its list (it is on one iff its longest extent is not 0). */
+static void malloc_medium_unlist(struct malloc_page *d)
+{
+	if (d->longest == 0)
+		return;
+	if (d->prev)
+		d->prev->next = d->next;
+	else
+		malloc_core.medium_lists[malloc_medium_class(d->longest)] = d->next;
+	if (d->next)
+		d->next->prev = d->prev;
+	d->next = d->prev = NULL;
+}
+
+/* The listed page whose longest free extent holds n granules most tightly
+ * (to the list's class), or a new empty page; NULL without memory. */
+static struct malloc_page *malloc_medium_page(size_t n)
+{
+	struct malloc_page *d;
+
+	for (d = malloc_core.medium_lists[malloc_medium_class(n)]; d; d = d->next)
+		if (d->longest >= n)
+			return d;
+	for (int c = malloc_medium_class(n) + 1; c < MALLOC_MEDIUM_CLASSES; c++)
+		if (malloc_core.medium_lists[c])
+			return malloc_core.medium_lists[c];
+	d = malloc_pool_get();
+	if (d == NULL)
+		return NULL;
+	d->kind = MALLOC_PAGE_MEDIUM;
+	d->nfree = MALLOC_MEDIUM_GRANULES;
+	memset(d->used, 0, sizeof(d->used));
+	memset(malloc_medium_heads(d), 0, MALLOC_MEDIUM_MAP_BYTES);
+	malloc_medium_pages++;
+	malloc_medium_list(d);
+	return d;
+}
+
+/* A medium block of `bytes` (MALLOC_MEDIUM_MIN + 1 .. MALLOC_MEDIUM_MAX),
+ * or NULL when the kernel gives no memory. */
+static void *malloc_medium_alloc(size_t bytes)
+{
+	size_t n = (bytes + MALLOC_GRANULE - 1) / MALLOC_GRANULE, g, longest;
+	struct malloc_page *d = malloc_medium_page(n);
+
+	if (d == NULL)
+		return NULL;
+	g = malloc_medium_fit(d, n, &longest);
+	malloc_medium_unlist(d);
+	malloc_bits_fill(d->used, g, n, 1);
+	malloc_bits_fill(malloc_medium_heads(d), g, 1, 1);
+	d->nfree = (uint16_t)(d->nfree - n);
+	malloc_medium_used += n;
+	malloc_medium_list(d);
+	return (void *)(d->base + g * MALLOC_GRANULE);
+}
+
+/* Granules of the medium block that starts at granule g of page d. */
+static size_t malloc_medium_len(const struct malloc_page *d, size_t g)
+{
+	size_t head = malloc_bits_find(malloc_medium_heads(d), g + 1,
+				       MALLOC_MEDIUM_GRANULES, 1);
+
+	return malloc_bits_find(d->used, g + 1, head, 0) - g;
+}
+
+/* The granule where block p of MEDIUM page d starts, dying on anything
+ * but the start of a live block. */
+static size_t malloc_medium_granule(const struct malloc_page *d, void *p)
+{
+	size_t off = (uintptr_t)p - d->base, g = off / MALLOC_GRANULE;
+
+	if (off % MALLOC_GRANULE || g >= MALLOC_MEDIUM_GRANULES)
+		malloc_die("invalid free", p);
+	if (!(malloc_medium_heads(d)[g / MALLOC_WORD_BITS] & (1ull << (g % MALLOC_WORD_BITS))))
+		malloc_die(d->used[g / MALLOC_WORD_BITS] & (1ull << (g % MALLOC_WORD_BITS)) ?
+			   "invalid free" : "double free", p);
+	return g;
+}
+
+/* Free medium block p of page d; a page left empty goes back to the pool
+ * unless it is the only MEDIUM page (kept, as a bucket keeps its last). */
+static void malloc_medium_free(struct malloc_page *d, void *p)
+{
+	size_t g = malloc_medium_granule(d, p), n = malloc_medium_len(d, g);
+
+	malloc_medium_unlist(d);
+	malloc_bits_fill(d->used, g, n, 0);
+	malloc_bits_fill(malloc_medium_heads(d), g, 1, 0);
+	d->nfree = (uint16_t)(d->nfree + n);
+	malloc_medium_used -= n;
+	if (d->nfree == MALLOC_MEDIUM_GRANULES && malloc_medium_pages > 1) {
+		malloc_medium_pages--;
+		malloc_pool_put(d);
+		return;
+	}
+	if (d->nfree == MALLOC_MEDIUM_GRANULES)
+		d->zeroed = 0;		/* kept, resident until the next purge */
+	malloc_medium_list(d);
+}
+
+/* Grow medium block p of page d in place to `bytes` (at most
+ * MALLOC_MEDIUM_MAX).  Returns 0, or -ENOMEM if the granules after it
+ * are not free (p is unchanged then). */
+static int malloc_medium_grow(struct malloc_page *d, void *p, size_t bytes)
+{
+	size_t g = ((uintptr_t)p - d->base) / MALLOC_GRANULE, n = malloc_medium_len(d, g);
+	size_t want = (bytes + MALLOC_GRANULE - 1) / MALLOC_GRANULE;
+
+	if (g + want > MALLOC_MEDIUM_GRANULES ||
+	    malloc_bits_find(d->used, g + n, g + want, 1) < g + want)
+		return -ENOMEM;
+	malloc_medium_unlist(d);
+	malloc_bits_fill(d->used, g + n, want - n, 1);
+	d->nfree = (uint16_t)(d->nfree - (want - n));
+	malloc_medium_used += want - n;
+	malloc_medium_list(d);
+	return 0;
 }
 
 /* ---------------------------------------------------------------- page runs */
@@ -564,7 +833,7 @@ static void malloc_run_unbind(struct malloc_page *d)
 /* Put free run d (npages, dirty set) on its class list and register it. */
 static void malloc_run_insert(struct malloc_page *d)
 {
-	struct malloc_page **head = &malloc_run_free[malloc_run_class(d->npages)];
+	struct malloc_page **head = &malloc_core.run_free[malloc_run_class(d->npages)];
 
 	d->kind = MALLOC_PAGE_RUN_FREE;
 	d->prev = NULL;
@@ -582,7 +851,7 @@ static void malloc_run_remove(struct malloc_page *d)
 	if (d->prev)
 		d->prev->next = d->next;
 	else
-		malloc_run_free[malloc_run_class(d->npages)] = d->next;
+		malloc_core.run_free[malloc_run_class(d->npages)] = d->next;
 	if (d->next)
 		d->next->prev = d->prev;
 	d->next = d->prev = NULL;
@@ -607,7 +876,8 @@ static struct malloc_page *malloc_run_free_before(uintptr_t addr)
 
 /*
  * Map a region: MALLOC_REGION_RUN_PAGES pages of one free run (zero, not
- * resident) and the fence page.  Stale directory entries in its range
+ * resident) and the fence page, aligned to its size so that one page of a
+ * directory leaf maps it all.  Stale directory entries in its range
  * (tombstones of blocks once mapped there) are cleared first.
  * Returns 0, or -ENOMEM.
  */
@@ -619,7 +889,7 @@ static int malloc_region_map(void)
 
 	if (d == NULL)
 		return -ENOMEM;
-	base = (uintptr_t)malloc_map(bytes);
+	base = malloc_map_aligned(bytes, bytes);
 	if (base == 0)
 		goto fail;
 	malloc_dir_clear(base, MALLOC_REGION_PAGES);
@@ -650,18 +920,52 @@ static void malloc_region_unmap(struct malloc_page *d)
 	malloc_desc_free(d);
 }
 
+/* Give back empty page d (it stays mapped and where it is, and reads as
+ * zero after) unless it is not resident already. */
+static void malloc_idle_drop(struct malloc_page *d)
+{
+	if (!d->zeroed &&
+	    madvise((void *)d->base, MALLOC_PAGE_SIZE, MADV_DONTNEED) == 0)
+		d->zeroed = 1;
+}
+
+/*
+ * With the free runs, give back the other pages no block uses: pool pages
+ * used before, the empty page a bucket keeps, and the empty MEDIUM page
+ * kept when it is the only one.  They stay where they are: the next block
+ * of their bucket faults in a zero page, where taking the page away would
+ * cost a refill.
+ */
+static void malloc_idle_purge(void)
+{
+	struct malloc_page *d;
+
+	for (d = malloc_pool; d; d = d->next)
+		malloc_idle_drop(d);
+	for (int i = 0; i < MALLOC_NBUCKETS; i++) {
+		d = malloc_buckets[i].partial;
+		if (d && d->next == NULL && d->nfree == malloc_capacity(&malloc_buckets[i]))
+			malloc_idle_drop(d);
+	}
+	d = malloc_core.medium_lists[malloc_medium_class(MALLOC_MEDIUM_GRANULES)];
+	for (; d; d = d->next)
+		if (d->nfree == MALLOC_MEDIUM_GRANULES)
+			malloc_idle_drop(d);
+}
+
 /*
  * Purge the pool: give the pages of free runs back to the kernel, largest
  * classes first, until at most MALLOC_DIRTY_LOW pages may stay resident.
  * A wholly free region is unmapped (one stays mapped); other runs keep
  * their mapping and drop their pages with madvise(MADV_DONTNEED), after
- * which they read as zero.
+ * which they read as zero.  Then the idle pages of the buckets and medium
+ * blocks go back too (malloc_idle_purge).
  */
 static void malloc_run_purge(void)
 {
 	malloc_purges++;
 	for (int c = MALLOC_RUN_CLASSES - 1; c >= 0; c--) {
-		struct malloc_page *d = malloc_run_free[c], *next;
+		struct malloc_page *d = malloc_core.run_free[c], *next;
 
 		for (; d && malloc_dirty_pages > MALLOC_DIRTY_LOW; d = next) {
 			next = d->next;
@@ -676,6 +980,7 @@ static void malloc_run_purge(void)
 			}
 		}
 	}
+	malloc_idle_purge();
 }
 
 /* A free run of at least npages pages, off its list; NULL if none. */
@@ -684,14 +989,14 @@ static struct malloc_page *malloc_run_find(size_t npages)
 	int c = malloc_run_class(npages);
 
 	/* In the power-of-two classes the first list may hold smaller runs. */
-	for (struct malloc_page *d = malloc_run_free[c]; d; d = d->next)
+	for (struct malloc_page *d = malloc_core.run_free[c]; d; d = d->next)
 		if (d->npages >= npages) {
 			malloc_run_remove(d);
 			return d;
 		}
 	for (c++; c < MALLOC_RUN_CLASSES; c++)
-		if (malloc_run_free[c]) {
-			struct malloc_page *d = malloc_run_free[c];
+		if (malloc_core.run_free[c]) {
+			struct malloc_page *d = malloc_core.run_free[c];
 
 			malloc_run_remove(d);
 			return d;
@@ -780,6 +1085,51 @@ static void malloc_run_release(struct malloc_page *d)
 }
 
 /*
+ * Cut a chunk of MALLOC_CHUNK_PAGES pages from the page runs and put its
+ * pages, registered as FREE, in the pool: bucket pages and runs share the
+ * regions and the directory's leaf pages.  The chunk's pages stay counted
+ * in malloc_run_pages (no free run holds them) but form no run.
+ * Returns 0, or -ENOMEM.
+ */
+static int malloc_chunk_map(void)
+{
+	struct malloc_page *descs[MALLOC_CHUNK_PAGES], *run;
+	uintptr_t base = (uintptr_t)malloc_run_alloc(MALLOC_CHUNK_PAGES);
+	size_t got = 1;
+	uint8_t zeroed;
+
+	if (base == 0)
+		return -ENOMEM;
+	run = descs[0] = malloc_dir_lookup(base);
+	while (run->npages == MALLOC_CHUNK_PAGES && got < MALLOC_CHUNK_PAGES &&
+	       (descs[got] = malloc_desc_alloc()) != NULL)
+		got++;
+	if (got < MALLOC_CHUNK_PAGES) {
+		while (--got > 0)
+			malloc_desc_free(descs[got]);
+		malloc_run_release(run);
+		return -ENOMEM;
+	}
+	zeroed = run->zeroed;		/* run is descs[0], cleared below */
+	malloc_run_unbind(run);
+	malloc_runs--;
+	for (size_t i = 0; i < MALLOC_CHUNK_PAGES; i++) {
+		struct malloc_page *d = descs[i];
+
+		memset(d, 0, sizeof(*d));
+		d->base = base + i * MALLOC_PAGE_SIZE;
+		d->kind = MALLOC_PAGE_FREE;
+		d->zeroed = zeroed;		/* 1: never handed out, not resident */
+		(void)malloc_dir_set(d->base, d);	/* in a region: can not fail */
+		d->next = malloc_pool;
+		malloc_pool = d;
+		malloc_pool_pages++;
+	}
+	malloc_chunks++;
+	return 0;
+}
+
+/*
  * Grow run d in place to npages pages (<= MALLOC_RUN_MAX_PAGES) with the
  * free run just after it.  Returns 0, or -ENOMEM if those pages are not
  * free (d is unchanged then).
@@ -839,24 +1189,16 @@ static void malloc_run_shrink(struct malloc_page *d, size_t npages)
 static void *malloc_map_block(size_t bytes, size_t align)
 {
 	size_t len = malloc_page_round(bytes);
-	size_t extra = align > MALLOC_PAGE_SIZE ? align - MALLOC_PAGE_SIZE : 0;
 	struct malloc_page *d = malloc_desc_alloc();
-	uintptr_t raw, base;
+	uintptr_t base;
 
 	if (d == NULL)
 		return NULL;
-	raw = (uintptr_t)malloc_map(len + extra);
-	if (raw == 0) {
+	base = malloc_map_aligned(len, align > MALLOC_PAGE_SIZE ? align : MALLOC_PAGE_SIZE);
+	if (base == 0) {
 		malloc_desc_free(d);
 		return NULL;
 	}
-	base = (raw + align - 1) & ~(uintptr_t)(align - 1);
-	if (align <= MALLOC_PAGE_SIZE)
-		base = raw;
-	if (base > raw)
-		munmap((void *)raw, base - raw);
-	if (raw + len + extra > base + len)
-		munmap((void *)(base + len), raw + len + extra - (base + len));
 	d->base = base;
 	d->kind = MALLOC_PAGE_LARGE;
 	d->zeroed = 1;
@@ -907,7 +1249,7 @@ static void malloc_init_buckets(void)
 	for (size_t step = 0; step < MALLOC_SIZE_STEPS; step++) {
 		while (malloc_buckets[i].size < step * MALLOC_MIN_BLOCK)
 			i++;
-		malloc_size_bucket[step] = (uint8_t)i;
+		malloc_core.size_bucket[step] = (uint8_t)i;
 	}
 }
 
@@ -928,7 +1270,10 @@ static void *malloc_aligned(size_t bytes, size_t align)
 	 * only to 16. */
 	if (align > MALLOC_MIN_BLOCK && bytes <= MALLOC_MAX_BLOCK)
 		bytes = malloc_pow2_round(bytes);
-	if (bytes <= MALLOC_MAX_BLOCK)
+	if (bytes > MALLOC_MEDIUM_MIN && bytes <= MALLOC_MEDIUM_MAX &&
+	    align <= MALLOC_MIN_BLOCK)
+		p = malloc_medium_alloc(bytes);
+	else if (bytes <= MALLOC_MAX_BLOCK)
 		p = malloc_small_alloc(malloc_bucket_index(bytes));
 	else
 		p = malloc_large_alloc(bytes, align);
@@ -948,6 +1293,7 @@ static inline struct malloc_page *malloc_owner(void *p)
 	    d->kind == MALLOC_PAGE_RUN_FREE)
 		malloc_die("double free", p);
 	if (d->kind == MALLOC_PAGE_FENCE || (d->kind != MALLOC_PAGE_SMALL &&
+					     d->kind != MALLOC_PAGE_MEDIUM &&
 					     d->base != (uintptr_t)p))
 		malloc_die("invalid free", p);
 	return d;
@@ -1000,15 +1346,16 @@ static void malloc_large_shrink(struct malloc_page *d, size_t bytes)
 }
 
 /*
- * malloc(bytes): a bucket block goes straight to malloc_small_alloc, so
- * the common case pays nothing for the alignment and large-block paths of
- * malloc_aligned.  NULL with errno ENOMEM when out of memory.
+ * malloc(bytes): a block of at most MALLOC_MEDIUM_MIN bytes goes straight
+ * to its bucket (malloc_small_alloc), so the common case pays nothing for
+ * the medium, alignment and large-block paths of malloc_aligned.  NULL
+ * with errno ENOMEM when out of memory.
  */
 void *pg_malloc(size_t bytes)
 {
 	void *p;
 
-	if (bytes > MALLOC_MAX_BLOCK || malloc_buckets[0].size == 0)
+	if (bytes > MALLOC_MEDIUM_MIN || malloc_buckets[0].size == 0)
 		return malloc_aligned(bytes, MALLOC_MIN_BLOCK);
 	p = malloc_small_alloc(malloc_bucket_index(bytes));
 	if (p == NULL)
@@ -1016,6 +1363,8 @@ void *pg_malloc(size_t bytes)
 	return p;
 }
 
+/* free(p): give back the block at p (NULL: nothing).  Single-threaded, no
+ * lock.  Anything but a live block's start kills the process (malloc_die). */
 void pg_free(void *p)
 {
 	struct malloc_page *d;
@@ -1025,13 +1374,16 @@ void pg_free(void *p)
 	d = malloc_owner(p);
 	if (d->kind == MALLOC_PAGE_SMALL)
 		malloc_small_free(d, p);
+	else if (d->kind == MALLOC_PAGE_MEDIUM)
+		malloc_medium_free(d, p);
 	else if (d->kind == MALLOC_PAGE_RUN)
 		malloc_run_release(d);
 	else
 		malloc_large_free(d);
 }
 
-/* Usable bytes of the live block p (its bucket size or its pages). */
+/* Usable bytes of the live block p (its bucket size, its granules or its
+ * pages); dies as free does on anything but a live block. */
 size_t pg_malloc_usable_size(void *p)
 {
 	struct malloc_page *d;
@@ -1041,9 +1393,13 @@ size_t pg_malloc_usable_size(void *p)
 	d = malloc_owner(p);
 	if (d->kind == MALLOC_PAGE_SMALL)
 		return malloc_buckets[d->bucket].size;
+	if (d->kind == MALLOC_PAGE_MEDIUM)
+		return malloc_medium_len(d, malloc_medium_granule(d, p)) * MALLOC_GRANULE;
 	return d->npages * MALLOC_PAGE_SIZE;
 }
 
+/* calloc(n, size): n * size bytes, zeroed.  NULL with errno ENOMEM when
+ * the product overflows or memory runs out. */
 void *pg_calloc(size_t n, size_t size)
 {
 	size_t bytes;
@@ -1062,7 +1418,8 @@ void *pg_calloc(size_t n, size_t size)
 
 /*
  * Resize p: stays in place while the new size fits the block and uses more
- * than half of it; otherwise moves.  A page run grows in place when the
+ * than half of it; otherwise moves.  A medium block grows in place, up to
+ * MALLOC_MEDIUM_MAX, when the granules after it are free.  A page run grows in place when the
  * pages after it are free (malloc_run_grow) and shrinks in place while it
  * stays above 2 KiB.  A large block grows by moving its pages
  * (malloc_large_grow) and shrinks, while still large, by unmapping its
@@ -1084,6 +1441,9 @@ void *pg_realloc(void *p, size_t bytes)
 	if (bytes <= have && (bytes > have / 2 || have == MALLOC_MIN_BLOCK))
 		return p;
 	d = malloc_owner(p);
+	if (d->kind == MALLOC_PAGE_MEDIUM && bytes > have && bytes <= MALLOC_MEDIUM_MAX &&
+	    malloc_medium_grow(d, p, bytes) == 0)
+		return p;
 	if (d->kind == MALLOC_PAGE_RUN && bytes > MALLOC_MAX_BLOCK &&
 	    bytes <= MALLOC_RUN_MAX_PAGES * MALLOC_PAGE_SIZE) {
 		size_t npages = malloc_page_round(bytes) / MALLOC_PAGE_SIZE;
@@ -1109,6 +1469,8 @@ void *pg_realloc(void *p, size_t bytes)
 	return n;
 }
 
+/* memalign(align, bytes): bytes at a multiple of align (bytes, a power of
+ * two).  NULL with errno EINVAL for another align, ENOMEM without memory. */
 void *pg_memalign(size_t align, size_t bytes)
 {
 	if (!malloc_is_pow2(align)) {
@@ -1118,6 +1480,8 @@ void *pg_memalign(size_t align, size_t bytes)
 	return malloc_aligned(bytes, align < MALLOC_MIN_BLOCK ? MALLOC_MIN_BLOCK : align);
 }
 
+/* posix_memalign: as memalign, the block in *out; returns 0, EINVAL (align
+ * not a power of two times sizeof(void *)) or ENOMEM. */
 int pg_posix_memalign(void **out, size_t align, size_t bytes)
 {
 	void *p;
@@ -1131,16 +1495,20 @@ int pg_posix_memalign(void **out, size_t align, size_t bytes)
 	return 0;
 }
 
+/* aligned_alloc(align, bytes): memalign's contract. */
 void *pg_aligned_alloc(size_t align, size_t bytes)
 {
 	return pg_memalign(align, bytes);
 }
 
+/* valloc(bytes): bytes at a page boundary; NULL with errno ENOMEM. */
 void *pg_valloc(size_t bytes)
 {
 	return pg_memalign(MALLOC_PAGE_SIZE, bytes);
 }
 
+/* pvalloc(bytes): bytes rounded up to whole pages, at a page boundary;
+ * NULL with errno ENOMEM. */
 void *pg_pvalloc(size_t bytes)
 {
 	return pg_memalign(MALLOC_PAGE_SIZE, malloc_page_round(bytes));
@@ -1154,7 +1522,7 @@ static void malloc_print(const char *s, int len)
 		(void)!write(STDERR_FILENO, s, (size_t)len);
 }
 
-/* Print per-bucket use, large blocks and the pool on stderr. */
+/* Print per-bucket use, medium pages, large blocks and the pool on stderr. */
 void pg_malloc_stats(void)
 {
 	char line[128];
@@ -1172,6 +1540,9 @@ void pg_malloc_stats(void)
 			     b->size, b->pages, b->blocks_used, total - b->blocks_used);
 		malloc_print(line, n);
 	}
+	n = snprintf(line, sizeof(line), "medium pages %zu, %zu granules of %zu bytes used\n",
+		     malloc_medium_pages, malloc_medium_used, MALLOC_GRANULE);
+	malloc_print(line, n);
 	n = snprintf(line, sizeof(line),
 		     "large blocks %zu (%zu pages); chunks %zu (%zu KiB); pool pages %zu\n",
 		     malloc_large_blocks, malloc_large_pages, malloc_chunks,
@@ -1179,7 +1550,7 @@ void pg_malloc_stats(void)
 		     malloc_pool_pages);
 	malloc_print(line, n);
 	n = snprintf(line, sizeof(line),
-		     "runs %zu (%zu pages); regions %zu; free run pages %zu "
+		     "runs %zu (%zu pages with the chunks); regions %zu; free run pages %zu "
 		     "(%zu maybe resident); purges %zu\n",
 		     malloc_runs, malloc_run_pages, malloc_regions,
 		     malloc_regions * MALLOC_REGION_RUN_PAGES - malloc_run_pages,
@@ -1216,13 +1587,41 @@ static long malloc_check_page(const struct malloc_bucket *b, const struct malloc
 	return (long)used;
 }
 
+/* Check the listed MEDIUM pages: bitmaps, counts and lists; 0 or -1. */
+static int malloc_check_medium(void)
+{
+	size_t listed = 0;
+
+	for (int c = 0; c < MALLOC_MEDIUM_CLASSES; c++)
+		for (const struct malloc_page *d = malloc_core.medium_lists[c]; d; d = d->next) {
+			const uint64_t *heads = malloc_medium_heads(d);
+			size_t used = 0, longest;
+
+			if (d->kind != MALLOC_PAGE_MEDIUM || malloc_dir_lookup(d->base) != d ||
+			    (d->next && d->next->prev != d) ||
+			    (d->prev == NULL && malloc_core.medium_lists[c] != d))
+				return -1;
+			for (size_t w = 0; w < MALLOC_BITMAP_WORDS; w++) {
+				used += (size_t)__builtin_popcountll(d->used[w]);
+				if (heads[w] & ~d->used[w])
+					return -1;
+			}
+			(void)malloc_medium_fit(d, 0, &longest);
+			if (longest != d->longest || malloc_medium_class(longest) != c ||
+			    d->nfree != MALLOC_MEDIUM_GRANULES - used)
+				return -1;
+			listed++;
+		}
+	return listed <= malloc_medium_pages ? 0 : -1;
+}
+
 /* Check one free run on list c; returns 0 or -1. */
 static int malloc_check_free_run(int c, const struct malloc_page *d)
 {
 	if (d->kind != MALLOC_PAGE_RUN_FREE || malloc_run_class(d->npages) != c ||
 	    d->npages == 0 || d->npages > MALLOC_REGION_RUN_PAGES || d->dirty > d->npages)
 		return -1;
-	if ((d->next && d->next->prev != d) || (d->prev == NULL && malloc_run_free[c] != d))
+	if ((d->next && d->next->prev != d) || (d->prev == NULL && malloc_core.run_free[c] != d))
 		return -1;
 	if (malloc_dir_lookup(d->base) != d || malloc_dir_lookup(malloc_run_last(d)) != d)
 		return -1;
@@ -1241,7 +1640,7 @@ static int malloc_check_runs(void)
 	size_t free_pages = 0, dirty = 0;
 
 	for (int c = 0; c < MALLOC_RUN_CLASSES; c++)
-		for (const struct malloc_page *d = malloc_run_free[c]; d; d = d->next) {
+		for (const struct malloc_page *d = malloc_core.run_free[c]; d; d = d->next) {
 			if (malloc_check_free_run(c, d) < 0)
 				return -1;
 			free_pages += d->npages;
@@ -1255,7 +1654,9 @@ static int malloc_check_runs(void)
 /*
  * Verify the allocator's invariants: every partial page is a SMALL page of
  * its bucket, registered in the directory, with nfree matching its bitmap;
- * bucket counters are consistent; pool pages are FREE; free runs are
+ * bucket counters are consistent; listed MEDIUM pages have their
+ * heads within their used granules, and nfree and longest match the
+ * bitmap; pool pages are FREE; free runs are
  * registered at both ends, on their class list, merged with their
  * neighbours, and their pages and dirty counts add up.  Returns 0 or -1.
  */
@@ -1263,7 +1664,7 @@ int pg_malloc_check(void)
 {
 	size_t pooled = 0;
 
-	if (malloc_check_runs() < 0)
+	if (malloc_check_runs() < 0 || malloc_check_medium() < 0)
 		return -1;
 
 	for (int i = 0; i < MALLOC_NBUCKETS; i++) {

@@ -25,7 +25,7 @@ int pg_malloc_check(void);
 struct pg_malloc_info {
 	size_t regions;		/* 1 MiB regions mapped */
 	size_t runs;		/* page runs in use */
-	size_t run_pages;	/* pages in runs in use */
+	size_t run_pages;	/* pages in runs in use, bucket chunks included */
 	size_t free_run_pages;	/* pages in free runs */
 	size_t dirty_pages;	/* free run pages that may be resident */
 	size_t purges;		/* times the free runs were purged */
