@@ -33,4 +33,15 @@ static inline size_t host_strlcat(char *dst, const char *src, size_t size)
 #define strlcpy host_strlcpy
 #define strlcat host_strlcat
 
+/* kernel/lib/string.c's whole-page zero and copy (4 KiB, no overlap). */
+static inline void page_zero(void *dst)
+{
+	memset(dst, 0, 4096);
+}
+
+static inline void page_copy(void *dst, const void *src)
+{
+	memcpy(dst, src, 4096);
+}
+
 #endif
