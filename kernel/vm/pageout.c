@@ -62,6 +62,10 @@
 #define PAGEOUT_BATCH           (4 * SWAP_RUN_MAX)  /* pages unmapped per shootdown */
 #define PAGEOUT_EXTRA_RUNS      4       /* swap runs freed past the high mark */
 #define PAGEOUT_NO_PROGRESS     3       /* empty passes before the OOM killer */
+/* Passes in a row that freed pages while processes kept waiting for
+ * memory, with swap full and free memory still at the min watermark,
+ * before the OOM killer (see pageout_main). */
+#define PAGEOUT_STARVED         32
 #define PAGEOUT_OOM_WAIT_NS     (20 * 1000 * 1000)  /* 20 ms: let a victim die */
 #define KB_PER_PAGE             (PAGE_SIZE / 1024)
 
@@ -78,6 +82,7 @@ static uint64_t pass_seq;       /* (l) passes done, and pages freed for
 static bool hopeless;           /* (l) last pass: no progress, no victim */
 static pid_t oom_victim;        /* (d) killed, not yet gone */
 static int empty_passes;        /* (d) passes in a row that freed nothing */
+static int starved_passes;      /* (d) passes in a row that left waiters starving */
 static uint64_t waitq;          /* channel of vm_wait_for_memory */
 
 /* One batch of anon pages being paged out, unmapped without a flush:
@@ -636,11 +641,21 @@ static void pageout_main(void)
 
 		freed = vm_pageout_pass(&short_of_memory);
 		empty_passes = (freed == 0 && waiting) ? empty_passes + 1 : 0;
-		if (empty_passes >= PAGEOUT_NO_PROGRESS && short_of_memory &&
+		/* Pages freed are no progress for the waiters if they are gone
+		 * again at once: with swap full, a process re-reading its own
+		 * clean swap-cache pages takes each page the daemon drops (a
+		 * swap-in may use the reserve below min, which the waiters'
+		 * user allocations may not), every pass frees a few, and the
+		 * waiters wait for ever (oomkill hung so). */
+		starved_passes = (waiting && short_of_memory &&
+				  swap_free_pages() == 0) ? starved_passes + 1 : 0;
+		if ((empty_passes >= PAGEOUT_NO_PROGRESS ||
+		     starved_passes >= PAGEOUT_STARVED) && short_of_memory &&
 		    !oom_victim_alive()) {
 			oom_victim = oom_kill();
 			none = oom_victim == 0;
 			empty_passes = 0;
+			starved_passes = 0;
 		}
 		spin_lock(&pageout_lock);
 		pass_seq++;
