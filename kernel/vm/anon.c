@@ -181,6 +181,13 @@ static void anon_free(struct anon *anon)
 		/* Off the queues first, under their lock: then the page
 		 * daemon no longer finds this anon through pg->owner. */
 		vm_page_dequeue(pg);
+		/* It may have found it just before: pageout_scan_one tries
+		 * the anon's lock under the queue lock, and pageout_anon,
+		 * seeing refcnt 0, lets go of it. Wait for that: its release
+		 * in freed memory cleared the low half of the slab's free
+		 * pointer (xv6 usertests' execout panicked in obj_pop). */
+		spin_lock(&anon->lock);
+		spin_unlock(&anon->lock);
 		pg->owner = NULL;
 		vm_page_free(pg, 0);
 		COUNT(anons_resident, -1);
