@@ -390,16 +390,12 @@ static __noinline bool pcp_refill(struct vm_zone *z, struct vm_pcp *pcp, int fla
 	bool wake;
 
 	spin_lock(&z->lock);
-	if (z->nfree[0] >= PCP_BATCH) {
-		for (unsigned n = 0; n < PCP_BATCH && zone_watermark_ok(z, 0, flags); n++) {
-			pg = list_entry(z->free[0].next, struct vm_page, link);
-			free_list_remove(z, pg, 0);
-			pcp_add_block(z, pcp, pg, 0);
-		}
-	} else if (zone_watermark_ok(z, PCP_BATCH_ORDER, flags) &&
-		   (pg = zone_alloc_block(z, PCP_BATCH_ORDER)) != NULL) {
+	if (z->nfree[0] < PCP_BATCH && zone_watermark_ok(z, PCP_BATCH_ORDER, flags) &&
+	    (pg = zone_alloc_block(z, PCP_BATCH_ORDER)) != NULL) {
 		pcp_add_block(z, pcp, pg, PCP_BATCH_ORDER);
 	} else {
+		/* Single pages, each from the smallest block that has one
+		 * (the order-0 list's while it has any). */
 		for (unsigned n = 0; n < PCP_BATCH && zone_watermark_ok(z, 0, flags); n++) {
 			if ((pg = zone_alloc_block(z, 0)) == NULL)
 				break;

@@ -667,18 +667,24 @@ static void malloc_medium_list(struct malloc_page *d)
 	*head = d;
 }
 
+/* Take d off the doubly linked list whose first page *head holds. */
+static void malloc_page_unlink(struct malloc_page **head, struct malloc_page *d)
+{
+	if (d->prev)
+		d->prev->next = d->next;
+	else
+		*head = d->next;
+	if (d->next)
+		d->next->prev = d->prev;
+	d->next = d->prev = NULL;
+}
+
 /* Take d off its list (it is on one iff its longest extent is not 0). */
 static void malloc_medium_unlist(struct malloc_page *d)
 {
 	if (d->longest == 0)
 		return;
-	if (d->prev)
-		d->prev->next = d->next;
-	else
-		malloc_core.medium_lists[malloc_medium_class(d->longest)] = d->next;
-	if (d->next)
-		d->next->prev = d->prev;
-	d->next = d->prev = NULL;
+	malloc_page_unlink(&malloc_core.medium_lists[malloc_medium_class(d->longest)], d);
 }
 
 /* The listed page whose longest free extent holds n granules most tightly
@@ -848,13 +854,7 @@ static void malloc_run_insert(struct malloc_page *d)
 /* Take free run d off its class list (its directory entries stay). */
 static void malloc_run_remove(struct malloc_page *d)
 {
-	if (d->prev)
-		d->prev->next = d->next;
-	else
-		malloc_core.run_free[malloc_run_class(d->npages)] = d->next;
-	if (d->next)
-		d->next->prev = d->prev;
-	d->next = d->prev = NULL;
+	malloc_page_unlink(&malloc_core.run_free[malloc_run_class(d->npages)], d);
 	malloc_dirty_pages -= d->dirty;
 }
 
