@@ -168,6 +168,19 @@ struct anon *_amap_remove(struct amap *am, size_t slot)
 	return anon;
 }
 
+struct anon *_amap_replace(struct amap *am, size_t slot, struct anon *anon)
+{
+	struct anon **chunk = am->chunks[slot / AMAP_CHUNK_SLOTS];
+	struct anon *old;
+
+	KASSERT(slot < am->nslots && chunk != NULL &&
+		chunk[slot % AMAP_CHUNK_SLOTS] != NULL,
+		"replace of the empty slot %lu", (unsigned long)slot);
+	old = chunk[slot % AMAP_CHUNK_SLOTS];
+	chunk[slot % AMAP_CHUNK_SLOTS] = anon;
+	return old;
+}
+
 struct anon *amap_lookup(struct amap *am, size_t slot)
 {
 	struct anon *anon;

@@ -86,6 +86,10 @@ static inline void amap_unlock(struct amap *am)
 struct anon *_amap_lookup(struct amap *am, size_t slot);
 int _amap_add(struct amap *am, size_t slot, struct anon *anon);
 struct anon *_amap_remove(struct amap *am, size_t slot);
+/* _amap_replace: put anon at slot in place of the anon there (slot holds
+ * one, so its chunk exists and nothing is allocated) and return the old
+ * anon with its reference; the new one's reference passes to the amap. */
+struct anon *_amap_replace(struct amap *am, size_t slot, struct anon *anon);
 
 /* Make am address at least nslots slots (pages).
  * => the mspace lock of every VMA using am. Returns 0 or -ENOMEM. */

@@ -215,12 +215,10 @@ static int fault_cow_anon(struct fault_ctx *fc, struct anon *old,
 	}
 	slot = mspace_vma_slot(v, fc->va);
 	amap_lock(v->amap);
-	_amap_remove(v->amap, slot);
-	err = _amap_add(v->amap, slot, anon);
-	if (err == 0 && (err = fault_enter(fc, anon->page, fc->prot)) != 0)
-		_amap_remove(v->amap, slot);
+	_amap_replace(v->amap, slot, anon);     /* old's reference: ours */
+	err = fault_enter(fc, anon->page, fc->prot);
 	if (err != 0)
-		_amap_add(v->amap, slot, old);  /* its chunk exists */
+		_amap_replace(v->amap, slot, old);
 	amap_unlock(v->amap);
 	if (err) {
 		anon_page_release(old, src);

@@ -155,6 +155,15 @@ static void test_basic(void)
 	       "remove gives the anon back and empties the slot");
 	anon_unref(anon);
 	tap_ok(anon_count() == ARRAY_SIZE(sparse) - 1, "anon_unref frees it");
+	extra = tagged_anon(78);
+	amap_lock(am);
+	anon = _amap_replace(am, 5000, extra);
+	amap_unlock(am);
+	tap_ok(has_tag(anon, 5000) && amap_lookup(am, 5000) == extra &&
+	       am->nanons == ARRAY_SIZE(sparse) - 1 && amap_check(am) == 0,
+	       "replace puts the new anon in the slot and gives the old back");
+	anon_unref(anon);
+	tap_ok(anon_count() == ARRAY_SIZE(sparse) - 1, "and the old one is freed");
 	amap_unref(am);
 	tap_ok(nothing_held(), "amap_unref frees every anon and page");
 }
