@@ -244,17 +244,36 @@ int amap_copy(struct amap *src, size_t slot, size_t n, size_t at,
 	      struct amap **out)
 {
 	struct amap *dst = amap_create(at + n);
-	size_t s, end = MIN(slot + n, src->nslots);
+	size_t s, d, end = MIN(slot + n, src->nslots);
+	size_t to_chunk = SIZE_MAX;     /* the index of dst's chunk `to` */
+	struct anon **from, **to = NULL;
 	struct anon *anon;
 
 	if (dst == NULL)
 		return -ENOMEM;
-	for (s = slot; amap_next(src, &s, end); s++) {
-		anon = _amap_lookup(src, s);
-		if (_amap_add(dst, at + (s - slot), anon) != 0) {
-			amap_unref(dst);        /* drops the references taken */
-			return -ENOMEM;
+	/* amap_next, _amap_lookup and _amap_add in one loop: src's empty
+	 * chunks are skipped whole, and dst's chunk is looked up (and made)
+	 * only when the destination slot enters the next one. */
+	for (s = slot; s < end; s++) {
+		from = src->chunks[s / AMAP_CHUNK_SLOTS];
+		if (from == NULL) {
+			s = ROUNDDOWN(s, AMAP_CHUNK_SLOTS) + AMAP_CHUNK_SLOTS - 1;
+			continue;
 		}
+		anon = from[s % AMAP_CHUNK_SLOTS];
+		if (anon == NULL)
+			continue;
+		d = at + (s - slot);
+		if (d / AMAP_CHUNK_SLOTS != to_chunk) {
+			to = amap_chunk_get(dst, d);
+			if (to == NULL) {
+				amap_unref(dst);  /* drops the references taken */
+				return -ENOMEM;
+			}
+			to_chunk = d / AMAP_CHUNK_SLOTS;
+		}
+		to[d % AMAP_CHUNK_SLOTS] = anon;
+		dst->nanons++;
 		anon_ref(anon);
 	}
 	*out = dst;
