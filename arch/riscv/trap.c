@@ -17,6 +17,7 @@
 #include "kernel/proc/signal.h"
 #include "kernel/vm/fault.h"
 #include "kernel/vm/mspace.h"
+#include "kernel/vm/page.h"
 #include "kernel/vm/pmap.h"
 #include "arch/riscv/cpu.h"
 #include "arch/riscv/csr.h"
@@ -53,6 +54,63 @@ void trap_init(void)
 	}
 }
 
+/*
+ * Whether a hart updates the PTE A and D bits itself. The privileged spec
+ * (4.3.1, 4.3.2 step 7; the Svade and Svadu extensions name the two ways)
+ * lets a hart either raise a page fault when an access finds A clear (or
+ * D clear on a store), for the kernel to set the bit (pmap_fault_ad), or
+ * set the bit itself atomically with the walk. On the second kind no page
+ * fault is ever an A/D fault, so trap_resolve_fault skips pmap_fault_ad's
+ * page-table walk (about 80 instructions of every fault). Each hart finds
+ * out once, before it runs a process (trap_ad_probe): true only while
+ * every hart probed so far sets the bits itself. (c) written by each
+ * hart's probe before it runs user code, only ever from true to false.
+ */
+static bool trap_ad_in_hw = true;
+/* (h) this hart is in trap_ad_probe: its fault has no process */
+static bool trap_ad_probing[NCPU_MAX];
+
+/* Load through a user mapping whose A bit is clear: if this hart sets A
+ * itself, the load succeeds and A is set; otherwise it faults, and
+ * trap_kernel_fault resumes at the copy's fixup. Anything missing (no
+ * memory at boot, the lab pgtbl skeleton) leaves the hart counted as
+ * faulting, which is always correct, only slower. */
+static void trap_ad_probe(void)
+{
+	struct cpu *c = cpu_self();
+	struct pmap *pm = pmap_create();
+	struct vm_page *pg = vm_page_alloc1(VM_ALLOC_ZERO);
+	bool hw = false;
+	uint64_t word;
+
+	if (pm != NULL && pg != NULL &&
+	    pmap_enter(pm, USER_MIN, pg, VM_PROT_READ, PMAP_USER) == 0) {
+		(void)pmap_clear_reference(pg);
+		push_off();
+		pmap_activate(pm);
+		trap_ad_probing[c->index] = true;
+		hw = uaccess_arch_copyin(&word, USER_MIN, sizeof(word)) == 0;
+		trap_ad_probing[c->index] = false;
+		pmap_activate(pmap_kernel());
+		pop_off();
+		/* A load that did not fault set A, or the spec was broken. */
+		hw = hw && pmap_clear_reference(pg);
+		pmap_remove(pm, USER_MIN, USER_MIN + PAGE_SIZE);
+	}
+	if (pm != NULL)
+		pmap_destroy(pm);
+	if (pg != NULL)
+		vm_page_free(pg, 0);
+	if (!hw)
+		__atomic_store_n(&trap_ad_in_hw, false, __ATOMIC_RELAXED);
+	if (c->index == 0)
+		printk("trap: hart %lu %s the PTE A and D bits\n", c->hartid,
+		       hw ? "sets" : "faults on");
+	else if (!hw)
+		printk("trap: hart %lu faults on the PTE A and D bits\n",
+		       c->hartid);
+}
+
 /* See trap.h. */
 void trap_init_hart(void)
 {
@@ -60,6 +118,7 @@ void trap_init_hart(void)
 	csr_write(sscratch, 0);
 	csr_clear(sstatus, SSTATUS_FS | SSTATUS_SUM);
 	csr_set(sie, SIE_SSIE);
+	trap_ad_probe();
 }
 
 /* The name of the user access behind a fault cause. */
@@ -204,7 +263,8 @@ static inline int trap_resolve_fault(struct proc *p, vaddr_t va,
 
 	if (p->ms == NULL)
 		return -EFAULT;
-	if (pmap_fault_ad(p->ms->pmap, va, access))
+	if (!__atomic_load_n(&trap_ad_in_hw, __ATOMIC_RELAXED) &&
+	    pmap_fault_ad(p->ms->pmap, va, access))
 		err = 0;
 	else
 		err = vm_fault_ex(p->ms, va, access, &major);
@@ -488,9 +548,10 @@ static void trap_kernel_fault(struct trapframe *f, uint64_t code)
 	vaddr_t fixup;
 	int err = -EFAULT;
 
-	if (!(f->sstatus & SSTATUS_SUM) || f->stval >= USER_MAX || p == NULL)
+	if (!(f->sstatus & SSTATUS_SUM) || f->stval >= USER_MAX ||
+	    (p == NULL && !trap_ad_probing[cpu_self()->index]))
 		trap_kernel_panic(f, "page fault");
-	if (p->ms != NULL) {
+	if (p != NULL && p->ms != NULL) {
 		if (f->sstatus & SSTATUS_SPIE)
 			intr_on();
 		err = trap_resolve_fault(p, f->stval, trap_fault_access(code));

@@ -67,25 +67,38 @@ STRING_NO_LIBCALL void *memcpy(void *dst, const void *src, size_t n)
 	return dst;
 }
 
-/* Sixteen words per loop step, and the loop tests one pointer: zeroing a
- * page is 512 stores and 32 steps of two instructions (memset's loop keeps
- * a count and takes four per step of eight stores). */
+/* Sixty-four words (512 bytes) per loop step, and the loop tests one
+ * pointer: zeroing a page is 512 stores and 8 steps of two more
+ * instructions (memset's loop keeps a count and takes four per step of
+ * eight stores). The offsets stay within a store's 12-bit immediate. */
+#define ZERO8(w, i) do { \
+	(w)[(i)] = 0; (w)[(i) + 1] = 0; (w)[(i) + 2] = 0; (w)[(i) + 3] = 0; \
+	(w)[(i) + 4] = 0; (w)[(i) + 5] = 0; (w)[(i) + 6] = 0; (w)[(i) + 7] = 0; \
+} while (0)
+
 STRING_NO_LIBCALL void page_zero(void *dst)
 {
 	word_t *w = dst;
 	word_t *end = w + PAGE_WORDS;
 
 	do {
-		w[0] = 0; w[1] = 0; w[2] = 0; w[3] = 0;
-		w[4] = 0; w[5] = 0; w[6] = 0; w[7] = 0;
-		w[8] = 0; w[9] = 0; w[10] = 0; w[11] = 0;
-		w[12] = 0; w[13] = 0; w[14] = 0; w[15] = 0;
-		w += 16;
+		ZERO8(w, 0); ZERO8(w, 8); ZERO8(w, 16); ZERO8(w, 24);
+		ZERO8(w, 32); ZERO8(w, 40); ZERO8(w, 48); ZERO8(w, 56);
+		w += 64;
 	} while (w != end);
 }
 
+/* Eight words from r[i..i+7] to w[i..i+7], the loads first. */
+#define COPY8(w, r, i) do { \
+	word_t a = (r)[(i)], b = (r)[(i) + 1], c = (r)[(i) + 2]; \
+	word_t d = (r)[(i) + 3], e = (r)[(i) + 4], f = (r)[(i) + 5]; \
+	word_t g = (r)[(i) + 6], h = (r)[(i) + 7]; \
+	(w)[(i)] = a; (w)[(i) + 1] = b; (w)[(i) + 2] = c; (w)[(i) + 3] = d; \
+	(w)[(i) + 4] = e; (w)[(i) + 5] = f; (w)[(i) + 6] = g; (w)[(i) + 7] = h; \
+} while (0)
+
 /* As page_zero: 512 loads and 512 stores, two pointer steps and one test
- * per 128 bytes (each copy-on-write fault copies one page). */
+ * per 512 bytes (each copy-on-write fault copies one page). */
 STRING_NO_LIBCALL void page_copy(void *dst, const void *src)
 {
 	word_t *w = dst;
@@ -93,17 +106,10 @@ STRING_NO_LIBCALL void page_copy(void *dst, const void *src)
 	word_t *end = w + PAGE_WORDS;
 
 	do {
-		word_t a = r[0], b = r[1], c = r[2], d = r[3];
-		word_t e = r[4], f = r[5], g = r[6], h = r[7];
-
-		w[0] = a; w[1] = b; w[2] = c; w[3] = d;
-		w[4] = e; w[5] = f; w[6] = g; w[7] = h;
-		a = r[8]; b = r[9]; c = r[10]; d = r[11];
-		e = r[12]; f = r[13]; g = r[14]; h = r[15];
-		w[8] = a; w[9] = b; w[10] = c; w[11] = d;
-		w[12] = e; w[13] = f; w[14] = g; w[15] = h;
-		w += 16;
-		r += 16;
+		COPY8(w, r, 0); COPY8(w, r, 8); COPY8(w, r, 16); COPY8(w, r, 24);
+		COPY8(w, r, 32); COPY8(w, r, 40); COPY8(w, r, 48); COPY8(w, r, 56);
+		w += 64;
+		r += 64;
 	} while (w != end);
 }
 
